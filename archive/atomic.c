@@ -1,0 +1,248 @@
+/*
+ * archive/atomic.c — temp file + fsync + rename (see atomic.h for the
+ * protocol and what it guarantees).
+ */
+#define _GNU_SOURCE
+#include "archive/atomic.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+static char *dir_of(const char *path)
+{
+	char *copy = strdup(path);
+	if (!copy)
+		return NULL;
+	char *d = strdup(dirname(copy));
+	free(copy);
+	return d;
+}
+
+int bk_fsync_dir(const char *dir, struct bk_error *err)
+{
+	int fd = open(dir, O_RDONLY | O_DIRECTORY);
+	if (fd < 0)
+		return bk_error_set(err, "cannot open directory '%s': %s", dir,
+				    strerror(errno));
+	int rc = fsync(fd);
+	int saved = errno;
+	close(fd);
+	/* Some filesystems refuse fsync on directories; that is not data loss. */
+	if (rc && saved != EINVAL && saved != EROFS)
+		return bk_error_set(err, "cannot sync directory '%s': %s", dir,
+				    strerror(saved));
+	return 0;
+}
+
+int bk_atomic_open(struct bk_atomic_file *af, const char *path,
+		   struct bk_error *err)
+{
+	char *dir = NULL, *copy = NULL;
+	int rc = -1, fd = -1;
+
+	memset(af, 0, sizeof(*af));
+	dir = dir_of(path);
+	copy = strdup(path);
+	if (!dir || !copy) {
+		bk_error_set(err, "out of memory opening '%s'", path);
+		goto out;
+	}
+	/* mkstemp makes the name unique across threads, processes and hosts
+	 * sharing the directory; the pid in it helps a human reading a crash. */
+	if (asprintf(&af->tmp_path, "%s/.%s.tmp.%ld.XXXXXX", dir, basename(copy),
+		     (long)getpid()) < 0) {
+		af->tmp_path = NULL;
+		bk_error_set(err, "out of memory opening '%s'", path);
+		goto out;
+	}
+	af->final_path = strdup(path);
+	fd = mkostemp(af->tmp_path, O_CLOEXEC);
+	if (fd >= 0 && fchmod(fd, 0644)) {
+		bk_error_set(err, "cannot create '%s': %s", af->tmp_path,
+			     strerror(errno));
+		goto out;
+	}
+	if (fd < 0 || !af->final_path) {
+		bk_error_set(err, "cannot create '%s': %s", af->tmp_path,
+			     strerror(errno));
+		goto out;
+	}
+	af->fp = fdopen(fd, "wb");
+	if (!af->fp) {
+		bk_error_set(err, "cannot open '%s': %s", af->tmp_path,
+			     strerror(errno));
+		goto out;
+	}
+	fd = -1;
+	rc = 0;
+out:
+	if (fd >= 0) {
+		close(fd);
+		unlink(af->tmp_path);
+	}
+	if (rc) {
+		free(af->tmp_path);
+		free(af->final_path);
+		memset(af, 0, sizeof(*af));
+	}
+	free(dir);
+	free(copy);
+	return rc;
+}
+
+void bk_atomic_abort(struct bk_atomic_file *af)
+{
+	if (af->fp) {
+		fclose(af->fp);
+		af->fp = NULL;
+	}
+	if (af->tmp_path)
+		unlink(af->tmp_path);
+	free(af->tmp_path);
+	free(af->final_path);
+	af->tmp_path = af->final_path = NULL;
+}
+
+int bk_atomic_commit(struct bk_atomic_file *af, struct bk_error *err)
+{
+	char *dir = NULL;
+	int rc = -1;
+
+	if (!af->fp)
+		return bk_error_set(err, "internal error: commit of a closed file");
+	if (fflush(af->fp) || ferror(af->fp) || fsync(fileno(af->fp))) {
+		bk_error_set(err, "cannot write '%s': %s", af->final_path,
+			     strerror(errno ? errno : EIO));
+		goto out;
+	}
+	if (fclose(af->fp)) {
+		af->fp = NULL;
+		bk_error_set(err, "cannot write '%s': %s", af->final_path,
+			     strerror(errno));
+		goto out;
+	}
+	af->fp = NULL;
+	if (rename(af->tmp_path, af->final_path)) {
+		bk_error_set(err, "cannot rename into '%s': %s", af->final_path,
+			     strerror(errno));
+		goto out;
+	}
+	dir = dir_of(af->final_path);
+	if (!dir) {
+		bk_error_set(err, "out of memory committing '%s'", af->final_path);
+		goto out;
+	}
+	rc = bk_fsync_dir(dir, err);
+out:
+	free(dir);
+	bk_atomic_abort(af); /* closes; unlink of the renamed temp is a no-op */
+	return rc;
+}
+
+int bk_atomic_write(const char *path, const void *data, size_t len,
+		    struct bk_error *err)
+{
+	struct bk_atomic_file af;
+
+	if (bk_atomic_open(&af, path, err))
+		return -1;
+	if (len && fwrite(data, 1, len, af.fp) != len) {
+		bk_error_set(err, "cannot write '%s': %s", path, strerror(errno));
+		bk_atomic_abort(&af);
+		return -1;
+	}
+	return bk_atomic_commit(&af, err);
+}
+
+int bk_mkdir_p(const char *path, unsigned mode, struct bk_error *err)
+{
+	char *copy = strdup(path);
+	int rc = -1;
+
+	if (!copy)
+		return bk_error_set(err, "out of memory creating '%s'", path);
+	for (char *p = copy + 1;; p++) {
+		if (*p != '/' && *p != '\0')
+			continue;
+		char saved = *p;
+		*p = '\0';
+		if (mkdir(copy, mode ? mode : 0777) && errno != EEXIST) {
+			bk_error_set(err, "cannot create directory '%s': %s",
+				     copy, strerror(errno));
+			goto out;
+		}
+		*p = saved;
+		if (!saved)
+			break;
+	}
+	rc = 0;
+out:
+	free(copy);
+	return rc;
+}
+
+int bk_atomic_sweep(const char *dir, struct bk_error *err)
+{
+	DIR *d = opendir(dir);
+	int removed = 0;
+
+	if (!d)
+		return bk_error_set(err, "cannot open directory '%s': %s", dir,
+				    strerror(errno));
+	struct dirent *de;
+	while ((de = readdir(d))) {
+		if (de->d_name[0] != '.' || !strstr(de->d_name, ".tmp."))
+			continue;
+		if (unlinkat(dirfd(d), de->d_name, 0) == 0)
+			removed++;
+	}
+	closedir(d);
+	return removed;
+}
+
+int bk_read_file(const char *path, char **data, size_t *len,
+		 struct bk_error *err)
+{
+	FILE *fp = NULL;
+	char *buf = NULL;
+	int rc = -1;
+	struct stat st;
+
+	*data = NULL;
+	*len = 0;
+	fp = fopen(path, "rb");
+	if (!fp || fstat(fileno(fp), &st)) {
+		bk_error_set(err, "cannot open '%s': %s", path, strerror(errno));
+		goto out;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		bk_error_set(err, "cannot read '%s': not a regular file", path);
+		goto out;
+	}
+	buf = malloc((size_t)st.st_size + 1);
+	if (!buf) {
+		bk_error_set(err, "cannot read '%s': out of memory", path);
+		goto out;
+	}
+	if (st.st_size && fread(buf, 1, (size_t)st.st_size, fp) != (size_t)st.st_size) {
+		bk_error_set(err, "cannot read '%s': %s", path,
+			     ferror(fp) ? strerror(errno) : "file changed while reading");
+		goto out;
+	}
+	buf[st.st_size] = '\0';
+	*data = buf;
+	*len = (size_t)st.st_size;
+	buf = NULL;
+	rc = 0;
+out:
+	if (fp)
+		fclose(fp);
+	free(buf);
+	return rc;
+}

@@ -1,0 +1,99 @@
+/*
+ * bunko/common.h — the few types every stage shares: the error report that
+ * travels up the call stack, the processing profiles and the access levels.
+ *
+ * Error convention (after libvips): the function that detects a failure
+ * writes one lower-case message into the caller's `struct bk_error`, quoting
+ * its subject ("cannot open 'box12.tif': No such file or directory") and
+ * returns -1 (or NULL). Callers propagate without adding a second report;
+ * only the command at the top prints `err.msg`, once. Library code never
+ * prints to stdout and never exits. There is no global error state: each
+ * caller owns its `struct bk_error`.
+ */
+#ifndef BUNKO_COMMON_H
+#define BUNKO_COMMON_H
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#define BK_ERROR_MAX 1024
+
+struct bk_error {
+	char msg[BK_ERROR_MAX];
+};
+
+static inline void bk_error_init(struct bk_error *err)
+{
+	if (err)
+		err->msg[0] = '\0';
+}
+
+#if defined(__GNUC__)
+__attribute__((format(printf, 2, 3)))
+#endif
+static inline int bk_error_set(struct bk_error *err, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (!err)
+		return -1;
+	va_start(ap, fmt);
+	vsnprintf(err->msg, sizeof(err->msg), fmt, ap);
+	va_end(ap);
+	return -1;
+}
+
+/* How a document is cleaned up and read; chosen per batch with --profile. */
+enum bk_profile {
+	BK_PROFILE_RECORD = 0, /* text records: bilevel, deskew, borders */
+	BK_PROFILE_BYLAW,      /* by-law books: like record, spreads split */
+	BK_PROFILE_UKIYOE,     /* color prints: keep color, sparse text */
+	BK_PROFILE_MAP,        /* large color maps: sparse place names */
+	BK_PROFILE_COUNT
+};
+
+/* Who may see a document. Ordered: a role sees every level <= its own. */
+enum bk_access {
+	BK_ACCESS_PUBLIC = 0,
+	BK_ACCESS_RESTRICTED,
+	BK_ACCESS_CONFIDENTIAL,
+	BK_ACCESS_COUNT
+};
+
+static const char *const bk_profile_names[BK_PROFILE_COUNT] = {
+	"record", "bylaw", "ukiyoe", "map"
+};
+static const char *const bk_access_names[BK_ACCESS_COUNT] = {
+	"public", "restricted", "confidential"
+};
+
+static inline const char *bk_profile_name(enum bk_profile p)
+{
+	return (unsigned)p < BK_PROFILE_COUNT ? bk_profile_names[p] : "?";
+}
+
+static inline const char *bk_access_name(enum bk_access a)
+{
+	return (unsigned)a < BK_ACCESS_COUNT ? bk_access_names[a] : "?";
+}
+
+/* Returns the profile named `s`, or -1. */
+static inline int bk_profile_parse(const char *s)
+{
+	for (int i = 0; s && i < BK_PROFILE_COUNT; i++)
+		if (strcmp(s, bk_profile_names[i]) == 0)
+			return i;
+	return -1;
+}
+
+/* Returns the access level named `s`, or -1. */
+static inline int bk_access_parse(const char *s)
+{
+	for (int i = 0; s && i < BK_ACCESS_COUNT; i++)
+		if (strcmp(s, bk_access_names[i]) == 0)
+			return i;
+	return -1;
+}
+
+#endif

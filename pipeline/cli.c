@@ -1,0 +1,106 @@
+/*
+ * pipeline/cli.c — the one table of bunko's subcommands, and the help and
+ * usage-error helpers every command shares.
+ */
+#include "pipeline/cli.h"
+
+#include <stdarg.h>
+#include <string.h>
+
+const struct bk_command bk_commands[] = {
+	{ "init", cmd_init, "create an empty archive",
+	  "usage: bunko init ARCHIVE\n" },
+	{ "add", cmd_add, "queue scans as one batch job; prints the job id",
+	  "usage: bunko add ARCHIVE FILE... --collection NAME\n"
+	  "                 [--profile record|bylaw|ukiyoe|map]\n"
+	  "                 [--access public|restricted|confidential]\n"
+	  "                 [--title T] [--date YYYY[-MM[-DD]]] [--box N] [--volume N]\n"
+	  "                 [--lang auto|jpn|jpn_vert|eng|LANG+LANG]\n" },
+	{ "worker", cmd_worker, "process queued jobs with N worker processes",
+	  "usage: bunko worker ARCHIVE [-j N] [--drain]\n"
+	  "  -j N      run N worker processes (default 1)\n"
+	  "  --drain   exit once the queue is empty\n" },
+	{ "status", cmd_status, "show the queue, progress and failures",
+	  "usage: bunko status ARCHIVE [--json]\n" },
+	{ "search", cmd_search, "full-text search in Japanese or English",
+	  "usage: bunko search ARCHIVE QUERY [--collection C] [--profile P]\n"
+	  "                    [--from YYYY[-MM[-DD]]] [--to YYYY[-MM[-DD]]]\n"
+	  "                    [--role public|staff|admin] [--limit N] [--json]\n"
+	  "  QUERY: words (AND), \"a phrase\", a OR b, -excluded\n" },
+	{ "reindex", cmd_reindex, "rebuild the index from stored page models",
+	  "usage: bunko reindex ARCHIVE [--collection C]\n" },
+	{ "verify", cmd_verify, "re-check every stored file against its checksum",
+	  "usage: bunko verify ARCHIVE\n" },
+	{ "ocr", cmd_ocr, "OCR one file into a searchable PDF, no queue",
+	  "usage: bunko ocr INPUT -o OUT.pdf [--lang auto|jpn|jpn_vert|eng|LANG+LANG]\n"
+	  "                 [--profile P] [--text F] [--hocr F] [--alto F]\n" },
+	{ "help", cmd_help, "show the commands, or one command's usage",
+	  "usage: bunko help [COMMAND]\n" },
+	{ "version", cmd_version, "print bunko's version",
+	  "usage: bunko version\n" },
+	{ NULL, NULL, NULL, NULL }
+};
+
+const struct bk_command *bk_command_find(const char *name)
+{
+	for (const struct bk_command *c = bk_commands; c->name; c++)
+		if (!strcmp(c->name, name))
+			return c;
+	return NULL;
+}
+
+void bk_command_usage(const struct bk_command *cmd, FILE *fp)
+{
+	fprintf(fp, "%s\n%s", cmd->summary, cmd->usage);
+}
+
+int bk_wants_help(int argc, char **argv)
+{
+	for (int i = 1; i < argc; i++)
+		if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h"))
+			return 1;
+	return 0;
+}
+
+int bk_die(const char *msg)
+{
+	fprintf(stderr, "bunko: %s\n", msg);
+	return BK_EXIT_FAIL;
+}
+
+int bk_usage_error(const struct bk_command *cmd, const char *fmt, ...)
+{
+	va_list ap;
+	fprintf(stderr, "bunko %s: ", cmd->name);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fprintf(stderr, "\n%s", cmd->usage);
+	return BK_EXIT_USAGE;
+}
+
+int cmd_help(int argc, char **argv)
+{
+	if (argc > 1) {
+		const struct bk_command *cmd = bk_command_find(argv[1]);
+		if (!cmd) {
+			fprintf(stderr, "bunko: '%s' is not a bunko command\n", argv[1]);
+			return BK_EXIT_USAGE;
+		}
+		bk_command_usage(cmd, stdout);
+		return BK_EXIT_OK;
+	}
+	printf("usage: bunko <command> [options]\n\n"
+	       "bunko turns scanned archives into searchable PDFs and a Japanese\n"
+	       "full-text index.\n\ncommands:\n");
+	for (const struct bk_command *c = bk_commands; c->name; c++)
+		printf("  %-8s  %s\n", c->name, c->summary);
+	printf("\n'bunko <command> --help' shows a command's options.\n");
+	return BK_EXIT_OK;
+}
+
+int cmd_version(int argc, char **argv)
+{
+	printf("bunko %s\n", BUNKO_VERSION);
+	return BK_EXIT_OK;
+}

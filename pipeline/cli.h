@@ -1,0 +1,49 @@
+/*
+ * pipeline/cli.h — the command table behind `bunko <command>` (git style).
+ *
+ * Each subcommand lives in cmd_<name>.c and has the signature of
+ * bk_command_fn. Exit codes: 0 success, 1 failure, 2 usage error. A command
+ * prints its own single error line ("bunko: cannot open 'x.tif': ...") to
+ * stderr; library code below it only fills a struct bk_error.
+ */
+#ifndef BUNKO_PIPELINE_CLI_H
+#define BUNKO_PIPELINE_CLI_H
+
+#include <stdio.h>
+
+enum { BK_EXIT_OK = 0, BK_EXIT_FAIL = 1, BK_EXIT_USAGE = 2 };
+
+typedef int (*bk_command_fn)(int argc, char **argv);
+
+struct bk_command {
+	const char *name;
+	bk_command_fn fn;
+	const char *summary; /* one line for `bunko help` */
+	const char *usage;   /* full text for `bunko <name> --help` */
+};
+
+/* The table, terminated by an entry with a NULL name (cli.c). */
+extern const struct bk_command bk_commands[];
+
+const struct bk_command *bk_command_find(const char *name);
+/* Prints a command's usage to `fp`. */
+void bk_command_usage(const struct bk_command *cmd, FILE *fp);
+/* True if argv holds -h or --help. */
+int bk_wants_help(int argc, char **argv);
+/* Prints "bunko: MSG\n" to stderr; returns BK_EXIT_FAIL. */
+int bk_die(const char *msg);
+/* Prints "bunko CMD: MSG" and the usage hint; returns BK_EXIT_USAGE. */
+int bk_usage_error(const struct bk_command *cmd, const char *fmt, ...);
+
+int cmd_help(int argc, char **argv);
+int cmd_version(int argc, char **argv);
+int cmd_init(int argc, char **argv);
+int cmd_add(int argc, char **argv);
+int cmd_worker(int argc, char **argv);
+int cmd_status(int argc, char **argv);
+int cmd_search(int argc, char **argv);
+int cmd_reindex(int argc, char **argv);
+int cmd_verify(int argc, char **argv);
+int cmd_ocr(int argc, char **argv);
+
+#endif

@@ -1,0 +1,140 @@
+/*
+ * tests/test_support.c — see test_support.h.
+ */
+#include "test_support.h"
+
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+char *ts_mkdtemp(const char *tag)
+{
+	const char *tmp = getenv("TMPDIR");
+	char *path = NULL;
+	if (asprintf(&path, "%s/bunko-test-%s-XXXXXX", tmp && *tmp ? tmp : "/tmp",
+		     tag) < 0)
+		return NULL;
+	if (!mkdtemp(path)) {
+		free(path);
+		return NULL;
+	}
+	return path;
+}
+
+void ts_rmtree(const char *path)
+{
+	char *cmd = NULL;
+	if (!path || asprintf(&cmd, "rm -rf '%s'", path) < 0)
+		return;
+	if (system(cmd)) {
+		/* best effort: a leftover scratch directory fails no test */
+	}
+	free(cmd);
+}
+
+int ts_run(const char *cmd, char **output, int merge_stderr)
+{
+	char *full = NULL;
+	FILE *fp;
+	size_t len = 0, cap = 0;
+	char *buf = NULL;
+	char chunk[4096];
+	size_t n;
+
+	if (asprintf(&full, "%s%s", cmd, merge_stderr ? " 2>&1" : "") < 0)
+		return -1;
+	fp = popen(full, "r");
+	free(full);
+	if (!fp)
+		return -1;
+	while ((n = fread(chunk, 1, sizeof(chunk), fp)) > 0) {
+		if (len + n + 1 > cap) {
+			cap = (len + n + 1) * 2;
+			buf = realloc(buf, cap);
+			if (!buf)
+				break;
+		}
+		memcpy(buf + len, chunk, n);
+		len += n;
+	}
+	if (buf)
+		buf[len] = '\0';
+	else
+		buf = strdup("");
+	int status = pclose(fp);
+	if (output)
+		*output = buf;
+	else
+		free(buf);
+	return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+char *ts_read(const char *path, size_t *len)
+{
+	FILE *fp = fopen(path, "rb");
+	if (!fp)
+		return NULL;
+	fseek(fp, 0, SEEK_END);
+	long size = ftell(fp);
+	fseek(fp, 0, SEEK_SET);
+	char *buf = malloc(size + 1);
+	if (buf && fread(buf, 1, size, fp) != (size_t)size) {
+		free(buf);
+		buf = NULL;
+	}
+	fclose(fp);
+	if (buf) {
+		buf[size] = '\0';
+		if (len)
+			*len = size;
+	}
+	return buf;
+}
+
+int ts_write(const char *path, const void *data, size_t len)
+{
+	FILE *fp = fopen(path, "wb");
+	if (!fp)
+		return -1;
+	size_t n = fwrite(data, 1, len, fp);
+	return (fclose(fp) || n != len) ? -1 : 0;
+}
+
+char *ts_sample(const char *name)
+{
+	char *path = NULL;
+	if (asprintf(&path, "%s/%s", BUNKO_SAMPLES_DIR, name) < 0)
+		return NULL;
+	return path;
+}
+
+int ts_have_tool(const char *tool)
+{
+	char *cmd = NULL;
+	if (asprintf(&cmd, "command -v '%s' >/dev/null 2>&1", tool) < 0)
+		return 0;
+	int rc = system(cmd);
+	free(cmd);
+	return rc == 0;
+}
+
+char *ts_strip_space(char *s)
+{
+	char *out = s;
+	for (char *p = s; *p; p++) {
+		if (isspace((unsigned char)*p))
+			continue;
+		/* U+3000 IDEOGRAPHIC SPACE is E3 80 80 */
+		if ((unsigned char)p[0] == 0xE3 && (unsigned char)p[1] == 0x80 &&
+		    (unsigned char)p[2] == 0x80) {
+			p += 2;
+			continue;
+		}
+		*out++ = *p;
+	}
+	*out = '\0';
+	return s;
+}

@@ -1,0 +1,31 @@
+/*
+ * tests/test_support.h — small helpers shared by the Criterion tests: a
+ * scratch directory per test, running a real command and capturing its
+ * output, reading files. Nothing here imitates a component: tests drive the
+ * real libraries, the real `bunko` executable and the real poppler/qpdf tools.
+ */
+#ifndef BUNKO_TEST_SUPPORT_H
+#define BUNKO_TEST_SUPPORT_H
+
+#include <stddef.h>
+
+/* Creates a fresh directory under $TMPDIR (or /tmp); caller frees. */
+char *ts_mkdtemp(const char *tag);
+/* Removes a directory tree (rm -rf). */
+void ts_rmtree(const char *path);
+/* Runs `cmd` through /bin/sh; stores its stdout (and stderr if
+ * merge_stderr) in *output (caller frees); returns the exit status, or -1
+ * if it did not exit normally. */
+int ts_run(const char *cmd, char **output, int merge_stderr);
+/* Reads a whole file (NUL-terminated); NULL if it cannot. */
+char *ts_read(const char *path, size_t *len);
+/* Writes a whole file; 0 on success. */
+int ts_write(const char *path, const void *data, size_t len);
+/* Path of a sample: BUNKO_SAMPLES_DIR "/" name; caller frees. */
+char *ts_sample(const char *name);
+/* True if `tool` is on PATH. */
+int ts_have_tool(const char *tool);
+/* Removes all whitespace from a UTF-8 string in place and returns it. */
+char *ts_strip_space(char *s);
+
+#endif
