@@ -1,0 +1,1147 @@
+/*
+ * archive/pdf.c — the searchable-PDF writer (see pdf.h for what it
+ * guarantees).
+ *
+ * File protocol. Object numbers 1..OBJ_FIRST_PAGE-1 are reserved at open for
+ * the objects written at close (catalog, page tree, fonts, metadata, output
+ * intent); page i (0-based) owns the three numbers OBJ_FIRST_PAGE + 3i
+ * (image), +1 (content stream) and +2 (page object), written when the page is
+ * added. The writer keeps only the byte offset of each object, and at close
+ * writes the shared objects, the page tree (its kids are computed from the
+ * numbering), a classic cross-reference table and the trailer, then commits
+ * the temporary file (archive/atomic.h). Reserved objects that plain PDF
+ * does not use (metadata, output intent) are written as `null`.
+ *
+ * Text layer. For each page-model line, in the model's order, one BT..ET:
+ * the line's words are cut into runs wherever bk_text_needs_space() says a
+ * space belongs (so a Japanese run is one string without spaces, Latin
+ * words are separate runs); each run is one Tj placed with its own text
+ * matrix so that its glyphs exactly cover the run's boxes, and a run that
+ * is followed by another carries one space glyph covering the gap. The font
+ * size is 1 and the matrix does the scaling: horizontally [advance 0 0
+ * line-height x baseline] with the horizontal font (Identity-H); vertical
+ * columns [column-width 0 0 advance x-centre top] with the vertical font
+ * (Identity-V), whose glyphs hang from the pen position (DW2 [880 -1000]:
+ * position vector (500, 880), advance one em down), so each glyph cell
+ * fills its share of the column. Text is rendered invisibly (3 Tr).
+ *
+ * Codes. Both fonts share one CIDFontType2 with two-byte CIDs: a BMP code
+ * point is its own CID; a character outside the BMP gets a CID from the
+ * surrogate range U+D800..U+DFFF (never a character itself), allocated per
+ * document in order of first use. ToUnicode maps the BMP back by ranges and
+ * each allocated CID to its UTF-16 surrogate pair. CIDToGIDMap sends every
+ * CID to the empty glyph 1 of the embedded program (pdf_font.c).
+ *
+ * Numbers are formatted by hand (fmt_num), never with %f, so a caller's
+ * LC_NUMERIC cannot put a decimal comma into the file.
+ */
+#include "archive/pdf.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <zlib.h>
+
+#include "archive/atomic.h"
+#include "archive/pdf_internal.h"
+
+#ifndef BUNKO_VERSION
+#define BUNKO_VERSION "0"
+#endif
+
+enum {
+	OBJ_CATALOG = 1,
+	OBJ_PAGES,
+	OBJ_FONT_H,
+	OBJ_FONT_V,
+	OBJ_CIDFONT,
+	OBJ_FONT_DESCRIPTOR,
+	OBJ_FONT_FILE,
+	OBJ_CID_TO_GID,
+	OBJ_TO_UNICODE,
+	OBJ_INFO,
+	OBJ_METADATA,
+	OBJ_OUTPUT_PROFILE,
+	OBJ_FIRST_PAGE,
+	OBJS_PER_PAGE = 3
+};
+
+/* CIDs for characters outside the BMP: U+D800..U+DFFF are never characters. */
+enum { SUPP_CID_FIRST = 0xD800, SUPP_CID_COUNT = 0x800, CID_REPLACEMENT = 0xFFFD };
+
+/* Glyph box relative to the baseline, as a share of the em. */
+#define DESCENT_SHARE 0.12
+
+struct bk_pdf_writer {
+	struct bk_atomic_file af;
+	char *path; /* the final path, for messages */
+	char *title, *collection, *date, *source, *creator;
+	bool pdfa;
+	long long pos;        /* bytes written so far */
+	long long *offsets;   /* offsets[n]: where object n starts */
+	size_t noffsets;
+	int npages;
+	uint32_t *supp;       /* supp[i]: code point with CID SUPP_CID_FIRST + i */
+	size_t nsupp, supp_alloc;
+	unsigned char used_high[32]; /* bit per high byte of the BMP CIDs used */
+	time_t created;
+	unsigned char id[16];
+	bool broken; /* a write failed: only abort is left */
+};
+
+/* ---- growable byte buffer ---- */
+
+struct pdf_buf {
+	char *p;
+	size_t len, alloc;
+	bool failed;
+};
+
+static void pb_add(struct pdf_buf *b, const void *data, size_t n)
+{
+	if (b->failed)
+		return;
+	if (b->len + n + 1 > b->alloc) {
+		size_t want = b->alloc ? b->alloc * 2 : 1024;
+		while (want < b->len + n + 1)
+			want *= 2;
+		char *q = realloc(b->p, want);
+		if (!q) {
+			b->failed = true;
+			return;
+		}
+		b->p = q;
+		b->alloc = want;
+	}
+	memcpy(b->p + b->len, data, n);
+	b->len += n;
+	b->p[b->len] = '\0';
+}
+
+static void pb_str(struct pdf_buf *b, const char *s)
+{
+	pb_add(b, s, strlen(s));
+}
+
+/* Integers and strings only: floating point goes through fmt_num. */
+#if defined(__GNUC__)
+__attribute__((format(printf, 2, 3)))
+#endif
+static void pb_printf(struct pdf_buf *b, const char *fmt, ...)
+{
+	char small[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	int n = vsnprintf(small, sizeof(small), fmt, ap);
+	va_end(ap);
+	if (n < 0) {
+		b->failed = true;
+		return;
+	}
+	if ((size_t)n < sizeof(small)) {
+		pb_add(b, small, (size_t)n);
+		return;
+	}
+	char *big = malloc((size_t)n + 1);
+	if (!big) {
+		b->failed = true;
+		return;
+	}
+	va_start(ap, fmt);
+	vsnprintf(big, (size_t)n + 1, fmt, ap);
+	va_end(ap);
+	pb_add(b, big, (size_t)n);
+	free(big);
+}
+
+static void pb_release(struct pdf_buf *b)
+{
+	free(b->p);
+	memset(b, 0, sizeof(*b));
+}
+
+/* A number with at most 2 decimals (1/7200 inch in points), trailing zeros
+ * dropped: "12.5", "-3". */
+static void pb_num(struct pdf_buf *b, double v)
+{
+	long long t = llround(v * 100.0);
+	const char *sign = t < 0 ? "-" : "";
+	if (t < 0)
+		t = -t;
+	long long whole = t / 100, frac = t % 100;
+	if (!frac) {
+		pb_printf(b, "%s%lld", t ? sign : "", whole);
+		return;
+	}
+	int digits = 2;
+	while (frac % 10 == 0) {
+		frac /= 10;
+		digits--;
+	}
+	pb_printf(b, "%s%lld.%0*lld", sign, whole, digits, frac);
+}
+
+/* ---- output ---- */
+
+static int fail_write(struct bk_pdf_writer *w, int errnum, struct bk_error *err)
+{
+	w->broken = true;
+	return bk_error_set(err, "cannot write '%s': %s", w->path,
+			    strerror(errnum ? errnum : EIO));
+}
+
+static int fail_memory(struct bk_pdf_writer *w, struct bk_error *err)
+{
+	w->broken = true;
+	return bk_error_set(err, "cannot write '%s': out of memory", w->path);
+}
+
+static int emit(struct bk_pdf_writer *w, const void *data, size_t n,
+		struct bk_error *err)
+{
+	if (n && fwrite(data, 1, n, w->af.fp) != n)
+		return fail_write(w, errno, err);
+	w->pos += (long long)n;
+	return 0;
+}
+
+static int emit_buf(struct bk_pdf_writer *w, const struct pdf_buf *b,
+		    struct bk_error *err)
+{
+	if (b->failed)
+		return fail_memory(w, err);
+	return emit(w, b->p, b->len, err);
+}
+
+static int note_offset(struct bk_pdf_writer *w, int obj, struct bk_error *err)
+{
+	if ((size_t)obj >= w->noffsets) {
+		size_t want = w->noffsets ? w->noffsets : 64;
+		while (want <= (size_t)obj)
+			want *= 2;
+		long long *q = realloc(w->offsets, want * sizeof(*q));
+		if (!q)
+			return fail_memory(w, err);
+		memset(q + w->noffsets, 0, (want - w->noffsets) * sizeof(*q));
+		w->offsets = q;
+		w->noffsets = want;
+	}
+	w->offsets[obj] = w->pos;
+	return 0;
+}
+
+/* Writes "N 0 obj <body> endobj". */
+static int write_object(struct bk_pdf_writer *w, int obj, const struct pdf_buf *body,
+			struct bk_error *err)
+{
+	struct pdf_buf head = { 0 };
+	int rc = -1;
+
+	if (note_offset(w, obj, err))
+		goto out;
+	pb_printf(&head, "%d 0 obj\n", obj);
+	if (emit_buf(w, &head, err) || emit_buf(w, body, err) ||
+	    emit(w, "\nendobj\n", 8, err))
+		goto out;
+	rc = 0;
+out:
+	pb_release(&head);
+	return rc;
+}
+
+/* Writes a stream object; `dict` holds the entries other than /Length. */
+static int write_stream(struct bk_pdf_writer *w, int obj, const char *dict,
+			const void *data, size_t len, struct bk_error *err)
+{
+	struct pdf_buf head = { 0 };
+	int rc = -1;
+
+	if (note_offset(w, obj, err))
+		goto out;
+	pb_printf(&head, "%d 0 obj\n<< %s /Length %zu >>\nstream\n", obj, dict, len);
+	if (emit_buf(w, &head, err) || emit(w, data, len, err) ||
+	    emit(w, "\nendstream\nendobj\n", 18, err))
+		goto out;
+	rc = 0;
+out:
+	pb_release(&head);
+	return rc;
+}
+
+/* Writes a stream compressed with /FlateDecode. */
+static int write_flate_stream(struct bk_pdf_writer *w, int obj, const char *dict,
+			      const void *data, size_t len, struct bk_error *err)
+{
+	uLongf zlen = compressBound((uLong)len);
+	unsigned char *z = malloc(zlen);
+	struct pdf_buf full = { 0 };
+	int rc = -1;
+
+	if (!z) {
+		fail_memory(w, err);
+		goto out;
+	}
+	if (compress2(z, &zlen, data, (uLong)len, Z_BEST_COMPRESSION) != Z_OK) {
+		fail_memory(w, err);
+		goto out;
+	}
+	pb_printf(&full, "/Filter /FlateDecode %s", dict);
+	if (full.failed) {
+		fail_memory(w, err);
+		goto out;
+	}
+	rc = write_stream(w, obj, full.p, z, zlen, err);
+out:
+	free(z);
+	pb_release(&full);
+	return rc;
+}
+
+/* ---- text ---- */
+
+/* Decodes one UTF-8 sequence; invalid input yields U+FFFD and skips a byte. */
+static unsigned utf8_next(const unsigned char **s)
+{
+	const unsigned char *p = *s;
+	unsigned cp;
+	int extra;
+
+	if (p[0] < 0x80) {
+		*s = p + 1;
+		return p[0];
+	}
+	if ((p[0] & 0xE0) == 0xC0) {
+		cp = p[0] & 0x1F;
+		extra = 1;
+	} else if ((p[0] & 0xF0) == 0xE0) {
+		cp = p[0] & 0x0F;
+		extra = 2;
+	} else if ((p[0] & 0xF8) == 0xF0) {
+		cp = p[0] & 0x07;
+		extra = 3;
+	} else {
+		*s = p + 1;
+		return 0xFFFD;
+	}
+	for (int i = 1; i <= extra; i++) {
+		if ((p[i] & 0xC0) != 0x80) {
+			*s = p + 1;
+			return 0xFFFD;
+		}
+		cp = (cp << 6) | (p[i] & 0x3F);
+	}
+	*s = p + 1 + extra;
+	return cp > 0x10FFFF ? 0xFFFD : cp;
+}
+
+/* The CID for code point `cp`, allocating one for a supplementary
+ * character; -1 when out of memory. */
+static long cid_for(struct bk_pdf_writer *w, unsigned cp)
+{
+	if (cp == 0 || (cp >= 0xD800 && cp <= 0xDFFF))
+		cp = CID_REPLACEMENT;
+	if (cp < 0x10000) {
+		w->used_high[cp >> 11] |= (unsigned char)(1u << ((cp >> 8) & 7));
+		return cp;
+	}
+	for (size_t i = 0; i < w->nsupp; i++)
+		if (w->supp[i] == cp)
+			return SUPP_CID_FIRST + (long)i;
+	if (w->nsupp == SUPP_CID_COUNT) /* 2048 distinct rare characters: give up */
+		return cid_for(w, CID_REPLACEMENT);
+	if (w->nsupp == w->supp_alloc) {
+		size_t want = w->supp_alloc ? w->supp_alloc * 2 : 16;
+		uint32_t *q = realloc(w->supp, want * sizeof(*q));
+		if (!q)
+			return -1;
+		w->supp = q;
+		w->supp_alloc = want;
+	}
+	w->supp[w->nsupp] = cp;
+	return SUPP_CID_FIRST + (long)w->nsupp++;
+}
+
+/* Appends the CIDs of `text` as hex to `hex`; returns the glyph count or -1. */
+static long add_cids(struct bk_pdf_writer *w, struct pdf_buf *hex, const char *text)
+{
+	const unsigned char *s = (const unsigned char *)text;
+	long n = 0;
+
+	while (*s) {
+		long cid = cid_for(w, utf8_next(&s));
+		if (cid < 0)
+			return -1;
+		pb_printf(hex, "%04lX", cid);
+		n++;
+	}
+	return n;
+}
+
+/* Page geometry: points per page-model pixel and the page height. */
+struct page_geom {
+	double kx, ky, height;
+};
+
+static double max1(double v)
+{
+	return v < 1.0 ? 1.0 : v;
+}
+
+/* Places one run: `hex` glyphs (count n) covering [from, to) along the
+ * line, in page-model pixels; `line` gives the cross-line extent. */
+static void place_run(struct pdf_buf *cs, const struct page_geom *g, enum bk_dir dir,
+		      const struct bk_box *line, double from, double to, long n,
+		      const char *hex)
+{
+	double extent = max1(to - from);
+
+	if (dir == BK_DIR_VERTICAL) {
+		double width = max1(line->x1 - line->x0) * g->kx;
+		double advance = extent * g->ky / (double)n;
+		double centre = (line->x0 + line->x1) / 2.0 * g->kx;
+		double top = g->height - from * g->ky;
+		pb_num(cs, width);
+		pb_str(cs, " 0 0 ");
+		pb_num(cs, advance);
+		pb_str(cs, " ");
+		pb_num(cs, centre);
+		pb_str(cs, " ");
+		pb_num(cs, top);
+	} else {
+		double height = max1(line->y1 - line->y0) * g->ky;
+		double advance = extent * g->kx / (double)n;
+		double baseline = g->height - line->y1 * g->ky + DESCENT_SHARE * height;
+		pb_num(cs, advance);
+		pb_str(cs, " 0 0 ");
+		pb_num(cs, height);
+		pb_str(cs, " ");
+		pb_num(cs, from * g->kx);
+		pb_str(cs, " ");
+		pb_num(cs, baseline);
+	}
+	pb_printf(cs, " Tm <%s> Tj\n", hex);
+}
+
+/* Start and end of a word along the line's direction. */
+static double word_from(const struct bk_word *wd, enum bk_dir dir)
+{
+	return dir == BK_DIR_VERTICAL ? wd->box.y0 : wd->box.x0;
+}
+
+static double word_to(const struct bk_word *wd, enum bk_dir dir)
+{
+	return dir == BK_DIR_VERTICAL ? wd->box.y1 : wd->box.x1;
+}
+
+/* One BT..ET for the line: runs of words that join without a space. */
+static int line_text(struct bk_pdf_writer *w, struct pdf_buf *cs,
+		     const struct page_geom *g, const struct bk_line *line,
+		     enum bk_dir dir)
+{
+	struct pdf_buf hex = { 0 };
+	int rc = -1;
+	size_t i = 0;
+
+	pb_printf(cs, "BT 3 Tr /%s 1 Tf\n", dir == BK_DIR_VERTICAL ? "FV" : "FH");
+	cid_for(w, ' '); /* the space between runs is written as "0020" */
+	while (i < line->nwords) {
+		size_t j = i + 1;
+		while (j < line->nwords &&
+		       !bk_text_needs_space(line->words[j - 1].text, line->words[j].text))
+			j++;
+		hex.len = 0;
+		long n = 0;
+		double from = word_from(&line->words[i], dir), to = from;
+		for (size_t k = i; k < j; k++) {
+			long m = add_cids(w, &hex, line->words[k].text);
+			if (m < 0)
+				goto out;
+			n += m;
+			if (word_to(&line->words[k], dir) > to)
+				to = word_to(&line->words[k], dir);
+		}
+		if (hex.failed)
+			goto out;
+		if (n > 0)
+			place_run(cs, g, dir, &line->box, from, to, n, hex.p);
+		if (j < line->nwords) {
+			/* the space between two runs spans the gap, at least a sliver */
+			double next = word_from(&line->words[j], dir);
+			place_run(cs, g, dir, &line->box, to, next > to + 1 ? next : to + 1,
+				  1, "0020");
+		}
+		i = j;
+	}
+	pb_str(cs, "ET\n");
+	rc = cs->failed ? -1 : 0;
+out:
+	pb_release(&hex);
+	return rc;
+}
+
+static int text_layer(struct bk_pdf_writer *w, struct pdf_buf *cs,
+		      const struct page_geom *g, const struct bk_page *page)
+{
+	for (size_t b = 0; b < page->nblocks; b++) {
+		const struct bk_block *block = &page->blocks[b];
+		for (size_t l = 0; l < block->nlines; l++) {
+			const struct bk_line *line = &block->lines[l];
+			if (line->nwords &&
+			    line_text(w, cs, g, line, line->dir))
+				return -1;
+		}
+	}
+	return 0;
+}
+
+/* ---- pages ---- */
+
+static int image_dict(const struct bk_pdf_writer *w, const struct bk_encoded_image *img,
+		      struct pdf_buf *d, struct bk_error *err)
+{
+	const char *space = img->components == 3 ? "/DeviceRGB" : "/DeviceGray";
+	int page = w->npages + 1;
+
+	if (img->width <= 0 || img->height <= 0 || !img->data || !img->size)
+		return bk_error_set(err, "'%s' page %d: empty image", w->path, page);
+	if (img->components != 1 && img->components != 3)
+		return bk_error_set(err, "'%s' page %d: images with %d components are not supported",
+				    w->path, page, img->components);
+	pb_printf(d, "/Type /XObject /Subtype /Image /Width %d /Height %d /ColorSpace %s",
+		  img->width, img->height, space);
+	switch (img->encoding) {
+	case BK_ENC_G4:
+		if (img->components != 1 || img->bits_per_component != 1)
+			return bk_error_set(err, "'%s' page %d: a G4 image must be 1-bit gray",
+					    w->path, page);
+		pb_printf(d, " /BitsPerComponent 1 /Filter /CCITTFaxDecode /DecodeParms "
+			     "<< /K -1 /Columns %d /Rows %d /BlackIs1 false >>",
+			  img->width, img->height);
+		break;
+	case BK_ENC_JPEG:
+		pb_str(d, " /BitsPerComponent 8 /Filter /DCTDecode");
+		break;
+	case BK_ENC_FLATE:
+		if (img->bits_per_component != 8)
+			return bk_error_set(err, "'%s' page %d: a Flate image must have 8 bits per component",
+					    w->path, page);
+		pb_str(d, " /BitsPerComponent 8 /Filter /FlateDecode");
+		break;
+	default:
+		return bk_error_set(err, "'%s' page %d: unknown image encoding %d", w->path,
+				    page, (int)img->encoding);
+	}
+	if (d->failed)
+		return bk_error_set(err, "cannot write '%s': out of memory", w->path);
+	return 0;
+}
+
+static int page_object(struct bk_pdf_writer *w, int obj, double width, double height,
+		       struct bk_error *err)
+{
+	struct pdf_buf d = { 0 };
+	int first = obj - 2;
+
+	pb_printf(&d, "<< /Type /Page /Parent %d 0 R /MediaBox [0 0 ", OBJ_PAGES);
+	pb_num(&d, width);
+	pb_str(&d, " ");
+	pb_num(&d, height);
+	pb_printf(&d, "] /Resources << /XObject << /Im0 %d 0 R >> /Font << /FH %d 0 R /FV %d 0 R >> >>"
+		      " /Contents %d 0 R >>",
+		  first, OBJ_FONT_H, OBJ_FONT_V, first + 1);
+	int rc = write_object(w, obj, &d, err);
+	pb_release(&d);
+	return rc;
+}
+
+int bk_pdf_writer_add_page(struct bk_pdf_writer *w, const struct bk_encoded_image *img,
+			   const struct bk_page *page, struct bk_error *err)
+{
+	struct pdf_buf dict = { 0 }, cs = { 0 };
+	int rc = -1;
+	int first = OBJ_FIRST_PAGE + OBJS_PER_PAGE * w->npages;
+
+	if (w->broken)
+		return bk_error_set(err, "cannot write '%s': an earlier write failed", w->path);
+	if (image_dict(w, img, &dict, err))
+		goto out;
+	double xdpi = img->xres > 0 ? img->xres : 300;
+	double ydpi = img->yres > 0 ? img->yres : xdpi;
+	double width = img->width / xdpi * 72.0, height = img->height / ydpi * 72.0;
+
+	pb_str(&cs, "q ");
+	pb_num(&cs, width);
+	pb_str(&cs, " 0 0 ");
+	pb_num(&cs, height);
+	pb_str(&cs, " 0 0 cm /Im0 Do Q\n");
+	if (page) {
+		struct page_geom g = {
+			.kx = width / (page->width > 0 ? page->width : img->width),
+			.ky = height / (page->height > 0 ? page->height : img->height),
+			.height = height,
+		};
+		if (text_layer(w, &cs, &g, page)) {
+			fail_memory(w, err);
+			goto out;
+		}
+	}
+	if (cs.failed) {
+		fail_memory(w, err);
+		goto out;
+	}
+	if (write_stream(w, first, dict.p, img->data, img->size, err) ||
+	    write_flate_stream(w, first + 1, "", cs.p, cs.len, err) ||
+	    page_object(w, first + 2, width, height, err))
+		goto out;
+	w->npages++;
+	rc = 0;
+out:
+	pb_release(&dict);
+	pb_release(&cs);
+	return rc;
+}
+
+int bk_pdf_writer_page_count(const struct bk_pdf_writer *w)
+{
+	return w ? w->npages : 0;
+}
+
+/* ---- shared objects, written at close ---- */
+
+/* ToUnicode: BMP ranges one high byte at a time (a bfrange may only vary
+ * the last byte) for the high bytes the document used, then the
+ * supplementary characters' CIDs as surrogate pairs. */
+static int write_to_unicode(struct bk_pdf_writer *w, struct bk_error *err)
+{
+	struct pdf_buf map = { 0 };
+
+	pb_str(&map, "/CIDInit /ProcSet findresource begin\n12 dict begin\nbegincmap\n"
+		     "/CIDSystemInfo << /Registry (Adobe) /Ordering (UCS) /Supplement 0 >> def\n"
+		     "/CMapName /Adobe-Identity-UCS def\n/CMapType 2 def\n"
+		     "1 begincodespacerange\n<0000> <FFFF>\nendcodespacerange\n");
+	int highs[256], nhigh = 0;
+	for (int hi = 0; hi < 256; hi++)
+		if (w->used_high[hi >> 3] & (1u << (hi & 7)))
+			highs[nhigh++] = hi;
+	for (int k = 0; k < nhigh; k += 100) {
+		int chunk = nhigh - k < 100 ? nhigh - k : 100;
+		pb_printf(&map, "%d beginbfrange\n", chunk);
+		for (int c = 0; c < chunk; c++)
+			pb_printf(&map, "<%02X00> <%02XFF> <%02X00>\n", highs[k + c],
+				  highs[k + c], highs[k + c]);
+		pb_str(&map, "endbfrange\n");
+	}
+	for (size_t k = 0; k < w->nsupp; k += 100) {
+		size_t chunk = w->nsupp - k < 100 ? w->nsupp - k : 100;
+		pb_printf(&map, "%zu beginbfchar\n", chunk);
+		for (size_t c = 0; c < chunk; c++) {
+			uint32_t v = w->supp[k + c] - 0x10000;
+			pb_printf(&map, "<%04zX> <%04X%04X>\n", SUPP_CID_FIRST + k + c,
+				  (unsigned)(0xD800 + (v >> 10)), (unsigned)(0xDC00 + (v & 0x3FF)));
+		}
+		pb_str(&map, "endbfchar\n");
+	}
+	pb_str(&map, "endcmap\nCMapName currentdict /CMap defineresource pop\nend\nend\n");
+	if (map.failed) {
+		pb_release(&map);
+		return fail_memory(w, err);
+	}
+	int rc = write_flate_stream(w, OBJ_TO_UNICODE, "", map.p, map.len, err);
+	pb_release(&map);
+	return rc;
+}
+
+static int write_fonts(struct bk_pdf_writer *w, struct bk_error *err)
+{
+	struct pdf_buf d = { 0 };
+	unsigned char *program = NULL, *gids = NULL;
+	size_t program_len = 0;
+	int rc = -1;
+
+	static const char *const encodings[2] = { "Identity-H", "Identity-V" };
+	for (int i = 0; i < 2; i++) {
+		d.len = 0;
+		pb_printf(&d, "<< /Type /Font /Subtype /Type0 /BaseFont /%s /Encoding /%s"
+			      " /DescendantFonts [%d 0 R] /ToUnicode %d 0 R >>",
+			  BK_PDF_FONT_NAME, encodings[i], OBJ_CIDFONT, OBJ_TO_UNICODE);
+		if (write_object(w, OBJ_FONT_H + i, &d, err))
+			goto out;
+	}
+	d.len = 0;
+	pb_printf(&d, "<< /Type /Font /Subtype /CIDFontType2 /BaseFont /%s"
+		      " /CIDSystemInfo << /Registry (Adobe) /Ordering (Identity) /Supplement 0 >>"
+		      " /FontDescriptor %d 0 R /DW %d /DW2 [%d %d] /CIDToGIDMap %d 0 R >>",
+		  BK_PDF_FONT_NAME, OBJ_FONT_DESCRIPTOR, BK_PDF_FONT_ADVANCE,
+		  BK_PDF_FONT_ASCENT, -BK_PDF_FONT_ADVANCE, OBJ_CID_TO_GID);
+	if (write_object(w, OBJ_CIDFONT, &d, err))
+		goto out;
+	d.len = 0;
+	pb_printf(&d, "<< /Type /FontDescriptor /FontName /%s /Flags 4"
+		      " /FontBBox [0 %d %d %d] /ItalicAngle 0 /Ascent %d /Descent %d"
+		      " /CapHeight %d /StemV 80 /FontFile2 %d 0 R >>",
+		  BK_PDF_FONT_NAME, BK_PDF_FONT_DESCENT, BK_PDF_FONT_ADVANCE,
+		  BK_PDF_FONT_ASCENT, BK_PDF_FONT_ASCENT, BK_PDF_FONT_DESCENT,
+		  BK_PDF_FONT_ASCENT, OBJ_FONT_FILE);
+	if (write_object(w, OBJ_FONT_DESCRIPTOR, &d, err))
+		goto out;
+
+	program = bk_pdf_glyphless_font(&program_len);
+	gids = malloc(2 * 65536);
+	if (!program || !gids) {
+		fail_memory(w, err);
+		goto out;
+	}
+	for (size_t cid = 0; cid < 65536; cid++) {
+		gids[2 * cid] = 0;
+		gids[2 * cid + 1] = 1; /* every CID shows the empty glyph 1 */
+	}
+	d.len = 0;
+	pb_printf(&d, "/Length1 %zu", program_len);
+	if (d.failed) {
+		fail_memory(w, err);
+		goto out;
+	}
+	if (write_flate_stream(w, OBJ_FONT_FILE, d.p, program, program_len, err) ||
+	    write_flate_stream(w, OBJ_CID_TO_GID, "", gids, 2 * 65536, err))
+		goto out;
+
+	if (write_to_unicode(w, err))
+		goto out;
+	rc = 0;
+out:
+	pb_release(&d);
+	free(program);
+	free(gids);
+	return rc;
+}
+
+/* A PDF text string: literal when printable ASCII, else UTF-16BE with BOM. */
+static void pb_text_string(struct pdf_buf *b, const char *s)
+{
+	bool ascii = true;
+	for (const unsigned char *p = (const unsigned char *)s; *p; p++)
+		if (*p < 0x20 || *p > 0x7E)
+			ascii = false;
+	if (ascii) {
+		pb_str(b, "(");
+		for (const char *p = s; *p; p++) {
+			if (*p == '(' || *p == ')' || *p == '\\')
+				pb_str(b, "\\");
+			pb_add(b, p, 1);
+		}
+		pb_str(b, ")");
+		return;
+	}
+	pb_str(b, "<FEFF");
+	const unsigned char *p = (const unsigned char *)s;
+	while (*p) {
+		unsigned cp = utf8_next(&p);
+		if (cp >= 0x10000) {
+			cp -= 0x10000;
+			pb_printf(b, "%04X%04X", 0xD800 + (cp >> 10), 0xDC00 + (cp & 0x3FF));
+		} else {
+			pb_printf(b, "%04X", cp);
+		}
+	}
+	pb_str(b, ">");
+}
+
+static void pb_xml(struct pdf_buf *b, const char *s)
+{
+	for (; *s; s++) {
+		switch (*s) {
+		case '&': pb_str(b, "&amp;"); break;
+		case '<': pb_str(b, "&lt;"); break;
+		case '>': pb_str(b, "&gt;"); break;
+		case '"': pb_str(b, "&quot;"); break;
+		default:
+			/* XML 1.0 forbids most control characters */
+			if ((unsigned char)*s >= 0x20 || *s == '\t' || *s == '\n')
+				pb_add(b, s, 1);
+		}
+	}
+}
+
+/* "collection: X; date: Y" — the Subject / dc:description; NULL if empty. */
+static char *describe(const struct bk_pdf_writer *w)
+{
+	struct pdf_buf b = { 0 };
+	if (w->collection)
+		pb_printf(&b, "collection: %s", w->collection);
+	if (w->date)
+		pb_printf(&b, "%sdate: %s", b.len ? "; " : "", w->date);
+	if (b.failed || !b.len) {
+		pb_release(&b);
+		return NULL;
+	}
+	return b.p;
+}
+
+/* True for ISO 8601 dates XMP accepts: YYYY, YYYY-MM, YYYY-MM-DD. */
+static bool iso_date(const char *s)
+{
+	static const char *const shapes[] = { "dddd", "dddd-dd", "dddd-dd-dd" };
+	for (size_t i = 0; i < sizeof(shapes) / sizeof(shapes[0]); i++) {
+		const char *p = shapes[i], *q = s;
+		while (*p && *q && (*p == 'd' ? (*q >= '0' && *q <= '9') : *p == *q)) {
+			p++;
+			q++;
+		}
+		if (!*p && !*q)
+			return true;
+	}
+	return false;
+}
+
+static const char *creator_tool(const struct bk_pdf_writer *w)
+{
+	return w->creator ? w->creator : "bunko " BUNKO_VERSION;
+}
+
+static int write_info(struct bk_pdf_writer *w, const char *desc, struct bk_error *err)
+{
+	struct pdf_buf d = { 0 };
+	struct tm tm;
+	char date[32];
+
+	gmtime_r(&w->created, &tm);
+	strftime(date, sizeof(date), "D:%Y%m%d%H%M%SZ", &tm);
+	pb_str(&d, "<< /Producer (bunko " BUNKO_VERSION ") /Creator ");
+	pb_text_string(&d, creator_tool(w));
+	pb_printf(&d, " /CreationDate (%s) /ModDate (%s)", date, date);
+	if (w->title) {
+		pb_str(&d, " /Title ");
+		pb_text_string(&d, w->title);
+	}
+	if (desc) {
+		pb_str(&d, " /Subject ");
+		pb_text_string(&d, desc);
+	}
+	/* bunko's own keys: not part of any XMP schema, so PDF/A lets them be */
+	static const char *const keys[3] = { "BunkoCollection", "BunkoDate", "BunkoSource" };
+	const char *values[3] = { w->collection, w->date, w->source };
+	for (int i = 0; i < 3; i++)
+		if (values[i]) {
+			pb_printf(&d, " /%s ", keys[i]);
+			pb_text_string(&d, values[i]);
+		}
+	pb_str(&d, " >>");
+	int rc = write_object(w, OBJ_INFO, &d, err);
+	pb_release(&d);
+	return rc;
+}
+
+static void xmp_alt(struct pdf_buf *x, const char *prop, const char *value)
+{
+	pb_printf(x, "   <%s><rdf:Alt><rdf:li xml:lang=\"x-default\">", prop);
+	pb_xml(x, value);
+	pb_printf(x, "</rdf:li></rdf:Alt></%s>\n", prop);
+}
+
+static void xmp_simple(struct pdf_buf *x, const char *prop, const char *value)
+{
+	pb_printf(x, "   <%s>", prop);
+	pb_xml(x, value);
+	pb_printf(x, "</%s>\n", prop);
+}
+
+static int write_metadata(struct bk_pdf_writer *w, const char *desc, struct bk_error *err)
+{
+	struct pdf_buf x = { 0 };
+	struct tm tm;
+	char date[32], uuid[40];
+
+	gmtime_r(&w->created, &tm);
+	strftime(date, sizeof(date), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	const unsigned char *id = w->id;
+	snprintf(uuid, sizeof(uuid),
+		 "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x",
+		 id[0], id[1], id[2], id[3], id[4], id[5], id[6], id[7], id[8], id[9],
+		 id[10], id[11], id[12], id[13], id[14], id[15]);
+	pb_str(&x, "<?xpacket begin=\"\xEF\xBB\xBF\" id=\"W5M0MpCehiHzreSzNTczkc9d\"?>\n"
+		   "<x:xmpmeta xmlns:x=\"adobe:ns:meta/\">\n"
+		   " <rdf:RDF xmlns:rdf=\"http://www.w3.org/1999/02/22-rdf-syntax-ns#\">\n"
+		   "  <rdf:Description rdf:about=\"\"\n"
+		   "    xmlns:pdfaid=\"http://www.aiim.org/pdfa/ns/id/\"\n"
+		   "    xmlns:dc=\"http://purl.org/dc/elements/1.1/\"\n"
+		   "    xmlns:xmp=\"http://ns.adobe.com/xap/1.0/\"\n"
+		   "    xmlns:xmpMM=\"http://ns.adobe.com/xap/1.0/mm/\"\n"
+		   "    xmlns:pdf=\"http://ns.adobe.com/pdf/1.3/\">\n"
+		   "   <pdfaid:part>2</pdfaid:part>\n"
+		   "   <pdfaid:conformance>B</pdfaid:conformance>\n"
+		   "   <dc:format>application/pdf</dc:format>\n");
+	if (w->title)
+		xmp_alt(&x, "dc:title", w->title);
+	if (desc)
+		xmp_alt(&x, "dc:description", desc);
+	if (w->source)
+		xmp_simple(&x, "dc:source", w->source);
+	if (w->date && iso_date(w->date)) {
+		pb_str(&x, "   <dc:date><rdf:Seq><rdf:li>");
+		pb_xml(&x, w->date);
+		pb_str(&x, "</rdf:li></rdf:Seq></dc:date>\n");
+	}
+	xmp_simple(&x, "xmp:CreatorTool", creator_tool(w));
+	xmp_simple(&x, "xmp:CreateDate", date);
+	xmp_simple(&x, "xmp:ModifyDate", date);
+	xmp_simple(&x, "xmp:MetadataDate", date);
+	xmp_simple(&x, "pdf:Producer", "bunko " BUNKO_VERSION);
+	pb_printf(&x, "   <xmpMM:DocumentID>uuid:%s</xmpMM:DocumentID>\n", uuid);
+	pb_str(&x, "  </rdf:Description>\n </rdf:RDF>\n</x:xmpmeta>\n"
+		   "<?xpacket end=\"w\"?>");
+	if (x.failed) {
+		pb_release(&x);
+		return fail_memory(w, err);
+	}
+	/* PDF/A: the metadata stream is not filtered, so any tool can read it */
+	int rc = write_stream(w, OBJ_METADATA, "/Type /Metadata /Subtype /XML", x.p, x.len, err);
+	pb_release(&x);
+	return rc;
+}
+
+static int write_output_profile(struct bk_pdf_writer *w, struct bk_error *err)
+{
+	size_t len = 0;
+	unsigned char *icc = bk_pdf_srgb_profile(&len);
+	if (!icc)
+		return fail_memory(w, err);
+	int rc = write_flate_stream(w, OBJ_OUTPUT_PROFILE, "/N 3", icc, len, err);
+	free(icc);
+	return rc;
+}
+
+static int write_null(struct bk_pdf_writer *w, int obj, struct bk_error *err)
+{
+	struct pdf_buf d = { 0 };
+	pb_str(&d, "null");
+	int rc = write_object(w, obj, &d, err);
+	pb_release(&d);
+	return rc;
+}
+
+static int write_pages_and_catalog(struct bk_pdf_writer *w, struct bk_error *err)
+{
+	struct pdf_buf d = { 0 };
+	int rc = -1;
+
+	pb_printf(&d, "<< /Type /Pages /Count %d /Kids [", w->npages);
+	for (int i = 0; i < w->npages; i++)
+		pb_printf(&d, "%s%d 0 R", i % 10 ? " " : "\n",
+			  OBJ_FIRST_PAGE + OBJS_PER_PAGE * i + 2);
+	pb_str(&d, "] >>");
+	if (write_object(w, OBJ_PAGES, &d, err))
+		goto out;
+	d.len = 0;
+	pb_printf(&d, "<< /Type /Catalog /Pages %d 0 R", OBJ_PAGES);
+	if (w->title)
+		pb_str(&d, " /ViewerPreferences << /DisplayDocTitle true >>");
+	if (w->pdfa)
+		pb_printf(&d, " /Metadata %d 0 R /OutputIntents [<< /Type /OutputIntent"
+			      " /S /GTS_PDFA1 /OutputConditionIdentifier (sRGB IEC61966-2.1)"
+			      " /Info (sRGB IEC61966-2.1) /RegistryName (http://www.color.org)"
+			      " /DestOutputProfile %d 0 R >>]",
+			  OBJ_METADATA, OBJ_OUTPUT_PROFILE);
+	pb_str(&d, " >>");
+	if (write_object(w, OBJ_CATALOG, &d, err))
+		goto out;
+	rc = 0;
+out:
+	pb_release(&d);
+	return rc;
+}
+
+static int write_xref_trailer(struct bk_pdf_writer *w, struct bk_error *err)
+{
+	struct pdf_buf d = { 0 };
+	int size = OBJ_FIRST_PAGE + OBJS_PER_PAGE * w->npages;
+	long long xref = w->pos;
+	int rc = -1;
+
+	pb_printf(&d, "xref\n0 %d\n0000000000 65535 f \n", size);
+	for (int obj = 1; obj < size; obj++) {
+		pb_printf(&d, "%010lld 00000 n \n", w->offsets[obj]);
+		if (d.len > 65536) { /* large documents: flush as we go */
+			if (emit_buf(w, &d, err))
+				goto out;
+			d.len = 0;
+		}
+	}
+	pb_printf(&d, "trailer\n<< /Size %d /Root %d 0 R /Info %d 0 R /ID [<", size,
+		  OBJ_CATALOG, OBJ_INFO);
+	for (int i = 0; i < 16; i++)
+		pb_printf(&d, "%02X", w->id[i]);
+	pb_str(&d, "> <");
+	for (int i = 0; i < 16; i++)
+		pb_printf(&d, "%02X", w->id[i]);
+	pb_printf(&d, ">] >>\nstartxref\n%lld\n%%%%EOF\n", xref);
+	rc = emit_buf(w, &d, err);
+out:
+	pb_release(&d);
+	return rc;
+}
+
+/* ---- open / close ---- */
+
+static uint64_t fnv1a(uint64_t h, const void *data, size_t n)
+{
+	const unsigned char *p = data;
+	for (size_t i = 0; i < n; i++) {
+		h ^= p[i];
+		h *= 0x100000001B3ull;
+	}
+	return h;
+}
+
+/* The document ID: a hash of what makes this file unique (its path,
+ * metadata, the time to the nanosecond, the process), as the PDF
+ * reference suggests. It names the file; it is not a checksum. */
+static void make_id(struct bk_pdf_writer *w)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	pid_t pid = getpid();
+	uint64_t h[2] = { 0xCBF29CE484222325ull, 0x84222325CBF29CE4ull };
+	for (int k = 0; k < 2; k++) {
+		h[k] = fnv1a(h[k], w->path, strlen(w->path));
+		h[k] = fnv1a(h[k], &ts, sizeof(ts));
+		h[k] = fnv1a(h[k], &pid, sizeof(pid));
+		const char *fields[4] = { w->title, w->collection, w->date, w->source };
+		for (int f = 0; f < 4; f++)
+			if (fields[f])
+				h[k] = fnv1a(h[k], fields[f], strlen(fields[f]));
+		h[k] = fnv1a(h[k], &k, sizeof(k));
+	}
+	for (int i = 0; i < 8; i++) {
+		w->id[i] = (unsigned char)(h[0] >> (8 * i));
+		w->id[8 + i] = (unsigned char)(h[1] >> (8 * i));
+	}
+}
+
+/* The creation time: SOURCE_DATE_EPOCH when set (reproducible builds of
+ * test fixtures), else now. */
+static time_t creation_time(void)
+{
+	const char *epoch = getenv("SOURCE_DATE_EPOCH");
+	if (epoch && *epoch) {
+		char *end;
+		long long v = strtoll(epoch, &end, 10);
+		if (!*end && v >= 0)
+			return (time_t)v;
+	}
+	return time(NULL);
+}
+
+void bk_pdf_meta_init(struct bk_pdf_meta *meta)
+{
+	memset(meta, 0, sizeof(*meta));
+	meta->pdfa = true;
+}
+
+static void writer_free(struct bk_pdf_writer *w)
+{
+	free(w->path);
+	free(w->title);
+	free(w->collection);
+	free(w->date);
+	free(w->source);
+	free(w->creator);
+	free(w->offsets);
+	free(w->supp);
+	free(w);
+}
+
+static bool dup_field(char **dst, const char *src)
+{
+	*dst = src ? strdup(src) : NULL;
+	return !src || *dst;
+}
+
+int bk_pdf_writer_open(struct bk_pdf_writer **wp, const char *path,
+		       const struct bk_pdf_meta *meta, struct bk_error *err)
+{
+	struct bk_pdf_meta defaults;
+	struct bk_pdf_writer *w = NULL;
+	int rc = -1;
+
+	*wp = NULL;
+	if (!meta) {
+		bk_pdf_meta_init(&defaults);
+		meta = &defaults;
+	}
+	w = calloc(1, sizeof(*w));
+	if (!w || !dup_field(&w->path, path) || !dup_field(&w->title, meta->title) ||
+	    !dup_field(&w->collection, meta->collection) ||
+	    !dup_field(&w->date, meta->date) || !dup_field(&w->source, meta->source) ||
+	    !dup_field(&w->creator, meta->creator)) {
+		bk_error_set(err, "cannot write '%s': out of memory", path);
+		goto out;
+	}
+	w->pdfa = meta->pdfa;
+	w->created = creation_time();
+	make_id(w);
+	if (bk_atomic_open(&w->af, path, err))
+		goto out;
+	/* a binary comment tells transfer tools the file is binary (PDF/A) */
+	static const char header[] = "%PDF-1.7\n%\xE2\xE3\xCF\xD3\n";
+	if (emit(w, header, sizeof(header) - 1, err))
+		goto out;
+	*wp = w;
+	w = NULL;
+	rc = 0;
+out:
+	if (w) {
+		bk_atomic_abort(&w->af);
+		writer_free(w);
+	}
+	return rc;
+}
+
+int bk_pdf_writer_close(struct bk_pdf_writer **wp, struct bk_error *err)
+{
+	struct bk_pdf_writer *w = *wp;
+	char *desc = NULL;
+	int rc = -1;
+
+	if (!w)
+		return 0;
+	*wp = NULL;
+	if (w->broken) {
+		bk_error_set(err, "cannot write '%s': an earlier write failed", w->path);
+		goto out;
+	}
+	if (w->npages == 0) {
+		bk_error_set(err, "cannot write '%s': the document has no pages", w->path);
+		goto out;
+	}
+	desc = describe(w);
+	if (write_fonts(w, err) || write_info(w, desc, err))
+		goto out;
+	if (w->pdfa ? write_metadata(w, desc, err) || write_output_profile(w, err)
+		    : write_null(w, OBJ_METADATA, err) || write_null(w, OBJ_OUTPUT_PROFILE, err))
+		goto out;
+	if (write_pages_and_catalog(w, err) || write_xref_trailer(w, err))
+		goto out;
+	if (bk_atomic_commit(&w->af, err))
+		goto out;
+	rc = 0;
+out:
+	free(desc);
+	bk_atomic_abort(&w->af);
+	writer_free(w);
+	return rc;
+}
+
+void bk_pdf_writer_abort(struct bk_pdf_writer **wp)
+{
+	if (!wp || !*wp)
+		return;
+	bk_atomic_abort(&(*wp)->af);
+	writer_free(*wp);
+	*wp = NULL;
+}

@@ -1,0 +1,30 @@
+/*
+ * archive/pdf_internal.h — pieces of the PDF writer (archive/pdf.c) that
+ * are built from their specifications in separate files: the glyphless
+ * TrueType font program (pdf_font.c) and the sRGB ICC profile (pdf_icc.c).
+ * Not a public interface: only archive/pdf*.c include it.
+ */
+#ifndef BUNKO_ARCHIVE_PDF_INTERNAL_H
+#define BUNKO_ARCHIVE_PDF_INTERNAL_H
+
+#include <stddef.h>
+
+/* Metrics shared by the font program and the PDF font dictionaries, in
+ * font units (1000 per em): every glyph advances one em horizontally
+ * (DW 1000) and one em downward in vertical writing (DW2 [880 -1000]). */
+#define BK_PDF_FONT_NAME "BunkoGlyphless"
+#define BK_PDF_FONT_ADVANCE 1000
+#define BK_PDF_FONT_ASCENT 880
+#define BK_PDF_FONT_DESCENT (-120)
+
+/* A minimal TrueType font program with two glyphs: 0 (.notdef, a box that
+ * is never shown) and 1 (empty, the glyph every CID maps to). Returns a new
+ * buffer (caller frees) and its length in *len, or NULL when out of memory. */
+unsigned char *bk_pdf_glyphless_font(size_t *len);
+
+/* An ICC v2 display profile for sRGB IEC 61966-2.1, computed from the
+ * published primaries, white point and transfer function. Returns a new
+ * buffer (caller frees), or NULL when out of memory. */
+unsigned char *bk_pdf_srgb_profile(size_t *len);
+
+#endif

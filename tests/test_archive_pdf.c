@@ -1,0 +1,636 @@
+/*
+ * tests/test_archive_pdf.c — the searchable-PDF writer (archive/pdf.h),
+ * checked with the tools people will open its files with: qpdf --check
+ * (structure), pdffonts (embedded glyphless font, Identity-H and -V),
+ * pdfimages -list (images passed through with the right encoding and
+ * size), pdfinfo (page size, XMP), pdftotext (the text layer reads as the
+ * page reads) and pdftoppm (the image renders black text on white).
+ *
+ * The pages are built by hand with the page-model API: a horizontal page
+ * with Japanese lines, Latin words and a character outside the BMP; a
+ * vertical page with columns read right to left; a colour page without
+ * text. The images are drawn from the same boxes (a black square where
+ * each character is), encoded by the image adapter (G4 and JPEG).
+ */
+#include <criterion/criterion.h>
+
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "archive/pdf.h"
+#include "ocr/image.h"
+#include "ocr/page.h"
+#include "test_support.h"
+
+/* Characters are CELL pixels square, STEP apart: the gap (0.3 em) is wide
+ * enough that an extractor would see a word break if the writer left the
+ * gap between two characters of a Japanese run empty. */
+enum { PAGE_W = 1200, PAGE_H = 1600, DPI = 300, CELL = 40, STEP = 52 };
+
+static const char *const h_lines[] = {
+	"第一条この条例は、区民の福祉を増進する。",
+	"第二条区長は、規則を定めることができる。",
+	"𠮷野町の區會議事録",
+};
+static const char *const latin_words[] = { "Tokyo", "Metropolis", "ward", "office" };
+/* Columns in reading order: the first is the rightmost. */
+static const char *const v_columns[] = {
+	"告示第十五號",
+	"道路の區域を變更する",
+	"昭和二十五年四月一日",
+};
+
+static size_t utf8_len(const char *s)
+{
+	size_t n = 0;
+	for (; *s; s++)
+		if (((unsigned char)*s & 0xC0) != 0x80)
+			n++;
+	return n;
+}
+
+/* Adds one word per character of `text` along a line. */
+static void add_char_words(struct bk_line *line, const char *text, int x, int y,
+			   enum bk_dir dir)
+{
+	const char *p = text;
+	while (*p) {
+		const char *q = p + 1;
+		while (((unsigned char)*q & 0xC0) == 0x80)
+			q++;
+		struct bk_box box = { x, y, x + CELL, y + CELL };
+		cr_assert_not_null(bk_line_add_word(line, box, 90.0f, p, (size_t)(q - p)));
+		if (dir == BK_DIR_VERTICAL)
+			y += STEP;
+		else
+			x += STEP;
+		p = q;
+	}
+}
+
+static void page_init(struct bk_page *page, int number)
+{
+	bk_page_init(page);
+	page->width = PAGE_W;
+	page->height = PAGE_H;
+	page->xres = page->yres = DPI;
+	page->number = number;
+}
+
+static void build_horizontal(struct bk_page *page)
+{
+	page_init(page, 1);
+	struct bk_block *jb = bk_page_add_block(page, (struct bk_box){ 100, 100, 1100, 400 },
+						 BK_DIR_HORIZONTAL, "jpn");
+	cr_assert_not_null(jb);
+	for (int i = 0; i < 3; i++) {
+		int y = 100 + i * 80;
+		int n = (int)utf8_len(h_lines[i]);
+		struct bk_line *line = bk_block_add_line(
+			jb, (struct bk_box){ 100, y, 100 + n * STEP, y + CELL },
+			BK_DIR_HORIZONTAL);
+		cr_assert_not_null(line);
+		add_char_words(line, h_lines[i], 100, y, BK_DIR_HORIZONTAL);
+	}
+	struct bk_block *eb = bk_page_add_block(page, (struct bk_box){ 100, 600, 1100, 640 },
+						 BK_DIR_HORIZONTAL, "eng");
+	struct bk_line *line = bk_block_add_line(eb, (struct bk_box){ 100, 600, 1100, 640 },
+						  BK_DIR_HORIZONTAL);
+	cr_assert_not_null(line);
+	int x = 100;
+	for (size_t i = 0; i < sizeof(latin_words) / sizeof(latin_words[0]); i++) {
+		int w = (int)strlen(latin_words[i]) * 22;
+		cr_assert_not_null(bk_line_add_word(line, (struct bk_box){ x, 600, x + w, 640 },
+						    95.0f, latin_words[i], strlen(latin_words[i])));
+		x += w + 20;
+	}
+}
+
+static void build_vertical(struct bk_page *page)
+{
+	page_init(page, 2);
+	struct bk_block *vb = bk_page_add_block(page, (struct bk_box){ 800, 100, 1100, 1200 },
+						 BK_DIR_VERTICAL, "jpn_vert");
+	cr_assert_not_null(vb);
+	for (int i = 0; i < 3; i++) {
+		int x = 1060 - i * 100;
+		int n = (int)utf8_len(v_columns[i]);
+		struct bk_line *col = bk_block_add_line(
+			vb, (struct bk_box){ x, 100, x + CELL, 100 + n * STEP },
+			BK_DIR_VERTICAL);
+		cr_assert_not_null(col);
+		add_char_words(col, v_columns[i], x, 100, BK_DIR_VERTICAL);
+	}
+}
+
+/* A 1-bpp image with a black square at every word box of the page. */
+static struct bk_image *draw_page(const struct bk_page *page)
+{
+	size_t stride = (PAGE_W + 7) / 8;
+	unsigned char *bits = calloc(stride, PAGE_H);
+	struct bk_error err;
+
+	cr_assert_not_null(bits);
+	for (size_t b = 0; b < page->nblocks; b++)
+		for (size_t l = 0; l < page->blocks[b].nlines; l++) {
+			const struct bk_line *line = &page->blocks[b].lines[l];
+			for (size_t k = 0; k < line->nwords; k++) {
+				struct bk_box bx = line->words[k].box;
+				for (int y = bx.y0 + 4; y < bx.y1 - 4; y++)
+					for (int x = bx.x0 + 4; x < bx.x1 - 4; x++)
+						bits[(size_t)y * stride + x / 8] |=
+							(unsigned char)(0x80 >> (x % 8));
+			}
+		}
+	struct bk_image *img = bk_image_from_raw(PAGE_W, PAGE_H, 1, bits, stride, DPI, DPI, &err);
+	cr_assert_not_null(img, "%s", err.msg);
+	free(bits);
+	return img;
+}
+
+static void encode(const struct bk_image *img, enum bk_encoding enc,
+		   struct bk_encoded_image *out)
+{
+	struct bk_error err;
+	memset(out, 0, sizeof(*out));
+	cr_assert_eq(bk_image_encode(img, enc, 80, out, &err), 0, "%s", err.msg);
+}
+
+/* A small colour picture: 600x400 at 150 dpi. */
+static struct bk_image *colour_picture(void)
+{
+	enum { W = 600, H = 400 };
+	unsigned char *rgb = malloc((size_t)W * H * 3);
+	struct bk_error err;
+	cr_assert_not_null(rgb);
+	for (int y = 0; y < H; y++)
+		for (int x = 0; x < W; x++) {
+			unsigned char *p = rgb + ((size_t)y * W + x) * 3;
+			p[0] = (unsigned char)(x * 255 / W);
+			p[1] = (unsigned char)(y * 255 / H);
+			p[2] = 128;
+		}
+	struct bk_image *img = bk_image_from_raw(W, H, 24, rgb, (size_t)W * 3, 150, 150, &err);
+	cr_assert_not_null(img, "%s", err.msg);
+	free(rgb);
+	return img;
+}
+
+static void require_tools(void)
+{
+	static const char *const tools[] = { "qpdf", "pdffonts", "pdfimages", "pdftotext",
+					     "pdftoppm", "pdfinfo" };
+	for (size_t i = 0; i < sizeof(tools) / sizeof(tools[0]); i++)
+		cr_assert(ts_have_tool(tools[i]), "%s is not installed", tools[i]);
+}
+
+struct fixture {
+	char *dir, *pdf;
+	struct bk_page hpage, vpage;
+};
+
+/* Writes the three-page document; `pdfa` chooses PDF/A-2b or plain. */
+static void write_document(struct fixture *fx, bool pdfa)
+{
+	struct bk_pdf_meta meta;
+	struct bk_pdf_writer *w = NULL;
+	struct bk_error err;
+	struct bk_encoded_image enc;
+
+	fx->dir = ts_mkdtemp("pdf");
+	cr_assert_not_null(fx->dir);
+	cr_assert(asprintf(&fx->pdf, "%s/document.pdf", fx->dir) > 0);
+	build_horizontal(&fx->hpage);
+	build_vertical(&fx->vpage);
+
+	bk_pdf_meta_init(&meta);
+	meta.title = "区議会議事録 第1号";
+	meta.collection = "gikai";
+	meta.date = "1950-04-01";
+	meta.source = "box12.tif";
+	meta.pdfa = pdfa;
+	cr_assert_eq(bk_pdf_writer_open(&w, fx->pdf, &meta, &err), 0, "%s", err.msg);
+
+	const struct bk_page *pages[2] = { &fx->hpage, &fx->vpage };
+	for (int i = 0; i < 2; i++) {
+		struct bk_image *img = draw_page(pages[i]);
+		encode(img, BK_ENC_G4, &enc);
+		cr_assert_eq(bk_pdf_writer_add_page(w, &enc, pages[i], &err), 0, "%s", err.msg);
+		bk_encoded_image_release(&enc);
+		bk_image_free(&img);
+		cr_assert(access(fx->pdf, F_OK) != 0, "the PDF appeared before close");
+	}
+	struct bk_image *pic = colour_picture();
+	encode(pic, BK_ENC_JPEG, &enc);
+	cr_assert_eq(bk_pdf_writer_add_page(w, &enc, NULL, &err), 0, "%s", err.msg);
+	bk_encoded_image_release(&enc);
+	bk_image_free(&pic);
+	cr_assert_eq(bk_pdf_writer_page_count(w), 3);
+	cr_assert(access(fx->pdf, F_OK) != 0, "the PDF appeared before close");
+	cr_assert_eq(bk_pdf_writer_close(&w, &err), 0, "%s", err.msg);
+	cr_assert_null(w);
+	cr_assert(access(fx->pdf, F_OK) == 0);
+}
+
+static void fixture_release(struct fixture *fx)
+{
+	bk_page_release(&fx->hpage);
+	bk_page_release(&fx->vpage);
+	ts_rmtree(fx->dir);
+	free(fx->dir);
+	free(fx->pdf);
+}
+
+/* Runs "`tool` 'pdf' `tail`"; returns stdout (caller frees). */
+static char *run_tool(const char *tool, const char *pdf, const char *tail, int expect_status)
+{
+	char *cmd = NULL, *out = NULL;
+	cr_assert(asprintf(&cmd, "%s '%s' %s", tool, pdf, tail) > 0);
+	int status = ts_run(cmd, &out, 0);
+	cr_assert_eq(status, expect_status, "`%s` exited with %d:\n%s", cmd, status, out);
+	free(cmd);
+	return out;
+}
+
+Test(pdf, structure_fonts_and_images)
+{
+	struct fixture fx = { 0 };
+	require_tools();
+	write_document(&fx, true);
+
+	char *out = NULL;
+	char *cmd = NULL;
+	cr_assert(asprintf(&cmd, "qpdf --check '%s'", fx.pdf) > 0);
+	int status = ts_run(cmd, &out, 1);
+	cr_assert_eq(status, 0, "qpdf --check failed:\n%s", out);
+	cr_assert_not_null(strstr(out, "No syntax or stream encoding errors"), "%s", out);
+	free(out);
+	free(cmd);
+
+	/* name, type (two words), encoding, emb, sub, uni */
+	out = run_tool("pdffonts", fx.pdf, "", 0);
+	bool seen_h = false, seen_v = false;
+	for (char *line = strtok(out, "\n"); line; line = strtok(NULL, "\n")) {
+		char name[128], encoding[64], emb[8], sub[8], uni[8];
+		if (sscanf(line, "%127s CID TrueType %63s %7s %7s %7s", name, encoding, emb,
+			   sub, uni) != 5)
+			continue;
+		cr_expect_str_eq(emb, "yes", "font not embedded: %s", line);
+		cr_expect_str_eq(uni, "yes", "font without ToUnicode: %s", line);
+		seen_h = seen_h || strcmp(encoding, "Identity-H") == 0;
+		seen_v = seen_v || strcmp(encoding, "Identity-V") == 0;
+	}
+	cr_expect(seen_h && seen_v, "pdffonts lists no Identity-H and Identity-V CID TrueType fonts");
+	free(out);
+
+	/* page num type width height color comp bpc enc ... x-ppi y-ppi */
+	out = run_tool("pdfimages -list", fx.pdf, "", 0);
+	int found = 0;
+	for (char *line = strtok(out, "\n"); line; line = strtok(NULL, "\n")) {
+		int page, num, width, height, comp, bpc, xppi, yppi;
+		char type[16], color[16], enc[16], interp[8];
+		if (sscanf(line, "%d %d %15s %d %d %15s %d %d %15s %7s %*d %*d %d %d", &page, &num,
+			   type, &width, &height, color, &comp, &bpc, enc, interp, &xppi, &yppi) != 12)
+			continue;
+		found++;
+		if (page <= 2) {
+			cr_expect_eq(width, PAGE_W);
+			cr_expect_eq(height, PAGE_H);
+			cr_expect_str_eq(color, "gray");
+			cr_expect_eq(bpc, 1);
+			cr_expect_str_eq(enc, "ccitt");
+			cr_expect_eq(xppi, DPI);
+			cr_expect_eq(yppi, DPI);
+		} else {
+			cr_expect_eq(width, 600);
+			cr_expect_eq(height, 400);
+			cr_expect_str_eq(color, "rgb");
+			cr_expect_eq(comp, 3);
+			cr_expect_str_eq(enc, "jpeg");
+			cr_expect_eq(xppi, 150);
+		}
+	}
+	cr_expect_eq(found, 3, "pdfimages lists %d images, not 3", found);
+	free(out);
+	fixture_release(&fx);
+}
+
+/* Page sizes are pixels / dpi * 72; PDF/A metadata is there. */
+Test(pdf, page_size_and_metadata)
+{
+	struct fixture fx = { 0 };
+	require_tools();
+	write_document(&fx, true);
+
+	char *out = run_tool("pdfinfo -f 1 -l 3", fx.pdf, "", 0);
+	double w[3] = { 0 }, h[3] = { 0 };
+	for (char *line = strtok(out, "\n"); line; line = strtok(NULL, "\n")) {
+		int n;
+		double pw, ph;
+		if (sscanf(line, "Page %d size: %lf x %lf", &n, &pw, &ph) == 3 && n >= 1 && n <= 3) {
+			w[n - 1] = pw;
+			h[n - 1] = ph;
+		}
+	}
+	free(out);
+	for (int i = 0; i < 2; i++) {
+		cr_expect_float_eq(w[i], PAGE_W * 72.0 / DPI, 0.01, "page %d width %g", i + 1, w[i]);
+		cr_expect_float_eq(h[i], PAGE_H * 72.0 / DPI, 0.01, "page %d height %g", i + 1, h[i]);
+	}
+	cr_expect_float_eq(w[2], 600 * 72.0 / 150, 0.01);
+	cr_expect_float_eq(h[2], 400 * 72.0 / 150, 0.01);
+
+	out = run_tool("pdfinfo -meta", fx.pdf, "", 0);
+	cr_expect_not_null(strstr(out, "<pdfaid:part>2</pdfaid:part>"), "%s", out);
+	cr_expect_not_null(strstr(out, "<pdfaid:conformance>B</pdfaid:conformance>"), "%s", out);
+	cr_expect_not_null(strstr(out, "区議会議事録 第1号"), "%s", out);
+	cr_expect_not_null(strstr(out, "<dc:source>box12.tif</dc:source>"), "%s", out);
+	cr_expect_not_null(strstr(out, "1950-04-01"), "%s", out);
+	free(out);
+
+	out = run_tool("pdfinfo", fx.pdf, "", 0);
+	cr_expect_not_null(strstr(out, "区議会議事録 第1号"), "title missing from Info:\n%s", out);
+	cr_expect_not_null(strstr(out, "gikai"), "collection missing from Info:\n%s", out);
+	free(out);
+	fixture_release(&fx);
+}
+
+Test(pdf, plain_pdf_has_no_pdfa_metadata)
+{
+	struct fixture fx = { 0 };
+	require_tools();
+	write_document(&fx, false);
+	char *out = run_tool("qpdf --check", fx.pdf, "", 0);
+	free(out);
+	out = run_tool("pdfinfo -meta", fx.pdf, "", 0);
+	cr_expect_null(strstr(out, "pdfaid"), "%s", out);
+	free(out);
+	fixture_release(&fx);
+}
+
+static char *page_text(const char *pdf, int page)
+{
+	char *tool = NULL;
+	cr_assert(asprintf(&tool, "pdftotext -f %d -l %d -enc UTF-8", page, page) > 0);
+	char *out = run_tool(tool, pdf, "-", 0);
+	free(tool);
+	return out;
+}
+
+/* Position of `needle` in `hay` as a whole line (surrounded by newlines or
+ * the ends), or -1. */
+static long line_pos(const char *hay, const char *needle)
+{
+	size_t n = strlen(needle);
+	for (const char *p = strstr(hay, needle); p; p = strstr(p + 1, needle))
+		if ((p == hay || p[-1] == '\n') && (p[n] == '\n' || p[n] == '\0'))
+			return p - hay;
+	return -1;
+}
+
+Test(pdf, text_reads_as_the_page_reads)
+{
+	struct fixture fx = { 0 };
+	require_tools();
+	write_document(&fx, true);
+
+	char *out = page_text(fx.pdf, 1);
+	long last = -1;
+	for (int i = 0; i < 3; i++) {
+		long pos = line_pos(out, h_lines[i]);
+		cr_expect_geq(pos, 0, "line '%s' (no spaces, one line) not in:\n%s", h_lines[i], out);
+		cr_expect_gt(pos, last, "line '%s' out of order in:\n%s", h_lines[i], out);
+		last = pos;
+	}
+	cr_expect_geq(line_pos(out, "Tokyo Metropolis ward office"), 0,
+		      "Latin words not single-spaced on one line:\n%s", out);
+	free(out);
+
+	out = page_text(fx.pdf, 2);
+	last = -1;
+	for (int i = 0; i < 3; i++) {
+		long pos = line_pos(out, v_columns[i]);
+		cr_expect_geq(pos, 0, "column '%s' not one line in:\n%s", v_columns[i], out);
+		cr_expect_gt(pos, last, "column '%s' out of order (right to left) in:\n%s",
+			     v_columns[i], out);
+		last = pos;
+	}
+	free(out);
+
+	out = page_text(fx.pdf, 3);
+	cr_expect_str_empty(ts_strip_space(out), "an image-only page has text: %s", out);
+	free(out);
+	fixture_release(&fx);
+}
+
+/* Appends code point `cp` to `out` as UTF-8. */
+static size_t put_utf8(char *out, unsigned cp)
+{
+	if (cp < 0x80) {
+		out[0] = (char)cp;
+		return 1;
+	}
+	if (cp < 0x800) {
+		out[0] = (char)(0xC0 | (cp >> 6));
+		out[1] = (char)(0x80 | (cp & 0x3F));
+		return 2;
+	}
+	out[0] = (char)(0xE0 | (cp >> 12));
+	out[1] = (char)(0x80 | ((cp >> 6) & 0x3F));
+	out[2] = (char)(0x80 | (cp & 0x3F));
+	return 3;
+}
+
+/* The decoded content streams of all pages, as qpdf reads them
+ * (--show-pages names each page's content objects). Caller frees. */
+static char *content_streams(const char *pdf)
+{
+	char *pages = run_tool("qpdf --show-pages", pdf, "", 0);
+	char *all = strdup("");
+	bool in_content = false;
+
+	cr_assert_not_null(all);
+	for (char *line = strtok(pages, "\n"); line; line = strtok(NULL, "\n")) {
+		int obj;
+		if (strstr(line, "content:")) {
+			in_content = true;
+		} else if (in_content && sscanf(line, " %d 0 R", &obj) == 1) {
+			char *tool = NULL, *more = NULL;
+			cr_assert(asprintf(&tool, "qpdf --show-object=%d --filtered-stream-data", obj) > 0);
+			char *data = run_tool(tool, pdf, "", 0);
+			cr_assert(asprintf(&more, "%s%s\n", all, data) > 0);
+			free(all);
+			all = more;
+			free(data);
+			free(tool);
+		} else {
+			in_content = false;
+		}
+	}
+	free(pages);
+	return all;
+}
+
+/*
+ * Stricter than pdftotext, which drops space glyphs and guesses spaces from
+ * gaps (and never puts one between CJK characters): every extractor sees
+ * the strings the content streams show. Each "<hex> Tj" is decoded with the
+ * document's encoding (Identity-H/-V over CIDs that equal BMP code points,
+ * which the pdftotext test checks end to end through ToUnicode). A Japanese
+ * line or column must be one string, with no space glyph inside.
+ */
+Test(pdf, japanese_runs_are_single_strings)
+{
+	struct fixture fx = { 0 };
+	require_tools();
+	write_document(&fx, true);
+	char *data = content_streams(fx.pdf);
+
+	bool seen_h[2] = { false, false }, seen_v[3] = { false, false, false };
+	for (char *p = strstr(data, "> Tj"); p; p = strstr(p + 1, "> Tj")) {
+		char *start = p;
+		while (start > data && start[-1] != '<')
+			start--;
+		char text[1024];
+		size_t len = 0;
+		for (char *h = start; h + 4 <= p && len + 4 < sizeof(text); h += 4) {
+			char hex[5] = { h[0], h[1], h[2], h[3], 0 };
+			len += put_utf8(text + len, (unsigned)strtoul(hex, NULL, 16));
+		}
+		text[len] = '\0';
+		if (strstr(text, "、") || strstr(text, "第"))
+			cr_expect_null(strchr(text, ' '), "a space inside a Japanese run: '%s'", text);
+		for (int i = 0; i < 2; i++)
+			seen_h[i] = seen_h[i] || strcmp(text, h_lines[i]) == 0;
+		for (int i = 0; i < 3; i++)
+			seen_v[i] = seen_v[i] || strcmp(text, v_columns[i]) == 0;
+	}
+	for (int i = 0; i < 2; i++)
+		cr_expect(seen_h[i], "line '%s' is not shown as one string", h_lines[i]);
+	for (int i = 0; i < 3; i++)
+		cr_expect(seen_v[i], "column '%s' is not shown as one string", v_columns[i]);
+	free(data);
+	fixture_release(&fx);
+}
+
+/* Reads a binary PGM (P5, maxval 255) written by pdftoppm -gray. */
+static unsigned char *read_pgm(const char *path, int *w, int *h)
+{
+	size_t len = 0;
+	char *data = ts_read(path, &len);
+	int maxval, off = 0;
+	cr_assert_not_null(data, "pdftoppm wrote no '%s'", path);
+	cr_assert_eq(sscanf(data, "P5 %d %d %d%n", w, h, &maxval, &off), 3);
+	cr_assert_eq(maxval, 255);
+	off++; /* the single whitespace after maxval */
+	cr_assert_geq(len, (size_t)off + (size_t)*w * *h);
+	unsigned char *px = malloc((size_t)*w * *h);
+	memcpy(px, data + off, (size_t)*w * *h);
+	free(data);
+	return px;
+}
+
+/* The G4 image renders black squares where the words are, white elsewhere. */
+Test(pdf, image_renders_black_on_white)
+{
+	struct fixture fx = { 0 };
+	require_tools();
+	write_document(&fx, true);
+
+	char *cmd = NULL, *out = NULL, *prefix = NULL, *pgm = NULL;
+	cr_assert(asprintf(&prefix, "%s/render", fx.dir) > 0);
+	cr_assert(asprintf(&cmd, "pdftoppm -gray -r 75 -f 1 -l 1 -singlefile '%s' '%s'", fx.pdf,
+			   prefix) > 0);
+	cr_assert_eq(ts_run(cmd, &out, 1), 0, "%s", out);
+	cr_assert(asprintf(&pgm, "%s.pgm", prefix) > 0);
+	int w, h;
+	unsigned char *px = read_pgm(pgm, &w, &h);
+	cr_assert_eq(w, PAGE_W / 4);
+	cr_assert_eq(h, PAGE_H / 4);
+	/* the first character of the first line: a square at (104..136) px */
+	const struct bk_box *box = &fx.hpage.blocks[0].lines[0].words[0].box;
+	int cx = (box->x0 + box->x1) / 2 / 4, cy = (box->y0 + box->y1) / 2 / 4;
+	cr_expect_lt(px[cy * w + cx], 64, "no black text pixel at (%d,%d): %d", cx, cy,
+		     px[cy * w + cx]);
+	cr_expect_gt(px[(h - 10) * w + 10], 192, "margin is not white");
+	cr_expect_gt(px[20 * w + w / 2], 192, "top margin is not white");
+	free(px);
+	free(pgm);
+	free(prefix);
+	free(cmd);
+	free(out);
+	fixture_release(&fx);
+}
+
+static int count_entries(const char *dir)
+{
+	char *cmd = NULL, *out = NULL;
+	cr_assert(asprintf(&cmd, "ls -A '%s' | wc -l", dir) > 0);
+	ts_run(cmd, &out, 0);
+	int n = atoi(out);
+	free(cmd);
+	free(out);
+	return n;
+}
+
+Test(pdf, abort_leaves_no_file)
+{
+	char *dir = ts_mkdtemp("pdf-abort"), *path = NULL;
+	struct bk_pdf_writer *w = NULL;
+	struct bk_error err;
+	struct bk_page page;
+	struct bk_encoded_image enc;
+
+	cr_assert(asprintf(&path, "%s/out.pdf", dir) > 0);
+	build_horizontal(&page);
+	struct bk_image *img = draw_page(&page);
+	encode(img, BK_ENC_G4, &enc);
+	cr_assert_eq(bk_pdf_writer_open(&w, path, NULL, &err), 0, "%s", err.msg);
+	cr_assert_eq(bk_pdf_writer_add_page(w, &enc, &page, &err), 0, "%s", err.msg);
+	cr_expect_eq(count_entries(dir), 1, "the temporary should exist while writing");
+	cr_expect(access(path, F_OK) != 0);
+	bk_pdf_writer_abort(&w);
+	cr_expect_null(w);
+	cr_expect_eq(count_entries(dir), 0, "abort left a file behind");
+
+	/* a document without pages is refused and leaves nothing */
+	cr_assert_eq(bk_pdf_writer_open(&w, path, NULL, &err), 0, "%s", err.msg);
+	cr_expect_eq(bk_pdf_writer_close(&w, &err), -1);
+	cr_expect_not_null(strstr(err.msg, path), "%s", err.msg);
+	cr_expect_eq(count_entries(dir), 0);
+
+	bk_encoded_image_release(&enc);
+	bk_image_free(&img);
+	bk_page_release(&page);
+	ts_rmtree(dir);
+	free(dir);
+	free(path);
+}
+
+Test(pdf, errors_name_the_file_and_page)
+{
+	char *dir = ts_mkdtemp("pdf-err"), *path = NULL, *missing = NULL;
+	struct bk_pdf_writer *w = NULL;
+	struct bk_error err;
+
+	cr_assert(asprintf(&missing, "%s/no/such/dir/out.pdf", dir) > 0);
+	cr_expect_eq(bk_pdf_writer_open(&w, missing, NULL, &err), -1);
+	cr_expect_null(w);
+	cr_expect_not_null(strstr(err.msg, "out.pdf"), "%s", err.msg);
+
+	cr_assert(asprintf(&path, "%s/bad.pdf", dir) > 0);
+	cr_assert_eq(bk_pdf_writer_open(&w, path, NULL, &err), 0, "%s", err.msg);
+	unsigned char junk[4] = { 1, 2, 3, 4 };
+	struct bk_encoded_image bad = { .encoding = (enum bk_encoding)99, .width = 10,
+					.height = 10, .bits_per_component = 8,
+					.components = 1, .data = junk, .size = 4 };
+	cr_expect_eq(bk_pdf_writer_add_page(w, &bad, NULL, &err), -1);
+	cr_expect_not_null(strstr(err.msg, "bad.pdf' page 1"), "%s", err.msg);
+	bk_pdf_writer_abort(&w);
+	cr_expect_eq(count_entries(dir), 0);
+	ts_rmtree(dir);
+	free(dir);
+	free(path);
+	free(missing);
+}
