@@ -2,7 +2,9 @@
  * archive/atomic.c — temp file + fsync + rename (see atomic.h for the
  * protocol and what it guarantees).
  */
+#ifndef _GNU_SOURCE /* the build defines it; standalone builds need it */
 #define _GNU_SOURCE
+#endif
 #include "archive/atomic.h"
 
 #include <dirent.h>
@@ -167,14 +169,22 @@ int bk_mkdir_p(const char *path, unsigned mode, struct bk_error *err)
 
 	if (!copy)
 		return bk_error_set(err, "out of memory creating '%s'", path);
+	if (!*copy) {
+		bk_error_set(err, "cannot create a directory with an empty name");
+		goto out;
+	}
 	for (char *p = copy + 1;; p++) {
 		if (*p != '/' && *p != '\0')
 			continue;
 		char saved = *p;
 		*p = '\0';
-		if (mkdir(copy, mode ? mode : 0777) && errno != EEXIST) {
+		/* EEXIST is fine only when what exists is a directory: a file
+		 * in the way must fail here, not later at an open(). */
+		struct stat st;
+		if (mkdir(copy, mode ? mode : 0777) &&
+		    (errno != EEXIST || stat(copy, &st) || !S_ISDIR(st.st_mode))) {
 			bk_error_set(err, "cannot create directory '%s': %s",
-				     copy, strerror(errno));
+				     copy, strerror(errno == EEXIST ? ENOTDIR : errno));
 			goto out;
 		}
 		*p = saved;
