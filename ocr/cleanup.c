@@ -1,0 +1,297 @@
+/*
+ * ocr/cleanup.c — the cleanup policy (see ocr/cleanup.h): the order of the
+ * steps, the per-profile defaults and the display/OCR image pair.
+ *
+ * Memory: at most the input, one working copy at full size and, for the
+ * color profiles, a gray (quarter-size) copy on the way to the bilevel OCR
+ * copy are alive at once.
+ *
+ * Why the defaults are what they are. Each step was measured on the samples
+ * (the images in samples/, 300 dpi) by running `tesseract --psm 6 -l jpn`
+ * (horizontal) or `--psm 5 -l jpn_vert` (vertical) on the cleaned image and
+ * comparing with the ground truth: character error rate, whitespace
+ * ignored; lower is better. rot180/rot90 were given opt->rotate 180/270.
+ *
+ *   page (profile)        none   +deskew  +border  +split  +binarize  +despeckle(3px)  +lines
+ *                         (raw)  (d)      (db)     (dbs)   (dbsB)     (dbsBp)          (dbsBl)
+ *   h-reiki p1 (bylaw)    .059   .064     .064     .064    .064       .059             .064
+ *   h-reiki p2 (bylaw)    .072   .066     .066     .066    .066       .063             .066
+ *   spread p1+p2 (bylaw)  .053   .051     .008     .016/.000 .016/.000 .008/.026       .016/.000
+ *   h-kokuji (record,gray).073   .105     .105     .105    .064       .064             .087
+ *   v-gian (record)       .046   .046     .046     .046    .046       .035             .046
+ *   v-kushi p1 (gray)     .011   .011     .011     .011    .011       .011             .011
+ *   v-kushi p2 (gray)     .014   .003     .003     .003    .010       .007             .010
+ *   rot180 (record)       .062   .048     .048     .048    .048       .053             .048
+ *   rot90 (record)        .074   .079     .079     .079    .079       .070             .079
+ *   eng (record)          .000   .000     .000     .000    .000       .000             .000
+ *   sum of the above      .464   .473     .430     .438    .404       .396             .427
+ *
+ * - deskew: with binarization it helps (dB .439 against B .483, no border/split): kokuji
+ *   .078 -> .064, rot180 .062 -> .048, v-kushi .025 -> .011. Alone on a
+ *   gray page it can hurt (kokuji .105: Tesseract's own thresholding of the
+ *   interpolated gray), which is why record/bylaw binarize after it.
+ * - border: the film border costs the spread dearly (.051 -> .008); pages
+ *   without a border are untouched (no border found). On.
+ * - split: same CER on the spread (.008 combined against .016/.000 split)
+ *   but each book page becomes its own page with its own number; on for
+ *   bylaw (books), off for record (single sheets: a landscape record is a
+ *   table or a foldout, not a spread).
+ * - binarize: global Otsu. Sauvola (window 1/12 inch, k 0.34) broke the
+ *   faint strokes of h-kokuji (.192 against Otsu .064); tuned Sauvola
+ *   (1/6 inch, k 0.2) ties Otsu on kokuji (.064) and loses on v-kushi
+ *   (.018/.014 against .014/.010). Leptonica's background-normalized
+ *   variants were worse (.110, .146). The display is bilevel (G4) anyway.
+ * - despeckle: 3 px (1/100 inch) gives .396 against .404, but 2 px gives
+ *   .425 and 4 px .413, the changes are a few characters each way and
+ *   Tesseract already ignores isolated specks; it risks erasing dakuten
+ *   and 、 at lower resolutions. Off until a real film sample says more.
+ * - ruling lines: no sample has tables; it hurt h-kokuji (.087: the dark
+ *   corner of the page, thresholded, forms long "lines"). Off.
+ *
+ * Color profiles (ukiyoe.jpg: jpn_vert --psm 5, map.png: jpn --psm 11;
+ * share of ground-truth characters read / characters of output):
+ *   OCR copy          ukiyoe        map
+ *   color as is       1.00 / 145    0.77 / 53
+ *   gray              0.86 / 118    0.77 / 54
+ *   gray normalized   0.57 / 207    0.88 / 93
+ *   Otsu bilevel      1.00 / 102    0.88 / 63
+ *   normalized+Otsu   1.00 / 742    0.88 / 134
+ *   Sauvola           0.86 / 374    0.81 / 50
+ * so the OCR copy of ukiyoe and map is the Otsu-thresholded gray copy
+ * (opt->binarize; the display image is never binarized): best recall and
+ * the least picture noise read as text. Contrast normalization hurt the
+ * print and adds noise on the map: not used.
+ */
+#include "ocr/cleanup.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* A skew smaller than this is left alone: rotating costs sharpness. */
+#define MIN_SKEW_DEGREES 0.1
+
+void bk_cleanup_defaults(struct bk_cleanup_options *opt, enum bk_profile profile)
+{
+	memset(opt, 0, sizeof(*opt));
+	opt->profile = profile;
+	switch (profile) {
+	case BK_PROFILE_RECORD:
+	case BK_PROFILE_BYLAW:
+		opt->deskew = true;
+		opt->remove_border = true;
+		opt->split_spread = profile == BK_PROFILE_BYLAW;
+		opt->binarize = true;
+		opt->despeckle = false;
+		opt->remove_lines = false;
+		break;
+	case BK_PROFILE_UKIYOE:
+	case BK_PROFILE_MAP:
+	default:
+		opt->binarize = true; /* the OCR copy only: see the table above */
+		break;
+	}
+}
+
+void bk_cleaned_page_release(struct bk_cleaned_page *p)
+{
+	if (!p)
+		return;
+	bk_image_free(&p->display);
+	bk_image_free(&p->ocr);
+}
+
+static bool color_profile(enum bk_profile p)
+{
+	return p == BK_PROFILE_UKIYOE || p == BK_PROFILE_MAP;
+}
+
+/* Replaces *img by `next` (when non-NULL), freeing the old one. */
+static int replace(struct bk_image **img, struct bk_image *next)
+{
+	if (!next)
+		return -1;
+	bk_image_free(img);
+	*img = next;
+	return 0;
+}
+
+/* Crops *img to its page area when a dark border is found; *offset_x gets
+ * the left edge removed. */
+static int remove_border(struct bk_image **img, bool *removed, int *offset_x,
+			 struct bk_error *err)
+{
+	struct bk_box area;
+	bool found;
+
+	*removed = false;
+	if (bk_image_find_page_area(*img, &area, &found, err))
+		return -1;
+	if (!found)
+		return 0;
+	if (replace(img, bk_image_crop(*img, area, err)))
+		return -1;
+	*removed = true;
+	if (offset_x)
+		*offset_x += area.x0;
+	return 0;
+}
+
+/* Splits *img at the gutter into halves[0] (left) and halves[1] (right);
+ * *img is consumed when it splits. */
+static int split_spread(struct bk_image **img, struct bk_image *halves[2], int *gutter,
+			bool *split, struct bk_error *err)
+{
+	int w = bk_image_width(*img), h = bk_image_height(*img);
+	bool found;
+
+	*split = false;
+	if (w <= h)
+		return 0; /* a spread is landscape */
+	if (bk_image_find_gutter(*img, gutter, &found, err))
+		return -1;
+	if (!found)
+		return 0;
+	halves[0] = bk_image_crop(*img, (struct bk_box){ 0, 0, *gutter, h }, err);
+	halves[1] = halves[0] ? bk_image_crop(*img, (struct bk_box){ *gutter, 0, w, h }, err) : NULL;
+	if (!halves[1]) {
+		bk_image_free(&halves[0]);
+		return -1;
+	}
+	bk_image_free(img);
+	*split = true;
+	return 0;
+}
+
+static int deskew(struct bk_image **img, double *degrees, struct bk_error *err)
+{
+	bool found;
+
+	*degrees = 0;
+	if (bk_image_find_skew(*img, degrees, &found, err))
+		return -1;
+	if (!found || fabs(*degrees) < MIN_SKEW_DEGREES) {
+		*degrees = 0;
+		return 0;
+	}
+	return replace(img, bk_image_rotate(*img, *degrees, err));
+}
+
+/* Resolution-scaled sizes: specks up to 1/100 inch, lines at least 1 inch. */
+static int dpi_of(const struct bk_image *img)
+{
+	return bk_image_xres(img) > 0 ? bk_image_xres(img) : 300;
+}
+
+/* Turns one text page (already cropped) into its display/OCR pair. */
+static int finish_text_page(struct bk_image **img, const struct bk_cleanup_options *opt,
+			    struct bk_cleaned_page *out, double *skew, struct bk_error *err)
+{
+	*skew = 0;
+	if (opt->deskew && deskew(img, skew, err))
+		return -1;
+	if (opt->binarize && bk_image_depth(*img) != 1 &&
+	    replace(img, bk_image_binarize(*img, BK_BINARIZE_OTSU, err)))
+		return -1;
+	if (bk_image_depth(*img) == 1) {
+		if (opt->despeckle && bk_image_despeckle(*img, dpi_of(*img) / 100, err) < 0)
+			return -1;
+		if (opt->remove_lines && bk_image_remove_lines(*img, dpi_of(*img), err))
+			return -1;
+	}
+	out->ocr = bk_image_clone(*img);
+	if (!out->ocr)
+		return bk_error_set(err, "cleanup: out of memory");
+	out->display = *img;
+	*img = NULL;
+	return 0;
+}
+
+static int clean_text(struct bk_image **work, const struct bk_cleanup_options *opt,
+		      bool vertical_book, struct bk_cleaned_page pages[2], int *npages,
+		      struct bk_cleanup_report *report, struct bk_error *err)
+{
+	struct bk_image *halves[2] = { NULL, NULL };
+	int offset_x = 0, rc = -1;
+	double skew;
+
+	if (opt->remove_border && remove_border(work, &report->border_removed, &offset_x, err))
+		goto out;
+	if (opt->split_spread &&
+	    split_spread(work, halves, &report->gutter_x, &report->spread_split, err))
+		goto out;
+	if (!report->spread_split) {
+		if (finish_text_page(work, opt, &pages[0], &report->skew_degrees, err))
+			goto out;
+		*npages = 1;
+		rc = 0;
+		goto out;
+	}
+	report->gutter_x += offset_x;
+	if (vertical_book) { /* right half is read first */
+		struct bk_image *t = halves[0];
+
+		halves[0] = halves[1];
+		halves[1] = t;
+	}
+	for (int i = 0; i < 2; i++) {
+		bool trimmed; /* gutter shadow and the border left on each half */
+
+		if (opt->remove_border && remove_border(&halves[i], &trimmed, NULL, err))
+			goto out;
+		if (finish_text_page(&halves[i], opt, &pages[i], &skew, err))
+			goto out;
+		if (i == 0)
+			report->skew_degrees = skew;
+	}
+	*npages = 2;
+	rc = 0;
+out:
+	bk_image_free(&halves[0]);
+	bk_image_free(&halves[1]);
+	return rc;
+}
+
+/* Color profiles: the display keeps every pixel of the (rotated) input; the
+ * OCR copy is gray, or bilevel when opt->binarize, of the same geometry. */
+static int clean_color(struct bk_image **work, const struct bk_cleanup_options *opt,
+		       struct bk_cleaned_page *out, struct bk_error *err)
+{
+	out->ocr = opt->binarize ? bk_image_binarize(*work, BK_BINARIZE_OTSU, err)
+				 : bk_image_to_gray(*work, err);
+	if (!out->ocr)
+		return -1;
+	out->display = *work;
+	*work = NULL;
+	return 0;
+}
+
+int bk_cleanup_page(const struct bk_image *in, const struct bk_cleanup_options *opt,
+		    bool vertical_book, struct bk_cleaned_page pages[2], int *npages,
+		    struct bk_cleanup_report *report, struct bk_error *err)
+{
+	struct bk_image *work = NULL;
+	int rc = -1;
+
+	memset(pages, 0, 2 * sizeof(*pages));
+	memset(report, 0, sizeof(*report));
+	*npages = 0;
+	work = bk_image_rotate_orth(in, opt->rotate, err);
+	if (!work)
+		goto out;
+	report->rotation = ((opt->rotate % 360) + 360) % 360;
+	if (color_profile(opt->profile))
+		rc = clean_color(&work, opt, &pages[0], err);
+	else
+		rc = clean_text(&work, opt, vertical_book, pages, npages, report, err);
+	if (rc == 0 && *npages == 0)
+		*npages = 1;
+out:
+	if (rc) {
+		bk_cleaned_page_release(&pages[0]);
+		bk_cleaned_page_release(&pages[1]);
+		*npages = 0;
+	}
+	bk_image_free(&work);
+	return rc;
+}

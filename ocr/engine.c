@@ -1,0 +1,403 @@
+/*
+ * ocr/engine.c — the Tesseract adapter (see engine.h). The only file in
+ * bunko that includes tesseract/capi.h; TessBaseAPI never leaves it.
+ *
+ * Protocol with Tesseract, per call:
+ *   handle_for(model)      the model's handle, initialized once (lazily)
+ *   SetImage + resolution  the gray buffer is copied by Tesseract
+ *   [SetRectangle]         restricts layout and recognition to a box; the
+ *                          iterator's boxes stay in full-image coordinates
+ *   SetPageSegMode, Recognize / AnalyseLayout / DetectOrientationScript
+ *   walk the iterator      into bunko's page model or region list
+ *   Clear                  drops the page's results, keeps the model
+ */
+#include "ocr/engine.h"
+
+#include <ctype.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <tesseract/capi.h>
+
+#define BK_ENGINE_MAX_MODELS 8
+#define BK_MODEL_NAME_MAX 32
+#define BK_DEFAULT_DPI 300
+
+struct bk_model_handle {
+	char name[BK_MODEL_NAME_MAX];
+	TessBaseAPI *api;
+};
+
+struct bk_engine {
+	char *tessdata_dir; /* NULL: Tesseract's default */
+	struct bk_model_handle models[BK_ENGINE_MAX_MODELS];
+	size_t nmodels;
+};
+
+struct bk_engine *bk_engine_new(const char *tessdata_dir, struct bk_error *err)
+{
+	struct bk_engine *engine = calloc(1, sizeof(*engine));
+
+	if (!engine) {
+		bk_error_set(err, "out of memory creating the OCR engine");
+		return NULL;
+	}
+	if (tessdata_dir && !(engine->tessdata_dir = strdup(tessdata_dir))) {
+		free(engine);
+		bk_error_set(err, "out of memory creating the OCR engine");
+		return NULL;
+	}
+	return engine;
+}
+
+void bk_engine_free(struct bk_engine **engine)
+{
+	if (!engine || !*engine)
+		return;
+	for (size_t i = 0; i < (*engine)->nmodels; i++) {
+		TessBaseAPIEnd((*engine)->models[i].api);
+		TessBaseAPIDelete((*engine)->models[i].api);
+	}
+	free((*engine)->tessdata_dir);
+	free(*engine);
+	*engine = NULL;
+}
+
+size_t bk_engine_handle_count(const struct bk_engine *engine)
+{
+	return engine ? engine->nmodels : 0;
+}
+
+/* Model names are traineddata names joined by '+': nothing else reaches
+ * Tesseract's file lookup. */
+static bool model_name_ok(const char *model)
+{
+	size_t len = model ? strlen(model) : 0;
+
+	if (!len || len >= BK_MODEL_NAME_MAX || model[0] == '+' ||
+	    model[len - 1] == '+')
+		return false;
+	for (size_t i = 0; i < len; i++)
+		if (!isalnum((unsigned char)model[i]) && model[i] != '_' &&
+		    model[i] != '+' && model[i] != '-')
+			return false;
+	return true;
+}
+
+/* Creates and initializes a handle for `model`. Variables are passed to
+ * Init so that they also govern the loading itself (debug_file silences
+ * Tesseract's messages). OSD is a legacy-engine model. */
+static TessBaseAPI *open_handle(const struct bk_engine *engine,
+				const char *model, struct bk_error *err)
+{
+	char *names[] = { "debug_file" };
+	char *values[] = { "/dev/null" };
+	TessOcrEngineMode oem = strcmp(model, "osd") == 0 ? OEM_TESSERACT_ONLY
+							  : OEM_DEFAULT;
+	TessBaseAPI *api = TessBaseAPICreate();
+
+	if (!api) {
+		bk_error_set(err, "out of memory creating Tesseract for model '%s'",
+			     model);
+		return NULL;
+	}
+	/* Before Init too: the setting is process-wide in Tesseract and
+	 * covers messages printed while the model file is opened. */
+	TessBaseAPISetVariable(api, "debug_file", "/dev/null");
+	if (TessBaseAPIInit4(api, engine->tessdata_dir, model, oem, NULL, 0,
+			     names, values, 1, 0) != 0) {
+		TessBaseAPIDelete(api);
+		if (engine->tessdata_dir)
+			bk_error_set(err, "cannot load Tesseract model '%s' from '%s'",
+				     model, engine->tessdata_dir);
+		else
+			bk_error_set(err, "cannot load Tesseract model '%s' from the "
+				     "default tessdata directory", model);
+		return NULL;
+	}
+	return api;
+}
+
+static TessBaseAPI *handle_for(struct bk_engine *engine, const char *model,
+			       struct bk_error *err)
+{
+	if (!model_name_ok(model)) {
+		bk_error_set(err, "invalid OCR model name '%s'", model ? model : "");
+		return NULL;
+	}
+	for (size_t i = 0; i < engine->nmodels; i++)
+		if (strcmp(engine->models[i].name, model) == 0)
+			return engine->models[i].api;
+	if (engine->nmodels == BK_ENGINE_MAX_MODELS) {
+		bk_error_set(err, "cannot load OCR model '%s': more than %d models in use",
+			     model, BK_ENGINE_MAX_MODELS);
+		return NULL;
+	}
+	TessBaseAPI *api = open_handle(engine, model, err);
+	if (!api)
+		return NULL;
+	struct bk_model_handle *h = &engine->models[engine->nmodels++];
+	snprintf(h->name, sizeof(h->name), "%s", model);
+	h->api = api;
+	return api;
+}
+
+int bk_engine_load(struct bk_engine *engine, const char *model,
+		   struct bk_error *err)
+{
+	return handle_for(engine, model, err) ? 0 : -1;
+}
+
+static int check_gray(const struct bk_gray *img, struct bk_error *err)
+{
+	if (!img || !img->data || img->width <= 0 || img->height <= 0 ||
+	    img->stride < img->width) {
+		bk_error_set(err, "invalid gray image given to the OCR engine");
+		return -1;
+	}
+	return 0;
+}
+
+static void set_image(TessBaseAPI *api, const struct bk_gray *img)
+{
+	TessBaseAPIClear(api);
+	TessBaseAPISetImage(api, img->data, img->width, img->height, 1,
+			    img->stride);
+	TessBaseAPISetSourceResolution(api, img->resolution > 0 ? img->resolution
+								: BK_DEFAULT_DPI);
+}
+
+/* Clips `rect` to the image; false when nothing is left. */
+static bool clip_rect(const struct bk_gray *img, const struct bk_box *rect,
+		      struct bk_box *out)
+{
+	out->x0 = rect->x0 < 0 ? 0 : rect->x0;
+	out->y0 = rect->y0 < 0 ? 0 : rect->y0;
+	out->x1 = rect->x1 > img->width ? img->width : rect->x1;
+	out->y1 = rect->y1 > img->height ? img->height : rect->y1;
+	return out->x1 > out->x0 && out->y1 > out->y0;
+}
+
+static struct bk_box iter_box(const TessPageIterator *pi,
+			      TessPageIteratorLevel level)
+{
+	struct bk_box b = { 0, 0, 0, 0 };
+
+	if (!TessPageIteratorBoundingBox(pi, level, &b.x0, &b.y0, &b.x1, &b.y1))
+		memset(&b, 0, sizeof(b));
+	return b;
+}
+
+static bool iter_vertical(TessPageIterator *pi)
+{
+	TessOrientation orientation;
+	TessWritingDirection direction;
+	TessTextlineOrder order;
+	float deskew;
+
+	if (TessPageIteratorBlockType(pi) == PT_VERTICAL_TEXT)
+		return true;
+	TessPageIteratorOrientation(pi, &orientation, &direction, &order,
+				    &deskew);
+	return direction == WRITING_DIRECTION_TOP_TO_BOTTOM;
+}
+
+/* Walks the result iterator word by word into `page`. A block or line is
+ * created when its first non-blank word arrives, so Tesseract's empty
+ * blocks (pictures, rules) leave nothing behind. */
+static int collect_words(TessResultIterator *ri, const char *model,
+			 enum bk_psm psm, struct bk_page *page,
+			 struct bk_error *err)
+{
+	TessPageIterator *pi = TessResultIteratorGetPageIterator(ri);
+	struct bk_block *block = NULL;
+	struct bk_line *line = NULL;
+	int rc = 0;
+
+	do {
+		if (TessPageIteratorIsAtBeginningOf(pi, RIL_BLOCK))
+			block = NULL;
+		if (TessPageIteratorIsAtBeginningOf(pi, RIL_TEXTLINE))
+			line = NULL;
+		char *text = TessResultIteratorGetUTF8Text(ri, RIL_WORD);
+		if (!text)
+			continue;
+		size_t len = strlen(text);
+		size_t i = 0;
+		while (i < len && isspace((unsigned char)text[i]))
+			i++;
+		if (i < len) {
+			enum bk_dir dir = BK_DIR_HORIZONTAL;
+			if (psm == BK_PSM_SINGLE_BLOCK_VERT || iter_vertical(pi))
+				dir = BK_DIR_VERTICAL;
+			if (!block) {
+				block = bk_page_add_block(page, iter_box(pi, RIL_BLOCK),
+							  dir, model);
+				line = NULL;
+			}
+			if (block && !line)
+				line = bk_block_add_line(block,
+							 iter_box(pi, RIL_TEXTLINE),
+							 block->dir);
+			if (!block || !line ||
+			    !bk_line_add_word(line, iter_box(pi, RIL_WORD),
+					      TessResultIteratorConfidence(ri, RIL_WORD),
+					      text, len))
+				rc = bk_error_set(err, "out of memory storing OCR results");
+		}
+		TessDeleteText(text);
+	} while (rc == 0 && TessPageIteratorNext(pi, RIL_WORD));
+	return rc;
+}
+
+int bk_engine_recognize(struct bk_engine *engine, const struct bk_gray *img,
+			const char *model, enum bk_psm psm,
+			const struct bk_box *rect, struct bk_page *page,
+			struct bk_error *err)
+{
+	TessResultIterator *ri = NULL;
+	struct bk_box clipped;
+	int rc = -1;
+
+	if (check_gray(img, err))
+		return -1;
+	TessBaseAPI *api = handle_for(engine, model, err);
+	if (!api)
+		return -1;
+	set_image(api, img);
+	if (rect) {
+		if (!clip_rect(img, rect, &clipped)) {
+			rc = 0;
+			goto out;
+		}
+		TessBaseAPISetRectangle(api, clipped.x0, clipped.y0,
+					clipped.x1 - clipped.x0,
+					clipped.y1 - clipped.y0);
+	}
+	TessBaseAPISetPageSegMode(api, (TessPageSegMode)psm);
+	if (TessBaseAPIRecognize(api, NULL) != 0) {
+		bk_error_set(err, "tesseract could not read the page with model '%s'",
+			     model);
+		goto out;
+	}
+	ri = TessBaseAPIGetIterator(api);
+	rc = ri ? collect_words(ri, model, psm, page, err) : 0;
+out:
+	if (ri)
+		TessResultIteratorDelete(ri);
+	TessBaseAPIClear(api);
+	return rc;
+}
+
+static enum bk_region_kind region_kind(TessPolyBlockType type)
+{
+	switch (type) {
+	case PT_FLOWING_TEXT:
+	case PT_HEADING_TEXT:
+	case PT_PULLOUT_TEXT:
+	case PT_VERTICAL_TEXT:
+	case PT_CAPTION_TEXT:
+	case PT_TABLE:
+	case PT_INLINE_EQUATION:
+		return BK_REGION_TEXT;
+	case PT_FLOWING_IMAGE:
+	case PT_HEADING_IMAGE:
+	case PT_PULLOUT_IMAGE:
+		return BK_REGION_IMAGE;
+	case PT_HORZ_LINE:
+	case PT_VERT_LINE:
+		return BK_REGION_RULE;
+	default:
+		return BK_REGION_OTHER;
+	}
+}
+
+/* Appends one region per block, counting each block's text lines. */
+static int collect_regions(TessPageIterator *pi, struct bk_region **regions,
+			   size_t *nregions, struct bk_error *err)
+{
+	size_t alloc = 0;
+
+	do {
+		if (TessPageIteratorIsAtBeginningOf(pi, RIL_BLOCK)) {
+			if (*nregions == alloc) {
+				size_t n = alloc ? alloc * 2 : 16;
+				struct bk_region *p = realloc(*regions, n * sizeof(*p));
+				if (!p)
+					return bk_error_set(err, "out of memory in layout analysis");
+				*regions = p;
+				alloc = n;
+			}
+			struct bk_region *r = &(*regions)[(*nregions)++];
+			r->box = iter_box(pi, RIL_BLOCK);
+			r->kind = region_kind(TessPageIteratorBlockType(pi));
+			r->tess_vertical = iter_vertical(pi);
+			r->nlines = 0;
+		}
+		if (*nregions)
+			(*regions)[*nregions - 1].nlines++;
+	} while (TessPageIteratorNext(pi, RIL_TEXTLINE));
+	return 0;
+}
+
+int bk_engine_layout(struct bk_engine *engine, const struct bk_gray *img,
+		     const char *model, struct bk_region **regions,
+		     size_t *nregions, struct bk_error *err)
+{
+	TessPageIterator *pi = NULL;
+	int rc = -1;
+
+	*regions = NULL;
+	*nregions = 0;
+	if (check_gray(img, err))
+		return -1;
+	TessBaseAPI *api = handle_for(engine, model, err);
+	if (!api)
+		return -1;
+	set_image(api, img);
+	TessBaseAPISetPageSegMode(api, PSM_AUTO);
+	pi = TessBaseAPIAnalyseLayout(api);
+	rc = pi ? collect_regions(pi, regions, nregions, err) : 0;
+	if (pi)
+		TessPageIteratorDelete(pi);
+	TessBaseAPIClear(api);
+	if (rc) {
+		free(*regions);
+		*regions = NULL;
+		*nregions = 0;
+	}
+	return rc;
+}
+
+int bk_engine_orientation(struct bk_engine *engine, const struct bk_gray *img,
+			  struct bk_orientation *out, struct bk_error *err)
+{
+	int degrees = 0;
+	float conf = 0, script_conf = 0;
+	const char *script = NULL;
+
+	memset(out, 0, sizeof(*out));
+	if (check_gray(img, err))
+		return -1;
+	TessBaseAPI *api = handle_for(engine, "osd", err);
+	if (!api)
+		return -1;
+	set_image(api, img);
+	TessBaseAPISetPageSegMode(api, PSM_OSD_ONLY);
+	/* Fails (returns false) when too few characters are found; that is
+	 * an answer ("unknown"), not an error. The script name points into
+	 * the model's tables and is not freed. */
+	if (TessBaseAPIDetectOrientationScript(api, &degrees, &conf, &script,
+					       &script_conf)) {
+		/* Tesseract reports how far the page was turned clockwise;
+		 * undoing that is the opposite turn. */
+		out->rotate = (360 - degrees % 360) % 360;
+		out->confidence = conf;
+		out->script_confidence = script_conf;
+		snprintf(out->script, sizeof(out->script), "%s",
+			 script ? script : "");
+		out->detected = true;
+	}
+	TessBaseAPIClear(api);
+	return 0;
+}

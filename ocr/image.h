@@ -1,0 +1,159 @@
+/*
+ * ocr/image.h — the image adapter: decoding scans, converting them for
+ * Tesseract, encoding them for the PDF, and the cleanup primitives (rotation,
+ * deskew, border and spread detection, binarization, despeckling, ruling
+ * lines). It is the only interface to Leptonica: the Pix type lives inside
+ * ocr/image.c and nowhere else.
+ *
+ * Guarantees:
+ * - an image has depth 1 (bilevel, 1 = black in Leptonica's sense, shown as
+ *   black), 8 (gray, 0 = black) or 32 (RGB); nothing else escapes this
+ *   module (colormaps are removed, 2/4/16 bpp are promoted).
+ * - bk_image_read_mem() checks the header's width x height against
+ *   max_pixels BEFORE decoding, so a decompression bomb costs no memory.
+ * - no function here prints anything: Leptonica's own messages are switched
+ *   off on entry to each function (see ocr/image.c for why), and failures
+ *   are reported once through `struct bk_error`.
+ * - every function returning a `struct bk_image *` returns a new image owned
+ *   by the caller (free with bk_image_free), or NULL with `err` set; inputs
+ *   are never modified unless the name says "in place".
+ */
+#ifndef BUNKO_OCR_IMAGE_H
+#define BUNKO_OCR_IMAGE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "bunko/common.h"
+#include "ocr/page.h" /* struct bk_box */
+
+struct bk_image; /* opaque, wraps a Leptonica Pix; owned by caller */
+
+#define BK_IMAGE_MAX_PIXELS_DEFAULT (400L * 1000 * 1000) /* decompression-bomb guard */
+
+/* PNG/JPEG/PNM/BMP/single-image TIFF (the first image of a multi-page TIFF);
+ * `name` is used in error messages. Header checked against max_pixels
+ * (<= 0: BK_IMAGE_MAX_PIXELS_DEFAULT) BEFORE decoding. Resolution is taken
+ * from the file (0 if it has none). */
+struct bk_image *bk_image_read_mem(const void *data, size_t len, const char *name,
+				   long max_pixels, struct bk_error *err);
+
+/* Wraps raw rows from another decoder (libtiff, poppler):
+ * depth 1: rows MSB-first packed, 1 = black; 8: gray (0 black);
+ * 24: RGB bytes; 32: RGBA/XRGB bytes in the order R,G,B,x.
+ * `stride` is the byte distance between rows. Copies the data. */
+struct bk_image *bk_image_from_raw(int width, int height, int depth,
+				   const unsigned char *data, size_t stride,
+				   int xres, int yres, struct bk_error *err);
+
+struct bk_image *bk_image_clone(const struct bk_image *img); /* deep copy; NULL if out of memory */
+void bk_image_free(struct bk_image **img);
+
+int bk_image_width(const struct bk_image *img);
+int bk_image_height(const struct bk_image *img);
+int bk_image_depth(const struct bk_image *img); /* 1, 8 or 32 */
+int bk_image_xres(const struct bk_image *img);  /* dpi, 0 if unknown */
+int bk_image_yres(const struct bk_image *img);
+void bk_image_set_resolution(struct bk_image *img, int xres, int yres);
+
+/* New 8-bit gray copy (for Tesseract): rows of *stride bytes, 0 = black,
+ * 255 = white (1-bpp black -> 0). Caller frees *buf with free(). */
+int bk_image_gray8(const struct bk_image *img, unsigned char **buf, int *width,
+		   int *height, int *stride, struct bk_error *err);
+
+enum bk_encoding { BK_ENC_G4 = 1, BK_ENC_JPEG, BK_ENC_FLATE };
+
+struct bk_encoded_image {
+	enum bk_encoding encoding;
+	int width, height;
+	int bits_per_component; /* 1 for G4, 8 otherwise */
+	int components;         /* 1 gray, 3 RGB */
+	int xres, yres;         /* dpi (>0: writer falls back to 300 if 0) */
+	unsigned char *data;    /* owned */
+	size_t size;
+};
+
+/* G4: decoding with PDF /CCITTFaxDecode <</K -1 /Columns W /Rows H
+ * /BlackIs1 false>> into /DeviceGray gives black text on white; an image
+ * that is not 1 bpp is thresholded first. JPEG: baseline, `jpeg_quality`
+ * 1..100 (0: 85), gray or RGB. FLATE: zlib of rows, 8 bpc, gray or RGB (a
+ * 1-bpp image is expanded to gray). `out` is overwritten (release it). */
+int bk_image_encode(const struct bk_image *img, enum bk_encoding enc, int jpeg_quality,
+		    struct bk_encoded_image *out, struct bk_error *err);
+/* Pass-through of an original JPEG: copies the bytes and reads the SOF
+ * (dimensions, components) and the resolution from the header. */
+int bk_encoded_from_jpeg(const void *jpeg, size_t len, const char *name,
+			 struct bk_encoded_image *out, struct bk_error *err);
+void bk_encoded_image_release(struct bk_encoded_image *enc);
+
+/* Writes a PNG (debugging, tests). */
+int bk_image_write_png(const struct bk_image *img, const char *path, struct bk_error *err);
+
+/*
+ * Cleanup primitives. The policy that combines them per profile is
+ * ocr/cleanup.h; these are the mechanisms.
+ */
+
+/* Rotates clockwise by 0, 90, 180 or 270 degrees (lossless). */
+struct bk_image *bk_image_rotate_orth(const struct bk_image *img, int degrees_cw,
+				      struct bk_error *err);
+
+/* Measures the skew of the text lines. *degrees is the clockwise angle by
+ * which the page must be rotated to straighten it (0 when no reliable skew
+ * was found: then *found is false). Works on any depth. */
+int bk_image_find_skew(const struct bk_image *img, double *degrees, bool *found,
+		       struct bk_error *err);
+
+/* Rotates by `degrees` clockwise about the centre, same size, background
+ * filled with white. */
+struct bk_image *bk_image_rotate(const struct bk_image *img, double degrees,
+				 struct bk_error *err);
+
+/* Finds the page area of a scan with dark film borders: the bounding box
+ * of the light region left after dark regions touching the image edges are
+ * removed. *found is false (and *area the whole image) when no border was
+ * found. */
+int bk_image_find_page_area(const struct bk_image *img, struct bk_box *area, bool *found,
+			    struct bk_error *err);
+
+/* Copies the pixels inside `box` (clipped to the image). */
+struct bk_image *bk_image_crop(const struct bk_image *img, struct bk_box box,
+			       struct bk_error *err);
+
+/* Looks for the gutter of a two-page spread: the column near the centre
+ * (middle 30 %) that is emptiest of ink or darkest with gutter shadow,
+ * standing out clearly from the text on both sides. *found false when the
+ * image does not look like a spread. */
+int bk_image_find_gutter(const struct bk_image *img, int *gutter_x, bool *found,
+			 struct bk_error *err);
+
+/* 8-bit gray copy (RGB -> luminance, 1 bpp -> 0/255). */
+struct bk_image *bk_image_to_gray(const struct bk_image *img, struct bk_error *err);
+
+/* Gray copy with the background flattened to white and the contrast
+ * stretched (uneven illumination, faint ink). Same geometry. */
+struct bk_image *bk_image_normalize(const struct bk_image *img, struct bk_error *err);
+
+enum bk_binarize_method {
+	BK_BINARIZE_OTSU = 0,   /* one global threshold */
+	BK_BINARIZE_SAUVOLA     /* adaptive, local windows: uneven background */
+};
+
+/* 1-bpp copy (a 1-bpp input is copied as is). */
+struct bk_image *bk_image_binarize(const struct bk_image *img, enum bk_binarize_method method,
+				   struct bk_error *err);
+
+/* 1 bpp only, in place: removes connected components of black whose
+ * bounding box fits in max_size x max_size pixels. Returns the number
+ * removed, or -1. */
+int bk_image_despeckle(struct bk_image *img, int max_size, struct bk_error *err);
+
+/* 1 bpp only, in place: removes long straight horizontal and vertical
+ * ruling lines (tables, frames) longer than `min_length` pixels.
+ * Returns 0 or -1. */
+int bk_image_remove_lines(struct bk_image *img, int min_length, struct bk_error *err);
+
+/* Share (0..1) of dark pixels (gray < 128) inside `box` (clipped). */
+double bk_image_dark_fraction(const struct bk_image *img, struct bk_box box);
+
+#endif

@@ -1,0 +1,94 @@
+/*
+ * ocr/reader.h — reading one scanned page: orientation, cleanup, writing
+ * direction per text region, OCR with the model and segmentation mode that
+ * fit each region, reading order. The result is one or two page models
+ * (two when a spread is split) and the images the PDF shows.
+ *
+ * With lang "auto" (the default) the reader chooses by itself, at about the
+ * cost of one Tesseract pass per page:
+ *  - the cleaned page is cut into text regions by an X-Y cut of its ink
+ *    (empty rows, then wide empty columns), and each region's writing
+ *    direction is read from its shape: a horizontal line is wider than a
+ *    character is tall; a vertical body is tall with columns separated by
+ *    empty gaps (see reader.c for the measured rules);
+ *  - each region is read once, as one block, with a white margin:
+ *    horizontal regions with jpn (PSM 6), vertical ones with jpn_vert
+ *    (PSM 5), so a mixed page costs no more than a plain one;
+ *  - a horizontal page that comes out mostly Latin is read again with eng
+ *    and Tesseract's own layout analysis;
+ *  - a page whose words come out with low confidence is checked with
+ *    orientation detection; if it is upside down or on its side it is
+ *    rotated (by cleanup) and read again. Only such pages cost two passes.
+ * Blocks are ordered for reading: top to bottom; side by side regions left
+ * to right on a horizontal page, right to left on a vertical one.
+ *
+ * Profiles ukiyoe and map read sparse text on the gray copy and keep only
+ * confident words (pictures make Tesseract see letters in textures); ukiyoe
+ * also reads vertical cartouches.
+ *
+ * A blank page or a pure picture gives an empty page model, not an error.
+ */
+#ifndef BUNKO_OCR_READER_H
+#define BUNKO_OCR_READER_H
+
+#include "bunko/common.h"
+#include "ocr/cleanup.h"
+#include "ocr/engine.h"
+#include "ocr/image.h"
+#include "ocr/page.h"
+
+struct bk_read_options {
+	const char *lang; /* "auto" (default), or a Tesseract model such as
+			     "jpn", "jpn_vert", "eng", "jpn+eng": that model,
+			     full layout analysis, no direction choice */
+	enum bk_profile profile;
+};
+
+void bk_read_options_init(struct bk_read_options *opt);
+
+struct bk_read_result {
+	int npages;                  /* 1, or 2 for a split spread */
+	struct bk_page pages[2];     /* page models, numbered first_number.. */
+	struct bk_image *display[2]; /* images the PDF shows (owned) */
+	struct bk_cleanup_report report;
+};
+
+/* Orientation -> cleanup -> writing direction per block -> OCR, for one
+ * scanned page. `name` is the file name used in error messages. On
+ * failure `out` holds nothing (it is released). Boxes in the page models
+ * are pixels of display[i], which has the same geometry as the OCR image. */
+int bk_read_page(struct bk_engine *engine, const struct bk_image *scan,
+		 const struct bk_read_options *opt, int first_number,
+		 const char *name, struct bk_read_result *out,
+		 struct bk_error *err);
+void bk_read_result_release(struct bk_read_result *r);
+
+/* ---- the parts, exposed for tests and tools ---- */
+
+struct bk_text_region {
+	struct bk_box box;
+	enum bk_dir dir;
+};
+
+/*
+ * Text regions of a cleaned page (ink = gray value below 128) in reading
+ * order, each with its writing direction, and the page's dominant
+ * direction (the direction of most ink; horizontal for a blank page).
+ * *regions is newly allocated (caller frees; NULL when there is no text).
+ */
+int bk_find_text_regions(const struct bk_gray *img,
+			 struct bk_text_region **regions, size_t *nregions,
+			 enum bk_dir *dominant, struct bk_error *err);
+
+/*
+ * Reads a cleaned gray page into `page` (which the caller initialized and
+ * whose geometry fields it sets) with the automatic choice described
+ * above, except orientation. *mean_conf receives the mean word confidence
+ * (0 when no words), which bk_read_page uses to decide whether to check
+ * orientation.
+ */
+int bk_read_cleaned(struct bk_engine *engine, const struct bk_gray *img,
+		    const struct bk_read_options *opt, struct bk_page *page,
+		    float *mean_conf, struct bk_error *err);
+
+#endif

@@ -1,0 +1,43 @@
+/*
+ * ocr/sidecar.h — hOCR and ALTO sidecars, written from page models
+ * (ocr/page.h) one page at a time, so a document of any length streams
+ * through without being held in memory.
+ *
+ * Use: *_begin once, *_page for each page in order, *_end once. Each returns
+ * 0, or -1 when the stream reports a write error (the caller names the file
+ * in its message). Output is UTF-8 XML; text and attribute values are
+ * escaped, and bytes that XML 1.0 forbids (control characters, invalid
+ * UTF-8) are replaced by U+FFFD, so the files always parse.
+ *
+ * hOCR: XHTML with ocr_page / ocr_carea / ocr_line / ocrx_word elements,
+ * title attributes "bbox x0 y0 x1 y1; x_wconf N", lang per block, and
+ * dir/style hints for vertical blocks.
+ * ALTO 4 (http://www.loc.gov/standards/alto/ns-v4#): Page / PrintSpace /
+ * TextBlock / TextLine / String with HPOS VPOS WIDTH HEIGHT WC CONTENT;
+ * vertical blocks carry BASEDIRECTION="ttb"; SP appears only between two
+ * Latin words (Japanese has no spaces).
+ */
+#ifndef BUNKO_OCR_SIDECAR_H
+#define BUNKO_OCR_SIDECAR_H
+
+#include <stdio.h>
+
+#include "ocr/page.h"
+
+int bk_hocr_begin(FILE *fp, const char *title);
+int bk_hocr_page(FILE *fp, const struct bk_page *page);
+int bk_hocr_end(FILE *fp);
+
+int bk_alto_begin(FILE *fp, const char *source_name);
+int bk_alto_page(FILE *fp, const struct bk_page *page);
+int bk_alto_end(FILE *fp);
+
+/* Writes `s` escaped for XML text and attribute values (& < > " '),
+ * replacing what XML cannot carry by U+FFFD. Shared by both writers. */
+void bk_xml_escape(FILE *fp, const char *s);
+
+/* Language code of a block for hOCR/ALTO (ISO 639-1 from the Tesseract
+ * model name: "jpn", "jpn_vert" -> "ja", "eng" -> "en"; NULL if unknown). */
+const char *bk_block_language(const struct bk_block *block);
+
+#endif
