@@ -17,9 +17,12 @@ const struct bk_command bk_commands[] = {
 	  "                 [--title T] [--date YYYY[-MM[-DD]]] [--box N] [--volume N]\n"
 	  "                 [--lang auto|jpn|jpn_vert|eng|LANG+LANG]\n" },
 	{ "worker", cmd_worker, "process queued jobs with N worker processes",
-	  "usage: bunko worker ARCHIVE [-j N] [--drain]\n"
-	  "  -j N      run N worker processes (default 1)\n"
-	  "  --drain   exit once the queue is empty\n" },
+	  "usage: bunko worker ARCHIVE [-j N] [--drain] [--lease S] [--tries N]\n"
+	  "  -j N        run N worker processes (default 1)\n"
+	  "  --drain     exit once the queue is empty\n"
+	  "  --lease S   a claim whose heartbeat is older than S seconds is\n"
+	  "              taken back from its (dead) worker (default 120)\n"
+	  "  --tries N   fail a job after its worker died N times (default 3)\n" },
 	{ "status", cmd_status, "show the queue, progress and failures",
 	  "usage: bunko status ARCHIVE [--json]\n" },
 	{ "search", cmd_search, "full-text search in Japanese or English",
@@ -30,7 +33,7 @@ const struct bk_command bk_commands[] = {
 	{ "reindex", cmd_reindex, "rebuild the index from stored page models",
 	  "usage: bunko reindex ARCHIVE [--collection C]\n" },
 	{ "verify", cmd_verify, "re-check every stored file against its checksum",
-	  "usage: bunko verify ARCHIVE\n" },
+	  "usage: bunko verify ARCHIVE [--collection C] [--json]\n" },
 	{ "ocr", cmd_ocr, "OCR one file into a searchable PDF, no queue",
 	  "usage: bunko ocr INPUT -o OUT.pdf [--lang auto|jpn|jpn_vert|eng|LANG+LANG]\n"
 	  "                 [--profile P] [--text F] [--hocr F] [--alto F]\n" },

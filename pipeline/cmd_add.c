@@ -1,0 +1,209 @@
+/*
+ * pipeline/cmd_add.c — `bunko add ARCHIVE FILE... --collection NAME ...`:
+ * checks the files and the metadata, then queues the files as one job (one
+ * document) and prints the job id. The files' contents are not judged
+ * here: a corrupt scan is queued and fails in the worker with its file and
+ * page named, like any other bad page.
+ */
+#include <ctype.h>
+#include <stdbool.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "archive/meta.h"
+#include "pipeline/cli.h"
+#include "pipeline/queue.h"
+#include "pipeline/source.h"
+
+/* YYYY, YYYY-MM or YYYY-MM-DD with a real month and day. */
+static int date_valid(const char *s)
+{
+	static const int mdays[] = { 31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31 };
+	size_t n = strlen(s);
+	int y, m = 1, d = 1;
+
+	if (n != 4 && n != 7 && n != 10)
+		return 0;
+	for (size_t i = 0; i < n; i++) {
+		bool dash = i == 4 || i == 7;
+		if (dash ? s[i] != '-' : !isdigit((unsigned char)s[i]))
+			return 0;
+	}
+	y = atoi(s);
+	if (n >= 7)
+		m = atoi(s + 5);
+	if (n == 10)
+		d = atoi(s + 8);
+	if (y < 1 || m < 1 || m > 12 || d < 1 || d > mdays[m - 1])
+		return 0;
+	if (m == 2 && d == 29 && !(y % 4 == 0 && (y % 100 != 0 || y % 400 == 0)))
+		return 0;
+	return 1;
+}
+
+/* "auto" or Tesseract model names joined with '+'. */
+static int lang_valid(const char *s)
+{
+	if (!*s)
+		return 0;
+	for (const char *p = s; *p; p++)
+		if (!islower((unsigned char)*p) && *p != '_' && *p != '+')
+			return 0;
+	return 1;
+}
+
+static int positive(const char *s, int *out)
+{
+	char *end;
+	errno = 0;
+	long v = strtol(s, &end, 10);
+	if (errno || *end || end == s || v < 1 || v > 1000000000)
+		return 0;
+	*out = (int)v;
+	return 1;
+}
+
+static int check_input(const char *path, struct bk_error *err)
+{
+	struct stat st;
+	if (stat(path, &st))
+		return bk_error_set(err, "cannot open '%s': %s", path, strerror(errno));
+	if (!S_ISREG(st.st_mode))
+		return bk_error_set(err, "'%s' is not a regular file", path);
+	if (access(path, R_OK))
+		return bk_error_set(err, "cannot read '%s': %s", path, strerror(errno));
+	return 0;
+}
+
+/* Source pages in `path`, for `bunko status`; 0 when it cannot be opened
+ * (the worker will report why). */
+static int page_count(const char *path)
+{
+	struct bk_source *src = NULL;
+	int n = 0;
+	if (bk_source_open(&src, path, NULL, 0, NULL) == 0)
+		n = bk_source_page_count(src);
+	bk_source_free(&src);
+	return n;
+}
+
+int cmd_add(int argc, char **argv)
+{
+	const struct bk_command *cmd = bk_command_find("add");
+	struct bk_job_meta m;
+	struct bk_queue q;
+	struct bk_error err;
+	const char *archive = NULL;
+	const char **files = NULL;
+	size_t nfiles = 0;
+	int rc = BK_EXIT_USAGE;
+	bool queue_open = false;
+
+	bk_error_init(&err);
+	bk_job_meta_init(&m);
+	files = calloc((size_t)argc, sizeof(*files));
+	if (!files)
+		return bk_die("out of memory");
+	for (int i = 1; i < argc; i++) {
+		const char *a = argv[i];
+		bool has_value = i + 1 < argc;
+		const char *v = has_value ? argv[i + 1] : NULL;
+		if (a[0] != '-' || !strcmp(a, "-")) {
+			if (!archive)
+				archive = a;
+			else
+				files[nfiles++] = a;
+			continue;
+		}
+		if (!has_value) {
+			bk_usage_error(cmd, "option '%s' needs a value", a);
+			goto out;
+		}
+		i++;
+		if (!strcmp(a, "--collection")) {
+			if (bk_name_check("collection", v, &err)) {
+				bk_usage_error(cmd, "%s", err.msg);
+				goto out;
+			}
+			free(m.collection);
+			m.collection = strdup(v);
+		} else if (!strcmp(a, "--profile")) {
+			int p = bk_profile_parse(v);
+			if (p < 0) {
+				bk_usage_error(cmd, "unknown profile '%s' (record, bylaw, ukiyoe, map)", v);
+				goto out;
+			}
+			m.profile = p;
+		} else if (!strcmp(a, "--access")) {
+			int x = bk_access_parse(v);
+			if (x < 0) {
+				bk_usage_error(cmd, "unknown access level '%s' (public, restricted, confidential)", v);
+				goto out;
+			}
+			m.access = x;
+		} else if (!strcmp(a, "--title")) {
+			if (strpbrk(v, "\r\n")) {
+				bk_usage_error(cmd, "a title must be one line");
+				goto out;
+			}
+			free(m.title);
+			m.title = strdup(v);
+		} else if (!strcmp(a, "--date")) {
+			if (!date_valid(v)) {
+				bk_usage_error(cmd, "invalid date '%s' (YYYY, YYYY-MM or YYYY-MM-DD)", v);
+				goto out;
+			}
+			free(m.date);
+			m.date = strdup(v);
+		} else if (!strcmp(a, "--box") || !strcmp(a, "--volume")) {
+			if (!positive(v, a[2] == 'b' ? &m.box : &m.volume)) {
+				bk_usage_error(cmd, "%s needs a positive number, not '%s'", a, v);
+				goto out;
+			}
+		} else if (!strcmp(a, "--lang")) {
+			if (!lang_valid(v)) {
+				bk_usage_error(cmd, "invalid language '%s' (e.g. auto, jpn, jpn_vert, eng, jpn+eng)", v);
+				goto out;
+			}
+			free(m.lang);
+			m.lang = strdup(v);
+		} else {
+			bk_usage_error(cmd, "unknown option '%s'", a);
+			goto out;
+		}
+	}
+	if (!archive || nfiles == 0) {
+		bk_usage_error(cmd, "an archive and at least one file are needed");
+		goto out;
+	}
+	if (!m.collection) {
+		bk_usage_error(cmd, "--collection is required");
+		goto out;
+	}
+	rc = BK_EXIT_FAIL;
+	for (size_t i = 0; i < nfiles; i++) {
+		if (check_input(files[i], &err))
+			goto report;
+		m.pages += page_count(files[i]);
+	}
+	if (bk_queue_open(&q, archive, &err))
+		goto report;
+	queue_open = true;
+	if (bk_queue_add(&q, &m, files, nfiles, &err))
+		goto report;
+	printf("%s\n", m.id);
+	rc = BK_EXIT_OK;
+	goto out;
+report:
+	bk_die(err.msg);
+out:
+	if (queue_open)
+		bk_queue_release(&q);
+	bk_job_meta_release(&m);
+	free(files);
+	return rc;
+}

@@ -1,0 +1,175 @@
+/*
+ * pipeline/cmd_search.c — `bunko search ARCHIVE QUERY [options]`: full-text
+ * search in ARCHIVE/index for one role.
+ *
+ * The default role is `public`: a search sees confidential or restricted
+ * documents only when asked (--role staff|admin), and then only if the
+ * process can open those index files (their modes are 0640 and 0600).
+ * Output: one block per hit ("doc  page N  title", the snippet with the hit
+ * in [brackets], the PDF path), or with --json one JSON object per line.
+ * Exit status: 0 (also for no hits), 1 failure, 2 usage error.
+ */
+#include <errno.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "index/index.h"
+#include "pipeline/cli.h"
+
+struct search_args {
+	const char *archive, *query, *role;
+	struct bk_search_query q;
+	bool json;
+};
+
+struct search_out {
+	bool json;
+	int nhits;
+};
+
+static void json_string(FILE *fp, const char *s)
+{
+	fputc('"', fp);
+	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+		switch (*p) {
+		case '"': fputs("\\\"", fp); break;
+		case '\\': fputs("\\\\", fp); break;
+		case '\n': fputs("\\n", fp); break;
+		case '\r': fputs("\\r", fp); break;
+		case '\t': fputs("\\t", fp); break;
+		default:
+			if (*p < 0x20 || *p == 0x7f)
+				fprintf(fp, "\\u%04x", *p);
+			else
+				fputc(*p, fp); /* UTF-8 kept as is */
+		}
+	}
+	fputc('"', fp);
+}
+
+static int print_hit(const struct bk_search_hit *h, void *ud)
+{
+	struct search_out *out = ud;
+
+	if (out->json) {
+		static const char *const keys[] = { "doc", "collection", "title", "date", "snippet", "pdf" };
+		const char *vals[] = { h->doc, h->collection, h->title, h->date, h->snippet, h->pdf };
+		fputc('{', stdout);
+		for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
+			printf("%s\"%s\":", i ? "," : "", keys[i]);
+			json_string(stdout, vals[i]);
+		}
+		printf(",\"page\":%d,\"score\":%.6f,\"access\":\"%s\"}\n", h->page, h->score,
+		       bk_access_name(h->access));
+	} else {
+		printf("%s%s  page %d  %s\n  %s\n  %s\n", out->nhits ? "\n" : "", h->doc, h->page,
+		       *h->title ? h->title : "(untitled)", h->snippet, *h->pdf ? h->pdf : "-");
+	}
+	out->nhits++;
+	return 0;
+}
+
+static int parse_limit(const char *s, int *limit)
+{
+	char *end;
+	errno = 0;
+	long v = strtol(s, &end, 10);
+	if (errno || *end || end == s || v < 1 || v > 10000)
+		return -1;
+	*limit = (int)v;
+	return 0;
+}
+
+static int parse_args(const struct bk_command *cmd, int argc, char **argv,
+		      struct search_args *a)
+{
+	const char **positional[] = { &a->archive, &a->query };
+	int npos = 0;
+
+	for (int i = 1; i < argc; i++) {
+		const char *opt = argv[i];
+		const char **target = NULL;
+		if (!strcmp(opt, "--json")) {
+			a->json = true;
+			continue;
+		}
+		if (!strcmp(opt, "--collection"))
+			target = &a->q.collection;
+		else if (!strcmp(opt, "--profile"))
+			target = &a->q.profile;
+		else if (!strcmp(opt, "--from"))
+			target = &a->q.date_from;
+		else if (!strcmp(opt, "--to"))
+			target = &a->q.date_to;
+		else if (!strcmp(opt, "--role"))
+			target = &a->role;
+		if (target || !strcmp(opt, "--limit")) {
+			if (i + 1 >= argc)
+				return bk_usage_error(cmd, "option '%s' needs a value", opt);
+			if (target)
+				*target = argv[++i];
+			else if (parse_limit(argv[++i], &a->q.limit))
+				return bk_usage_error(cmd, "invalid limit '%s': expected 1 to 10000", argv[i]);
+			continue;
+		}
+		if (opt[0] == '-' && opt[1] == '-')
+			return bk_usage_error(cmd, "unknown option '%s'", opt);
+		if (npos == 2)
+			return bk_usage_error(cmd, "unexpected argument '%s' (quote a query with spaces)", opt);
+		*positional[npos++] = opt;
+	}
+	if (npos < 2)
+		return bk_usage_error(cmd, npos ? "missing QUERY" : "missing ARCHIVE and QUERY");
+	if (bk_role_parse(a->role) < 0)
+		return bk_usage_error(cmd, "unknown role '%s'", a->role);
+	if (a->q.profile && bk_profile_parse(a->q.profile) < 0)
+		return bk_usage_error(cmd, "unknown profile '%s'", a->q.profile);
+	if (a->q.date_from && !bk_index_date_valid(a->q.date_from))
+		return bk_usage_error(cmd, "invalid date '%s': expected YYYY[-MM[-DD]]", a->q.date_from);
+	if (a->q.date_to && !bk_index_date_valid(a->q.date_to))
+		return bk_usage_error(cmd, "invalid date '%s': expected YYYY[-MM[-DD]]", a->q.date_to);
+	return 0;
+}
+
+int cmd_search(int argc, char **argv)
+{
+	const struct bk_command *cmd = bk_command_find("search");
+	struct search_args a = { .role = "public" };
+	struct search_out out = { 0 };
+	struct bk_index *idx = NULL;
+	struct bk_error err;
+	char *dir = NULL;
+	struct stat st;
+	int rc;
+
+	bk_error_init(&err);
+	if ((rc = parse_args(cmd, argc, argv, &a)))
+		return rc;
+	a.q.text = a.query;
+	out.json = a.json;
+	if (stat(a.archive, &st) || !S_ISDIR(st.st_mode)) {
+		fprintf(stderr, "bunko: cannot open archive '%s': %s\n", a.archive,
+			errno ? strerror(errno) : "not a directory");
+		return BK_EXIT_FAIL;
+	}
+	size_t n = strlen(a.archive) + sizeof("/index");
+	if (!(dir = malloc(n)))
+		return bk_die("out of memory");
+	snprintf(dir, n, "%s/index", a.archive);
+	rc = BK_EXIT_FAIL;
+	if (bk_index_open(&idx, dir, (enum bk_role)bk_role_parse(a.role), false, &err) ||
+	    bk_index_search(idx, &a.q, print_hit, &out, &err)) {
+		bk_die(err.msg);
+		goto out;
+	}
+	if (!out.nhits && !a.json)
+		fprintf(stderr, "bunko: no hits for '%s'\n", a.query);
+	rc = BK_EXIT_OK;
+out:
+	bk_index_free(&idx);
+	free(dir);
+	return rc;
+}

@@ -1,0 +1,87 @@
+/*
+ * pipeline/cmd_worker.c — `bunko worker ARCHIVE [-j N] [--drain]
+ * [--lease S] [--tries N]`: runs the worker pool (pipeline/worker.h) and,
+ * on a terminal, keeps one live progress line on stderr.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "pipeline/cli.h"
+#include "pipeline/worker.h"
+
+struct progress_line {
+	bool tty;
+	int last_len;
+};
+
+static void show_progress(const struct bk_status *st, bool final, void *ud)
+{
+	struct progress_line *pl = ud;
+	char line[256], eta[32] = "";
+
+	if (!pl->tty)
+		return;
+	if (st->eta_seconds > 0)
+		snprintf(eta, sizeof(eta), ", eta %.0f min", st->eta_seconds / 60 + 0.5);
+	int n = snprintf(line, sizeof(line),
+			 "%d queued, %d running, %d done, %d failed; pages %ld/%ld; %.0f pages/h%s",
+			 st->queued, st->running, st->done, st->failed, st->pages_done,
+			 st->pages_total, st->pages_per_hour, eta);
+	fprintf(stderr, "\r%s%*s", line, pl->last_len > n ? pl->last_len - n : 0, "");
+	if (final)
+		fputc('\n', stderr);
+	fflush(stderr);
+	pl->last_len = n;
+}
+
+static int int_arg(const char *s, int lo, int hi, int *out)
+{
+	char *end;
+	errno = 0;
+	long v = strtol(s, &end, 10);
+	if (errno || *end || end == s || v < lo || v > hi)
+		return -1;
+	*out = (int)v;
+	return 0;
+}
+
+int cmd_worker(int argc, char **argv)
+{
+	const struct bk_command *cmd = bk_command_find("worker");
+	struct bk_worker_options opt = { .processes = 1 };
+	struct progress_line pl = { .tty = isatty(STDERR_FILENO) != 0 };
+	struct bk_error err;
+
+	bk_error_init(&err);
+	for (int i = 1; i < argc; i++) {
+		const char *a = argv[i];
+		if (!strcmp(a, "--drain")) {
+			opt.drain = true;
+		} else if (!strcmp(a, "-j") || !strcmp(a, "--lease") || !strcmp(a, "--tries")) {
+			int *dst = a[1] == 'j' ? &opt.processes
+				   : a[2] == 'l' ? &opt.lease_seconds : &opt.max_tries;
+			if (i + 1 >= argc || int_arg(argv[i + 1], 1, a[1] == 'j' ? 256 : 1000000, dst))
+				return bk_usage_error(cmd, "%s needs a positive number", a);
+			i++;
+		} else if (!strncmp(a, "-j", 2) && a[2]) {
+			if (int_arg(a + 2, 1, 256, &opt.processes))
+				return bk_usage_error(cmd, "-j needs a positive number");
+		} else if (a[0] == '-') {
+			return bk_usage_error(cmd, "unknown option '%s'", a);
+		} else if (!opt.archive) {
+			opt.archive = a;
+		} else {
+			return bk_usage_error(cmd, "unexpected argument '%s'", a);
+		}
+	}
+	if (!opt.archive)
+		return bk_usage_error(cmd, "an archive is needed");
+	opt.progress = show_progress;
+	opt.ud = &pl;
+	if (bk_worker_pool_run(&opt, &err))
+		return bk_die(err.msg);
+	return BK_EXIT_OK;
+}

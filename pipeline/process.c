@@ -1,0 +1,276 @@
+/*
+ * pipeline/process.c — one source page to logical pages (OCR + encoding),
+ * the encoding policy for display images, page checkpoints, and the worker
+ * log. See process.h for the checkpoint format and guarantees.
+ *
+ * Encoding policy (what the PDF shows):
+ * - a bilevel display image (record and bylaw profiles) -> CCITT G4, the
+ *   smallest lossless form of a bilevel scan.
+ * - the untouched JPEG of a color print or map (ukiyoe/map profiles, the
+ *   source page was a JPEG file and cleanup neither rotated nor split it)
+ *   -> the original JPEG bytes, so the PDF shows exactly what was scanned,
+ *   with no second generation of JPEG loss.
+ * - any other gray or color display image -> JPEG at BK_JPEG_QUALITY.
+ * FLATE (lossless) is not chosen: for scanned gray/color pages it is 5 to
+ * 10 times the size of a good JPEG, and lossless preservation is the job
+ * of the masters, which the store keeps byte for byte; the PDF is the
+ * access copy.
+ */
+#include "pipeline/process.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "archive/atomic.h"
+#include "ocr/reader.h"
+
+static int encode_display(const struct bk_read_result *res, int which,
+			  const struct bk_source_page *sp, enum bk_profile profile,
+			  const char *name, struct bk_encoded_image *out,
+			  struct bk_error *err)
+{
+	const struct bk_image *d = res->display[which];
+	bool keeps_color = profile == BK_PROFILE_UKIYOE || profile == BK_PROFILE_MAP;
+
+	if (bk_image_depth(d) == 1)
+		return bk_image_encode(d, BK_ENC_G4, 0, out, err);
+	if (sp->jpeg && keeps_color && res->npages == 1 && res->report.rotation == 0 &&
+	    bk_image_width(d) == bk_image_width(sp->image) &&
+	    bk_image_height(d) == bk_image_height(sp->image))
+		return bk_encoded_from_jpeg(sp->jpeg, sp->jpeg_len, name, out, err);
+	return bk_image_encode(d, BK_ENC_JPEG, BK_JPEG_QUALITY, out, err);
+}
+
+int bk_process_source_page(struct bk_engine *engine, struct bk_source *src,
+			   int index, const struct bk_process_options *opt,
+			   int first_number, bk_page_emit_fn emit, void *ud,
+			   int *nemitted, struct bk_error *err)
+{
+	struct bk_source_page sp = { 0 };
+	struct bk_read_result res;
+	struct bk_read_options ropt;
+	struct bk_encoded_image enc = { 0 };
+	char *where = NULL;
+	bool have_res = false;
+	int rc = -1;
+
+	*nemitted = 0;
+	memset(&res, 0, sizeof(res));
+	if (bk_source_read_page(src, index, &sp, err))
+		goto out;
+	if (asprintf(&where, "'%s' page %d", bk_source_name(src), index + 1) < 0) {
+		where = NULL;
+		bk_error_set(err, "out of memory");
+		goto out;
+	}
+	bk_read_options_init(&ropt);
+	if (opt->lang)
+		ropt.lang = opt->lang;
+	ropt.profile = opt->profile;
+	/* the reader's messages name what it is given: file and page */
+	if (bk_read_page(engine, sp.image, &ropt, first_number, where, &res, err))
+		goto out;
+	have_res = true;
+	for (int i = 0; i < res.npages; i++) {
+		if (encode_display(&res, i, &sp, opt->profile, where, &enc, err))
+			goto out;
+		if (emit(ud, &res.pages[i], &enc, err))
+			goto out;
+		bk_encoded_image_release(&enc);
+		(*nemitted)++;
+	}
+	rc = 0;
+out:
+	if (rc && err->msg[0] && where && strncmp(err->msg, where, strlen(where)) &&
+	    !strstr(err->msg, bk_source_name(src))) {
+		struct bk_error inner = *err;
+		bk_error_set(err, "%s: %s", where, inner.msg);
+	}
+	bk_encoded_image_release(&enc);
+	if (have_res)
+		bk_read_result_release(&res);
+	bk_source_page_release(&sp);
+	free(where);
+	return rc;
+}
+
+/* ---- checkpoints ------------------------------------------------------ */
+
+static const char *const enc_names[] = { "?", "g4", "jpeg", "flate" };
+
+static char *work_path(const char *job_dir, int n, const char *ext)
+{
+	char *p = NULL;
+	if (asprintf(&p, "%s/work/%04d.%s", job_dir, n, ext) < 0)
+		return NULL;
+	return p;
+}
+
+int bk_checkpoint_write(const char *job_dir, int n, const struct bk_page *page,
+			const struct bk_encoded_image *img, struct bk_error *err)
+{
+	struct bk_atomic_file af = { 0 };
+	char *dir = NULL, *img_path = work_path(job_dir, n, "img");
+	char *page_path = work_path(job_dir, n, "page");
+	int rc = -1;
+
+	if (!img_path || !page_path || asprintf(&dir, "%s/work", job_dir) < 0) {
+		dir = NULL;
+		bk_error_set(err, "out of memory");
+		goto out;
+	}
+	if (bk_mkdir_p(dir, 0777, err))
+		goto out;
+	if (bk_atomic_open(&af, img_path, err))
+		goto out;
+	fprintf(af.fp, "bunko-img 1 %s %d %d %d %d %d %d %zu\n",
+		enc_names[img->encoding], img->width, img->height,
+		img->bits_per_component, img->components, img->xres, img->yres,
+		img->size);
+	fwrite(img->data, 1, img->size, af.fp);
+	if (bk_atomic_commit(&af, err))
+		goto out;
+	if (bk_atomic_open(&af, page_path, err))
+		goto out;
+	if (bk_page_write(page, af.fp)) {
+		bk_atomic_abort(&af);
+		bk_error_set(err, "cannot write '%s'", page_path);
+		goto out;
+	}
+	if (bk_atomic_commit(&af, err))
+		goto out;
+	rc = 0;
+out:
+	free(dir);
+	free(img_path);
+	free(page_path);
+	return rc;
+}
+
+static int read_img(const char *path, struct bk_encoded_image *img,
+		    struct bk_error *err)
+{
+	char *data = NULL;
+	size_t len = 0;
+	char enc[16];
+	int hdr = 0, rc = -1;
+
+	memset(img, 0, sizeof(*img));
+	if (bk_read_file(path, &data, &len, err))
+		return -1;
+	if (sscanf(data, "bunko-img 1 %15s %d %d %d %d %d %d %zu\n%n", enc,
+		   &img->width, &img->height, &img->bits_per_component,
+		   &img->components, &img->xres, &img->yres, &img->size, &hdr) != 8 ||
+	    hdr <= 0 || (size_t)hdr + img->size != len) {
+		bk_error_set(err, "'%s': damaged page checkpoint", path);
+		goto out;
+	}
+	img->encoding = 0;
+	for (int e = BK_ENC_G4; e <= BK_ENC_FLATE; e++)
+		if (!strcmp(enc, enc_names[e]))
+			img->encoding = e;
+	if (!img->encoding) {
+		bk_error_set(err, "'%s': unknown image encoding '%s'", path, enc);
+		goto out;
+	}
+	img->data = malloc(img->size ? img->size : 1);
+	if (!img->data) {
+		bk_error_set(err, "out of memory reading '%s'", path);
+		goto out;
+	}
+	memcpy(img->data, data + hdr, img->size);
+	rc = 0;
+out:
+	if (rc)
+		memset(img, 0, sizeof(*img));
+	free(data);
+	return rc;
+}
+
+int bk_checkpoint_read(const char *job_dir, int n, struct bk_page *page,
+		       struct bk_encoded_image *img, struct bk_error *err)
+{
+	char *img_path = work_path(job_dir, n, "img");
+	char *page_path = work_path(job_dir, n, "page");
+	FILE *fp = NULL;
+	int rc = -1;
+
+	bk_page_init(page);
+	memset(img, 0, sizeof(*img));
+	if (!img_path || !page_path) {
+		bk_error_set(err, "out of memory");
+		goto out;
+	}
+	if (read_img(img_path, img, err))
+		goto out;
+	fp = fopen(page_path, "r");
+	if (!fp) {
+		bk_error_set(err, "cannot open '%s': %s", page_path, strerror(errno));
+		goto out;
+	}
+	if (bk_page_read(page, fp, page_path, err))
+		goto out;
+	rc = 0;
+out:
+	if (fp)
+		fclose(fp);
+	if (rc)
+		bk_encoded_image_release(img);
+	free(img_path);
+	free(page_path);
+	return rc;
+}
+
+/* ---- log -------------------------------------------------------------- */
+
+int bk_log_open(const char *archive, struct bk_error *err)
+{
+	char *dir = NULL, *path = NULL;
+	int fd = -1;
+
+	if (asprintf(&dir, "%s/log", archive) < 0 ||
+	    asprintf(&path, "%s/log/worker.log", archive) < 0) {
+		bk_error_set(err, "out of memory");
+		goto out;
+	}
+	if (bk_mkdir_p(dir, 0777, err))
+		goto out;
+	fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
+	if (fd < 0)
+		bk_error_set(err, "cannot open '%s': %s", path, strerror(errno));
+out:
+	free(dir);
+	free(path);
+	return fd;
+}
+
+void bk_log_line(int fd, const char *fmt, ...)
+{
+	char line[1024];
+	struct tm tm;
+	time_t now = time(NULL);
+	va_list ap;
+	size_t n;
+
+	if (fd < 0)
+		return;
+	localtime_r(&now, &tm);
+	n = strftime(line, sizeof(line), "%Y-%m-%dT%H:%M:%S ", &tm);
+	va_start(ap, fmt);
+	vsnprintf(line + n, sizeof(line) - n - 1, fmt, ap);
+	va_end(ap);
+	/* one line, one write: newlines inside the text would split it */
+	for (char *p = line + n; *p; p++)
+		if (*p == '\n')
+			*p = ' ';
+	n = strlen(line);
+	line[n++] = '\n';
+	if (write(fd, line, n) < 0) {
+		/* the log is advisory: a full disk shows up in the job itself */
+	}
+}

@@ -1,0 +1,118 @@
+/*
+ * pipeline/process.h — turning scans into document pages, shared by
+ * `bunko ocr` (one file, straight into a PDF) and the queue workers (a job,
+ * page by page through checkpoints into the store).
+ *
+ * Page processing: one SOURCE page (a page of a scanned file) is read
+ * (pipeline/source.h), cleaned and OCRed (bk_read_page) into one or two
+ * LOGICAL pages (two when a spread is split); each logical page is its page
+ * model plus its display image, encoded for the PDF (bk_encode_display).
+ *
+ * Job processing (bk_job_run): a job's document is the concatenation of the
+ * pages of the job's files, in order. Each logical page is checkpointed in
+ * the job directory as soon as it is read:
+ *   work/NNNN.page   the page model (bk_page_write format)
+ *   work/NNNN.img    the encoded display image: one header line
+ *                    "bunko-img 1 ENC W H BPC COMP XRES YRES SIZE\n" then
+ *                    SIZE bytes (ENC: g4, jpeg, flate)
+ *   work/progress    source pages done, logical pages written, and the
+ *                    next file/page (pipeline/queue.h, bk_job_progress)
+ * each written atomically (temp + fsync + rename), images and models
+ * before the progress record that counts them. A job interrupted at any
+ * point resumes at the first source page the progress record does not
+ * count; anything written beyond it is simply overwritten.
+ *
+ * When every page is checkpointed the document is built from the
+ * checkpoints, one page in memory at a time: staged in the store with its
+ * masters, PDF, text (pages separated by form feeds), hOCR, ALTO and page
+ * models, committed, and indexed. The document id is the job id, and both
+ * the store commit and the index put replace an earlier copy, so running a
+ * job again (after a crash between commit and the move to done/) produces
+ * the same single document.
+ *
+ * Memory is bounded by one page image and its model, plus the text of the
+ * document's pages for the index.
+ */
+#ifndef BUNKO_PIPELINE_PROCESS_H
+#define BUNKO_PIPELINE_PROCESS_H
+
+#include <stdbool.h>
+#include <stdio.h>
+
+#include "bunko/common.h"
+#include "ocr/engine.h"
+#include "ocr/image.h"
+#include "ocr/page.h"
+#include "pipeline/queue.h"
+#include "pipeline/source.h"
+
+#define BK_JPEG_QUALITY 88 /* display images that are not bilevel */
+
+/* How a page is processed: from job.meta or the `bunko ocr` options. */
+struct bk_process_options {
+	const char *lang;        /* NULL or "auto": detect */
+	enum bk_profile profile;
+	long max_pixels;         /* 0: BK_IMAGE_MAX_PIXELS_DEFAULT */
+};
+
+/* Receives each logical page, in order. `page` and `img` are borrowed. */
+typedef int (*bk_page_emit_fn)(void *ud, const struct bk_page *page,
+			       const struct bk_encoded_image *img,
+			       struct bk_error *err);
+
+/*
+ * Reads source page `index` of `src`, OCRs it, and emits its logical pages
+ * numbered from `first_number`. *nemitted is how many (1 or 2). Errors name
+ * the file and page.
+ */
+int bk_process_source_page(struct bk_engine *engine, struct bk_source *src,
+			   int index, const struct bk_process_options *opt,
+			   int first_number, bk_page_emit_fn emit, void *ud,
+			   int *nemitted, struct bk_error *err);
+
+/* Checkpoint files (see above). `n` is the logical page number. */
+int bk_checkpoint_write(const char *job_dir, int n, const struct bk_page *page,
+			const struct bk_encoded_image *img, struct bk_error *err);
+int bk_checkpoint_read(const char *job_dir, int n, struct bk_page *page,
+		       struct bk_encoded_image *img, struct bk_error *err);
+
+/* What a job run needs from the worker that runs it. */
+struct bk_job_context {
+	const char *archive;
+	struct bk_engine *engine;  /* created by the worker, reused */
+	struct bk_store *store;    /* opened by the worker */
+	int log_fd;                /* ARCHIVE/log/worker.log (O_APPEND), or -1 */
+	const char *worker;        /* "<host>.<pid>", for the log */
+	/* Asked between pages; true stops the run (it resumes later). */
+	bool (*should_stop)(void *ud);
+	void *ud;
+	int pages_read;            /* source pages OCRed by this context (counter) */
+};
+
+/* Where a job failed, for failed/<job>/reason. */
+struct bk_job_failure {
+	char file[256]; /* "" when no file is concerned */
+	int page;       /* 1-based within the file; 0 when none */
+};
+
+/*
+ * Runs the job in `job_dir` (a claim): OCRs the pages its checkpoints do
+ * not yet have, then builds, stores and indexes the document. Returns 0
+ * when the document is stored and indexed, 1 when should_stop asked it to
+ * stop (progress kept), -1 on failure (err and *fail set).
+ */
+int bk_job_run(struct bk_job_context *ctx, const char *job_dir,
+	       struct bk_job_failure *fail, struct bk_error *err);
+
+/* Appends one line "YYYY-MM-DDTHH:MM:SS <text>\n" to the log with one
+ * write(2) (O_APPEND keeps concurrent writers' lines whole). */
+void bk_log_line(int fd, const char *fmt, ...)
+#if defined(__GNUC__)
+	__attribute__((format(printf, 2, 3)))
+#endif
+	;
+
+/* Opens ARCHIVE/log/worker.log for appending (creating log/); -1 on error. */
+int bk_log_open(const char *archive, struct bk_error *err);
+
+#endif

@@ -1,0 +1,1025 @@
+/*
+ * pipeline/queue.c — the queue directory protocol.
+ *
+ * THE PROTOCOL
+ *
+ *   ARCHIVE/queue/tmp/        jobs being written by `bunko add`
+ *   ARCHIVE/queue/incoming/   complete jobs waiting for a worker
+ *   ARCHIVE/queue/claimed/    jobs held by a worker: <job>@<host>.<pid>
+ *   ARCHIVE/queue/done/       finished jobs (their documents are in the store)
+ *   ARCHIVE/queue/failed/     jobs given up on; <job>/reason says why
+ *
+ * A job is a directory named by its id, YYYYMMDD-HHMMSS-<pid>-<rand>, so
+ * sorting the names gives the order jobs were queued in. It holds:
+ *   job.meta     key=value lines (see bk_job_meta_write), written atomically
+ *   <files>      the input scans, copied (or hard-linked) byte for byte
+ *   heartbeat    only while claimed: its mtime is the worker's lease
+ *   work/        the worker's page checkpoints and progress (process.c)
+ *   reason       only in failed/: file=, page=, message= lines
+ *
+ * Every state change is one rename(2) of the job directory inside the one
+ * queue tree. rename is atomic on a local filesystem and on NFS (the server
+ * performs it), so a job is always in exactly one state directory and never
+ * half moved. Nothing relies on flock/fcntl locks, which are unreliable
+ * across hosts.
+ *
+ * 1. Add: the job is built in tmp/<job> (files, then job.meta, all fsync()ed)
+ *    and renamed to incoming/<job> when complete. A crashed `add` leaves
+ *    only a directory in tmp/, which no worker ever looks at.
+ * 2. Claim: a worker renames incoming/<job> to claimed/<job>@<host>.<pid>.
+ *    When several workers race for one job, exactly one rename succeeds;
+ *    the others get ENOENT and try the next job. (An NFS client may report
+ *    ENOENT for a retransmitted rename that did succeed, so after ENOENT the
+ *    worker checks whether its own claim name exists.) The winner at once
+ *    touches claimed/<claim>/heartbeat.
+ * 3. Lease: while it holds the job, a worker renews the heartbeat's mtime
+ *    every lease/4 seconds (a thread of its own, so a long page does not
+ *    starve it). Times are compared with the filesystem's clock (the mtime
+ *    of a file just touched in tmp/), never across hosts' system clocks.
+ * 4. Recovery: a claim is stale when its worker is gone: on the same host
+ *    its pid no longer exists (kill(pid, 0) gives ESRCH, or it is a
+ *    zombie); on any host its heartbeat is older than the lease. Whoever
+ *    notices a stale claim first takes it over by renaming it to its own
+ *    claim name (again exactly one rename wins, and a recoverer that dies
+ *    mid-way leaves a claim that is itself recoverable), raises `tries` in
+ *    job.meta, and renames it to incoming/<job>, or to failed/<job> with a
+ *    reason once tries reaches the limit (default 3). The job's work/
+ *    directory moves with it, so the next worker resumes after the last
+ *    checkpointed page.
+ * 5. Finish: claimed/<claim> -> done/<job>. Fail: write reason, then
+ *    claimed/<claim> -> failed/<job>. Graceful stop (SIGTERM): the worker
+ *    gives the job back, claimed/<claim> -> incoming/<job>, tries unchanged.
+ *
+ * A worker whose lease expired while it was only slow (a stalled network
+ * filesystem) finds its claim directory gone and abandons the job. Because
+ * storing a document and indexing it replace any earlier copy with the same
+ * id (the job id), a job processed twice produces one document, not two.
+ */
+#include "pipeline/queue.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "archive/atomic.h"
+#include "archive/store.h"
+
+static const char *const queue_subdirs[] = { "tmp", "incoming", "claimed",
+					     "done", "failed" };
+
+/* ---- small helpers ---------------------------------------------------- */
+
+static char *path_join(const char *a, const char *b)
+{
+	char *p = NULL;
+	if (asprintf(&p, "%s/%s", a, b) < 0)
+		return NULL;
+	return p;
+}
+
+char *bk_queue_path(const struct bk_queue *q, const char *sub, const char *name)
+{
+	char *p = NULL;
+	int rc = name ? asprintf(&p, "%s/%s/%s", q->root, sub, name)
+		      : asprintf(&p, "%s/%s", q->root, sub);
+	return rc < 0 ? NULL : p;
+}
+
+static int cmp_names(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static void free_names(char **names, size_t n)
+{
+	if (!names)
+		return;
+	for (size_t i = 0; i < n; i++)
+		free(names[i]);
+	free(names);
+}
+
+/* Sorted names in `dir`, dot files skipped. */
+static int list_dir(const char *dir, char ***names, size_t *count,
+		    struct bk_error *err)
+{
+	DIR *d = opendir(dir);
+	struct dirent *de;
+	char **v = NULL;
+	size_t n = 0, cap = 0;
+	int rc = -1;
+
+	*names = NULL;
+	*count = 0;
+	if (!d)
+		return bk_error_set(err, "cannot open '%s': %s", dir, strerror(errno));
+	while ((de = readdir(d))) {
+		if (de->d_name[0] == '.')
+			continue;
+		if (n == cap) {
+			size_t ncap = cap ? cap * 2 : 32;
+			char **nv = realloc(v, ncap * sizeof(*v));
+			if (!nv)
+				goto oom;
+			v = nv;
+			cap = ncap;
+		}
+		if (!(v[n] = strdup(de->d_name)))
+			goto oom;
+		n++;
+	}
+	qsort(v, n, sizeof(*v), cmp_names);
+	*names = v;
+	*count = n;
+	v = NULL;
+	rc = 0;
+	goto out;
+oom:
+	bk_error_set(err, "out of memory listing '%s'", dir);
+out:
+	free_names(v, n);
+	closedir(d);
+	return rc;
+}
+
+static int rm_entry(const char *path, const struct stat *st, int flag,
+		    struct FTW *ftw)
+{
+	return remove(path);
+}
+
+static int rm_tree(const char *path)
+{
+	return nftw(path, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+static int touch(const char *path, struct bk_error *err)
+{
+	int fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
+	if (fd < 0)
+		return bk_error_set(err, "cannot touch '%s': %s", path, strerror(errno));
+	/* UTIME_NOW: on NFS the server stamps the time, so every host's
+	 * heartbeat is measured with the same clock. */
+	int rc = futimens(fd, NULL);
+	int saved = errno;
+	close(fd);
+	if (rc)
+		return bk_error_set(err, "cannot touch '%s': %s", path, strerror(saved));
+	return 0;
+}
+
+/* ---- job.meta --------------------------------------------------------- */
+
+void bk_job_meta_init(struct bk_job_meta *m)
+{
+	memset(m, 0, sizeof(*m));
+}
+
+void bk_job_meta_release(struct bk_job_meta *m)
+{
+	free(m->id);
+	free(m->collection);
+	free(m->title);
+	free(m->date);
+	free(m->lang);
+	free_names(m->files, m->nfiles);
+	bk_job_meta_init(m);
+}
+
+static int meta_add_file(struct bk_job_meta *m, const char *name)
+{
+	char **nv = realloc(m->files, (m->nfiles + 1) * sizeof(*nv));
+	if (!nv)
+		return -1;
+	m->files = nv;
+	if (!(m->files[m->nfiles] = strdup(name)))
+		return -1;
+	m->nfiles++;
+	return 0;
+}
+
+static int set_str(char **dst, const char *v)
+{
+	free(*dst);
+	*dst = strdup(v);
+	return *dst ? 0 : -1;
+}
+
+int bk_job_meta_read(struct bk_job_meta *m, const char *path, struct bk_error *err)
+{
+	char *data = NULL, *save = NULL;
+	size_t len;
+	int rc = -1;
+
+	bk_job_meta_init(m);
+	if (bk_read_file(path, &data, &len, err))
+		return -1;
+	if (strncmp(data, "bunko-job 1\n", 12) != 0) {
+		bk_error_set(err, "'%s' is not a bunko job file", path);
+		goto out;
+	}
+	for (char *line = strtok_r(data + 12, "\n", &save); line;
+	     line = strtok_r(NULL, "\n", &save)) {
+		char *eq = strchr(line, '=');
+		int r = 0;
+		if (!eq)
+			continue;
+		*eq = '\0';
+		const char *k = line, *v = eq + 1;
+		if (!strcmp(k, "id"))
+			r = set_str(&m->id, v);
+		else if (!strcmp(k, "collection"))
+			r = set_str(&m->collection, v);
+		else if (!strcmp(k, "title"))
+			r = set_str(&m->title, v);
+		else if (!strcmp(k, "date"))
+			r = set_str(&m->date, v);
+		else if (!strcmp(k, "lang"))
+			r = set_str(&m->lang, v);
+		else if (!strcmp(k, "file"))
+			r = meta_add_file(m, v);
+		else if (!strcmp(k, "box"))
+			m->box = atoi(v);
+		else if (!strcmp(k, "volume"))
+			m->volume = atoi(v);
+		else if (!strcmp(k, "pages"))
+			m->pages = atoi(v);
+		else if (!strcmp(k, "tries"))
+			m->tries = atoi(v);
+		else if (!strcmp(k, "profile")) {
+			int p = bk_profile_parse(v);
+			if (p < 0) {
+				bk_error_set(err, "'%s': unknown profile '%s'", path, v);
+				goto out;
+			}
+			m->profile = p;
+		} else if (!strcmp(k, "access")) {
+			int a = bk_access_parse(v);
+			if (a < 0) {
+				bk_error_set(err, "'%s': unknown access level '%s'", path, v);
+				goto out;
+			}
+			m->access = a;
+		}
+		if (r) {
+			bk_error_set(err, "out of memory reading '%s'", path);
+			goto out;
+		}
+	}
+	if (!m->id || !m->collection || m->nfiles == 0) {
+		bk_error_set(err, "'%s' lacks id, collection or files", path);
+		goto out;
+	}
+	rc = 0;
+out:
+	free(data);
+	if (rc)
+		bk_job_meta_release(m);
+	return rc;
+}
+
+int bk_job_meta_write(const struct bk_job_meta *m, const char *path,
+		      struct bk_error *err)
+{
+	struct bk_atomic_file af;
+
+	if (bk_atomic_open(&af, path, err))
+		return -1;
+	fprintf(af.fp, "bunko-job 1\nid=%s\ncollection=%s\n", m->id, m->collection);
+	if (m->title)
+		fprintf(af.fp, "title=%s\n", m->title);
+	if (m->date)
+		fprintf(af.fp, "date=%s\n", m->date);
+	if (m->box)
+		fprintf(af.fp, "box=%d\n", m->box);
+	if (m->volume)
+		fprintf(af.fp, "volume=%d\n", m->volume);
+	fprintf(af.fp, "profile=%s\naccess=%s\nlang=%s\n", bk_profile_name(m->profile),
+		bk_access_name(m->access), m->lang ? m->lang : "auto");
+	for (size_t i = 0; i < m->nfiles; i++)
+		fprintf(af.fp, "file=%s\n", m->files[i]);
+	fprintf(af.fp, "pages=%d\ntries=%d\n", m->pages, m->tries);
+	return bk_atomic_commit(&af, err);
+}
+
+/* ---- opening ---------------------------------------------------------- */
+
+int bk_queue_open(struct bk_queue *q, const char *archive, struct bk_error *err)
+{
+	char host[HOST_NAME_MAX + 1] = "";
+	int rc = -1;
+
+	memset(q, 0, sizeof(*q));
+	q->lease_seconds = BK_QUEUE_LEASE_DEFAULT;
+	q->max_tries = BK_QUEUE_TRIES_DEFAULT;
+	if (bk_archive_check(archive, err))
+		goto out;
+	if (gethostname(host, sizeof(host) - 1) || !host[0])
+		strcpy(host, "localhost");
+	/* '@' and '/' would break claim names; '.' is fine: the pid is what
+	 * follows the LAST dot. */
+	for (char *p = host; *p; p++)
+		if (*p == '@' || *p == '/')
+			*p = '_';
+	q->archive = strdup(archive);
+	q->root = path_join(archive, "queue");
+	q->host = strdup(host);
+	if (!q->archive || !q->root || !q->host) {
+		bk_error_set(err, "out of memory");
+		goto out;
+	}
+	for (size_t i = 0; i < sizeof(queue_subdirs) / sizeof(*queue_subdirs); i++) {
+		char *d = bk_queue_path(q, queue_subdirs[i], NULL);
+		int r = d ? bk_mkdir_p(d, 0777, err) : bk_error_set(err, "out of memory");
+		free(d);
+		if (r)
+			goto out;
+	}
+	rc = 0;
+out:
+	if (rc)
+		bk_queue_release(q);
+	return rc;
+}
+
+void bk_queue_release(struct bk_queue *q)
+{
+	free(q->archive);
+	free(q->root);
+	free(q->host);
+	memset(q, 0, sizeof(*q));
+}
+
+/* ---- add -------------------------------------------------------------- */
+
+/* YYYYMMDD-HHMMSS-<pid>-<usec><rand>: the microseconds make one process's
+ * jobs sort in the order they were queued; the random hex keeps ids apart
+ * across hosts whose pids coincide. */
+static char *new_job_id(void)
+{
+	struct timespec ts;
+	struct tm tm;
+	char stamp[32];
+	uint32_t rnd = 0;
+	char *id = NULL;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	if (getrandom(&rnd, sizeof(rnd), 0) != sizeof(rnd))
+		rnd = (uint32_t)ts.tv_nsec ^ (uint32_t)getpid();
+	localtime_r(&ts.tv_sec, &tm);
+	strftime(stamp, sizeof(stamp), "%Y%m%d-%H%M%S", &tm);
+	if (asprintf(&id, "%s-%ld-%06ld%03x", stamp, (long)getpid(),
+		     ts.tv_nsec / 1000, rnd & 0xfff) < 0)
+		return NULL;
+	return id;
+}
+
+/* Copies src to dst with fsync; the copy is exact. */
+static int copy_file(const char *src, const char *dst, struct bk_error *err)
+{
+	char buf[1 << 16];
+	int in = -1, out = -1, rc = -1;
+	ssize_t n;
+
+	in = open(src, O_RDONLY | O_CLOEXEC);
+	if (in < 0) {
+		bk_error_set(err, "cannot open '%s': %s", src, strerror(errno));
+		goto out;
+	}
+	out = open(dst, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+	if (out < 0) {
+		bk_error_set(err, "cannot create '%s': %s", dst, strerror(errno));
+		goto out;
+	}
+	while ((n = read(in, buf, sizeof(buf))) != 0) {
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			bk_error_set(err, "cannot read '%s': %s", src, strerror(errno));
+			goto out;
+		}
+		for (ssize_t off = 0; off < n;) {
+			ssize_t w = write(out, buf + off, n - off);
+			if (w < 0 && errno == EINTR)
+				continue;
+			if (w < 0) {
+				bk_error_set(err, "cannot write '%s': %s", dst,
+					     strerror(errno));
+				goto out;
+			}
+			off += w;
+		}
+	}
+	if (fsync(out)) {
+		bk_error_set(err, "cannot write '%s': %s", dst, strerror(errno));
+		goto out;
+	}
+	rc = 0;
+out:
+	if (in >= 0)
+		close(in);
+	if (out >= 0 && close(out) && rc == 0)
+		rc = bk_error_set(err, "cannot write '%s': %s", dst, strerror(errno));
+	return rc;
+}
+
+static const char *base_name(const char *path)
+{
+	const char *s = strrchr(path, '/');
+	return s ? s + 1 : path;
+}
+
+int bk_queue_add(struct bk_queue *q, struct bk_job_meta *meta,
+		 const char *const *paths, size_t npaths, struct bk_error *err)
+{
+	char *tmpdir = NULL, *incoming = NULL, *metapath = NULL;
+	int rc = -1;
+
+	if (npaths == 0)
+		return bk_error_set(err, "no input files");
+	for (size_t i = 0; i < npaths; i++)
+		for (size_t j = 0; j < i; j++)
+			if (!strcmp(base_name(paths[i]), base_name(paths[j])))
+				return bk_error_set(err,
+						    "'%s' and '%s' have the same file name; "
+						    "masters are stored by name",
+						    paths[j], paths[i]);
+	meta->id = new_job_id();
+	if (!meta->id)
+		return bk_error_set(err, "out of memory");
+	tmpdir = bk_queue_path(q, "tmp", meta->id);
+	incoming = bk_queue_path(q, "incoming", meta->id);
+	metapath = tmpdir ? path_join(tmpdir, "job.meta") : NULL;
+	if (!tmpdir || !incoming || !metapath) {
+		bk_error_set(err, "out of memory");
+		goto out;
+	}
+	if (mkdir(tmpdir, 0777)) {
+		bk_error_set(err, "cannot create '%s': %s", tmpdir, strerror(errno));
+		goto out;
+	}
+	for (size_t i = 0; i < npaths; i++) {
+		char *dst = path_join(tmpdir, base_name(paths[i]));
+		int r;
+		if (!dst) {
+			bk_error_set(err, "out of memory");
+			goto out;
+		}
+		/* A hard link costs nothing and is the same bytes; across
+		 * filesystems (EXDEV) or where links are refused, copy. */
+		r = link(paths[i], dst) == 0 ? 0 : copy_file(paths[i], dst, err);
+		if (r == 0 && meta_add_file(meta, base_name(paths[i])))
+			r = bk_error_set(err, "out of memory");
+		free(dst);
+		if (r)
+			goto out;
+	}
+	meta->tries = 0;
+	if (bk_job_meta_write(meta, metapath, err) || bk_fsync_dir(tmpdir, err))
+		goto out;
+	if (rename(tmpdir, incoming)) {
+		bk_error_set(err, "cannot move job into '%s': %s", incoming,
+			     strerror(errno));
+		goto out;
+	}
+	{
+		char *d = bk_queue_path(q, "incoming", NULL);
+		int r = d ? bk_fsync_dir(d, err) : 0;
+		free(d);
+		if (r)
+			goto out;
+	}
+	rc = 0;
+out:
+	if (rc && tmpdir)
+		rm_tree(tmpdir);
+	free(tmpdir);
+	free(incoming);
+	free(metapath);
+	return rc;
+}
+
+/* ---- claims ----------------------------------------------------------- */
+
+void bk_claim_release(struct bk_claim *c)
+{
+	free(c->job_id);
+	free(c->dir);
+	memset(c, 0, sizeof(*c));
+}
+
+int bk_claim_name_parse(const char *name, char **job_id, char **host, long *pid)
+{
+	const char *at = strchr(name, '@');
+	const char *dot = at ? strrchr(at, '.') : NULL;
+	char *end;
+
+	*job_id = *host = NULL;
+	if (!at || !dot || dot == at + 1 || at == name || !dot[1])
+		return -1;
+	*pid = strtol(dot + 1, &end, 10);
+	if (*end || *pid <= 0)
+		return -1;
+	*job_id = strndup(name, at - name);
+	*host = strndup(at + 1, dot - at - 1);
+	if (!*job_id || !*host) {
+		free(*job_id);
+		free(*host);
+		*job_id = *host = NULL;
+		return -1;
+	}
+	return 0;
+}
+
+static char *own_claim_name(const struct bk_queue *q, const char *job_id)
+{
+	char *name = NULL;
+	if (asprintf(&name, "%s@%s.%ld", job_id, q->host, (long)getpid()) < 0)
+		return NULL;
+	return name;
+}
+
+/* Renames `from` to `to`, treating ENOENT-after-success (an NFS
+ * retransmission) as success. Returns 0 won, 1 lost (someone else moved
+ * it), -1 error. */
+static int rename_claim(const char *from, const char *to, struct bk_error *err)
+{
+	struct stat st;
+
+	if (rename(from, to) == 0)
+		return 0;
+	if (errno == ENOENT)
+		return stat(to, &st) == 0 ? 0 : 1;
+	return bk_error_set(err, "cannot rename '%s' to '%s': %s", from, to,
+			    strerror(errno));
+}
+
+int bk_claim_heartbeat(const struct bk_claim *c, struct bk_error *err)
+{
+	char *hb = path_join(c->dir, "heartbeat");
+	int rc = hb ? touch(hb, err) : bk_error_set(err, "out of memory");
+	free(hb);
+	return rc;
+}
+
+int bk_queue_claim(struct bk_queue *q, struct bk_claim *c, struct bk_error *err)
+{
+	char *incoming = bk_queue_path(q, "incoming", NULL);
+	char **names = NULL;
+	size_t n = 0;
+	int rc = -1;
+
+	memset(c, 0, sizeof(*c));
+	if (!incoming)
+		return bk_error_set(err, "out of memory");
+	if (list_dir(incoming, &names, &n, err))
+		goto out;
+	rc = 0;
+	for (size_t i = 0; i < n && rc == 0; i++) {
+		char *from = path_join(incoming, names[i]);
+		char *cname = own_claim_name(q, names[i]);
+		char *to = cname ? bk_queue_path(q, "claimed", cname) : NULL;
+		int r = (from && to) ? rename_claim(from, to, err)
+				     : bk_error_set(err, "out of memory");
+		if (r == 0) {
+			c->job_id = strdup(names[i]);
+			c->dir = to;
+			to = NULL;
+			rc = c->job_id ? 1 : bk_error_set(err, "out of memory");
+			if (rc == 1 && bk_claim_heartbeat(c, err))
+				rc = -1;
+		} else if (r < 0) {
+			rc = -1;
+		}
+		free(from);
+		free(cname);
+		free(to);
+	}
+	if (rc < 0)
+		bk_claim_release(c);
+out:
+	free_names(names, n);
+	free(incoming);
+	return rc;
+}
+
+/* Moves the claim to <sub>/<job>. If a finished copy already sits there
+ * (the job was processed twice after a lost lease), ours is dropped. */
+static int move_claim(struct bk_queue *q, struct bk_claim *c, const char *sub,
+		      struct bk_error *err)
+{
+	char *to = bk_queue_path(q, sub, c->job_id);
+	int rc = -1;
+
+	if (!to)
+		return bk_error_set(err, "out of memory");
+	if (rename(c->dir, to) == 0) {
+		rc = 0;
+	} else if (errno == ENOTEMPTY || errno == EEXIST) {
+		rc = rm_tree(c->dir) == 0 ? 0
+					  : bk_error_set(err, "cannot remove '%s': %s",
+							 c->dir, strerror(errno));
+	} else if (errno == ENOENT) {
+		bk_error_set(err, "job %s: claim lost (lease expired and the job "
+			     "was taken over)", c->job_id);
+	} else {
+		bk_error_set(err, "cannot move '%s' to '%s': %s", c->dir, to,
+			     strerror(errno));
+	}
+	free(to);
+	return rc;
+}
+
+int bk_queue_finish(struct bk_queue *q, struct bk_claim *c, struct bk_error *err)
+{
+	return move_claim(q, c, "done", err);
+}
+
+static int write_reason(const char *job_dir, const char *file, int page,
+			const char *message, struct bk_error *err)
+{
+	char *path = path_join(job_dir, "reason");
+	char *text = NULL;
+	int rc;
+
+	if (!path)
+		return bk_error_set(err, "out of memory");
+	if (asprintf(&text, "file=%s\npage=%d\nmessage=%s\n", file ? file : "",
+		     page, message) < 0) {
+		free(path);
+		return bk_error_set(err, "out of memory");
+	}
+	/* a message is one line: newlines inside it would break the format */
+	for (char *p = strstr(text, "message=") + 8; *p; p++)
+		if (*p == '\n' && p[1])
+			*p = ' ';
+	rc = bk_atomic_write(path, text, strlen(text), err);
+	free(text);
+	free(path);
+	return rc;
+}
+
+int bk_queue_fail(struct bk_queue *q, struct bk_claim *c, const char *file,
+		  int page, const char *message, struct bk_error *err)
+{
+	if (write_reason(c->dir, file, page, message, err))
+		return -1;
+	return move_claim(q, c, "failed", err);
+}
+
+int bk_queue_unclaim(struct bk_queue *q, struct bk_claim *c, struct bk_error *err)
+{
+	return move_claim(q, c, "incoming", err);
+}
+
+/* ---- recovery --------------------------------------------------------- */
+
+time_t bk_queue_fs_now(const struct bk_queue *q)
+{
+	char name[HOST_NAME_MAX + 64];
+	struct stat st;
+	time_t now = time(NULL);
+
+	snprintf(name, sizeof(name), ".clock-%s-%ld", q->host, (long)getpid());
+	char *path = bk_queue_path(q, "tmp", name);
+	if (path && touch(path, NULL) == 0 && stat(path, &st) == 0)
+		now = st.st_mtime;
+	if (path)
+		unlink(path);
+	free(path);
+	return now;
+}
+
+/* When the claim's lease was last renewed: the heartbeat's mtime, or the
+ * claim directory's ctime (set by the claiming rename) if there is none yet. */
+static time_t lease_time(const char *claim_dir)
+{
+	struct stat st;
+	char *hb = path_join(claim_dir, "heartbeat");
+	time_t t = 0;
+
+	if (hb && stat(hb, &st) == 0)
+		t = st.st_mtime;
+	else if (stat(claim_dir, &st) == 0)
+		t = st.st_ctime;
+	free(hb);
+	return t;
+}
+
+/* True if process `pid` on this host has ended: it does not exist, or it
+ * is a zombie nobody has reaped yet (a killed worker whose supervisor died
+ * too stays one until init gets to it; Linux /proc tells). */
+static bool pid_gone(long pid)
+{
+	char path[64], buf[512];
+	FILE *fp;
+	size_t n;
+
+	if (kill((pid_t)pid, 0) && errno == ESRCH)
+		return true;
+	snprintf(path, sizeof(path), "/proc/%ld/stat", pid);
+	fp = fopen(path, "r");
+	if (!fp)
+		return false;
+	n = fread(buf, 1, sizeof(buf) - 1, fp);
+	fclose(fp);
+	buf[n] = '\0';
+	/* "pid (comm) S ...": comm may hold spaces and parentheses */
+	char *close = strrchr(buf, ')');
+	return close && close[1] == ' ' && (close[2] == 'Z' || close[2] == 'X');
+}
+
+bool bk_queue_claim_is_stale(const struct bk_queue *q, const char *name, time_t now)
+{
+	char *job = NULL, *host = NULL, *dir = NULL;
+	long pid;
+	bool stale = false;
+
+	if (bk_claim_name_parse(name, &job, &host, &pid))
+		return false;
+	if (!strcmp(host, q->host) && pid_gone(pid)) {
+		stale = true;
+		goto out;
+	}
+	dir = bk_queue_path(q, "claimed", name);
+	if (dir) {
+		time_t t = lease_time(dir);
+		stale = t > 0 && now - t > q->lease_seconds;
+	}
+out:
+	free(job);
+	free(host);
+	free(dir);
+	return stale;
+}
+
+/* The page a dead worker was on, for the failure reason. */
+static void last_page(const char *job_dir, char **file, int *page)
+{
+	struct bk_job_progress p;
+
+	bk_job_progress_init(&p);
+	*file = NULL;
+	*page = 0;
+	if (bk_job_progress_read(&p, job_dir, NULL) == 0 && p.next_file) {
+		*file = p.next_file;
+		p.next_file = NULL;
+		*page = p.next_page;
+	}
+	bk_job_progress_release(&p);
+}
+
+/* We hold `c` (taken over from a dead worker): count the try, then send the
+ * job back to incoming/ or, past the limit, to failed/. */
+static int requeue_taken(struct bk_queue *q, struct bk_claim *c,
+			 const char *dead_owner, struct bk_error *err)
+{
+	struct bk_job_meta m;
+	char *metapath = path_join(c->dir, "job.meta");
+	char *file = NULL, *msg = NULL;
+	int page, rc = -1;
+
+	bk_job_meta_init(&m);
+	if (!metapath)
+		return bk_error_set(err, "out of memory");
+	if (bk_job_meta_read(&m, metapath, err))
+		goto out;
+	m.tries++;
+	if (bk_job_meta_write(&m, metapath, err))
+		goto out;
+	if (m.tries < q->max_tries) {
+		rc = bk_queue_unclaim(q, c, err);
+		goto out;
+	}
+	last_page(c->dir, &file, &page);
+	if (file) {
+		if (asprintf(&msg, "'%s' page %d: worker died %d times on this job "
+			     "(last worker %s)", file, page, m.tries, dead_owner) < 0)
+			msg = NULL;
+	} else if (asprintf(&msg, "worker died %d times on this job (last worker %s)",
+			    m.tries, dead_owner) < 0) {
+		msg = NULL;
+	}
+	if (!msg) {
+		bk_error_set(err, "out of memory");
+		goto out;
+	}
+	rc = bk_queue_fail(q, c, file, page, msg, err);
+out:
+	free(msg);
+	free(file);
+	free(metapath);
+	bk_job_meta_release(&m);
+	return rc;
+}
+
+static int recover_one(struct bk_queue *q, const char *name, struct bk_error *err)
+{
+	struct bk_claim c = { 0 };
+	char *job = NULL, *host = NULL, *from = NULL, *mine = NULL;
+	long pid;
+	int rc = -1, r;
+
+	if (bk_claim_name_parse(name, &job, &host, &pid))
+		return 0;
+	from = bk_queue_path(q, "claimed", name);
+	mine = own_claim_name(q, job);
+	c.dir = mine ? bk_queue_path(q, "claimed", mine) : NULL;
+	if (!from || !c.dir) {
+		bk_error_set(err, "out of memory");
+		goto out;
+	}
+	r = rename_claim(from, c.dir, err);
+	if (r) {
+		rc = r > 0 ? 0 : -1; /* another recoverer was first */
+		goto out;
+	}
+	c.job_id = job;
+	job = NULL;
+	if (bk_claim_heartbeat(&c, err))
+		goto out;
+	rc = requeue_taken(q, &c, strchr(name, '@') + 1, err);
+	if (rc == 0)
+		rc = 1;
+out:
+	bk_claim_release(&c);
+	free(job);
+	free(host);
+	free(from);
+	free(mine);
+	return rc;
+}
+
+int bk_queue_recover(struct bk_queue *q, struct bk_error *err)
+{
+	char *claimed = bk_queue_path(q, "claimed", NULL);
+	char **names = NULL;
+	size_t n = 0;
+	int recovered = 0;
+	time_t now;
+
+	if (!claimed)
+		return bk_error_set(err, "out of memory");
+	if (list_dir(claimed, &names, &n, err)) {
+		recovered = -1;
+		goto out;
+	}
+	now = bk_queue_fs_now(q);
+	for (size_t i = 0; i < n; i++) {
+		if (!bk_queue_claim_is_stale(q, names[i], now))
+			continue;
+		int r = recover_one(q, names[i], err);
+		if (r < 0) {
+			recovered = -1;
+			goto out;
+		}
+		recovered += r;
+	}
+out:
+	free_names(names, n);
+	free(claimed);
+	return recovered;
+}
+
+/* ---- listing ---------------------------------------------------------- */
+
+const char *bk_job_state_name(enum bk_job_state s)
+{
+	static const char *const names[] = { "queued", "running", "done", "failed" };
+	return (unsigned)s < 4 ? names[s] : "?";
+}
+
+int bk_queue_foreach(struct bk_queue *q,
+		     int (*fn)(enum bk_job_state state, const char *job_id,
+			       const char *dir, const char *owner, void *ud),
+		     void *ud, struct bk_error *err)
+{
+	static const char *const subs[] = { "incoming", "claimed", "done", "failed" };
+	int rc = 0;
+
+	for (int s = 0; s < 4 && rc == 0; s++) {
+		char *d = bk_queue_path(q, subs[s], NULL);
+		char **names = NULL;
+		size_t n = 0;
+		if (!d)
+			return bk_error_set(err, "out of memory");
+		if (list_dir(d, &names, &n, err)) {
+			free(d);
+			return -1;
+		}
+		for (size_t i = 0; i < n && rc == 0; i++) {
+			char *dir = path_join(d, names[i]);
+			char *job = NULL, *host = NULL;
+			long pid = 0;
+			const char *owner = NULL;
+			if (!dir) {
+				rc = bk_error_set(err, "out of memory");
+				break;
+			}
+			if (s == BK_JOB_RUNNING) {
+				if (bk_claim_name_parse(names[i], &job, &host, &pid)) {
+					free(dir);
+					continue;
+				}
+				owner = strchr(names[i], '@') + 1;
+			}
+			rc = fn((enum bk_job_state)s, job ? job : names[i], dir, owner, ud);
+			free(job);
+			free(host);
+			free(dir);
+		}
+		free_names(names, n);
+		free(d);
+	}
+	return rc;
+}
+
+/* ---- progress --------------------------------------------------------- */
+
+void bk_job_progress_init(struct bk_job_progress *p)
+{
+	memset(p, 0, sizeof(*p));
+}
+
+void bk_job_progress_release(struct bk_job_progress *p)
+{
+	free(p->next_file);
+	bk_job_progress_init(p);
+}
+
+int bk_job_progress_read(struct bk_job_progress *p, const char *job_dir,
+			 struct bk_error *err)
+{
+	char *path = NULL, *data = NULL, *save = NULL;
+	size_t len;
+	struct stat st;
+	int rc = -1;
+
+	bk_job_progress_init(p);
+	if (asprintf(&path, "%s/work/progress", job_dir) < 0)
+		return bk_error_set(err, "out of memory");
+	if (stat(path, &st) && errno == ENOENT) {
+		rc = 0;
+		goto out;
+	}
+	if (bk_read_file(path, &data, &len, err))
+		goto out;
+	for (char *line = strtok_r(data, "\n", &save); line;
+	     line = strtok_r(NULL, "\n", &save)) {
+		char *eq = strchr(line, '=');
+		if (!eq)
+			continue;
+		*eq = '\0';
+		if (!strcmp(line, "source_done"))
+			p->source_done = atoi(eq + 1);
+		else if (!strcmp(line, "logical_pages"))
+			p->logical_pages = atoi(eq + 1);
+		else if (!strcmp(line, "next_page"))
+			p->next_page = atoi(eq + 1);
+		else if (!strcmp(line, "next_file") && set_str(&p->next_file, eq + 1)) {
+			bk_error_set(err, "out of memory");
+			goto out;
+		}
+	}
+	rc = 0;
+out:
+	if (rc)
+		bk_job_progress_release(p);
+	free(data);
+	free(path);
+	return rc;
+}
+
+int bk_job_progress_write(const struct bk_job_progress *p, const char *job_dir,
+			  struct bk_error *err)
+{
+	char *path = NULL, *text = NULL;
+	int rc, n;
+
+	if (asprintf(&path, "%s/work", job_dir) < 0)
+		return bk_error_set(err, "out of memory");
+	if (bk_mkdir_p(path, 0777, err)) {
+		free(path);
+		return -1;
+	}
+	free(path);
+	if (asprintf(&path, "%s/work/progress", job_dir) < 0)
+		return bk_error_set(err, "out of memory");
+	n = asprintf(&text, "source_done=%d\nlogical_pages=%d\nnext_file=%s\nnext_page=%d\n",
+		     p->source_done, p->logical_pages,
+		     p->next_file ? p->next_file : "", p->next_page);
+	rc = n < 0 ? bk_error_set(err, "out of memory")
+		   : bk_atomic_write(path, text, (size_t)n, err);
+	free(text);
+	free(path);
+	return rc;
+}

@@ -1,0 +1,142 @@
+/*
+ * pipeline/queue.h — the job queue: a directory tree that any number of
+ * worker processes, on one host or many hosts sharing a POSIX filesystem,
+ * take jobs from. The protocol is written down at the top of queue.c.
+ *
+ * A job is one document to be: the list of scanned files (copied into the
+ * job, byte for byte) and the metadata `bunko add` was given. Everything a
+ * worker learns while processing (page checkpoints) lives inside the job's
+ * own directory, so it moves with the job when a claim is recovered.
+ *
+ * Ownership: structs are caller-owned and released with their _release
+ * function; every returned string is newly allocated.
+ */
+#ifndef BUNKO_PIPELINE_QUEUE_H
+#define BUNKO_PIPELINE_QUEUE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <time.h>
+
+#include "bunko/common.h"
+
+#define BK_QUEUE_LEASE_DEFAULT 120 /* seconds without heartbeat: claim is stale */
+#define BK_QUEUE_TRIES_DEFAULT 3   /* worker deaths before a job is failed */
+
+/* job.meta: what `bunko add` recorded about one job. */
+struct bk_job_meta {
+	char *id;         /* 20261122-123456-<pid>-<rand> */
+	char *collection; /* required */
+	char *title, *date, *lang; /* may be NULL; lang NULL = "auto" */
+	int box, volume;           /* 0 = not given */
+	enum bk_profile profile;
+	enum bk_access access;
+	char **files;  /* base names of the input files inside the job, in order */
+	size_t nfiles;
+	int pages;     /* source pages of all files (counted at add; 0 unknown) */
+	int tries;     /* times a worker died holding this job */
+};
+
+void bk_job_meta_init(struct bk_job_meta *m);
+void bk_job_meta_release(struct bk_job_meta *m);
+int bk_job_meta_read(struct bk_job_meta *m, const char *path, struct bk_error *err);
+/* Atomic (archive/atomic.h). Values must not contain newlines. */
+int bk_job_meta_write(const struct bk_job_meta *m, const char *path,
+		      struct bk_error *err);
+
+struct bk_queue {
+	char *archive;     /* ARCHIVE */
+	char *root;        /* ARCHIVE/queue */
+	char *host;        /* this host's name as used in claim names */
+	int lease_seconds; /* BK_QUEUE_LEASE_DEFAULT unless changed */
+	int max_tries;     /* BK_QUEUE_TRIES_DEFAULT unless changed */
+};
+
+/* Opens ARCHIVE/queue, creating its subdirectories if missing. Fails if
+ * ARCHIVE is not a bunko archive (no ARCHIVE/bunko-archive marker). */
+int bk_queue_open(struct bk_queue *q, const char *archive, struct bk_error *err);
+void bk_queue_release(struct bk_queue *q);
+
+/* "ARCHIVE/queue/<sub>/<name>" (sub: "tmp", "incoming", ...; name may be
+ * NULL); newly allocated, NULL when out of memory. */
+char *bk_queue_path(const struct bk_queue *q, const char *sub, const char *name);
+
+/*
+ * Queues a new job: copies (or hard-links) `paths` into it, fills in
+ * meta->id (must be NULL on entry) and meta->files, and writes job.meta.
+ * The job appears in incoming/ complete or not at all. Base names must be
+ * distinct (they become the masters' names).
+ */
+int bk_queue_add(struct bk_queue *q, struct bk_job_meta *meta,
+		 const char *const *paths, size_t npaths, struct bk_error *err);
+
+/* A job this process holds. */
+struct bk_claim {
+	char *job_id;
+	char *dir; /* ARCHIVE/queue/claimed/<job>@<host>.<pid> */
+};
+
+void bk_claim_release(struct bk_claim *c);
+
+/* Claims the oldest job in incoming/. Returns 1 with *c filled, 0 when
+ * there is nothing to claim, -1 on error. */
+int bk_queue_claim(struct bk_queue *q, struct bk_claim *c, struct bk_error *err);
+/* Renews the lease (mtime of <claim>/heartbeat). */
+int bk_claim_heartbeat(const struct bk_claim *c, struct bk_error *err);
+/* Finished: claimed/<claim> -> done/<job>. */
+int bk_queue_finish(struct bk_queue *q, struct bk_claim *c, struct bk_error *err);
+/* Failed for good: writes <claim>/reason ("file=", "page=", "message="
+ * lines; file/page may be NULL/0) and moves it to failed/<job>. */
+int bk_queue_fail(struct bk_queue *q, struct bk_claim *c, const char *file,
+		  int page, const char *message, struct bk_error *err);
+/* Gives the job back untouched (graceful stop): -> incoming/<job>, tries
+ * unchanged, checkpoints kept. */
+int bk_queue_unclaim(struct bk_queue *q, struct bk_claim *c, struct bk_error *err);
+
+/* True if the claim directory entry `name` (in claimed/) belongs to a dead
+ * worker: same host and the pid is gone, or its heartbeat is older than the
+ * lease. `now` is the filesystem's clock (bk_queue_fs_now). */
+bool bk_queue_claim_is_stale(const struct bk_queue *q, const char *name, time_t now);
+/* The filesystem's idea of now: mtime of a file touched in queue/tmp (on a
+ * network filesystem the server's clock, the one heartbeats are stamped
+ * with). Falls back to time(NULL). */
+time_t bk_queue_fs_now(const struct bk_queue *q);
+/* Returns stale claims to incoming/ with tries+1, or to failed/ once tries
+ * reaches max_tries. Returns how many were recovered, or -1. */
+int bk_queue_recover(struct bk_queue *q, struct bk_error *err);
+
+enum bk_job_state { BK_JOB_QUEUED, BK_JOB_RUNNING, BK_JOB_DONE, BK_JOB_FAILED };
+const char *bk_job_state_name(enum bk_job_state s);
+
+/* Calls fn for every job in incoming/, claimed/, done/ and failed/ (in that
+ * order, names sorted). `owner` is "<host>.<pid>" for a running job, else
+ * NULL. A non-zero return from fn stops the walk and is returned. */
+int bk_queue_foreach(struct bk_queue *q,
+		     int (*fn)(enum bk_job_state state, const char *job_id,
+			       const char *dir, const char *owner, void *ud),
+		     void *ud, struct bk_error *err);
+
+/* Parses a claim name "<job>@<host>.<pid>"; returns 0 and newly allocated
+ * parts, or -1 when it is not one. */
+int bk_claim_name_parse(const char *name, char **job_id, char **host, long *pid);
+
+/*
+ * Per-job progress, kept in <job>/work/progress by the worker (see
+ * pipeline/process.h) and read by `bunko status` and by recovery to name
+ * the page a dead worker was on.
+ */
+struct bk_job_progress {
+	int source_done;   /* source pages finished (checkpointed) */
+	int logical_pages; /* document pages written so far */
+	char *next_file;   /* file and 1-based page of the next source page */
+	int next_page;
+};
+void bk_job_progress_init(struct bk_job_progress *p);
+void bk_job_progress_release(struct bk_job_progress *p);
+/* Missing file: *p stays at zero and 0 is returned. */
+int bk_job_progress_read(struct bk_job_progress *p, const char *job_dir,
+			 struct bk_error *err);
+int bk_job_progress_write(const struct bk_job_progress *p, const char *job_dir,
+			  struct bk_error *err);
+
+#endif

@@ -1,0 +1,68 @@
+/*
+ * pipeline/source.h — page sources: a scanned file seen as a sequence of
+ * page images, whatever its format.
+ *
+ * The format is recognized from the file's first bytes, never from its
+ * name: multi-page TIFF (source_tiff.c, libtiff), PDF (source_pdf.c,
+ * poppler), and single images — PNG, JPEG, PNM, BMP — (source_image.c,
+ * through ocr/image.h).
+ *
+ * Guarantees:
+ * - memory is bounded by one page: opening a file reads only its structure
+ *   (a 1,000-page TIFF is not loaded), bk_source_read_page() decodes one
+ *   page.
+ * - a page's pixel dimensions are checked against max_pixels BEFORE it is
+ *   decoded (decompression bombs cost no memory).
+ * - errors name the file and, for a page, the page (1-based):
+ *   "'box12.tif' page 3: ...". Vendor libraries' warnings and errors go
+ *   into the error message, never to stderr.
+ * - bilevel scans come out as 1-bpp images, gray scans as 8-bit gray, color
+ *   as 32-bit RGB; resolution is set when the file records it.
+ *
+ * Ownership: the caller owns the source (bk_source_free) and every page
+ * read from it (bk_source_page_release).
+ */
+#ifndef BUNKO_PIPELINE_SOURCE_H
+#define BUNKO_PIPELINE_SOURCE_H
+
+#include <stddef.h>
+
+#include "bunko/common.h"
+#include "ocr/image.h"
+
+enum bk_source_kind { BK_SOURCE_TIFF, BK_SOURCE_PDF, BK_SOURCE_IMAGE };
+
+struct bk_source;
+
+/* One decoded page. */
+struct bk_source_page {
+	struct bk_image *image; /* owned */
+	/* The page's original JPEG stream when the page IS a JPEG file, so
+	 * the PDF can carry it unchanged; NULL otherwise. Owned. */
+	unsigned char *jpeg;
+	size_t jpeg_len;
+};
+
+/*
+ * Opens `path`. `name` is how the file is called in error messages (NULL:
+ * the path itself). max_pixels <= 0 means BK_IMAGE_MAX_PIXELS_DEFAULT.
+ */
+int bk_source_open(struct bk_source **out, const char *path, const char *name,
+		   long max_pixels, struct bk_error *err);
+void bk_source_free(struct bk_source **src);
+
+enum bk_source_kind bk_source_kind(const struct bk_source *src);
+const char *bk_source_name(const struct bk_source *src);
+int bk_source_page_count(const struct bk_source *src);
+
+/* Reads page `index` (0-based; messages say index+1). */
+int bk_source_read_page(struct bk_source *src, int index,
+			struct bk_source_page *page, struct bk_error *err);
+void bk_source_page_release(struct bk_source_page *page);
+
+/* Recognizes the format from the first bytes of a file: returns 0 and the
+ * kind, or -1 ("'x': not a TIFF, PDF, PNG, JPEG, PNM or BMP image"). */
+int bk_source_sniff(const unsigned char *head, size_t len, const char *name,
+		    enum bk_source_kind *kind, struct bk_error *err);
+
+#endif

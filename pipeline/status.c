@@ -1,0 +1,233 @@
+/*
+ * pipeline/status.c — collecting the queue's status (see status.h).
+ *
+ * Pages: a job's total is the source page count `bunko add` recorded in
+ * job.meta; pages done are its checkpointed source pages (work/progress),
+ * or all of them once the job is done. The rate is the number of pages the
+ * worker log says were finished in the last BK_STATUS_RATE_WINDOW seconds,
+ * divided by the time since the first of them started (so a pool that has
+ * run for one minute is not reported at a tenth of its speed); only the
+ * log's tail is read, so a long log costs nothing.
+ */
+#include "pipeline/status.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "archive/atomic.h"
+
+#define LOG_TAIL_BYTES (512 * 1024)
+
+void bk_status_init(struct bk_status *st)
+{
+	memset(st, 0, sizeof(*st));
+	st->eta_seconds = -1;
+}
+
+void bk_status_release(struct bk_status *st)
+{
+	for (size_t i = 0; i < st->njobs; i++) {
+		struct bk_status_job *j = &st->jobs[i];
+		free(j->id);
+		free(j->collection);
+		free(j->worker);
+		free(j->fail_file);
+		free(j->fail_message);
+	}
+	free(st->jobs);
+	bk_status_init(st);
+}
+
+/* Reads failed/<job>/reason ("file=", "page=", "message=" lines). */
+static void read_reason(const char *dir, struct bk_status_job *j)
+{
+	char *path = NULL, *data = NULL, *save = NULL;
+	size_t len;
+
+	if (asprintf(&path, "%s/reason", dir) < 0)
+		return;
+	if (bk_read_file(path, &data, &len, NULL) == 0) {
+		for (char *line = strtok_r(data, "\n", &save); line;
+		     line = strtok_r(NULL, "\n", &save)) {
+			if (!strncmp(line, "file=", 5) && line[5])
+				j->fail_file = strdup(line + 5);
+			else if (!strncmp(line, "page=", 5))
+				j->fail_page = atoi(line + 5);
+			else if (!strncmp(line, "message=", 8))
+				j->fail_message = strdup(line + 8);
+		}
+	}
+	if (!j->fail_message)
+		j->fail_message = strdup("no reason recorded");
+	free(data);
+	free(path);
+}
+
+struct collect {
+	struct bk_status *st;
+	const struct bk_queue *q;
+	struct bk_error *err;
+};
+
+static int add_job(enum bk_job_state state, const char *job_id, const char *dir,
+		   const char *owner, void *ud)
+{
+	struct collect *c = ud;
+	struct bk_status *st = c->st;
+	struct bk_job_meta m;
+	struct bk_job_progress p;
+	char *meta_path = NULL;
+
+	struct bk_status_job *nv = realloc(st->jobs, (st->njobs + 1) * sizeof(*nv));
+	if (!nv)
+		return bk_error_set(c->err, "out of memory");
+	st->jobs = nv;
+	struct bk_status_job *j = &st->jobs[st->njobs++];
+	memset(j, 0, sizeof(*j));
+	j->state = state;
+	j->id = strdup(job_id);
+	j->worker = owner ? strdup(owner) : NULL;
+	if (owner) {
+		/* the system clock, not bk_queue_fs_now(): a status writes nothing */
+		char *name = NULL;
+		if (asprintf(&name, "%s@%s", job_id, owner) >= 0)
+			j->stale = bk_queue_claim_is_stale(c->q, name, time(NULL));
+		free(name);
+	}
+	bk_job_meta_init(&m);
+	bk_job_progress_init(&p);
+	/* a job being moved between states right now may not be readable;
+	 * it is still counted */
+	if (asprintf(&meta_path, "%s/job.meta", dir) >= 0 &&
+	    bk_job_meta_read(&m, meta_path, NULL) == 0) {
+		j->collection = m.collection;
+		m.collection = NULL;
+		j->pages_total = m.pages;
+		j->tries = m.tries;
+	}
+	if (state == BK_JOB_DONE)
+		j->pages_done = j->pages_total;
+	else if (bk_job_progress_read(&p, dir, NULL) == 0)
+		j->pages_done = p.source_done;
+	if (j->pages_done > j->pages_total)
+		j->pages_total = j->pages_done;
+	switch (state) {
+	case BK_JOB_QUEUED:
+		st->queued++;
+		break;
+	case BK_JOB_RUNNING:
+		st->running++;
+		break;
+	case BK_JOB_DONE:
+		st->done++;
+		break;
+	case BK_JOB_FAILED:
+		st->failed++;
+		read_reason(dir, j);
+		break;
+	}
+	if (state != BK_JOB_FAILED) {
+		st->pages_total += j->pages_total;
+		st->pages_done += j->pages_done;
+	}
+	bk_job_progress_release(&p);
+	bk_job_meta_release(&m);
+	free(meta_path);
+	return 0;
+}
+
+/* Parses "YYYY-MM-DDTHH:MM:SS ... page=... seconds=S result=ok": returns 1
+ * with the page's start and end times. */
+static int parse_page_line(const char *line, time_t *start, time_t *end)
+{
+	struct tm tm;
+	const char *sec, *rest;
+
+	memset(&tm, 0, sizeof(tm));
+	rest = strptime(line, "%Y-%m-%dT%H:%M:%S", &tm);
+	if (!rest || !strstr(rest, " page=") || !strstr(rest, " result=ok"))
+		return 0;
+	tm.tm_isdst = -1;
+	*end = mktime(&tm);
+	sec = strstr(rest, " seconds=");
+	*start = *end - (sec ? (time_t)atof(sec + 9) : 0);
+	return 1;
+}
+
+static double log_rate(const char *archive)
+{
+	char *path = NULL, *buf = NULL;
+	int fd = -1;
+	struct stat st;
+	time_t now = time(NULL), first = 0;
+	long count = 0;
+	double rate = 0;
+
+	if (asprintf(&path, "%s/log/worker.log", archive) < 0)
+		return 0;
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0 || fstat(fd, &st))
+		goto out;
+	off_t from = st.st_size > LOG_TAIL_BYTES ? st.st_size - LOG_TAIL_BYTES : 0;
+	size_t len = (size_t)(st.st_size - from);
+	buf = malloc(len + 1);
+	if (!buf)
+		goto out;
+	ssize_t n = pread(fd, buf, len, from);
+	if (n <= 0)
+		goto out;
+	buf[n] = '\0';
+	char *line = buf, *save = NULL;
+	if (from > 0) /* the first line may be cut */
+		line = strchr(buf, '\n') ? strchr(buf, '\n') + 1 : buf + n;
+	for (line = strtok_r(line, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		time_t s, e;
+		if (!parse_page_line(line, &s, &e) || e < now - BK_STATUS_RATE_WINDOW)
+			continue;
+		if (count == 0 || s < first)
+			first = s;
+		count++;
+	}
+	if (count > 0) {
+		double span = (double)(now - first);
+		if (span < 1)
+			span = 1;
+		rate = count * 3600.0 / span;
+	}
+out:
+	if (fd >= 0)
+		close(fd);
+	free(buf);
+	free(path);
+	return rate;
+}
+
+int bk_status_collect(const char *archive, struct bk_status *st,
+		      struct bk_error *err)
+{
+	struct bk_queue q;
+	struct collect c = { st, &q, err };
+	int rc;
+
+	bk_status_init(st);
+	if (bk_queue_open(&q, archive, err))
+		return -1;
+	rc = bk_queue_foreach(&q, add_job, &c, err);
+	bk_queue_release(&q);
+	if (rc) {
+		bk_status_release(st);
+		return -1;
+	}
+	st->pages_per_hour = log_rate(archive);
+	long left = st->pages_total - st->pages_done;
+	if (left <= 0)
+		st->eta_seconds = 0;
+	else if (st->pages_per_hour > 0)
+		st->eta_seconds = left * 3600.0 / st->pages_per_hour;
+	return 0;
+}

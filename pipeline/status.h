@@ -1,0 +1,48 @@
+/*
+ * pipeline/status.h — what the queue is doing, for `bunko status` and the
+ * supervisor's progress line: jobs per state, pages done of total (from the
+ * job files and their checkpoints), the recent rate (from the worker log)
+ * and the failures with their reasons. Read-only: collecting a status
+ * changes nothing in the archive.
+ */
+#ifndef BUNKO_PIPELINE_STATUS_H
+#define BUNKO_PIPELINE_STATUS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "bunko/common.h"
+#include "pipeline/queue.h"
+
+#define BK_STATUS_RATE_WINDOW 600 /* seconds of log the rate is measured over */
+
+struct bk_status_job {
+	char *id, *collection;
+	enum bk_job_state state;
+	char *worker;      /* "<host>.<pid>" while running, else NULL */
+	bool stale;        /* running, but its worker is gone (recovery pending) */
+	int pages_total;   /* source pages (0: unknown) */
+	int pages_done;    /* source pages checkpointed (all of them once done) */
+	int tries;
+	/* failed jobs: the reason file */
+	char *fail_file;
+	int fail_page;
+	char *fail_message;
+};
+
+struct bk_status {
+	int queued, running, done, failed;
+	long pages_total;      /* jobs not failed */
+	long pages_done;
+	double pages_per_hour; /* over the last BK_STATUS_RATE_WINDOW seconds */
+	double eta_seconds;    /* < 0: unknown */
+	struct bk_status_job *jobs; /* every job, queue order per state */
+	size_t njobs;
+};
+
+void bk_status_init(struct bk_status *st);
+void bk_status_release(struct bk_status *st);
+int bk_status_collect(const char *archive, struct bk_status *st,
+		      struct bk_error *err);
+
+#endif

@@ -1,0 +1,379 @@
+/*
+ * pipeline/worker.c — the supervisor and the worker loop (see worker.h).
+ *
+ * Signals: the supervisor blocks SIGTERM, SIGINT and SIGCHLD and collects
+ * them with sigtimedwait() in its loop; children inherit the mask and look
+ * for a pending SIGTERM/SIGINT between pages (sigpending), so a stop never
+ * interrupts a page half written. Ctrl-C on a terminal reaches the whole
+ * process group; a SIGTERM sent to the supervisor alone is forwarded.
+ *
+ * Heartbeats: while a worker holds a job, a thread of its own renews the
+ * claim's lease every lease/4 seconds, so a page that takes minutes does not
+ * make a live worker look dead to other hosts.
+ */
+#include "pipeline/worker.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "archive/store.h"
+#include "ocr/engine.h"
+#include "pipeline/process.h"
+#include "pipeline/queue.h"
+
+#define IDLE_POLL_SECONDS 2     /* a worker with nothing to do looks again */
+#define RECOVER_EVERY_SECONDS 10 /* supervisor's stale-claim sweep */
+#define PROGRESS_EVERY_SECONDS 2
+
+/* ---- heartbeat thread ------------------------------------------------- */
+
+struct heartbeat {
+	pthread_t thread;
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	bool stop, running;
+	const struct bk_claim *claim;
+	int interval;
+};
+
+static void *heartbeat_main(void *arg)
+{
+	struct heartbeat *hb = arg;
+
+	pthread_mutex_lock(&hb->mu);
+	while (!hb->stop) {
+		struct timespec until;
+		clock_gettime(CLOCK_REALTIME, &until);
+		until.tv_sec += hb->interval;
+		while (!hb->stop &&
+		       pthread_cond_timedwait(&hb->cv, &hb->mu, &until) != ETIMEDOUT)
+			;
+		if (!hb->stop)
+			bk_claim_heartbeat(hb->claim, NULL);
+	}
+	pthread_mutex_unlock(&hb->mu);
+	return NULL;
+}
+
+static int heartbeat_start(struct heartbeat *hb, const struct bk_claim *claim,
+			   int lease, struct bk_error *err)
+{
+	memset(hb, 0, sizeof(*hb));
+	hb->claim = claim;
+	hb->interval = lease / 4 > 1 ? lease / 4 : 1;
+	pthread_mutex_init(&hb->mu, NULL);
+	pthread_cond_init(&hb->cv, NULL);
+	if (pthread_create(&hb->thread, NULL, heartbeat_main, hb)) {
+		pthread_mutex_destroy(&hb->mu);
+		pthread_cond_destroy(&hb->cv);
+		return bk_error_set(err, "cannot start the heartbeat thread");
+	}
+	hb->running = true;
+	return 0;
+}
+
+static void heartbeat_stop(struct heartbeat *hb)
+{
+	if (!hb->running)
+		return;
+	pthread_mutex_lock(&hb->mu);
+	hb->stop = true;
+	pthread_cond_signal(&hb->cv);
+	pthread_mutex_unlock(&hb->mu);
+	pthread_join(hb->thread, NULL);
+	pthread_mutex_destroy(&hb->mu);
+	pthread_cond_destroy(&hb->cv);
+	hb->running = false;
+}
+
+/* ---- the worker loop -------------------------------------------------- */
+
+static bool stop_requested(void *ud)
+{
+	sigset_t pending;
+	(void)ud;
+	if (sigpending(&pending))
+		return false;
+	return sigismember(&pending, SIGTERM) == 1 || sigismember(&pending, SIGINT) == 1;
+}
+
+/* Sleeps up to `seconds`, returning early (true) when asked to stop. */
+static bool idle_wait(int seconds)
+{
+	sigset_t set;
+	struct timespec ts = { seconds, 0 };
+	sigemptyset(&set);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	/* leave the signal pending for stop_requested: peek, then re-raise */
+	int sig = sigtimedwait(&set, NULL, &ts);
+	if (sig > 0) {
+		raise(sig); /* blocked, so it stays pending */
+		return true;
+	}
+	return false;
+}
+
+static bool claim_exists(const struct bk_claim *c)
+{
+	struct stat st;
+	return stat(c->dir, &st) == 0;
+}
+
+struct worker {
+	const struct bk_worker_options *opt;
+	struct bk_queue queue;
+	struct bk_store *store;
+	struct bk_engine *engine;
+	int log_fd;
+	char name[300];
+};
+
+/* Processes one claimed job to its end state. */
+static int work_on(struct worker *w, struct bk_claim *claim, struct bk_error *err)
+{
+	struct heartbeat hb;
+	struct bk_job_failure fail;
+	struct bk_error jerr;
+	struct bk_job_context ctx = {
+		.archive = w->opt->archive, .store = w->store, .log_fd = w->log_fd,
+		.worker = w->name, .should_stop = stop_requested,
+	};
+	int r, rc = -1;
+
+	if (!w->engine) {
+		w->engine = bk_engine_new(w->opt->tessdata, err);
+		if (!w->engine) {
+			bk_queue_unclaim(&w->queue, claim, NULL);
+			return -1;
+		}
+	}
+	ctx.engine = w->engine;
+	if (heartbeat_start(&hb, claim, w->queue.lease_seconds, err)) {
+		bk_queue_unclaim(&w->queue, claim, NULL);
+		return -1;
+	}
+	bk_error_init(&jerr);
+	r = bk_job_run(&ctx, claim->dir, &fail, &jerr);
+	heartbeat_stop(&hb);
+	if (r == 0)
+		rc = bk_queue_finish(&w->queue, claim, err);
+	else if (r == 1)
+		rc = bk_queue_unclaim(&w->queue, claim, err);
+	else if (!claim_exists(claim))
+		rc = 0; /* taken over by a recoverer: nothing of ours to record */
+	else
+		rc = bk_queue_fail(&w->queue, claim, fail.file[0] ? fail.file : NULL,
+				   fail.page, jerr.msg, err);
+	if (rc && !claim_exists(claim)) {
+		bk_log_line(w->log_fd, "job=%s result=lost worker=%s", claim->job_id, w->name);
+		rc = 0;
+	}
+	return rc;
+}
+
+int bk_worker_loop(const struct bk_worker_options *opt, struct bk_error *err)
+{
+	struct worker w = { .opt = opt, .log_fd = -1 };
+	int rc = -1;
+
+	setenv("OMP_THREAD_LIMIT", "1", 1);
+	if (bk_queue_open(&w.queue, opt->archive, err))
+		return -1;
+	if (opt->lease_seconds > 0)
+		w.queue.lease_seconds = opt->lease_seconds;
+	if (opt->max_tries > 0)
+		w.queue.max_tries = opt->max_tries;
+	snprintf(w.name, sizeof(w.name), "%s.%ld", w.queue.host, (long)getpid());
+	if (bk_store_open(&w.store, opt->archive, err))
+		goto out;
+	w.log_fd = bk_log_open(opt->archive, err);
+	if (w.log_fd < 0)
+		goto out;
+	while (!stop_requested(NULL)) {
+		struct bk_claim claim;
+		int got = bk_queue_claim(&w.queue, &claim, err);
+		if (got < 0)
+			goto out;
+		if (got == 0) {
+			if (opt->drain)
+				break;
+			if (idle_wait(IDLE_POLL_SECONDS))
+				break;
+			continue;
+		}
+		int r = work_on(&w, &claim, err);
+		bk_claim_release(&claim);
+		if (r)
+			goto out;
+	}
+	rc = 0;
+out:
+	if (rc)
+		bk_log_line(w.log_fd, "worker=%s result=error reason=%s", w.name, err->msg);
+	bk_engine_free(&w.engine);
+	bk_store_free(&w.store);
+	if (w.log_fd >= 0)
+		close(w.log_fd);
+	bk_queue_release(&w.queue);
+	return rc;
+}
+
+/* ---- the supervisor --------------------------------------------------- */
+
+struct slot {
+	pid_t pid;      /* 0: free */
+	time_t started; /* when the current/last process started */
+};
+
+static pid_t spawn_worker(const struct bk_worker_options *opt, struct bk_error *err)
+{
+	fflush(stdout);
+	fflush(stderr);
+	pid_t pid = fork();
+	if (pid < 0)
+		return bk_error_set(err, "cannot start a worker process: %s", strerror(errno));
+	if (pid == 0) {
+		struct bk_error cerr;
+		sigset_t chld;
+		bk_error_init(&cerr);
+		sigemptyset(&chld);
+		sigaddset(&chld, SIGCHLD);
+		sigprocmask(SIG_UNBLOCK, &chld, NULL);
+		_exit(bk_worker_loop(opt, &cerr) ? 3 : 0);
+	}
+	return pid;
+}
+
+static bool incoming_nonempty(const struct bk_queue *q)
+{
+	char *dir = bk_queue_path(q, "incoming", NULL);
+	bool found = false;
+	DIR *d = dir ? opendir(dir) : NULL;
+	struct dirent *de;
+	while (d && (de = readdir(d)))
+		if (de->d_name[0] != '.') {
+			found = true;
+			break;
+		}
+	if (d)
+		closedir(d);
+	free(dir);
+	return found;
+}
+
+static void report_progress(const struct bk_worker_options *opt, bool final)
+{
+	struct bk_status st;
+	if (!opt->progress || bk_status_collect(opt->archive, &st, NULL))
+		return;
+	opt->progress(&st, final, opt->ud);
+	bk_status_release(&st);
+}
+
+int bk_worker_pool_run(const struct bk_worker_options *opt, struct bk_error *err)
+{
+	struct bk_queue q;
+	struct slot *slots = NULL;
+	sigset_t set;
+	bool stopping = false, fatal = false;
+	int n = opt->processes > 0 ? opt->processes : 1, rc = -1, alive = 0;
+	int setup_failures = 0;
+	time_t last_recover = 0, last_progress = 0;
+
+	setenv("OMP_THREAD_LIMIT", "1", 1);
+	sigemptyset(&set);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGCHLD);
+	sigprocmask(SIG_BLOCK, &set, NULL);
+	if (bk_queue_open(&q, opt->archive, err))
+		return -1;
+	if (opt->lease_seconds > 0)
+		q.lease_seconds = opt->lease_seconds;
+	if (opt->max_tries > 0)
+		q.max_tries = opt->max_tries;
+	slots = calloc((size_t)n, sizeof(*slots));
+	if (!slots) {
+		bk_error_set(err, "out of memory");
+		goto out;
+	}
+	for (;;) {
+		time_t now = time(NULL);
+		if (now - last_recover >= RECOVER_EVERY_SECONDS || alive == 0) {
+			if (bk_queue_recover(&q, err) < 0)
+				goto out;
+			last_recover = now;
+		}
+		/* (re)fill free slots; a drained pool only while work is queued */
+		bool work = !opt->drain || incoming_nonempty(&q);
+		for (int i = 0; i < n && !stopping && !fatal && work; i++) {
+			if (slots[i].pid || now - slots[i].started < 1)
+				continue;
+			pid_t pid = spawn_worker(opt, err);
+			if (pid < 0)
+				goto out;
+			slots[i].pid = pid;
+			slots[i].started = now;
+			alive++;
+		}
+		if (alive == 0 && (stopping || fatal || !work))
+			break;
+		if (opt->progress && now - last_progress >= PROGRESS_EVERY_SECONDS) {
+			report_progress(opt, false);
+			last_progress = now;
+		}
+		struct timespec ts = { 1, 0 };
+		int sig = sigtimedwait(&set, NULL, &ts);
+		if ((sig == SIGTERM || sig == SIGINT || fatal) && !stopping) {
+			stopping = true;
+			for (int i = 0; i < n; i++)
+				if (slots[i].pid)
+					kill(slots[i].pid, SIGTERM);
+		}
+		int status;
+		pid_t pid;
+		while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
+			for (int i = 0; i < n; i++) {
+				if (slots[i].pid != pid)
+					continue;
+				slots[i].pid = 0;
+				alive--;
+				bool clean = WIFEXITED(status) && WEXITSTATUS(status) == 0;
+				if (WIFEXITED(status) && WEXITSTATUS(status) == 3 &&
+				    ++setup_failures >= 3 * n) {
+					bk_error_set(err, "worker processes cannot start; see "
+						     "'%s/log/worker.log'", opt->archive);
+					fatal = true;
+				}
+				if (!clean) /* its claim, if any, is stale now */
+					last_recover = 0;
+				else
+					setup_failures = 0;
+			}
+		}
+	}
+	rc = fatal ? -1 : 0;
+out:
+	if (rc) {
+		for (int i = 0; slots && i < n; i++)
+			if (slots[i].pid)
+				kill(slots[i].pid, SIGTERM);
+		for (int i = 0; slots && i < n; i++)
+			if (slots[i].pid)
+				waitpid(slots[i].pid, NULL, 0);
+	}
+	report_progress(opt, true);
+	free(slots);
+	bk_queue_release(&q);
+	return rc;
+}

@@ -1,0 +1,51 @@
+/*
+ * pipeline/worker.h — the worker pool behind `bunko worker`: a supervisor
+ * process that forks N worker processes and keeps them running, and the
+ * worker loop each of them runs (claim a job, process it, repeat).
+ *
+ * Guarantees:
+ * - each worker process creates one OCR engine (lazily, at its first job)
+ *   and reuses it for every page; OMP_THREAD_LIMIT=1 is set before
+ *   Tesseract starts, so N workers use N cores.
+ * - a worker that crashes is restarted, and its claim goes back to the
+ *   queue by the queue protocol (pipeline/queue.c); a job that kills its
+ *   worker max_tries times goes to failed/.
+ * - SIGTERM or SIGINT: every worker finishes the page it is on, gives its
+ *   job back to incoming/ (checkpoints kept) and exits; the supervisor waits
+ *   for all of them. No signal handlers: signals are blocked and collected
+ *   synchronously (sigtimedwait, sigpending), so no global state is needed.
+ * - a job that fails (a corrupt page) goes to failed/ with its reason; the
+ *   worker goes on with the next job.
+ */
+#ifndef BUNKO_PIPELINE_WORKER_H
+#define BUNKO_PIPELINE_WORKER_H
+
+#include <stdbool.h>
+
+#include "bunko/common.h"
+#include "pipeline/status.h"
+
+struct bk_worker_options {
+	const char *archive;
+	int processes;      /* worker processes (>= 1) */
+	bool drain;         /* exit once the queue is empty and workers idle */
+	int lease_seconds;  /* 0: BK_QUEUE_LEASE_DEFAULT */
+	int max_tries;      /* 0: BK_QUEUE_TRIES_DEFAULT */
+	const char *tessdata; /* NULL: Tesseract's default */
+	/* Called by the supervisor every couple of seconds (may be NULL);
+	 * final is true once, at the end. */
+	void (*progress)(const struct bk_status *st, bool final, void *ud);
+	void *ud;
+};
+
+/* Runs the supervisor until drained or stopped by SIGTERM/SIGINT. Blocks
+ * SIGTERM, SIGINT and SIGCHLD in the calling process. */
+int bk_worker_pool_run(const struct bk_worker_options *opt, struct bk_error *err);
+
+/* Runs one worker loop in this process (what each pool child runs; usable
+ * alone, e.g. one worker per batch-system task). Expects SIGTERM/SIGINT to
+ * be blocked by the caller if a graceful stop is wanted. Returns 0 when
+ * stopped or drained, -1 when it could not work at all. */
+int bk_worker_loop(const struct bk_worker_options *opt, struct bk_error *err);
+
+#endif

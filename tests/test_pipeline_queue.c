@@ -1,0 +1,385 @@
+/*
+ * tests/test_pipeline_queue.c — the queue directory protocol with real
+ * processes: jobs appear complete, many processes racing for jobs each get
+ * distinct ones, a dead worker's claim is recovered with its try counted
+ * and its checkpoints kept, a job that keeps killing workers ends in
+ * failed/ with a reason, and a claim from another host is judged by its
+ * lease only.
+ */
+#include <criterion/criterion.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "archive/store.h"
+#include "pipeline/queue.h"
+#include "test_support.h"
+
+static char *archive;
+static struct bk_queue q;
+
+static void setup(void)
+{
+	struct bk_error err;
+	bk_error_init(&err);
+	char *dir = ts_mkdtemp("queue");
+	cr_assert(asprintf(&archive, "%s/archive", dir) > 0);
+	free(dir);
+	cr_assert_eq(bk_archive_init(archive, &err), 0, "%s", err.msg);
+	cr_assert_eq(bk_queue_open(&q, archive, &err), 0, "%s", err.msg);
+}
+
+static void teardown(void)
+{
+	bk_queue_release(&q);
+	char *parent = strdup(archive);
+	*strrchr(parent, '/') = '\0';
+	ts_rmtree(parent);
+	free(parent);
+	free(archive);
+}
+
+/* Queues one job of two small input files; returns its id. */
+static char *add_job(const char *tag)
+{
+	struct bk_error err;
+	struct bk_job_meta m;
+	char *a = NULL, *b = NULL;
+	const char *files[2];
+
+	bk_error_init(&err);
+	bk_job_meta_init(&m);
+	cr_assert(asprintf(&a, "%s/%s-a.tif", archive, tag) > 0);
+	cr_assert(asprintf(&b, "%s/%s-b.png", archive, tag) > 0);
+	cr_assert_eq(ts_write(a, "first\0bytes", 11), 0);
+	cr_assert_eq(ts_write(b, "second", 6), 0);
+	files[0] = a;
+	files[1] = b;
+	m.collection = strdup("reiki");
+	m.title = strdup("例規集 第1巻");
+	m.profile = BK_PROFILE_BYLAW;
+	m.access = BK_ACCESS_RESTRICTED;
+	m.pages = 3;
+	cr_assert_eq(bk_queue_add(&q, &m, files, 2, &err), 0, "%s", err.msg);
+	char *id = strdup(m.id);
+	bk_job_meta_release(&m);
+	free(a);
+	free(b);
+	return id;
+}
+
+static int exists(const char *sub, const char *name, const char *file)
+{
+	char *p = NULL;
+	struct stat st;
+	cr_assert(asprintf(&p, "%s/queue/%s/%s%s%s", archive, sub, name,
+			   file ? "/" : "", file ? file : "") > 0);
+	int r = stat(p, &st) == 0;
+	free(p);
+	return r;
+}
+
+static struct bk_job_meta read_meta(const char *sub, const char *name)
+{
+	struct bk_error err;
+	struct bk_job_meta m;
+	char *p = NULL;
+	bk_error_init(&err);
+	cr_assert(asprintf(&p, "%s/queue/%s/%s/job.meta", archive, sub, name) > 0);
+	cr_assert_eq(bk_job_meta_read(&m, p, &err), 0, "%s", err.msg);
+	free(p);
+	return m;
+}
+
+TestSuite(queue, .init = setup, .fini = teardown);
+
+Test(queue, add_creates_a_complete_job)
+{
+	char *id = add_job("x");
+	cr_expect(exists("incoming", id, "job.meta"));
+	cr_expect(!exists("tmp", id, NULL));
+	char *p = NULL;
+	size_t len;
+	cr_assert(asprintf(&p, "%s/queue/incoming/%s/x-a.tif", archive, id) > 0);
+	char *data = ts_read(p, &len);
+	cr_assert_not_null(data);
+	cr_expect(len == 11 && memcmp(data, "first\0bytes", 11) == 0);
+	struct bk_job_meta m = read_meta("incoming", id);
+	cr_expect_str_eq(m.id, id);
+	cr_expect_str_eq(m.collection, "reiki");
+	cr_expect_str_eq(m.title, "例規集 第1巻");
+	cr_expect_eq(m.profile, BK_PROFILE_BYLAW);
+	cr_expect_eq(m.access, BK_ACCESS_RESTRICTED);
+	cr_assert_eq(m.nfiles, 2);
+	cr_expect_str_eq(m.files[0], "x-a.tif");
+	cr_expect_str_eq(m.files[1], "x-b.png");
+	cr_expect_eq(m.pages, 3);
+	cr_expect_eq(m.tries, 0);
+	bk_job_meta_release(&m);
+	free(data);
+	free(p);
+	free(id);
+}
+
+Test(queue, same_file_names_are_refused)
+{
+	struct bk_error err;
+	struct bk_job_meta m;
+	char *a = NULL, *b = NULL;
+	bk_error_init(&err);
+	bk_job_meta_init(&m);
+	cr_assert(asprintf(&a, "%s/scan.tif", archive) > 0);
+	cr_assert(asprintf(&b, "%s/queue/scan.tif", archive) > 0);
+	ts_write(a, "1", 1);
+	ts_write(b, "2", 1);
+	const char *files[] = { a, b };
+	m.collection = strdup("c");
+	cr_expect_eq(bk_queue_add(&q, &m, files, 2, &err), -1);
+	cr_expect(strstr(err.msg, "same file name") != NULL, "%s", err.msg);
+	bk_job_meta_release(&m);
+	free(a);
+	free(b);
+}
+
+/* Child: claims jobs until none are left, writing each claimed id to fd. */
+static void claim_all(int fd, int start_fd)
+{
+	struct bk_queue cq;
+	struct bk_error err;
+	char go;
+	bk_error_init(&err);
+	if (read(start_fd, &go, 1) != 1 || bk_queue_open(&cq, archive, &err))
+		_exit(2);
+	for (;;) {
+		struct bk_claim c;
+		int r = bk_queue_claim(&cq, &c, &err);
+		if (r < 0)
+			_exit(3);
+		if (r == 0)
+			break;
+		char line[128];
+		int n = snprintf(line, sizeof(line), "%s\n", c.job_id);
+		if (write(fd, line, n) != n)
+			_exit(4);
+		bk_claim_release(&c);
+	}
+	bk_queue_release(&cq);
+	_exit(0);
+}
+
+Test(queue, racing_workers_claim_each_job_exactly_once)
+{
+	enum { JOBS = 30, PROCS = 4 };
+	char *ids[JOBS];
+	int out[2], start[2];
+	pid_t pids[PROCS];
+
+	for (int i = 0; i < JOBS; i++) {
+		char tag[16];
+		snprintf(tag, sizeof(tag), "j%d", i);
+		ids[i] = add_job(tag);
+	}
+	cr_assert_eq(pipe(out), 0);
+	cr_assert_eq(pipe(start), 0);
+	for (int p = 0; p < PROCS; p++) {
+		pids[p] = fork();
+		cr_assert_geq(pids[p], 0);
+		if (pids[p] == 0) {
+			close(out[0]);
+			close(start[1]);
+			claim_all(out[1], start[0]);
+		}
+	}
+	close(out[1]);
+	close(start[0]);
+	cr_assert_eq(write(start[1], "gggg", PROCS), PROCS); /* all start together */
+	close(start[1]);
+	char buf[8192];
+	size_t len = 0;
+	ssize_t n;
+	while ((n = read(out[0], buf + len, sizeof(buf) - 1 - len)) > 0)
+		len += n;
+	buf[len] = '\0';
+	close(out[0]);
+	for (int p = 0; p < PROCS; p++) {
+		int status;
+		waitpid(pids[p], &status, 0);
+		cr_expect(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	}
+	int total = 0;
+	for (char *l = buf; *l; l = strchr(l, '\n') + 1)
+		total++;
+	cr_expect_eq(total, JOBS, "claims: %d", total);
+	for (int i = 0; i < JOBS; i++) {
+		char *hit = strstr(buf, ids[i]);
+		cr_expect_not_null(hit, "job %s never claimed", ids[i]);
+		if (hit)
+			cr_expect_null(strstr(hit + 1, ids[i]), "job %s claimed twice", ids[i]);
+		free(ids[i]);
+	}
+}
+
+/* Forks a worker that claims one job, leaves a checkpoint, and dies. */
+static void claim_and_die(void)
+{
+	pid_t pid = fork();
+	cr_assert_geq(pid, 0);
+	if (pid == 0) {
+		struct bk_queue cq;
+		struct bk_claim c;
+		struct bk_job_progress p = { 1, 1, "x-a.tif", 2 };
+		if (bk_queue_open(&cq, archive, NULL) || bk_queue_claim(&cq, &c, NULL) != 1)
+			_exit(2);
+		char *work = NULL;
+		if (asprintf(&work, "%s/work", c.dir) < 0 || (mkdir(work, 0777) && errno != EEXIST) ||
+		    bk_job_progress_write(&p, c.dir, NULL))
+			_exit(3);
+		_exit(0); /* dies holding the claim */
+	}
+	int status;
+	waitpid(pid, &status, 0);
+	cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0, "child exit %d", WEXITSTATUS(status));
+}
+
+static char *only_claim_name(void)
+{
+	char *dir = bk_queue_path(&q, "claimed", NULL), *cmd = NULL, *out = NULL;
+	cr_assert(asprintf(&cmd, "ls '%s'", dir) > 0);
+	cr_assert_eq(ts_run(cmd, &out, 0), 0);
+	*strchr(out, '\n') = '\0';
+	free(dir);
+	free(cmd);
+	return out;
+}
+
+Test(queue, dead_workers_claim_is_recovered_with_tries_raised)
+{
+	struct bk_error err;
+	char *id = add_job("d");
+	bk_error_init(&err);
+	claim_and_die();
+	cr_expect(!exists("incoming", id, NULL));
+	char *name = only_claim_name();
+	cr_expect(strncmp(name, id, strlen(id)) == 0 && name[strlen(id)] == '@', "%s", name);
+	cr_expect(bk_queue_claim_is_stale(&q, name, bk_queue_fs_now(&q)));
+
+	cr_assert_eq(bk_queue_recover(&q, &err), 1, "%s", err.msg);
+	cr_expect(exists("incoming", id, "job.meta"));
+	struct bk_job_meta m = read_meta("incoming", id);
+	cr_expect_eq(m.tries, 1);
+	bk_job_meta_release(&m);
+	/* the dead worker's checkpoints travel with the job */
+	char *dir = bk_queue_path(&q, "incoming", id);
+	struct bk_job_progress p;
+	cr_assert_eq(bk_job_progress_read(&p, dir, &err), 0, "%s", err.msg);
+	cr_expect_eq(p.source_done, 1);
+	cr_expect_str_eq(p.next_file, "x-a.tif");
+	bk_job_progress_release(&p);
+	/* nothing more to recover */
+	cr_expect_eq(bk_queue_recover(&q, &err), 0);
+	free(dir);
+	free(name);
+	free(id);
+}
+
+Test(queue, job_that_keeps_killing_workers_goes_to_failed)
+{
+	struct bk_error err;
+	char *id = add_job("k");
+	bk_error_init(&err);
+	q.max_tries = 3;
+	for (int i = 0; i < 3; i++) {
+		claim_and_die();
+		cr_assert_eq(bk_queue_recover(&q, &err), 1, "%s", err.msg);
+	}
+	cr_expect(!exists("incoming", id, NULL));
+	cr_expect(exists("failed", id, "reason"));
+	struct bk_job_meta m = read_meta("failed", id);
+	cr_expect_eq(m.tries, 3);
+	bk_job_meta_release(&m);
+	char *p = NULL;
+	cr_assert(asprintf(&p, "%s/queue/failed/%s/reason", archive, id) > 0);
+	char *reason = ts_read(p, NULL);
+	cr_assert_not_null(reason);
+	cr_expect(strstr(reason, "file=x-a.tif\n") != NULL, "%s", reason);
+	cr_expect(strstr(reason, "page=2\n") != NULL, "%s", reason);
+	cr_expect(strstr(reason, "message='x-a.tif' page 2: worker died 3 times") != NULL,
+		  "%s", reason);
+	free(reason);
+	free(p);
+	free(id);
+}
+
+Test(queue, claim_of_another_host_is_judged_by_its_lease)
+{
+	struct bk_error err;
+	struct bk_claim c;
+	char *id = add_job("h");
+	bk_error_init(&err);
+	cr_assert_eq(bk_queue_claim(&q, &c, &err), 1, "%s", err.msg);
+	/* pretend another host holds it, with a pid that exists nowhere here */
+	char *other = NULL, *to = NULL, *hb = NULL;
+	cr_assert(asprintf(&other, "%s@node17.cluster.local.%d", id, 999999) > 0);
+	to = bk_queue_path(&q, "claimed", other);
+	cr_assert_eq(rename(c.dir, to), 0);
+	cr_assert(asprintf(&hb, "%s/heartbeat", to) > 0);
+	q.lease_seconds = 60;
+	time_t now = bk_queue_fs_now(&q);
+	cr_expect(!bk_queue_claim_is_stale(&q, other, now), "fresh lease judged stale");
+	cr_expect_eq(bk_queue_recover(&q, &err), 0);
+
+	struct timespec old[2] = { { now - 1000, 0 }, { now - 1000, 0 } };
+	cr_assert_eq(utimensat(AT_FDCWD, hb, old, 0), 0);
+	cr_expect(bk_queue_claim_is_stale(&q, other, now));
+	cr_expect_eq(bk_queue_recover(&q, &err), 1, "%s", err.msg);
+	cr_expect(exists("incoming", id, "job.meta"));
+	bk_claim_release(&c);
+	free(other);
+	free(to);
+	free(hb);
+	free(id);
+}
+
+Test(queue, live_local_claim_is_not_stale_and_states_move)
+{
+	struct bk_error err;
+	struct bk_claim c;
+	char *id1 = add_job("s1"), *id2 = add_job("s2"), *id3 = add_job("s3");
+	bk_error_init(&err);
+
+	/* oldest first */
+	cr_assert_eq(bk_queue_claim(&q, &c, &err), 1);
+	cr_expect_str_eq(c.job_id, id1);
+	cr_expect_eq(bk_queue_recover(&q, &err), 0, "our own live claim was recovered");
+	cr_expect_eq(bk_queue_finish(&q, &c, &err), 0, "%s", err.msg);
+	cr_expect(exists("done", id1, "job.meta"));
+	bk_claim_release(&c);
+
+	cr_assert_eq(bk_queue_claim(&q, &c, &err), 1);
+	cr_expect_eq(bk_queue_fail(&q, &c, "s2-b.png", 4, "'s2-b.png' page 4: bad\nthing", &err), 0);
+	cr_expect(exists("failed", id2, "reason"));
+	bk_claim_release(&c);
+
+	cr_assert_eq(bk_queue_claim(&q, &c, &err), 1);
+	cr_expect_eq(bk_queue_unclaim(&q, &c, &err), 0);
+	struct bk_job_meta m = read_meta("incoming", id3);
+	cr_expect_eq(m.tries, 0, "a graceful give-back is not a try");
+	bk_job_meta_release(&m);
+	bk_claim_release(&c);
+
+	char *p = NULL;
+	cr_assert(asprintf(&p, "%s/queue/failed/%s/reason", archive, id2) > 0);
+	char *reason = ts_read(p, NULL);
+	cr_expect_str_eq(reason, "file=s2-b.png\npage=4\nmessage='s2-b.png' page 4: bad thing\n");
+	free(reason);
+	free(p);
+	free(id1);
+	free(id2);
+	free(id3);
+}
