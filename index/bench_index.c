@@ -1,0 +1,392 @@
+/*
+ * index/bench_index.c — bunko-bench-index: the index at archive scale.
+ *
+ *   bunko-bench-index --pages N --corpus DIR --out DIR [--queries Q] [--seed S]
+ *
+ * Builds an index of N synthetic pages (about 1,500 characters each, made
+ * by shuffling the sentences of the real corpus, the .txt files in DIR, with a fixed
+ * seed; 50 pages a document, 90% public and 10% restricted) through
+ * bk_index_rebuild, the same path `bunko reindex` takes, then runs Q
+ * queries (default 200: a quarter each of 1-, 2- and 4-character terms and
+ * two-word AND queries, cut from the corpus) with snippets, and reports
+ * build time, index size against text size, and query latency
+ * percentiles as a table and one machine-readable "BENCH ..." line.
+ * Targets (2 cores, N = 627,944): build < 30 min, index < 1.5x text,
+ * p95 < 100 ms.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "index/index.h"
+#include "index/tokenizer.h"
+
+#define PAGE_CHARS 1500
+#define DOC_PAGES 50
+#define NCLASSES 4
+
+struct corpus {
+	char **sent;
+	size_t n, cap;
+};
+
+struct bench {
+	struct corpus corpus;
+	long pages;
+	uint64_t rng;
+	unsigned long long text_bytes;
+	long fed;
+};
+
+static const char *const class_names[NCLASSES] = { "1-char", "2-char", "4-char", "2 words" };
+
+static uint64_t next_rand(uint64_t *s)
+{
+	*s ^= *s << 13;
+	*s ^= *s >> 7;
+	*s ^= *s << 17;
+	return *s;
+}
+
+static double now(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+static int add_sentence(struct corpus *c, const char *s, size_t len)
+{
+	while (len && (*s == ' ' || *s == '\n'))
+		s++, len--;
+	if (len < 6)
+		return 0;
+	if (c->n == c->cap) {
+		size_t cap = c->cap ? c->cap * 2 : 1024;
+		char **grown = realloc(c->sent, cap * sizeof(*grown));
+		if (!grown)
+			return -1;
+		c->sent = grown;
+		c->cap = cap;
+	}
+	return (c->sent[c->n++] = strndup(s, len)) ? 0 : -1;
+}
+
+/* Splits a file into sentences: after 。 or at line ends. */
+static int load_file(struct corpus *c, const char *path)
+{
+	FILE *fp = fopen(path, "r");
+	char *text = NULL;
+	size_t cap = 0;
+	if (!fp)
+		return -1;
+	ssize_t len = getdelim(&text, &cap, '\0', fp);
+	fclose(fp);
+	if (len < 0) {
+		free(text);
+		return -1;
+	}
+	size_t start = 0;
+	for (size_t i = 0; i < (size_t)len; i++) {
+		bool stop = text[i] == '\n' || (i >= 2 && !memcmp(text + i - 2, "。", 3));
+		if (stop) {
+			if (add_sentence(c, text + start, i + 1 - start)) {
+				free(text);
+				return -1;
+			}
+			start = i + 1;
+		}
+	}
+	int rc = add_sentence(c, text + start, (size_t)len - start);
+	free(text);
+	return rc;
+}
+
+static int load_corpus(struct corpus *c, const char *dir)
+{
+	DIR *d = opendir(dir);
+	struct dirent *e;
+	if (!d) {
+		fprintf(stderr, "bunko-bench-index: cannot open '%s': %s\n", dir, strerror(errno));
+		return -1;
+	}
+	while ((e = readdir(d))) {
+		size_t n = strlen(e->d_name);
+		if (n < 5 || strcmp(e->d_name + n - 4, ".txt"))
+			continue;
+		char path[4096];
+		snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
+		if (load_file(c, path)) {
+			fprintf(stderr, "bunko-bench-index: cannot read '%s'\n", path);
+			closedir(d);
+			return -1;
+		}
+	}
+	closedir(d);
+	if (!c->n) {
+		fprintf(stderr, "bunko-bench-index: no sentences in the .txt files of '%s'\n", dir);
+		return -1;
+	}
+	return 0;
+}
+
+static size_t utf8_chars(const char *s)
+{
+	size_t n = 0;
+	for (; *s; s++)
+		n += ((unsigned char)*s & 0xc0) != 0x80;
+	return n;
+}
+
+/* Fills buf with shuffled sentences up to PAGE_CHARS characters. */
+static void make_page(struct bench *b, char *buf, size_t cap)
+{
+	size_t len = 0, chars = 0;
+	buf[0] = '\0';
+	while (chars < PAGE_CHARS) {
+		const char *s = b->corpus.sent[next_rand(&b->rng) % b->corpus.n];
+		size_t n = strlen(s);
+		if (len + n + 2 >= cap)
+			break;
+		memcpy(buf + len, s, n);
+		len += n;
+		buf[len++] = '\n';
+		buf[len] = '\0';
+		chars += utf8_chars(s) + 1;
+	}
+}
+
+static int feed(struct bk_index *building, void *ud, struct bk_error *err)
+{
+	struct bench *b = ud;
+	static const char *const colls[] = { "reiki", "gian", "kokuji", "kushi" };
+	char *pages[DOC_PAGES];
+	int rc = -1;
+
+	for (int i = 0; i < DOC_PAGES; i++)
+		if (!(pages[i] = malloc(16384)))
+			return bk_error_set(err, "out of memory");
+	double t0 = now();
+	for (long doc = 0; b->fed < b->pages; doc++) {
+		int n = b->pages - b->fed < DOC_PAGES ? (int)(b->pages - b->fed) : DOC_PAGES;
+		for (int i = 0; i < n; i++) {
+			make_page(b, pages[i], 16384);
+			b->text_bytes += strlen(pages[i]);
+		}
+		char id[32], date[16], pdf[96];
+		snprintf(id, sizeof(id), "d%07ld", doc);
+		snprintf(date, sizeof(date), "%04d-%02d-01", (int)(1950 + doc % 70), (int)(1 + doc % 12));
+		snprintf(pdf, sizeof(pdf), "store/%s/%s/data/document.pdf", colls[doc % 4], id);
+		struct bk_index_doc d = { id, colls[doc % 4], "ベンチマーク文書", date, pdf,
+					  BK_PROFILE_RECORD,
+					  doc % 10 == 9 ? BK_ACCESS_RESTRICTED : BK_ACCESS_PUBLIC,
+					  (const char *const *)pages, n };
+		if (bk_index_put(building, &d, err))
+			goto out;
+		b->fed += n;
+		if (doc % 200 == 0)
+			fprintf(stderr, "\r%ld pages, %.0f s", b->fed, now() - t0);
+	}
+	fprintf(stderr, "\n");
+	rc = 0;
+out:
+	for (int i = 0; i < DOC_PAGES; i++)
+		free(pages[i]);
+	return rc;
+}
+
+/* Cuts `nchars` consecutive Japanese characters out of a random sentence. */
+static int japanese_term(struct bench *b, int nchars, char *out, size_t cap)
+{
+	for (int tries = 0; tries < 10000; tries++) {
+		const char *s = b->corpus.sent[next_rand(&b->rng) % b->corpus.n];
+		size_t len = strlen(s), at = next_rand(&b->rng) % len;
+		while (at > 0 && ((unsigned char)s[at] & 0xc0) == 0x80)
+			at--;
+		size_t i = at;
+		int got = 0;
+		while (got < nchars && s[i]) {
+			unsigned char c = (unsigned char)s[i];
+			int n = c < 0x80 ? 1 : c < 0xe0 ? 2 : c < 0xf0 ? 3 : 4;
+			int cp = n == 3 ? ((c & 0x0f) << 12) | ((s[i + 1] & 0x3f) << 6) | (s[i + 2] & 0x3f) : 0;
+			if (!bk_is_japanese(cp))
+				break;
+			i += (size_t)n;
+			got++;
+		}
+		if (got == nchars && i - at < cap) {
+			snprintf(out, cap, "%.*s", (int)(i - at), s + at);
+			return 0;
+		}
+	}
+	return -1;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+	return x < y ? -1 : x > y;
+}
+
+static double percentile(double *v, int n, double p)
+{
+	if (!n)
+		return 0;
+	int i = (int)(p * (n - 1) + 0.5);
+	return v[i];
+}
+
+static int count_hit(const struct bk_search_hit *h, void *ud)
+{
+	(*(long *)ud)++;
+	return 0;
+}
+
+static unsigned long long index_bytes(const char *dir)
+{
+	static const char *const names[] = { "public.db", "restricted.db", "confidential.db" };
+	unsigned long long total = 0;
+	for (int i = 0; i < 3; i++) {
+		char path[4200];
+		struct stat st;
+		snprintf(path, sizeof(path), "%.4000s/%s", dir, names[i]);
+		if (stat(path, &st) == 0)
+			total += (unsigned long long)st.st_size;
+	}
+	return total;
+}
+
+static int run_queries(struct bench *b, const char *idxdir, int nq, double *lat[NCLASSES],
+		       int nlat[NCLASSES], long *total_hits)
+{
+	struct bk_index *idx = NULL;
+	struct bk_error err;
+	bk_error_init(&err);
+	if (bk_index_open(&idx, idxdir, BK_ROLE_STAFF, false, &err)) {
+		fprintf(stderr, "bunko-bench-index: %s\n", err.msg);
+		return -1;
+	}
+	for (int i = 0; i < nq; i++) {
+		int cls = i % NCLASSES;
+		char q[128], w2[64];
+		static const int lens[] = { 1, 2, 4 };
+		if (cls < 3) {
+			if (japanese_term(b, lens[cls], q, sizeof(q)))
+				continue;
+		} else {
+			if (japanese_term(b, 2, q, sizeof(q) / 2) || japanese_term(b, 2, w2, sizeof(w2)))
+				continue;
+			strcat(q, " ");
+			strcat(q, w2);
+		}
+		struct bk_search_query sq = { q, NULL, NULL, NULL, NULL, 20 };
+		double t0 = now();
+		if (bk_index_search(idx, &sq, count_hit, total_hits, &err)) {
+			fprintf(stderr, "bunko-bench-index: query '%s': %s\n", q, err.msg);
+			bk_index_free(&idx);
+			return -1;
+		}
+		lat[cls][nlat[cls]++] = (now() - t0) * 1000;
+	}
+	bk_index_free(&idx);
+	return 0;
+}
+
+static int usage(void)
+{
+	fprintf(stderr, "usage: bunko-bench-index --pages N --corpus DIR --out DIR "
+			"[--queries Q] [--seed S] [--no-build]\n");
+	return 2;
+}
+
+int main(int argc, char **argv)
+{
+	struct bench b = { .rng = 0x9e3779b97f4a7c15ULL };
+	const char *corpus = NULL, *out = NULL;
+	int nq = 200;
+	bool build = true;
+
+	for (int i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "--no-build")) {
+			build = false;
+			continue;
+		}
+		if (i + 1 >= argc)
+			return usage();
+		if (!strcmp(argv[i], "--pages"))
+			b.pages = atol(argv[++i]);
+		else if (!strcmp(argv[i], "--corpus"))
+			corpus = argv[++i];
+		else if (!strcmp(argv[i], "--out"))
+			out = argv[++i];
+		else if (!strcmp(argv[i], "--queries"))
+			nq = atoi(argv[++i]);
+		else if (!strcmp(argv[i], "--seed"))
+			b.rng = strtoull(argv[++i], NULL, 0) | 1;
+		else
+			return usage();
+	}
+	if (b.pages <= 0 || !corpus || !out || nq <= 0)
+		return usage();
+	if (load_corpus(&b.corpus, corpus))
+		return 1;
+	char idxdir[4096];
+	snprintf(idxdir, sizeof(idxdir), "%s/index", out);
+	mkdir(out, 0755);
+
+	struct bk_error err;
+	bk_error_init(&err);
+	double t0 = now(), build_s = 0;
+	if (build) {
+		if (bk_index_rebuild(idxdir, NULL, feed, &b, &err)) {
+			fprintf(stderr, "bunko-bench-index: %s\n", err.msg);
+			return 1;
+		}
+		build_s = now() - t0;
+	} else {
+		/* text size must be recomputed: regenerate pages without indexing */
+		char page[16384];
+		for (long i = 0; i < b.pages; i++) {
+			make_page(&b, page, sizeof(page));
+			b.text_bytes += strlen(page);
+		}
+	}
+	unsigned long long ibytes = index_bytes(idxdir);
+
+	double *lat[NCLASSES], all[4096];
+	int nlat[NCLASSES] = { 0 }, nall = 0;
+	long hits = 0;
+	for (int c = 0; c < NCLASSES; c++)
+		lat[c] = calloc((size_t)nq, sizeof(double));
+	if (run_queries(&b, idxdir, nq, lat, nlat, &hits))
+		return 1;
+	printf("pages %ld, text %.1f MB, index %.1f MB (%.2fx text), build %.1f s (%.0f pages/s)\n",
+	       b.pages, b.text_bytes / 1e6, ibytes / 1e6, (double)ibytes / (double)b.text_bytes,
+	       build_s, build_s > 0 ? b.pages / build_s : 0);
+	printf("%-8s %7s %9s %9s %9s\n", "query", "count", "p50 ms", "p95 ms", "max ms");
+	for (int c = 0; c < NCLASSES; c++) {
+		qsort(lat[c], (size_t)nlat[c], sizeof(double), cmp_double);
+		printf("%-8s %7d %9.2f %9.2f %9.2f\n", class_names[c], nlat[c],
+		       percentile(lat[c], nlat[c], 0.5), percentile(lat[c], nlat[c], 0.95),
+		       nlat[c] ? lat[c][nlat[c] - 1] : 0);
+		for (int i = 0; i < nlat[c] && nall < 4096; i++)
+			all[nall++] = lat[c][i];
+	}
+	qsort(all, (size_t)nall, sizeof(double), cmp_double);
+	printf("%-8s %7d %9.2f %9.2f %9.2f\n", "all", nall, percentile(all, nall, 0.5),
+	       percentile(all, nall, 0.95), nall ? all[nall - 1] : 0);
+	printf("BENCH pages=%ld text_bytes=%llu index_bytes=%llu ratio=%.3f build_s=%.1f "
+	       "queries=%d p50_ms=%.2f p95_ms=%.2f max_ms=%.2f hits=%ld\n",
+	       b.pages, b.text_bytes, ibytes, (double)ibytes / (double)b.text_bytes, build_s, nall,
+	       percentile(all, nall, 0.5), percentile(all, nall, 0.95), nall ? all[nall - 1] : 0,
+	       hits);
+	for (int c = 0; c < NCLASSES; c++)
+		free(lat[c]);
+	return 0;
+}

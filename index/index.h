@@ -1,0 +1,101 @@
+/*
+ * index/index.h — bunko's Japanese full-text index and search (SQLite FTS5
+ * with bunko's own tokenizer; see tokenizer.h and query.h for the text and
+ * query rules, db.c for the file protocol).
+ *
+ * Files: INDEX_DIR/<level>.db for level public, restricted, confidential,
+ * each with mode 0644, 0640, 0600 (set with fchmod, whatever the umask), so
+ * the operating system decides which files a role's process can open. A
+ * document's text, title and pages live only in the file of its access
+ * level; a role opens only the files of the levels it may see, so snippets,
+ * titles and hits of a document above the role cannot leak: they are not in
+ * any file the search reads.
+ *
+ * Ownership: strings in a bk_index_doc are borrowed for the call; strings in
+ * a bk_search_hit are valid only during the callback.
+ */
+#ifndef BUNKO_INDEX_INDEX_H
+#define BUNKO_INDEX_INDEX_H
+
+#include <stdbool.h>
+
+#include "bunko/common.h"
+
+enum bk_role { BK_ROLE_PUBLIC, BK_ROLE_STAFF, BK_ROLE_ADMIN };  /* sees access <= public / restricted / confidential */
+#define BK_ROLE_COUNT 3
+
+/* Highlight markers around the matched text in bk_search_hit.snippet. */
+#define BK_SNIPPET_OPEN "["
+#define BK_SNIPPET_CLOSE "]"
+#define BK_SNIPPET_ELLIPSIS "…"
+#define BK_SEARCH_LIMIT_DEFAULT 20
+
+static const char *const bk_role_names[BK_ROLE_COUNT] = { "public", "staff", "admin" };
+
+static inline const char *bk_role_name(enum bk_role r)
+{
+	return (unsigned)r < BK_ROLE_COUNT ? bk_role_names[r] : "?";
+}
+
+/* Returns the role named `s`, or -1. */
+static inline int bk_role_parse(const char *s)
+{
+	for (int i = 0; s && i < BK_ROLE_COUNT; i++)
+		if (strcmp(s, bk_role_names[i]) == 0)
+			return i;
+	return -1;
+}
+
+/* The highest access level `role` may see. */
+static inline enum bk_access bk_role_max_access(enum bk_role role)
+{
+	return role == BK_ROLE_ADMIN ? BK_ACCESS_CONFIDENTIAL
+	       : role == BK_ROLE_STAFF ? BK_ACCESS_RESTRICTED : BK_ACCESS_PUBLIC;
+}
+
+struct bk_index_doc { const char *id, *collection, *title, *date, *pdf; enum bk_profile profile; enum bk_access access;
+	const char *const *page_texts; int npages; };  /* page_texts[i] is page i+1 (NULL or "" for a blank page) */
+
+struct bk_index;
+/* Opens the index in `index_dir` (normally ARCHIVE/index) for `role`.
+ * Read-only (writable false): opens, read-only, the existing files of the
+ * levels the role may see; a missing file is an empty level. Writable:
+ * files are opened, and created if missing, when a put needs them; a role
+ * may write documents of the levels it may see. */
+int bk_index_open(struct bk_index **idx, const char *index_dir, enum bk_role role, bool writable, struct bk_error *err);
+void bk_index_free(struct bk_index **idx);
+/* Adds a document, replacing any earlier copy of the same id at every level
+ * the role can write (a document whose access changed moves: it is removed
+ * from its old level first). Idempotent. Several processes may put
+ * concurrently (WAL, busy timeout). */
+int bk_index_put(struct bk_index *idx, const struct bk_index_doc *doc, struct bk_error *err); /* replaces the doc's rows: idempotent */
+/* Removes a document from every level the role can write; 0 if absent. */
+int bk_index_delete(struct bk_index *idx, const char *doc_id, struct bk_error *err);
+
+/* Filters are NULL for none; dates are YYYY[-MM[-DD]] and compare as text
+ * ranges ("--to 2020" includes 2020-12-31; a document dated "2020" is not
+ * after "2020-05"); limit <= 0 means BK_SEARCH_LIMIT_DEFAULT. */
+struct bk_search_query { const char *text; const char *collection, *profile, *date_from, *date_to; int limit; };
+/* page is 1-based; score is higher for better hits (minus FTS5's bm25); the
+ * snippet is about 20 characters either side of the hit, hits between
+ * BK_SNIPPET_OPEN and BK_SNIPPET_CLOSE, white space between Japanese
+ * characters removed and other runs of white space made one space. */
+struct bk_search_hit { const char *doc, *collection, *title, *date, *pdf, *snippet; int page; double score; enum bk_access access; };
+/* Calls fn for the best `limit` hits across the role's levels, best first;
+ * a non-zero return from fn stops the search and is returned. Errors in the
+ * query are reported in `err` ("unbalanced quote in query '...'"). */
+int bk_index_search(struct bk_index *idx, const struct bk_search_query *q,
+                    int (*fn)(const struct bk_search_hit *, void *), void *ud, struct bk_error *err);
+/* reindex: build into new files, swap atomically; feed docs through the callback.
+ * With `collection`, each level's new file starts as a copy of the current
+ * one without that collection's documents, and feed should put only that
+ * collection's documents. Searches keep working throughout and see either
+ * the old or the new files; puts from other processes while a rebuild runs
+ * may be lost (stop the workers; a put that hits a swapped-out file
+ * reopens the new one and retries). */
+int bk_index_rebuild(const char *index_dir, const char *collection /* NULL all */,
+                     int (*feed)(struct bk_index *building, void *ud, struct bk_error *err), void *ud, struct bk_error *err);
+/* Checks a YYYY[-MM[-DD]] date string (for command-line filters). */
+bool bk_index_date_valid(const char *date);
+
+#endif

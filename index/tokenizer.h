@@ -1,0 +1,60 @@
+/*
+ * index/tokenizer.h — bunko's Japanese tokenizer, independent of SQLite.
+ * index/fts5_tokenizer.c registers it with FTS5; index/query.c uses it to
+ * turn query terms into the same tokens.
+ *
+ * Normalization, per grapheme-ish cluster (a code point plus the combining
+ * marks and half-width voiced sound marks that follow it):
+ *   Unicode NFKC with case folding (utf8proc: COMPAT|COMPOSE|CASEFOLD):
+ *   ｱ→ア, ｶﾞ→ガ, ＡＢＣ→abc, ７→7, ㍻→平成; then old/variant kanji to the
+ *   modern form (國→国, National Diet Library table, index/variants.h).
+ *
+ * Tokens:
+ *   - a Japanese run (kanji, kana, 々〆〇ー...) gives its overlapping
+ *     character bigrams plus, in document mode, the run's last character
+ *     as a unigram: "予算案" → 予算 算案 案. So every character of the text
+ *     starts exactly one token (one position per character), which lets a
+ *     1-character query be the prefix query 案* and keeps phrase positions
+ *     aligned across runs;
+ *   - whitespace (including newlines) between Japanese characters is
+ *     ignored: "予 算" is the run "予算" (OCR output, wrapped lines);
+ *   - Latin letters and digits form words ("lan", "2024"); anything else
+ *     (punctuation, symbols) separates tokens and gives none.
+ * Query mode differs only at the end of the text: the last run's unigram is
+ * dropped (the document's run may go on: "予算" must match "予算案"), and a
+ * last run of one character is marked `prefix` (案 → 案*).
+ *
+ * Offsets: start/end are byte offsets into the ORIGINAL text, covering the
+ * source characters a token came from, so FTS5's highlight() and snippet()
+ * mark the right characters even when normalization changed lengths.
+ */
+#ifndef BUNKO_INDEX_TOKENIZER_H
+#define BUNKO_INDEX_TOKENIZER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#define BK_TOKEN_MAX 128 /* bytes of token text; longer words are cut */
+
+enum bk_tok_mode { BK_TOK_DOCUMENT, BK_TOK_QUERY };
+
+struct bk_token {
+	const char *text; /* normalized UTF-8, not NUL-terminated */
+	int len;
+	int start, end;   /* byte range in the original text */
+	bool prefix;      /* query mode: match as a prefix */
+	bool japanese;    /* a bigram or unigram of a Japanese run */
+};
+
+/* Called per token in order; a non-zero return stops tokenizing and is
+ * returned by bk_tokenize. */
+typedef int (*bk_token_fn)(const struct bk_token *tok, void *ud);
+
+/* Tokenizes `len` bytes of UTF-8 (invalid bytes separate tokens). */
+int bk_tokenize(const char *text, size_t len, enum bk_tok_mode mode, bk_token_fn fn,
+		void *ud);
+
+/* True for the characters that form Japanese runs (after normalization). */
+bool bk_is_japanese(int cp);
+
+#endif

@@ -1,0 +1,305 @@
+/*
+ * tests/test_index_search.c — search over a real index file built from the
+ * real Japanese corpus: every 2- and 4-character phrase is found on its
+ * page, old kanji and spaced queries, 1-character queries, boolean
+ * operators, filters, snippets and injection attempts.
+ */
+#include <criterion/criterion.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "index/index.h"
+#include "index/tokenizer.h"
+#include "test_support.h"
+
+#define PAGE_CHARS 400
+
+static char *dir, *idxdir;
+static char *pages[3][64];
+static int npages[3];
+
+struct found {
+	const char *doc;
+	int page;      /* the page we look for */
+	bool seen;
+	int nhits;
+	char snippet[2048];
+	char docs[1024];
+};
+
+static int on_hit(const struct bk_search_hit *h, void *ud)
+{
+	struct found *f = ud;
+	if (f->doc && !strcmp(h->doc, f->doc) && h->page == f->page) {
+		f->seen = true;
+		snprintf(f->snippet, sizeof(f->snippet), "%s", h->snippet);
+	}
+	size_t n = strlen(f->docs);
+	snprintf(f->docs + n, sizeof(f->docs) - n, "%s%s:%d", n ? " " : "", h->doc, h->page);
+	f->nhits++;
+	return 0;
+}
+
+/* Splits text into pages of about PAGE_CHARS characters at line ends. */
+static int split_pages(const char *text, char **out, int max)
+{
+	int n = 0;
+	const char *p = text;
+	while (*p && n < max) {
+		const char *q = p;
+		int chars = 0;
+		while (*q && (chars < PAGE_CHARS || *q != '\n')) {
+			if (((unsigned char)*q & 0xc0) != 0x80)
+				chars++;
+			q++;
+		}
+		out[n++] = strndup(p, (size_t)(q - p));
+		p = *q ? q + 1 : q;
+	}
+	return n;
+}
+
+static void put_doc(struct bk_index *idx, const char *id, const char *collection,
+		    const char *date, enum bk_profile profile, char **texts, int n)
+{
+	struct bk_error err;
+	char title[64], pdf[128];
+	snprintf(title, sizeof(title), "文書 %s", id);
+	snprintf(pdf, sizeof(pdf), "store/%s/%s/data/document.pdf", collection, id);
+	struct bk_index_doc doc = { id, collection, title, date, pdf, profile, BK_ACCESS_PUBLIC,
+				    (const char *const *)texts, n };
+	bk_error_init(&err);
+	cr_assert_eq(bk_index_put(idx, &doc, &err), 0, "%s", err.msg);
+}
+
+static void setup(void)
+{
+	static const char *files[3] = { "000_d8bd07629a327dad.txt", "001_d5b3b5c3892c2f41.txt",
+					 "003_c999849c8c014024.txt" };
+	static const char *dates[3] = { "2019-04-01", "2020-06", "2021" };
+	struct bk_index *idx = NULL;
+	struct bk_error err;
+
+	dir = ts_mkdtemp("index-search");
+	cr_assert_not_null(dir);
+	idxdir = malloc(strlen(dir) + 8);
+	sprintf(idxdir, "%s/index", dir);
+	bk_error_init(&err);
+	cr_assert_eq(bk_index_open(&idx, idxdir, BK_ROLE_ADMIN, true, &err), 0, "%s", err.msg);
+	for (int i = 0; i < 3; i++) {
+		char path[512], id[32];
+		snprintf(path, sizeof(path), "%s/corpus/%s", BUNKO_SHARED_DIR, files[i]);
+		char *text = ts_read(path, NULL);
+		cr_assert_not_null(text, "cannot read %s", path);
+		npages[i] = split_pages(text, pages[i], 64);
+		free(text);
+		snprintf(id, sizeof(id), "doc%d", i);
+		put_doc(idx, id, i == 2 ? "reiki" : "gian", dates[i],
+			i == 2 ? BK_PROFILE_BYLAW : BK_PROFILE_RECORD, pages[i], npages[i]);
+	}
+	/* old kanji, spaced OCR output, Latin, and a page to exclude */
+	char *extra[] = { "大日本帝國憲法 東京市區會の議事録。", "予 算 の 執 行 状 況\nTokyo Ward LAN",
+			  "予算と決算の比較", "" };
+	put_doc(idx, "extra", "misc", "1946-11-03", BK_PROFILE_MAP, extra, 4);
+	bk_index_free(&idx);
+}
+
+static void teardown(void)
+{
+	for (int i = 0; i < 3; i++)
+		for (int k = 0; k < npages[i]; k++)
+			free(pages[i][k]);
+	ts_rmtree(dir);
+	free(dir);
+	free(idxdir);
+}
+
+static struct found search(const char *text, const char *doc, int page,
+			   const struct bk_search_query *base)
+{
+	struct bk_index *idx = NULL;
+	struct bk_error err;
+	struct found f = { doc, page, false, 0, "", "" };
+	struct bk_search_query q = base ? *base : (struct bk_search_query){ 0 };
+	q.text = text;
+	if (!q.limit)
+		q.limit = 1000;
+	bk_error_init(&err);
+	cr_assert_eq(bk_index_open(&idx, idxdir, BK_ROLE_PUBLIC, false, &err), 0, "%s", err.msg);
+	cr_assert_eq(bk_index_search(idx, &q, on_hit, &f, &err), 0, "'%s': %s", text, err.msg);
+	bk_index_free(&idx);
+	return f;
+}
+
+/* Decodes the code point at s (valid UTF-8 assumed), returns its length. */
+static int decode(const char *s, int *cp)
+{
+	const unsigned char *u = (const unsigned char *)s;
+	if (u[0] < 0x80)
+		return *cp = u[0], 1;
+	if (u[0] < 0xe0)
+		return *cp = ((u[0] & 0x1f) << 6) | (u[1] & 0x3f), 2;
+	if (u[0] < 0xf0)
+		return *cp = ((u[0] & 0x0f) << 12) | ((u[1] & 0x3f) << 6) | (u[2] & 0x3f), 3;
+	return *cp = ((u[0] & 0x07) << 18) | ((u[1] & 0x3f) << 12) | ((u[2] & 0x3f) << 6) |
+		     (u[3] & 0x3f), 4;
+}
+
+TestSuite(search, .init = setup, .fini = teardown, .timeout = 600);
+
+Test(search, every_2_and_4_char_phrase_is_found_on_its_page)
+{
+	struct bk_index *idx = NULL;
+	struct bk_error err;
+	int checked = 0;
+
+	bk_error_init(&err);
+	cr_assert_eq(bk_index_open(&idx, idxdir, BK_ROLE_PUBLIC, false, &err), 0, "%s", err.msg);
+	for (int d = 0; d < 3; d++) {
+		char id[16];
+		snprintf(id, sizeof(id), "doc%d", d);
+		for (int p = 0; p < npages[d] && p < 4; p++) {
+			const char *s = pages[d][p];
+			int off[8] = { 0 }, run = 0;
+			for (int i = 0; s[i];) {
+				int cp, n = decode(s + i, &cp);
+				if (!bk_is_japanese(cp)) {
+					run = 0;
+					i += n;
+					continue;
+				}
+				memmove(off + 1, off, sizeof(off) - sizeof(off[0]));
+				off[0] = i;
+				run++;
+				i += n;
+				for (int len = 2; len <= 4; len += 2) {
+					if (run < len)
+						continue;
+					char q[32];
+					snprintf(q, sizeof(q), "%.*s", i - off[len - 1], s + off[len - 1]);
+					struct found f = { id, p + 1, false, 0, "", "" };
+					struct bk_search_query sq = { q, NULL, NULL, NULL, NULL, 1000 };
+					cr_assert_eq(bk_index_search(idx, &sq, on_hit, &f, &err), 0, "%s", err.msg);
+					cr_assert(f.seen, "'%s' not found on %s page %d", q, id, p + 1);
+					checked++;
+				}
+			}
+		}
+	}
+	bk_index_free(&idx);
+	cr_assert_gt(checked, 1000);
+}
+
+Test(search, one_character_query_and_end_of_run)
+{
+	/* 況 ends its run on the page; 算 appears inside runs */
+	cr_assert(search("況", "extra", 2, NULL).seen);
+	cr_assert(search("算", "extra", 3, NULL).seen);
+	cr_assert(search("較", "extra", 3, NULL).seen);
+	cr_assert_eq(search("鬱", NULL, 0, NULL).nhits, 0);
+}
+
+Test(search, old_and_modern_kanji_match_each_other)
+{
+	cr_assert(search("帝国憲法", "extra", 1, NULL).seen);
+	cr_assert(search("東京市区会", "extra", 1, NULL).seen);
+	/* an old-kanji query finds modern text elsewhere */
+	struct found f = search("豫算", "extra", 3, NULL);
+	cr_assert(f.seen, "hits: %s", f.docs);
+}
+
+Test(search, spaces_between_japanese_are_ignored)
+{
+	cr_assert(search("執行状況", "extra", 2, NULL).seen);   /* spaced text */
+	cr_assert(search("予 算", "extra", 3, NULL).seen);      /* spaced query */
+	cr_assert(search("\"決 算の比\"", "extra", 3, NULL).seen);
+	cr_assert(search("ｔｏｋｙｏ ward", "extra", 2, NULL).seen);
+}
+
+Test(search, boolean_operators)
+{
+	struct found f = search("予算 決算", NULL, 0, NULL);
+	cr_assert(strstr(f.docs, "extra:3"), "%s", f.docs);
+	cr_assert_null(strstr(f.docs, "extra:2"), "%s", f.docs);
+	f = search("執行状況 OR 比較", NULL, 0, NULL);
+	cr_assert(strstr(f.docs, "extra:3") && strstr(f.docs, "extra:2"), "%s", f.docs);
+	f = search("予算 -決算", NULL, 0, NULL);
+	cr_assert(strstr(f.docs, "extra:2"), "%s", f.docs);
+	cr_assert_null(strstr(f.docs, "extra:3"), "%s", f.docs);
+	f = search("\"決算の比較\"", NULL, 0, NULL);
+	cr_assert_eq(f.nhits, 1, "%s", f.docs);
+	cr_assert_eq(search("\"比較の決算\"", NULL, 0, NULL).nhits, 0);
+}
+
+Test(search, filters_and_limit)
+{
+	struct bk_search_query q = { .collection = "misc" };
+	struct found f = search("予算", NULL, 0, &q);
+	cr_assert_gt(f.nhits, 0);
+	cr_assert_null(strstr(f.docs, "doc"), "%s", f.docs);
+	q = (struct bk_search_query){ .profile = "bylaw" };
+	f = search("の", NULL, 0, &q);
+	cr_assert_gt(f.nhits, 0);
+	for (char *p = f.docs; (p = strstr(p, "doc")); p++)
+		cr_assert_eq(p[3], '2', "%s", f.docs);
+	q = (struct bk_search_query){ .date_from = "2020", .date_to = "2020" };
+	f = search("の", NULL, 0, &q);
+	cr_assert_gt(f.nhits, 0);
+	for (char *p = f.docs; (p = strstr(p, "doc")); p++)
+		cr_assert_eq(p[3], '1', "%s", f.docs);
+	q = (struct bk_search_query){ .date_to = "1950-01" };
+	f = search("の", NULL, 0, &q);
+	cr_assert(f.nhits > 0 && !strstr(f.docs, "doc"), "%s", f.docs);
+	q = (struct bk_search_query){ .limit = 3 };
+	cr_assert_eq(search("の", NULL, 0, &q).nhits, 3);
+}
+
+Test(search, snippet_marks_the_hit_in_original_text)
+{
+	struct found f = search("帝国", "extra", 1, NULL);
+	cr_assert(f.seen);
+	cr_assert(strstr(f.snippet, "[帝國]"), "snippet: %s", f.snippet);
+	f = search("執行", "extra", 2, NULL);
+	cr_assert(f.seen);
+	/* the hit spans "執 行" in the text; the snippet drops the space */
+	cr_assert(strstr(f.snippet, "[執行]"), "snippet: %s", f.snippet);
+	cr_assert_null(strstr(f.snippet, "\n"));
+}
+
+Test(search, errors_and_injection_attempts)
+{
+	struct bk_index *idx = NULL;
+	struct bk_error err;
+	struct found f = { 0 };
+	bk_error_init(&err);
+	cr_assert_eq(bk_index_open(&idx, idxdir, BK_ROLE_PUBLIC, false, &err), 0, "%s", err.msg);
+	struct bk_search_query q = { "\"予算", NULL, NULL, NULL, NULL, 10 };
+	cr_assert_eq(bk_index_search(idx, &q, on_hit, &f, &err), -1);
+	cr_assert(strstr(err.msg, "unbalanced quote in query"), "%s", err.msg);
+	cr_assert_null(strstr(err.msg, "fts5"), "%s", err.msg);
+	q.text = "-予算";
+	cr_assert_eq(bk_index_search(idx, &q, on_hit, &f, &err), -1);
+	q.text = "予算";
+	q.date_from = "2020/01";
+	cr_assert_eq(bk_index_search(idx, &q, on_hit, &f, &err), -1);
+	cr_assert(strstr(err.msg, "invalid date '2020/01'"), "%s", err.msg);
+	const char *attempts[] = {
+		"text:予算", "NEAR(予算 決算)", "予算*", "*", "\"\"", "予算\"; DROP TABLE doc; --\"",
+		"'); DELETE FROM page; --", "予算 AND", "{text}:予算", "^予算", "予算 NOT", "予算)",
+		"(予算", "rank:1", "予算 + 決算",
+	};
+	for (size_t i = 0; i < sizeof(attempts) / sizeof(attempts[0]); i++) {
+		struct bk_search_query a = { attempts[i], NULL, NULL, NULL, NULL, 10 };
+		bk_error_init(&err);
+		int rc = bk_index_search(idx, &a, on_hit, &f, &err);
+		cr_assert(rc == 0 || (rc == -1 && !strstr(err.msg, "fts5") && !strstr(err.msg, "syntax")),
+			  "'%s': %s", attempts[i], err.msg);
+	}
+	bk_index_free(&idx);
+	/* the tables are intact */
+	cr_assert(search("執行状況", "extra", 2, NULL).seen);
+	/* FTS5 would read "tokyo:" as a column filter; here it is a word */
+	cr_assert(search("tokyo:ward", "extra", 2, NULL).seen);
+}
