@@ -18,12 +18,32 @@
  * words are separate runs); each run is one Tj placed with its own text
  * matrix so that its glyphs exactly cover the run's boxes, and a run that
  * is followed by another carries one space glyph covering the gap. The font
- * size is 1 and the matrix does the scaling: horizontally [advance 0 0
- * line-height x baseline] with the horizontal font (Identity-H); vertical
- * columns [column-width 0 0 advance x-centre top] with the vertical font
- * (Identity-V), whose glyphs hang from the pen position (DW2 [880 -1000]:
- * position vector (500, 880), advance one em down), so each glyph cell
- * fills its share of the column. Text is rendered invisibly (3 Tr).
+ * size is 1 and the matrix does the scaling. Text is rendered invisibly
+ * (3 Tr).
+ *
+ * Horizontal lines use the horizontal font (Identity-H) and the matrix
+ * [advance 0 0 line-height x baseline]: each glyph box is its cell. Poppler
+ * measures a horizontal glyph by its advance, so the glyphs of one Tj abut
+ * exactly and need no overlap.
+ *
+ * Vertical columns (Identity-V) are placed so that two models of where a
+ * glyph is give the same box, the character's cell. The PDF reference
+ * (vertical writing, W2): the glyph box [0, w0] x [Descent, Ascent] sits
+ * with its origin at pen - v, v being the position vector, and the pen then
+ * advances w1y. Poppler (Evince, Okular, pdftotext) ignores v: its box is
+ * [pen x, pen x + s] x [pen y, pen y + s] in PDF space, s = the matrix's
+ * vertical scale. So v = (0, Descent) (pen = bottom-left of the box, for
+ * both), the matrix is [s 0 0 s x-left y-bottom] (square, so across the
+ * column both widths are s), and for a run with pitch p (its extent / its
+ * glyph count) and top t: s = p * 1000/990 and w1y = -990, so the pen
+ * starts at t - s and steps down by exactly p, while each box is s tall:
+ * boxes overlap by 1% of a cell. That overlap is deliberate: poppler joins
+ * a column's glyphs without a space only when no gap separates them, and
+ * boxes that merely touch leave gaps of rounding size. Across, the box is
+ * centred on the column (x-left = centre - s/2); it is as wide as the
+ * column when the cells are square, as Japanese cells are. pdf.js's text
+ * layer ignores v too but hangs a run from its pen, so there its highlight
+ * sits one cell low; no pen position suits both it and poppler.
  *
  * Codes. Both fonts share one CIDFontType2 with two-byte CIDs: a BMP code
  * point is its own CID; a character outside the BMP gets a CID from the
@@ -394,7 +414,8 @@ static double max1(double v)
 }
 
 /* Places one run: `hex` glyphs (count n) covering [from, to) along the
- * line, in page-model pixels; `line` gives the cross-line extent. */
+ * line, in page-model pixels; `line` gives the cross-line extent. The
+ * geometry is explained at the top of the file. */
 static void place_run(struct pdf_buf *cs, const struct page_geom *g, enum bk_dir dir,
 		      const struct bk_box *line, double from, double to, long n,
 		      const char *hex)
@@ -402,17 +423,17 @@ static void place_run(struct pdf_buf *cs, const struct page_geom *g, enum bk_dir
 	double extent = max1(to - from);
 
 	if (dir == BK_DIR_VERTICAL) {
-		double width = max1(line->x1 - line->x0) * g->kx;
-		double advance = extent * g->ky / (double)n;
+		double pitch = extent * g->ky / (double)n;
+		double size = pitch * BK_PDF_FONT_ADVANCE / -BK_PDF_FONT_VADVANCE;
 		double centre = (line->x0 + line->x1) / 2.0 * g->kx;
 		double top = g->height - from * g->ky;
-		pb_num(cs, width);
+		pb_num(cs, size);
 		pb_str(cs, " 0 0 ");
-		pb_num(cs, advance);
+		pb_num(cs, size);
 		pb_str(cs, " ");
-		pb_num(cs, centre);
+		pb_num(cs, centre - size / 2.0);
 		pb_str(cs, " ");
-		pb_num(cs, top);
+		pb_num(cs, top - size);
 	} else {
 		double height = max1(line->y1 - line->y0) * g->ky;
 		double advance = extent * g->kx / (double)n;
@@ -673,12 +694,16 @@ static int write_fonts(struct bk_pdf_writer *w, struct bk_error *err)
 		if (write_object(w, OBJ_FONT_H + i, &d, err))
 			goto out;
 	}
+	/* W2 gives every CID the vertical metrics (DW2 cannot: its position
+	 * vector's x is always half the width); DW2 repeats the rest */
 	d.len = 0;
 	pb_printf(&d, "<< /Type /Font /Subtype /CIDFontType2 /BaseFont /%s"
 		      " /CIDSystemInfo << /Registry (Adobe) /Ordering (Identity) /Supplement 0 >>"
-		      " /FontDescriptor %d 0 R /DW %d /DW2 [%d %d] /CIDToGIDMap %d 0 R >>",
+		      " /FontDescriptor %d 0 R /DW %d /DW2 [%d %d] /W2 [0 65535 %d %d %d]"
+		      " /CIDToGIDMap %d 0 R >>",
 		  BK_PDF_FONT_NAME, OBJ_FONT_DESCRIPTOR, BK_PDF_FONT_ADVANCE,
-		  BK_PDF_FONT_ASCENT, -BK_PDF_FONT_ADVANCE, OBJ_CID_TO_GID);
+		  BK_PDF_FONT_VORIGIN_Y, BK_PDF_FONT_VADVANCE, BK_PDF_FONT_VADVANCE,
+		  BK_PDF_FONT_VORIGIN_X, BK_PDF_FONT_VORIGIN_Y, OBJ_CID_TO_GID);
 	if (write_object(w, OBJ_CIDFONT, &d, err))
 		goto out;
 	d.len = 0;

@@ -10,12 +10,21 @@
 #include <stddef.h>
 
 /* Metrics shared by the font program and the PDF font dictionaries, in
- * font units (1000 per em): every glyph advances one em horizontally
- * (DW 1000) and one em downward in vertical writing (DW2 [880 -1000]). */
+ * font units (1000 per em). Horizontally every glyph advances one em
+ * (DW 1000); its box is [0, 1000] x [DESCENT, ASCENT], one em square.
+ *
+ * Vertically (W2, every CID the same) the glyph advances VADVANCE, a
+ * little less than its one-em height, and its position vector is
+ * (VORIGIN_X, VORIGIN_Y) = (0, DESCENT): the pen is the bottom-left corner
+ * of the glyph box, where poppler, which ignores position vectors, puts
+ * it too (see the text-layer protocol in pdf.c). */
 #define BK_PDF_FONT_NAME "BunkoGlyphless"
 #define BK_PDF_FONT_ADVANCE 1000
 #define BK_PDF_FONT_ASCENT 880
 #define BK_PDF_FONT_DESCENT (-120)
+#define BK_PDF_FONT_VADVANCE (-990)
+#define BK_PDF_FONT_VORIGIN_X 0
+#define BK_PDF_FONT_VORIGIN_Y BK_PDF_FONT_DESCENT
 
 /* A minimal TrueType font program with two glyphs: 0 (.notdef, a box that
  * is never shown) and 1 (empty, the glyph every CID maps to). Returns a new

@@ -514,6 +514,176 @@ Test(pdf, japanese_runs_are_single_strings)
 	fixture_release(&fx);
 }
 
+/* ---- vertical glyph geometry: the PDF reference and poppler agree ---- */
+
+/* Up to `n` numbers following the dictionary key `key` (a number or an
+ * array of numbers) in the JSON of an object (qpdf --json: "/Key": [1, 2]);
+ * returns how many were read. */
+static int numbers_after(const char *json, const char *key, double *v, int n)
+{
+	char quoted[64];
+	snprintf(quoted, sizeof(quoted), "\"%s\"", key);
+	const char *p = strstr(json, quoted);
+	if (!p)
+		return 0;
+	p += strlen(quoted);
+	int got = 0;
+	while (got < n) {
+		while (*p && strchr(" \t\r\n:,[", *p))
+			p++;
+		char *end;
+		double d = strtod(p, &end);
+		if (end == p)
+			break;
+		v[got++] = d;
+		p = end;
+	}
+	return got;
+}
+
+/* A copy of the object of `json` (qpdf --json: "obj:N 0 R": {...}) that
+ * contains `marker`, or NULL. Caller frees. */
+static char *object_with(const char *json, const char *marker)
+{
+	const char *m = strstr(json, marker);
+	if (!m)
+		return NULL;
+	const char *start = json;
+	for (const char *p = strstr(json, "\"obj:"); p && p < m; p = strstr(p + 1, "\"obj:"))
+		start = p;
+	const char *end = strstr(m, "\"obj:");
+	return strndup(start, end ? (size_t)(end - start) : strlen(start));
+}
+
+/* A box in PDF points, y up. */
+struct pt_box {
+	double x0, y0, x1, y1;
+};
+
+/*
+ * Where the glyphs of the vertical page are, computed two ways from the
+ * file itself: as the PDF reference says (vertical writing: the glyph box,
+ * its width w0 by Descent..Ascent, has its origin at the pen minus the
+ * position vector v of W2, and the pen advances w1y), and as poppler, the
+ * library behind Evince, Okular and pdftotext, reports them
+ * (pdftotext -bbox). Both must give the characters' cells in the page
+ * model: the first glyph's top at the column's top, the last one's bottom
+ * at its bottom, every glyph centred on its printed character.
+ */
+Test(pdf, vertical_glyph_boxes_agree)
+{
+	struct fixture fx = { 0 };
+	require_tools();
+	write_document(&fx, true);
+	const double px = DPI / 72.0; /* page-model pixels per point */
+
+	char *json = run_tool("qpdf --json --json-key=qpdf", fx.pdf, "", 0);
+	char *cidfont = object_with(json, "\"/Subtype\": \"/CIDFontType2\"");
+	char *descriptor = object_with(json, "\"/Type\": \"/FontDescriptor\"");
+	cr_assert(cidfont && descriptor, "no CIDFont or font descriptor in the file");
+	/* the defaults are the reference's: DW 1000, DW2 [880 -1000], and a
+	 * position vector's x of half the width where W2 does not say */
+	double w0 = 1000, asc, desc, dw2[2] = { 880, -1000 }, w2[5];
+	numbers_after(cidfont, "/DW", &w0, 1);
+	numbers_after(cidfont, "/DW2", dw2, 2);
+	cr_assert_eq(numbers_after(descriptor, "/Ascent", &asc, 1), 1);
+	cr_assert_eq(numbers_after(descriptor, "/Descent", &desc, 1), 1);
+	double w1y = dw2[1], vx = w0 / 2, vy = dw2[0];
+	if (numbers_after(cidfont, "/W2", w2, 5) == 5) {
+		/* one range for every CID: cfirst clast w1y vx vy */
+		cr_assert(w2[0] <= 0x20 && w2[1] >= 0xFFFF, "W2 covers CIDs %g..%g only", w2[0],
+			  w2[1]);
+		w1y = w2[2];
+		vx = w2[3];
+		vy = w2[4];
+	}
+	free(cidfont);
+	free(descriptor);
+	free(json);
+
+	/* the spec's boxes, one union per column (run), and per-glyph checks */
+	char *data = content_streams(fx.pdf);
+	struct pt_box spec[3];
+	int ncols = 0;
+	bool vertical = false;
+	for (char *line = strtok(data, "\n"); line; line = strtok(NULL, "\n")) {
+		if (strstr(line, "/FV "))
+			vertical = true;
+		else if (strstr(line, "/FH "))
+			vertical = false;
+		double a, b, c, d, e, f;
+		int at = 0;
+		if (!vertical || sscanf(line, "%lf %lf %lf %lf %lf %lf Tm <%n", &a, &b, &c, &d, &e,
+					&f, &at) != 6 || !at)
+			continue;
+		cr_assert_lt(ncols, 3, "more vertical runs than columns");
+		cr_expect(b == 0 && c == 0, "a rotated or skewed text matrix: %s", line);
+		size_t n = strcspn(line + at, ">") / 4;
+		cr_assert_eq(n, utf8_len(v_columns[ncols]), "run %d: %s", ncols + 1, line);
+		struct pt_box u = { 1e9, 1e9, -1e9, -1e9 };
+		for (size_t k = 0; k < n; k++) {
+			double pen_x = e, pen_y = f + k * w1y / 1000.0 * d;
+			double ox = pen_x - vx / 1000.0 * a, oy = pen_y - vy / 1000.0 * d;
+			struct pt_box g = { ox, oy + desc / 1000.0 * d, ox + w0 / 1000.0 * a,
+					    oy + asc / 1000.0 * d };
+			/* the glyph's centre on its printed character (the word box) */
+			int cx0 = 1060 - ncols * 100, cy0 = 100 + (int)k * STEP;
+			double cx = (g.x0 + g.x1) / 2 * px, cy = PAGE_H - (g.y0 + g.y1) / 2 * px;
+			cr_expect(cx > cx0 && cx < cx0 + CELL && cy > cy0 && cy < cy0 + CELL,
+				  "column %d glyph %zu: the reference puts its centre at (%.1f, %.1f) px, "
+				  "outside its character %d,%d-%d,%d",
+				  ncols + 1, k + 1, cx, cy, cx0, cy0, cx0 + CELL, cy0 + CELL);
+			cr_expect_float_eq(cx, cx0 + CELL / 2.0, 1.0, "column %d glyph %zu: centre x %.1f px",
+					   ncols + 1, k + 1, cx);
+			u.x0 = g.x0 < u.x0 ? g.x0 : u.x0;
+			u.y0 = g.y0 < u.y0 ? g.y0 : u.y0;
+			u.x1 = g.x1 > u.x1 ? g.x1 : u.x1;
+			u.y1 = g.y1 > u.y1 ? g.y1 : u.y1;
+		}
+		/* the run spans the column: top and bottom within 1% of a cell */
+		int top = 100, bottom = 100 + ((int)n - 1) * STEP + CELL;
+		cr_expect_float_eq(PAGE_H - u.y1 * px, top, 0.01 * STEP,
+				   "column %d: the reference puts its top at %.1f px, not %d",
+				   ncols + 1, PAGE_H - u.y1 * px, top);
+		cr_expect_float_eq(PAGE_H - u.y0 * px, bottom, 0.02 * STEP,
+				   "column %d: the reference puts its bottom at %.1f px, not %d",
+				   ncols + 1, PAGE_H - u.y0 * px, bottom);
+		spec[ncols++] = u;
+	}
+	cr_assert_eq(ncols, 3, "%d vertical runs, not 3", ncols);
+	free(data);
+
+	/* poppler's word boxes (device space: y down from the page top) */
+	char *bbox = run_tool("pdftotext -f 2 -l 2 -bbox -enc UTF-8", fx.pdf, "-", 0);
+	double page_h = PAGE_H / px;
+	int matched = 0;
+	for (const char *w = strstr(bbox, "<word "); w; w = strstr(w + 1, "<word ")) {
+		double x0, y0, x1, y1;
+		int at = 0;
+		cr_assert_eq(sscanf(w, "<word xMin=\"%lf\" yMin=\"%lf\" xMax=\"%lf\" yMax=\"%lf\">%n",
+				    &x0, &y0, &x1, &y1, &at), 4);
+		const char *text = w + at;
+		for (int i = 0; i < 3; i++) {
+			size_t len = strlen(v_columns[i]);
+			if (strncmp(text, v_columns[i], len) || strncmp(text + len, "</word>", 7))
+				continue;
+			matched++;
+			const struct pt_box *s = &spec[i];
+			double edges[4][2] = { { x0, s->x0 }, { x1, s->x1 },
+					       { y0, page_h - s->y1 }, { y1, page_h - s->y0 } };
+			static const char *const names[4] = { "left", "right", "top", "bottom" };
+			for (int k = 0; k < 4; k++)
+				cr_expect_float_eq(edges[k][0], edges[k][1], 0.05,
+						   "column %d %s edge: poppler %.2f pt, the reference %.2f pt",
+						   i + 1, names[k], edges[k][0], edges[k][1]);
+		}
+	}
+	cr_expect_eq(matched, 3, "poppler has %d of the 3 columns as one word each:\n%s", matched,
+		     bbox);
+	free(bbox);
+	fixture_release(&fx);
+}
+
 /* Reads a binary PGM (P5, maxval 255) written by pdftoppm -gray. */
 static unsigned char *read_pgm(const char *path, int *w, int *h)
 {
