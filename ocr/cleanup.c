@@ -12,39 +12,39 @@
  * comparing with the ground truth: character error rate, whitespace
  * ignored; lower is better. rot180/rot90 were given opt->rotate 180/270.
  *
- *   page (profile)        none   +deskew  +border  +split  +binarize  +despeckle(3px)  +lines
- *                         (raw)  (d)      (db)     (dbs)   (dbsB)     (dbsBp)          (dbsBl)
- *   h-reiki p1 (bylaw)    .059   .064     .064     .064    .064       .059             .064
- *   h-reiki p2 (bylaw)    .072   .066     .066     .066    .066       .063             .066
- *   spread p1+p2 (bylaw)  .053   .051     .008     .016/.000 .016/.000 .008/.026       .016/.000
- *   h-kokuji (record,gray).073   .105     .105     .105    .064       .064             .087
- *   v-gian (record)       .046   .046     .046     .046    .046       .035             .046
- *   v-kushi p1 (gray)     .011   .011     .011     .011    .011       .011             .011
- *   v-kushi p2 (gray)     .014   .003     .003     .003    .010       .007             .010
- *   rot180 (record)       .062   .048     .048     .048    .048       .053             .048
- *   rot90 (record)        .074   .079     .079     .079    .079       .070             .079
- *   eng (record)          .000   .000     .000     .000    .000       .000             .000
- *   sum of the above      .464   .473     .430     .438    .404       .396             .427
+ *   page (profile)        none   +deskew  +border  +split    +binarize  +despeckle  +lines
+ *                         (raw)  (d)      (db)     (dbs)     (dbsB)     (dbsBp)     (dbsBl)
+ *   h-reiki p1 (bylaw)    .059   .064     .064     .064      .064       .059        .064
+ *   h-reiki p2 (bylaw)    .072   .066     .066     .066      .066       .063        .066
+ *   spread p1+p2 (bylaw)  .053   .051     .002     .012/.011 .012/.011  .004/.004   .012/.011
+ *   h-kokuji (record,gray).073   .105     .105     .105      .064       .064        .087
+ *   v-gian (record)       .046   .046     .046     .046      .046       .035        .046
+ *   v-kushi p1 (gray)     .011   .011     .011     .011      .011       .011        .011
+ *   v-kushi p2 (gray)     .014   .003     .003     .003      .010       .007        .010
+ *   rot180 (record)       .062   .048     .048     .048      .048       .053        .048
+ *   rot90 (record)        .074   .079     .079     .079      .079       .070        .079
+ *   eng (record)          .000   .000     .000     .000      .000       .000        .000
+ *   sum of the above      .464   .473     .424     .445      .411       .370        .434
  *
- * - deskew: with binarization it helps (dB .439 against B .483, no border/split): kokuji
- *   .078 -> .064, rot180 .062 -> .048, v-kushi .025 -> .011. Alone on a
- *   gray page it can hurt (kokuji .105: Tesseract's own thresholding of the
- *   interpolated gray), which is why record/bylaw binarize after it.
- * - border: the film border costs the spread dearly (.051 -> .008); pages
+ * - deskew: with binarization it helps (dB .439 against B .483, no
+ *   border/split): kokuji .078 -> .064, rot180 .062 -> .048, v-kushi p1
+ *   .025 -> .011. Alone on a gray page it can hurt (kokuji .105: Tesseract's
+ *   own thresholding of the interpolated gray), which is why record/bylaw
+ *   binarize after it. On.
+ * - border: the film border costs the spread dearly (.051 -> .002); pages
  *   without a border are untouched (no border found). On.
- * - split: same CER on the spread (.008 combined against .016/.000 split)
- *   but each book page becomes its own page with its own number; on for
- *   bylaw (books), off for record (single sheets: a landscape record is a
- *   table or a foldout, not a spread).
+ * - split: slightly worse CER on the spread (.012/.011 split against .002
+ *   whole) but each book page becomes its own page with its own number,
+ *   and despeckling brings it to .004/.004. On for bylaw (books); off for
+ *   record (single sheets: a landscape record is a table or a foldout).
  * - binarize: global Otsu. Sauvola (window 1/12 inch, k 0.34) broke the
  *   faint strokes of h-kokuji (.192 against Otsu .064); tuned Sauvola
  *   (1/6 inch, k 0.2) ties Otsu on kokuji (.064) and loses on v-kushi
  *   (.018/.014 against .014/.010). Leptonica's background-normalized
  *   variants were worse (.110, .146). The display is bilevel (G4) anyway.
- * - despeckle: 3 px (1/100 inch) gives .396 against .404, but 2 px gives
- *   .425 and 4 px .413, the changes are a few characters each way and
- *   Tesseract already ignores isolated specks; it risks erasing dakuten
- *   and 、 at lower resolutions. Off until a real film sample says more.
+ * - despeckle: components within 1/100 inch (3 px at 300 dpi): .370
+ *   against .411; record pages .258 -> .240, bylaw pages .153 -> .130.
+ *   2 px gave .396 and 4 px .386 (and cost eng.png a character). On.
  * - ruling lines: no sample has tables; it hurt h-kokuji (.087: the dark
  *   corner of the page, thresholded, forms long "lines"). Off.
  *
@@ -82,7 +82,7 @@ void bk_cleanup_defaults(struct bk_cleanup_options *opt, enum bk_profile profile
 		opt->remove_border = true;
 		opt->split_spread = profile == BK_PROFILE_BYLAW;
 		opt->binarize = true;
-		opt->despeckle = false;
+		opt->despeckle = true;
 		opt->remove_lines = false;
 		break;
 	case BK_PROFILE_UKIYOE:

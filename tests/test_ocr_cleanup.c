@@ -55,7 +55,8 @@ Test(cleanup, defaults_per_profile)
 	struct bk_cleanup_options o;
 
 	bk_cleanup_defaults(&o, BK_PROFILE_RECORD);
-	cr_expect(o.deskew && o.remove_border && o.binarize);
+	cr_expect(o.deskew && o.remove_border && o.binarize && o.despeckle);
+	cr_expect_not(o.remove_lines, "no sample has ruling lines: measured off");
 	cr_expect_not(o.split_spread, "records are single sheets");
 	cr_expect_eq(o.rotate, 0);
 	bk_cleanup_defaults(&o, BK_PROFILE_BYLAW);
