@@ -11,11 +11,15 @@
  * - record, bylaw: the display image is bilevel (stored as G4) and the OCR
  *   image is the same bilevel page.
  * - ukiyoe, map: the display image is the input untouched except for
- *   opt->rotate (color, never binarized, never cropped or deskewed); the
- *   OCR image is a gray copy of the same geometry, thresholded (Otsu) when
- *   opt->binarize, which the measurements in ocr/cleanup.c favour over
- *   contrast normalization. deskew, remove_border, split_spread,
- *   despeckle and remove_lines do not apply to these profiles.
+ *   opt->rotate (color, never binarized, never cropped or deskewed; when
+ *   there is no rotation it shares the input's pixels, see
+ *   bk_image_share, so a large picture is not held twice); the OCR image
+ *   has the same geometry: for ukiyoe a gray copy (the reader finds the
+ *   title panels on it and Tesseract thresholds each panel by itself), for
+ *   map a bilevel copy of the dark, colorless marks only (opt->dark_ink),
+ *   or an Otsu-thresholded gray copy when opt->binarize. The measurements
+ *   are in ocr/cleanup.c. deskew, remove_border, split_spread, despeckle
+ *   and remove_lines do not apply to these profiles.
  * In every case display and ocr have the same width and height, so word
  * boxes found on the ocr image place the text layer on the display image.
  */
@@ -31,6 +35,8 @@ struct bk_cleanup_options {
 	enum bk_profile profile;
 	int rotate; /* 0/90/180/270 clockwise, decided by orientation detection */
 	bool deskew, remove_border, split_spread, binarize, despeckle, remove_lines;
+	bool dark_ink; /* color profiles: the OCR copy keeps only dark, colorless
+			  marks (a map's black lettering), see bk_image_dark_ink */
 };
 
 /* The measured defaults of `profile` (see ocr/cleanup.c for the numbers). */

@@ -29,10 +29,15 @@
 #include <string.h>
 
 #include <leptonica/allheaders.h>
+#include <malloc.h>
 
 struct bk_image {
 	PIX *pix;
 };
+
+/* Decoding an image this large returns the decoder's freed memory to the
+ * system (see bk_image_read_mem). */
+#define TRIM_AFTER_PIXELS (16.0 * 1000 * 1000)
 
 /* Width of the reduced copy used to find borders and gutters. */
 #define ANALYSIS_WIDTH 1000
@@ -196,6 +201,11 @@ struct bk_image *bk_image_read_mem(const void *data, size_t len, const char *nam
 		bk_error_set(err, "'%s': cannot convert image (out of memory)", name);
 		goto out;
 	}
+	/* Leptonica's PNG decoder holds the whole image as rows allocated one
+	 * by one on the heap before it builds the Pix; freed, they stay in
+	 * the process (330 MB for a 12000x9000 map) unless given back. */
+	if ((double)w * (double)h >= TRIM_AFTER_PIXELS)
+		malloc_trim(0);
 	img = wrap(&pix);
 	if (!img)
 		bk_error_set(err, "'%s': out of memory", name);
@@ -277,6 +287,15 @@ struct bk_image *bk_image_clone(const struct bk_image *img)
 		return NULL;
 	pix = pixCopy(NULL, img->pix);
 	return pix ? wrap(&pix) : NULL;
+}
+
+struct bk_image *bk_image_share(const struct bk_image *img, struct bk_error *err)
+{
+	PIX *pix;
+
+	quiet();
+	pix = pixClone(img->pix); /* Leptonica counts the handles */
+	return wrap_or_fail(&pix, "image sharing", err);
 }
 
 void bk_image_free(struct bk_image **img)
@@ -382,6 +401,40 @@ out:
 	free(out);
 	pixDestroy(&g);
 	return rc;
+}
+
+static int gray_at(PIX *pix, const l_uint32 *line, int x);
+
+int bk_image_gray8_rows(const struct bk_image *img, int y0, int y1, unsigned char **buf,
+			int *width, int *height, int *stride, struct bk_error *err)
+{
+	int w = pixGetWidth(img->pix), h = pixGetHeight(img->pix);
+	l_uint32 *base = pixGetData(img->pix);
+	int wpl = pixGetWpl(img->pix);
+	unsigned char *out;
+
+	quiet();
+	*buf = NULL;
+	*width = *height = *stride = 0;
+	y0 = y0 < 0 ? 0 : y0;
+	y1 = y1 > h ? h : y1;
+	if (y1 <= y0)
+		return bk_error_set(err, "no rows %d..%d in an image of %d rows", y0, y1, h);
+	out = malloc((size_t)w * (size_t)(y1 - y0));
+	if (!out)
+		return bk_error_set(err, "cannot convert image to gray: out of memory");
+	for (int y = y0; y < y1; y++) {
+		const l_uint32 *line = base + (size_t)y * wpl;
+		unsigned char *dst = out + (size_t)(y - y0) * w;
+
+		for (int x = 0; x < w; x++)
+			dst[x] = (unsigned char)gray_at(img->pix, line, x);
+	}
+	*buf = out;
+	*width = w;
+	*height = y1 - y0;
+	*stride = w;
+	return 0;
 }
 
 /* ---- encoding ---------------------------------------------------------- */
@@ -493,9 +546,12 @@ out:
 }
 
 /* New 8-bit gray or RGB Pix fit for JPEG/Flate (1 bpp is expanded). */
+/* The pixels to encode: a color image as it is (a second handle, not a
+ * copy: the encoders only read it, and a large map is several hundred MB),
+ * anything else as gray. */
 static PIX *continuous_tone_pix(PIX *pix)
 {
-	return pixGetDepth(pix) == 32 ? pixCopy(NULL, pix) : gray_pix(pix);
+	return pixGetDepth(pix) == 32 ? pixClone(pix) : gray_pix(pix);
 }
 
 static int encode_jpeg(PIX *pix, int quality, struct bk_encoded_image *out,
@@ -1165,7 +1221,7 @@ out:
 
 int bk_image_remove_lines(struct bk_image *img, int min_length, struct bk_error *err)
 {
-	PIX *hl = NULL, *vl = NULL, *lines = NULL;
+	PIX *hl = NULL, *vl = NULL, *lines = NULL, *kept = NULL;
 	int rc = -1;
 
 	quiet();
@@ -1179,25 +1235,52 @@ int bk_image_remove_lines(struct bk_image *img, int min_length, struct bk_error 
 	hl = pixOpenBrick(NULL, img->pix, min_length, 1);
 	vl = pixOpenBrick(NULL, img->pix, 1, min_length);
 	lines = hl && vl ? pixOr(NULL, hl, vl) : NULL;
-	if (!lines || !pixDilateBrick(lines, lines, 3, 3) ||
-	    !pixSubtract(img->pix, img->pix, lines)) {
+	/* A new Pix rather than a change in place: the pixels may be shared
+	 * (bk_image_share). */
+	kept = lines && pixDilateBrick(lines, lines, 3, 3)
+		       ? pixSubtract(NULL, img->pix, lines)
+		       : NULL;
+	if (!kept) {
 		bk_error_set(err, "line removal: out of memory");
 		goto out;
 	}
+	pixCopyResolution(kept, img->pix);
+	pixDestroy(&img->pix);
+	img->pix = kept;
+	kept = NULL;
 	rc = 0;
 out:
+	pixDestroy(&kept);
 	pixDestroy(&lines);
 	pixDestroy(&vl);
 	pixDestroy(&hl);
 	return rc;
 }
 
+/* Gray value (0 black .. 255 white) of pixel x of a row of `pix`, with
+ * the weights of pixConvertRGBToLuminance; no copy of the image. */
+static int gray_at(PIX *pix, const l_uint32 *line, int x)
+{
+	l_uint32 px;
+
+	switch (pixGetDepth(pix)) {
+	case 1:
+		return GET_DATA_BIT(line, x) ? 0 : 255;
+	case 8:
+		return GET_DATA_BYTE(line, x);
+	default:
+		px = line[x];
+		return (int)(L_RED_WEIGHT * ((px >> L_RED_SHIFT) & 0xff) +
+			     L_GREEN_WEIGHT * ((px >> L_GREEN_SHIFT) & 0xff) +
+			     L_BLUE_WEIGHT * ((px >> L_BLUE_SHIFT) & 0xff) + 0.5f);
+	}
+}
+
 double bk_image_dark_fraction(const struct bk_image *img, struct bk_box b)
 {
-	PIX *g = NULL;
 	l_uint32 *base;
 	int w, h, wpl;
-	long dark = 0, total = 0;
+	long dark = 0;
 
 	quiet();
 	w = pixGetWidth(img->pix);
@@ -1208,19 +1291,208 @@ double bk_image_dark_fraction(const struct bk_image *img, struct bk_box b)
 	b.y1 = b.y1 > h ? h : b.y1;
 	if (b.x1 <= b.x0 || b.y1 <= b.y0)
 		return 0;
-	g = gray_pix(img->pix);
-	if (!g)
-		return 0;
-	base = pixGetData(g);
-	wpl = pixGetWpl(g);
+	base = pixGetData(img->pix);
+	wpl = pixGetWpl(img->pix);
 	for (int y = b.y0; y < b.y1; y++) {
 		const l_uint32 *line = base + (size_t)y * wpl;
 
-		for (int x = b.x0; x < b.x1; x++) {
-			dark += GET_DATA_BYTE(line, x) < 128;
-			total++;
+		for (int x = b.x0; x < b.x1; x++)
+			dark += gray_at(img->pix, line, x) < 128;
+	}
+	return (double)dark / ((double)(b.x1 - b.x0) * (double)(b.y1 - b.y0));
+}
+
+/* ---- pictures ---------------------------------------------------------- */
+
+struct bk_image *bk_image_dark_ink(const struct bk_image *img, int max_value,
+				   int max_chroma, struct bk_error *err)
+{
+	PIX *src = img->pix, *mask;
+	l_uint32 *sbase, *dbase;
+	int w, h, swpl, dwpl, d = pixGetDepth(img->pix);
+
+	quiet();
+	if (d == 1) {
+		mask = pixCopy(NULL, src);
+		return wrap_or_fail(&mask, "ink selection", err);
+	}
+	w = pixGetWidth(src);
+	h = pixGetHeight(src);
+	mask = pixCreate(w, h, 1);
+	if (!mask) {
+		bk_error_set(err, "ink selection: cannot allocate %dx%d pixels", w, h);
+		return NULL;
+	}
+	pixCopyResolution(mask, src);
+	sbase = pixGetData(src);
+	swpl = pixGetWpl(src);
+	dbase = pixGetData(mask);
+	dwpl = pixGetWpl(mask);
+	for (int y = 0; y < h; y++) {
+		const l_uint32 *line = sbase + (size_t)y * swpl;
+		l_uint32 *out = dbase + (size_t)y * dwpl;
+
+		for (int x = 0; x < w; x++) {
+			int hi, lo;
+			if (d == 8) {
+				hi = lo = GET_DATA_BYTE(line, x);
+			} else {
+				int r = (line[x] >> L_RED_SHIFT) & 0xff;
+				int g = (line[x] >> L_GREEN_SHIFT) & 0xff;
+				int b = (line[x] >> L_BLUE_SHIFT) & 0xff;
+				hi = r > g ? (r > b ? r : b) : (g > b ? g : b);
+				lo = r < g ? (r < b ? r : b) : (g < b ? g : b);
+			}
+			if (hi <= max_value && hi - lo <= max_chroma)
+				SET_DATA_BIT(out, x);
 		}
 	}
+	return wrap_or_fail(&mask, "ink selection", err);
+}
+
+/* Panel analysis (see bk_image_find_panels in image.h). */
+#define PANEL_DPI 75          /* resolution of the reduced copy */
+#define PANEL_MAX_SIDE 1500   /* and its largest side */
+#define PANEL_LIGHT 170       /* gray at or above: the panel's paper */
+#define PANEL_MAX_SPREAD 12.0 /* std. deviation of a printed panel's paper;
+				 clouds, skies and gradients are above 20 */
+#define PANEL_MIN_FILL 0.85   /* of its bounding box: a rectangle */
+#define PANEL_MIN_ASPECT 1.5  /* long side / short side: a column or a line */
+#define PANEL_MAX_AREA 0.25   /* of the picture */
+#define PANEL_MIN_INK 0.02
+#define PANEL_MAX_INK 0.50
+
+/* New reduced gray copy of `pix` at about PANEL_DPI; *f is the factor from
+ * full size to the copy. Color is reduced before it is turned gray, so no
+ * full-size intermediate is made. */
+static PIX *panel_gray(PIX *pix, double *f)
+{
+	int w = pixGetWidth(pix), h = pixGetHeight(pix);
+	int dpi = pixGetXRes(pix) > 0 ? pixGetXRes(pix) : 300;
+	int side = w > h ? w : h;
+	double s = (double)PANEL_DPI / dpi;
+	PIX *r, *g;
+
+	if (s * side > PANEL_MAX_SIDE)
+		s = (double)PANEL_MAX_SIDE / side;
+	if (s > 1.0)
+		s = 1.0;
+	*f = s;
+	if (pixGetDepth(pix) == 1)
+		return s < 1.0 ? pixScaleToGray(pix, (l_float32)s) : pixConvertTo8(pix, FALSE);
+	r = s < 1.0 ? pixScaleAreaMap(pix, (l_float32)s, (l_float32)s) : pixClone(pix);
+	if (!r || pixGetDepth(r) == 8)
+		return r;
+	g = pixConvertRGBToLuminance(r);
+	pixDestroy(&r);
+	return g;
+}
+
+/* Whether component `comp` (placed at x, y of the reduced gray copy `g`,
+ * with the light mask `light`) is a flat, rectangular, elongated panel of
+ * a plausible size; `min_side` is the smallest side in reduced pixels. */
+static bool panel_shape(PIX *g, PIX *light, PIX *comp, int x, int y, int min_side)
+{
+	int w = pixGetWidth(comp), h = pixGetHeight(comp), n = 0;
+	int lo = w < h ? w : h, hi = w < h ? h : w;
+	l_float32 spread = 0;
+	bool ok = false;
+	BOX *box;
+	PIX *paper = NULL;
+
+	if (lo < min_side || hi < PANEL_MIN_ASPECT * lo ||
+	    (double)w * h > PANEL_MAX_AREA * pixGetWidth(g) * pixGetHeight(g))
+		return false;
+	if (pixCountPixels(comp, &n, NULL) || n < PANEL_MIN_FILL * w * h)
+		return false;
+	/* Flatness is measured on the paper only (the light pixels of the
+	 * component, away from their edges), not on the marks printed on it
+	 * nor on the pixels that the reduction blended with them. */
+	box = boxCreate(x, y, w, h);
+	paper = box ? pixClipRectangle(light, box, NULL) : NULL;
+	if (paper && pixAnd(paper, paper, comp) && pixErodeBrick(paper, paper, 3, 3) &&
+	    !pixGetAverageMasked(g, paper, x, y, 1, L_STANDARD_DEVIATION, &spread))
+		ok = spread <= PANEL_MAX_SPREAD;
+	pixDestroy(&paper);
+	boxDestroy(&box);
+	return ok;
+}
+
+static int cmp_right_to_left(const void *a, const void *b)
+{
+	const struct bk_box *p = a, *q = b;
+
+	if (p->x1 != q->x1)
+		return p->x1 < q->x1 ? 1 : -1;
+	return (p->y0 > q->y0) - (p->y0 < q->y0);
+}
+
+int bk_image_find_panels(const struct bk_image *img, struct bk_box **boxes,
+			 size_t *nboxes, struct bk_error *err)
+{
+	PIX *g = NULL, *light = NULL, *holes = NULL;
+	BOXA *boxa = NULL;
+	PIXA *pixa = NULL;
+	struct bk_box *out = NULL;
+	size_t n = 0;
+	double f;
+	int dpi = pixGetXRes(img->pix) > 0 ? pixGetXRes(img->pix) : 300;
+	int W = pixGetWidth(img->pix), H = pixGetHeight(img->pix), rc = -1;
+
+	quiet();
+	*boxes = NULL;
+	*nboxes = 0;
+	g = panel_gray(img->pix, &f);
+	light = g ? pixThresholdToBinary(g, PANEL_LIGHT) : NULL; /* 1 = dark */
+	if (!light || !pixInvert(light, light))
+		goto nomem;
+	/* The marks printed on a panel are holes in its paper: filled, the
+	 * panel becomes one solid rectangle. */
+	holes = pixHolesByFilling(light, 8);
+	if (!holes || !pixOr(holes, holes, light))
+		goto nomem;
+	boxa = pixConnComp(holes, &pixa, 4);
+	out = calloc(BK_MAX_PANELS, sizeof(*out));
+	if (!boxa || !pixa || !out)
+		goto nomem;
+	for (int i = 0; i < boxaGetCount(boxa) && n < BK_MAX_PANELS; i++) {
+		int x, y, w, h;
+		PIX *comp = pixaGetPix(pixa, i, L_CLONE);
+		bool shape = comp && !boxaGetBoxGeometry(boxa, i, &x, &y, &w, &h) &&
+			     panel_shape(g, light, comp, x, y,
+					 (int)(dpi / 5.0 * f + 0.5));
+		pixDestroy(&comp);
+		if (!shape)
+			continue;
+		/* Back to full size, one reduced pixel inside: the panel's
+		 * frame must not be read as a stroke. */
+		struct bk_box b = {
+			(int)((x + 1) / f), (int)((y + 1) / f),
+			(int)((x + w - 1) / f), (int)((y + h - 1) / f),
+		};
+		b.x1 = b.x1 > W ? W : b.x1;
+		b.y1 = b.y1 > H ? H : b.y1;
+		double ink = bk_image_dark_fraction(img, b);
+		if (b.x1 > b.x0 && b.y1 > b.y0 && ink >= PANEL_MIN_INK &&
+		    ink <= PANEL_MAX_INK)
+			out[n++] = b;
+	}
+	qsort(out, n, sizeof(*out), cmp_right_to_left);
+	if (n) {
+		*boxes = out;
+		*nboxes = n;
+		out = NULL;
+	}
+	rc = 0;
+	goto out;
+nomem:
+	bk_error_set(err, "finding panels: out of memory");
+out:
+	free(out);
+	pixaDestroy(&pixa);
+	boxaDestroy(&boxa);
+	pixDestroy(&holes);
+	pixDestroy(&light);
 	pixDestroy(&g);
-	return (double)dark / (double)total;
+	return rc;
 }

@@ -47,6 +47,13 @@ struct bk_image *bk_image_from_raw(int width, int height, int depth,
 				   int xres, int yres, struct bk_error *err);
 
 struct bk_image *bk_image_clone(const struct bk_image *img); /* deep copy; NULL if out of memory */
+
+/* A second handle on the same pixels, without copying them (a large color
+ * picture kept for display costs no second copy). Both handles are freed
+ * separately. The pixels are read-only from then on: the functions of this
+ * module that work "in place" replace a shared image's pixels rather than
+ * change them, but bk_image_set_resolution() changes both handles. */
+struct bk_image *bk_image_share(const struct bk_image *img, struct bk_error *err);
 void bk_image_free(struct bk_image **img);
 
 int bk_image_width(const struct bk_image *img);
@@ -60,6 +67,10 @@ void bk_image_set_resolution(struct bk_image *img, int xres, int yres);
  * 255 = white (1-bpp black -> 0). Caller frees *buf with free(). */
 int bk_image_gray8(const struct bk_image *img, unsigned char **buf, int *width,
 		   int *height, int *stride, struct bk_error *err);
+/* The same for rows y0 .. y1-1 only (clipped to the image): a band of a
+ * large picture without a full-size gray copy. */
+int bk_image_gray8_rows(const struct bk_image *img, int y0, int y1, unsigned char **buf,
+			int *width, int *height, int *stride, struct bk_error *err);
 
 enum bk_encoding { BK_ENC_G4 = 1, BK_ENC_JPEG, BK_ENC_FLATE };
 
@@ -155,5 +166,33 @@ int bk_image_remove_lines(struct bk_image *img, int min_length, struct bk_error 
 
 /* Share (0..1) of dark pixels (gray < 128) inside `box` (clipped). */
 double bk_image_dark_fraction(const struct bk_image *img, struct bk_box box);
+
+/*
+ * Pictures (prints, maps).
+ */
+
+/* 1-bpp copy keeping only dark, colorless marks: a pixel is black when its
+ * brightest channel is at most `max_value` and its channels differ by at
+ * most `max_chroma` (gray input: value only; bilevel input: copied). The
+ * black lettering of a map survives; colored roads, rivers, parks and
+ * their edges do not. Made row by row: no full-size intermediate. */
+struct bk_image *bk_image_dark_ink(const struct bk_image *img, int max_value,
+				   int max_chroma, struct bk_error *err);
+
+/* Most panels bk_image_find_panels() reports. */
+#define BK_MAX_PANELS 16
+
+/*
+ * Finds title panels (the cartouches of a print, a map's title box): light,
+ * flat, rectangular areas that are elongated (a column or a line of text),
+ * at least a fifth of an inch across and at most a quarter of the picture,
+ * holding dark marks (2-50 % of the area). The work is done on a reduced
+ * gray copy (about 75 dpi, at most 1500 px a side), so the cost does not
+ * grow with the picture. *boxes (caller frees; NULL when none) receives the
+ * panels' interiors in pixels of `img`, right to left (the reading order
+ * of a Japanese print's titles), at most BK_MAX_PANELS.
+ */
+int bk_image_find_panels(const struct bk_image *img, struct bk_box **boxes,
+			 size_t *nboxes, struct bk_error *err);
 
 #endif

@@ -13,7 +13,17 @@
  *      again; otherwise the opposite writing direction is tried and the
  *      more confident reading kept.
  * Orientation detection runs only in step 3 because it costs a quarter of
- * a reading pass, and an upright page read well needs none.
+ * a reading pass, and an upright page read well needs none. Pictures
+ * (ukiyoe, map) are never turned (no step 3): they are read as described
+ * under "pictures" below and in reader.h.
+ *
+ * Pictures are read in bands (struct picture): Tesseract copies the image
+ * it is given and builds several images of that size of its own, so a
+ * 12000x9000 map handed over whole (with a full-size gray copy) cost
+ * 480 MB on top of the decoded picture; in bands of BK_BAND_PIXELS,
+ * overlapping by an inch, 150 MB, and each band is a gray copy of those
+ * rows only. Each line is kept from the band in whose half of
+ * the overlap its middle lies, so a label up to an inch tall is read once.
  *
  * Region finding (bk_find_text_regions) is an X-Y cut on the ink of the
  * cleaned page: a box is cut at empty rows; a box without empty rows is
@@ -42,7 +52,10 @@
 #define BK_LOW_CONFIDENCE 60.0f  /* below: orientation or direction is doubtful */
 #define BK_MIN_WORDS_TO_DOUBT 8  /* fewer words say little about a page */
 #define BK_OSD_MIN_CONFIDENCE 1.5f
-#define BK_SPARSE_MIN_CONFIDENCE 70.0f /* pictures: keep only confident words */
+#define BK_PICTURE_LINE_BEST 80.0f  /* pictures: see keep_lettering() */
+#define BK_PICTURE_LINE_MEAN 40.0f
+#define BK_PICTURE_WORD_FLOOR 10.0f /* below: Tesseract's non-answers */
+#define BK_BAND_PIXELS (24L * 1000 * 1000) /* pictures are read in bands this large */
 #define BK_MAX_CUT_DEPTH 24
 #define BK_LINE_GAP_RATIO 0.3 /* line gap / line height above which rows are lines */
 
@@ -679,39 +692,306 @@ static int maybe_latin(struct bk_engine *engine, const struct bk_gray *img,
 	return rc;
 }
 
-/* Sparse text on pictures (ukiyoe, map): horizontal labels anywhere, plus
- * vertical cartouches on prints; only confident words are kept. */
-static int read_sparse(struct bk_engine *engine, const struct bk_gray *img,
-		       enum bk_profile profile, struct bk_page *page,
-		       struct bk_error *err)
-{
-	struct bk_page vert;
-	int rc = -1;
+struct gray_buf {
+	unsigned char *data;
+	struct bk_gray gray;
+};
 
-	bk_page_init(&vert);
-	if (bk_engine_recognize(engine, img, "jpn", BK_PSM_SPARSE, NULL, page, err))
-		goto out;
-	drop_unsure_words(page, BK_SPARSE_MIN_CONFIDENCE);
-	if (profile == BK_PROFILE_UKIYOE) {
-		if (bk_engine_recognize(engine, img, "jpn_vert",
-					BK_PSM_SINGLE_BLOCK_VERT, NULL, &vert, err))
-			goto out;
-		drop_unsure_words(&vert, BK_SPARSE_MIN_CONFIDENCE);
-		/* Vertical titles first: a print's cartouche is its heading. */
-		if (vert.nblocks) {
-			struct bk_page horiz = *page;
-			bk_page_init(page);
-			if (take_blocks(page, &vert, err) ||
-			    take_blocks(page, &horiz, err)) {
-				bk_page_release(&horiz);
-				goto out;
+static int gray_of(const struct bk_image *img, struct gray_buf *g,
+		   struct bk_error *err)
+{
+	int w, h, stride;
+
+	memset(g, 0, sizeof(*g));
+	if (bk_image_gray8(img, &g->data, &w, &h, &stride, err))
+		return -1;
+	g->gray = (struct bk_gray){ g->data, w, h, stride, bk_image_xres(img) };
+	return 0;
+}
+
+/* ---- pictures (ukiyoe, map) -------------------------------------------- */
+
+static bool is_auto(const struct bk_read_options *opt)
+{
+	return !opt->lang || !opt->lang[0] || strcmp(opt->lang, "auto") == 0;
+}
+
+/* Whether the UTF-8 character at *s is a letter that names a place or a
+ * title: kanji, kana (not the long-vowel mark alone), Latin letters and
+ * digits, full-width ones included. *s is advanced past it. */
+static bool is_letter(const unsigned char **s)
+{
+	const unsigned char *p = *s;
+	uint32_t c;
+	int n;
+
+	if (*p < 0x80) {
+		*s = p + 1;
+		return ((*p | 0x20) >= 'a' && (*p | 0x20) <= 'z') || (*p >= '0' && *p <= '9');
+	}
+	n = *p >= 0xF0 ? 4 : *p >= 0xE0 ? 3 : 2;
+	c = *p & (0x3F >> (n - 1));
+	for (int k = 1; k < n && p[k]; k++)
+		c = (c << 6) | (p[k] & 0x3F);
+	for (int k = 0; k < n && *p; k++)
+		p++;
+	*s = p;
+	return (c >= 0x3041 && c <= 0x309F) ||                /* hiragana */
+	       (c >= 0x30A1 && c <= 0x30FA) ||                /* katakana */
+	       (c >= 0x3400 && c <= 0x4DBF) ||                /* kanji ext. A */
+	       (c >= 0x4E00 && c <= 0x9FFF) ||                /* kanji */
+	       (c >= 0xF900 && c <= 0xFAFF) ||                /* compatibility */
+	       c == 0x3005 ||                                 /* 々 */
+	       (c >= 0xFF10 && c <= 0xFF19) ||                /* full-width 0-9 */
+	       (c >= 0xFF21 && c <= 0xFF3A) ||                /* Ａ-Ｚ */
+	       (c >= 0xFF41 && c <= 0xFF5A) ||                /* ａ-ｚ */
+	       (c >= 0x20000 && c <= 0x3134F);                /* kanji ext. B.. */
+}
+
+/* Strokes that lines, roads, rivers and hatching are read as: a word made
+ * of nothing else is not a label. */
+static const char *const line_glyphs[] = {
+	"一", "ー", "ニ", "二", "三", "口", "ロ", "|", "｜", "丨", "l", "I",
+	"1", "_", "-", "=", "＝", "ヘ", "へ", "ノ", "ソ", "ン", "〇", "○",
+};
+
+static bool only_line_glyphs(const char *text)
+{
+	const char *s = text;
+
+	while (*s) {
+		size_t k, n = sizeof(line_glyphs) / sizeof(line_glyphs[0]);
+		for (k = 0; k < n; k++) {
+			size_t len = strlen(line_glyphs[k]);
+			if (strncmp(s, line_glyphs[k], len) == 0) {
+				s += len;
+				break;
+			}
+		}
+		if (k == n)
+			return false;
+	}
+	return true;
+}
+
+/* A word worth keeping on a picture: it has a letter, is not just line
+ * strokes, is as large as lettering (specks of texture are smaller than
+ * 1/25 inch, 12 px at 300 dpi), and Tesseract gave it more than a
+ * non-answer. */
+static bool plausible_word(const struct bk_word *w, int dpi)
+{
+	const unsigned char *s = (const unsigned char *)w->text;
+	bool letter = false;
+	int bw = w->box.x1 - w->box.x0, bh = w->box.y1 - w->box.y0;
+
+	while (*s && !letter)
+		letter = is_letter(&s);
+	return letter && !only_line_glyphs(w->text) && w->conf >= BK_PICTURE_WORD_FLOOR &&
+	       (bw < bh ? bw : bh) >= dpi / 25;
+}
+
+/* Keeps the words of a picture that read as lettering: a line survives when
+ * one of its words is read with confidence (lettering is read well; the
+ * texture of a picture is read as unsure scraps) and its words are not
+ * mostly guesses; then implausible words are dropped from it. Measured on
+ * map.png (PSM 11 on the dark ink): the place names' lines have a best
+ * word at 89-97 and a mean of 55-96; picture scraps stay below 75 (best)
+ * and 45 (mean). */
+static void keep_lettering(struct bk_page *page, int dpi)
+{
+	for (size_t b = 0; b < page->nblocks; b++) {
+		struct bk_block *block = &page->blocks[b];
+		for (size_t l = 0; l < block->nlines; l++) {
+			struct bk_line *line = &block->lines[l];
+			float best = 0, sum = 0;
+			for (size_t w = 0; w < line->nwords; w++) {
+				sum += line->words[w].conf;
+				if (line->words[w].conf > best)
+					best = line->words[w].conf;
+			}
+			bool sure = line->nwords && best >= BK_PICTURE_LINE_BEST &&
+				    sum / line->nwords >= BK_PICTURE_LINE_MEAN;
+			for (size_t w = 0; w < line->nwords; w++)
+				if (!sure || !plausible_word(&line->words[w], dpi))
+					line->words[w].conf = -1; /* dropped below */
+		}
+	}
+	drop_unsure_words(page, 0);
+}
+
+/* ---- a picture read in bands ---- */
+
+/* A picture to read: a gray view (bk_read_cleaned), or the OCR image
+ * (bk_read_page) of which gray bands are made as they are read, so that
+ * neither a full-size gray copy nor Tesseract's copy of the whole picture
+ * is ever held. */
+struct picture {
+	const struct bk_gray *gray; /* or NULL */
+	const struct bk_image *img; /* or NULL */
+	int width, height, dpi;
+};
+
+/* Rows [y0, y1) of the picture as gray: a view into pic->gray (band->data
+ * stays NULL) or a new copy of those rows of pic->img. */
+static int picture_band(const struct picture *pic, int y0, int y1,
+			struct gray_buf *band, struct bk_error *err)
+{
+	int w, h, stride;
+
+	memset(band, 0, sizeof(*band));
+	if (pic->gray) {
+		band->gray = *pic->gray;
+		band->gray.data = pic->gray->data + (size_t)y0 * pic->gray->stride;
+		band->gray.height = y1 - y0;
+		return 0;
+	}
+	if (bk_image_gray8_rows(pic->img, y0, y1, &band->data, &w, &h, &stride, err))
+		return -1;
+	band->gray = (struct bk_gray){ band->data, w, h, stride, pic->dpi };
+	return 0;
+}
+
+/* Moves every box of `page` down by dy pixels. */
+static void shift_page(struct bk_page *page, int dy)
+{
+	for (size_t b = 0; b < page->nblocks; b++) {
+		struct bk_block *block = &page->blocks[b];
+		block->box.y0 += dy;
+		block->box.y1 += dy;
+		for (size_t l = 0; l < block->nlines; l++) {
+			struct bk_line *line = &block->lines[l];
+			line->box.y0 += dy;
+			line->box.y1 += dy;
+			for (size_t w = 0; w < line->nwords; w++) {
+				line->words[w].box.y0 += dy;
+				line->words[w].box.y1 += dy;
 			}
 		}
 	}
+}
+
+/* Reads `rect` (NULL: whole rows) of rows [y0, y1) of the picture with
+ * `model` and `psm`, keeps the lines whose middle lies in [keep0, keep1),
+ * and appends them to `page` in picture coordinates. */
+static int read_band(struct bk_engine *engine, const struct picture *pic,
+		     int y0, int y1, const struct bk_box *rect, const char *model,
+		     enum bk_psm psm, int keep0, int keep1, struct bk_page *page,
+		     struct bk_error *err)
+{
+	struct gray_buf band;
+	struct bk_page part;
+	struct bk_box r;
+	int rc = -1;
+
+	bk_page_init(&part);
+	if (picture_band(pic, y0, y1, &band, err))
+		return -1;
+	if (rect) {
+		r = *rect;
+		r.y0 -= y0;
+		r.y1 -= y0;
+	}
+	if (bk_engine_recognize(engine, &band.gray, model, psm, rect ? &r : NULL,
+				&part, err))
+		goto out;
+	shift_page(&part, y0);
+	for (size_t b = 0; b < part.nblocks; b++)
+		for (size_t l = 0; l < part.blocks[b].nlines; l++) {
+			struct bk_line *line = &part.blocks[b].lines[l];
+			int mid = (line->box.y0 + line->box.y1) / 2;
+			if (mid < keep0 || mid >= keep1)
+				for (size_t w = 0; w < line->nwords; w++)
+					line->words[w].conf = -1; /* dropped below */
+		}
+	drop_unsure_words(&part, 0);
+	rc = take_blocks(page, &part, err);
+out:
+	bk_page_release(&part);
+	free(band.data);
+	return rc;
+}
+
+/* Sparse text over the whole picture, in bands of about BK_BAND_PIXELS
+ * that overlap by an inch: a label up to an inch tall lies whole in one
+ * of two neighbouring bands, and is kept from the band where its middle
+ * falls before the middle of the overlap. */
+static int read_sparse_bands(struct bk_engine *engine, const struct picture *pic,
+			     const char *model, struct bk_page *page,
+			     struct bk_error *err)
+{
+	int overlap = pic->dpi;
+	long rows = BK_BAND_PIXELS / (pic->width > 0 ? pic->width : 1);
+	int band = rows < 3L * overlap ? 3 * overlap : (int)rows;
+
+	for (int y0 = 0;; y0 += band - overlap) {
+		int y1 = y0 + band < pic->height ? y0 + band : pic->height;
+		int keep0 = y0 == 0 ? 0 : y0 + overlap / 2;
+		int keep1 = y1 == pic->height ? y1 : y1 - overlap / 2;
+		if (read_band(engine, pic, y0, y1, NULL, model, BK_PSM_SPARSE,
+			      keep0, keep1, page, err))
+			return -1;
+		if (y1 == pic->height)
+			return 0;
+	}
+}
+
+/* A title panel is read as one block: a tall one as a column of vertical
+ * text (jpn_vert), a wide one as horizontal lines (jpn), or with the model
+ * the caller named. Only the panel's rows are handed to Tesseract. */
+static int read_panels(struct bk_engine *engine, const struct picture *pic,
+		       const struct bk_read_options *opt, struct bk_page *page,
+		       struct bk_error *err)
+{
+	struct bk_box *panels = NULL;
+	struct bk_image *own = NULL;
+	const struct bk_image *img = pic->img;
+	size_t n = 0;
+	int rc = -1;
+
+	if (!img) {
+		own = bk_image_from_raw(pic->width, pic->height, 8, pic->gray->data,
+					(size_t)pic->gray->stride, pic->dpi, pic->dpi, err);
+		if (!own)
+			return -1;
+		img = own;
+	}
+	if (bk_image_find_panels(img, &panels, &n, err))
+		goto out;
+	for (size_t i = 0; i < n; i++) {
+		struct bk_box p = panels[i];
+		bool tall = p.y1 - p.y0 > p.x1 - p.x0;
+		const char *model = is_auto(opt) ? (tall ? "jpn_vert" : "jpn") : opt->lang;
+		enum bk_psm psm = strcmp(model, "jpn_vert") == 0 ? BK_PSM_SINGLE_BLOCK_VERT
+								 : BK_PSM_SINGLE_BLOCK;
+		if (read_band(engine, pic, p.y0, p.y1, &p, model, psm, p.y0, p.y1,
+			      page, err))
+			goto out;
+	}
 	rc = 0;
 out:
-	bk_page_release(&vert);
+	free(panels);
+	bk_image_free(&own);
 	return rc;
+}
+
+/* Pictures: a print is read in its title panels only (its picture would
+ * be read as scraps of characters); a map is read in sparse mode, on the
+ * dark-ink copy cleanup made of it, for labels anywhere. What is read then
+ * has to look like lettering (keep_lettering). A picture without any
+ * gives an empty page. */
+static int read_picture(struct bk_engine *engine, const struct picture *pic,
+			const struct bk_read_options *opt, struct bk_page *page,
+			struct bk_error *err)
+{
+	if (opt->profile == BK_PROFILE_UKIYOE) {
+		if (read_panels(engine, pic, opt, page, err))
+			return -1;
+	} else if (read_sparse_bands(engine, pic, is_auto(opt) ? "jpn" : opt->lang,
+				     page, err)) {
+		return -1;
+	}
+	keep_lettering(page, pic->dpi);
+	return 0;
 }
 
 /* The automatic reading of a cleaned page, without second opinions. */
@@ -762,11 +1042,6 @@ static int second_opinion(struct bk_engine *engine, const struct bk_gray *img,
 	return rc;
 }
 
-static bool is_auto(const struct bk_read_options *opt)
-{
-	return !opt->lang || !opt->lang[0] || strcmp(opt->lang, "auto") == 0;
-}
-
 /* First reading of a cleaned page; *dominant and the regions are kept for
  * a second opinion. */
 static int read_first(struct bk_engine *engine, const struct bk_gray *img,
@@ -778,10 +1053,9 @@ static int read_first(struct bk_engine *engine, const struct bk_gray *img,
 	*nregions = 0;
 	*dominant = BK_DIR_HORIZONTAL;
 	if (opt->profile == BK_PROFILE_UKIYOE || opt->profile == BK_PROFILE_MAP) {
-		if (!is_auto(opt))
-			return bk_engine_recognize(engine, img, opt->lang,
-						   BK_PSM_SPARSE, NULL, page, err);
-		return read_sparse(engine, img, opt->profile, page, err);
+		struct picture pic = { img, NULL, img->width, img->height,
+				       img->resolution > 0 ? img->resolution : 300 };
+		return read_picture(engine, &pic, opt, page, err);
 	}
 	if (!is_auto(opt))
 		return bk_engine_recognize(engine, img, opt->lang, BK_PSM_AUTO,
@@ -820,23 +1094,6 @@ int bk_read_cleaned(struct bk_engine *engine, const struct bk_gray *img,
 }
 
 /* ---- one scanned page --------------------------------------------------- */
-
-struct gray_buf {
-	unsigned char *data;
-	struct bk_gray gray;
-};
-
-static int gray_of(const struct bk_image *img, struct gray_buf *g,
-		   struct bk_error *err)
-{
-	int w, h, stride;
-
-	memset(g, 0, sizeof(*g));
-	if (bk_image_gray8(img, &g->data, &w, &h, &stride, err))
-		return -1;
-	g->gray = (struct bk_gray){ g->data, w, h, stride, bk_image_xres(img) };
-	return 0;
-}
 
 /* Dominant direction of the cleaned pages together (ink-weighted). */
 static int pages_direction(const struct bk_cleaned_page *pages, int npages,
@@ -895,6 +1152,19 @@ fail:
 	return -1;
 }
 
+/* A picture's OCR image is read in bands of itself: no full-size gray copy
+ * (see struct picture). */
+static int read_picture_image(struct bk_engine *engine, const struct bk_image *ocr,
+			      const struct bk_read_options *opt, struct bk_page *page,
+			      struct bk_error *err)
+{
+	int dpi = bk_image_xres(ocr);
+	struct picture pic = { NULL, ocr, bk_image_width(ocr), bk_image_height(ocr),
+			       dpi > 0 ? dpi : 300 };
+
+	return read_picture(engine, &pic, opt, page, err);
+}
+
 /* Reads cleaned page i into out->pages[i]. *rotate is set when the page
  * reads badly and orientation detection says it is turned. */
 static int read_one(struct bk_engine *engine, const struct bk_cleaned_page *cp,
@@ -908,6 +1178,8 @@ static int read_one(struct bk_engine *engine, const struct bk_cleaned_page *cp,
 	int rc = -1;
 
 	*rotate = 0;
+	if (opt->profile == BK_PROFILE_UKIYOE || opt->profile == BK_PROFILE_MAP)
+		return read_picture_image(engine, cp->ocr, opt, page, err);
 	if (gray_of(cp->ocr, &g, err))
 		return -1;
 	if (read_first(engine, &g.gray, opt, page, &regions, &nregions,

@@ -22,9 +22,17 @@
  * Blocks are ordered for reading: top to bottom; side by side regions left
  * to right on a horizontal page, right to left on a vertical one.
  *
- * Profiles ukiyoe and map read sparse text on the gray copy and keep only
- * confident words (pictures make Tesseract see letters in textures); ukiyoe
- * also reads vertical cartouches.
+ * Pictures (pictures make Tesseract see letters in textures):
+ *  - ukiyoe reads only the print's title panels (cartouches: light, flat,
+ *    elongated rectangles with writing, found by bk_image_find_panels),
+ *    a tall panel with jpn_vert (PSM 5), a wide one with jpn (PSM 6);
+ *    nothing else of the picture. No panel, no text.
+ *  - map reads sparse text (PSM 11) on the dark ink of the map (cleanup's
+ *    OCR copy), in bands of a bounded size, so a very large map costs no
+ *    more Tesseract memory than a small one.
+ *  - in both, only what looks like lettering is kept: lines with a
+ *    confidently read word, words with a letter that are not only line
+ *    strokes (ー 一 | ...), as large as lettering (see reader.c).
  *
  * A blank page or a pure picture gives an empty page model, not an error.
  */

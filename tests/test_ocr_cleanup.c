@@ -360,3 +360,33 @@ Test(cleanup, blank_page_stays_one_blank_page)
 	bk_cleaned_page_release(&pg[0]);
 	bk_image_free(&in);
 }
+
+Test(cleanup, map_ocr_copy_keeps_black_lettering_only)
+{
+	struct bk_image *in = must_read("map.png");
+	struct bk_cleanup_options o;
+	struct bk_cleaned_page pg[2];
+	struct bk_cleanup_report rep;
+	struct bk_error err;
+	int n;
+
+	bk_cleanup_defaults(&o, BK_PROFILE_MAP);
+	cr_expect(o.dark_ink);
+	cr_assert_eq(bk_cleanup_page(in, &o, false, pg, &n, &rep, &err), 0, "%s", err.msg);
+	cr_assert_eq(bk_image_depth(pg[0].ocr), 1);
+	/* The label 千代田區 (x 565-815, y 81-163) against the blue river
+	 * (left edge, y 235-260), the moat and the green park of 皇居 (x 580,
+	 * y 430-520 outside its label) and a white road with gray edges
+	 * (x 300-330). */
+	cr_expect_gt(ink(pg[0].ocr, 565, 81, 815, 163), 0.05, "lettering lost");
+	cr_expect_lt(ink(pg[0].ocr, 0, 235, 40, 260), 0.01, "river kept");
+	cr_expect_lt(ink(pg[0].ocr, 580, 430, 640, 520), 0.01, "park kept");
+	cr_expect_lt(ink(pg[0].ocr, 295, 700, 335, 900), 0.01, "road kept");
+	bk_cleaned_page_release(&pg[0]);
+
+	bk_cleanup_defaults(&o, BK_PROFILE_UKIYOE);
+	cr_assert_eq(bk_cleanup_page(in, &o, false, pg, &n, &rep, &err), 0, "%s", err.msg);
+	cr_expect_eq(bk_image_depth(pg[0].ocr), 8, "a print's OCR copy is gray");
+	bk_cleaned_page_release(&pg[0]);
+	bk_image_free(&in);
+}

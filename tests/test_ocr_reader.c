@@ -339,3 +339,325 @@ Test(reader, regions_of_two_vertical_tiers_are_read_top_tier_first)
 	free(r);
 	free(c.px);
 }
+
+/* ---- pictures: prints and maps ---------------------------------------- */
+
+/* Code points of a UTF-8 string, whitespace left out; returns the count. */
+static size_t codepoints(const char *s, unsigned *out, size_t max)
+{
+	size_t n = 0;
+	const unsigned char *p = (const unsigned char *)s;
+
+	while (*p && n < max) {
+		unsigned c = *p;
+		int len = c < 0x80 ? 1 : c >= 0xF0 ? 4 : c >= 0xE0 ? 3 : 2;
+		if (len > 1)
+			c &= 0x3F >> (len - 1);
+		for (int k = 1; k < len && p[k]; k++)
+			c = (c << 6) | (p[k] & 0x3F);
+		for (int k = 0; k < len && *p; k++)
+			p++;
+		if (c != ' ' && c != '\n' && c != '\t' && c != 0x3000)
+			out[n++] = c;
+	}
+	return n;
+}
+
+/* Length of the longest common subsequence: characters of `gt` found in
+ * `text` in order. */
+static size_t in_order(const char *gt, const char *text)
+{
+	unsigned a[256], b[256];
+	size_t na = codepoints(gt, a, 256), nb = codepoints(text, b, 256);
+	size_t *prev = calloc(nb + 1, sizeof(size_t)), *cur = calloc(nb + 1, sizeof(size_t));
+
+	cr_assert(prev && cur);
+	for (size_t i = 1; i <= na; i++) {
+		for (size_t j = 1; j <= nb; j++)
+			cur[j] = a[i - 1] == b[j - 1] ? prev[j - 1] + 1
+			       : prev[j] > cur[j - 1] ? prev[j] : cur[j - 1];
+		memcpy(prev, cur, (nb + 1) * sizeof(size_t));
+	}
+	size_t v = prev[nb];
+	free(prev);
+	free(cur);
+	return v;
+}
+
+static char *sample_text(const char *name)
+{
+	char *path = ts_sample(name);
+	char *t = ts_read(path, NULL);
+	cr_assert_not_null(t, "missing sample %s", path);
+	free(path);
+	return t;
+}
+
+static size_t chars_of(const char *s)
+{
+	unsigned buf[4096];
+	return codepoints(s, buf, 4096);
+}
+
+Test(reader, print_reads_its_title_and_nothing_else)
+{
+	struct bk_read_result r;
+	read_sample("ukiyoe.jpg", BK_PROFILE_UKIYOE, &r);
+	const struct bk_page *p = &r.pages[0];
+	char *gt = sample_text("ukiyoe.p1.gt.txt");
+	char *t = bk_page_text(p);
+	size_t found = in_order(gt, t);
+
+	/* The title is 7 characters in a vertical cartouche (top right). */
+	cr_assert_geq(found, 5, "title read as '%s'", t);
+	cr_assert_leq(chars_of(t), 2 * chars_of(gt), "picture read as text: '%s'", t);
+	cr_assert_geq(p->nblocks, 1);
+	cr_assert_eq(p->blocks[0].dir, BK_DIR_VERTICAL);
+	cr_assert_str_eq(p->blocks[0].lang, "jpn_vert");
+	for (size_t b = 0; b < p->nblocks; b++)
+		cr_assert(p->blocks[b].box.x0 > p->width / 2 &&
+			  p->blocks[b].box.y1 < p->height / 2,
+			  "block %zu outside the cartouche", b);
+	cr_assert_eq(bk_image_depth(r.display[0]), 32, "the print keeps its color");
+	free(t);
+	free(gt);
+	bk_read_result_release(&r);
+}
+
+/* How many of the lines of `gt` occur verbatim (spaces removed) in `text`;
+ * *twice counts those found more than once. */
+static int names_found(const char *gt, const char *text, int *total, int *twice)
+{
+	char *t = ts_strip_space(strdup(text));
+	char *g = strdup(gt);
+	int found = 0;
+
+	*total = *twice = 0;
+	for (char *save, *line = strtok_r(g, "\n", &save); line;
+	     line = strtok_r(NULL, "\n", &save)) {
+		ts_strip_space(line);
+		if (!*line)
+			continue;
+		(*total)++;
+		char *at = strstr(t, line);
+		found += at != NULL;
+		*twice += at && strstr(at + strlen(line), line);
+	}
+	free(g);
+	free(t);
+	return found;
+}
+
+Test(reader, map_reads_place_names_not_roads)
+{
+	struct bk_read_result r;
+	read_sample("map.png", BK_PROFILE_MAP, &r);
+	char *gt = sample_text("map.p1.gt.txt");
+	char *t = bk_page_text(&r.pages[0]);
+	int total, twice;
+	int found = names_found(gt, t, &total, &twice);
+
+	cr_assert_geq(2 * found, total, "%d of %d place names in '%s'", found, total, t);
+	cr_assert_leq(chars_of(t), 2 * chars_of(gt), "roads read as text: '%s'", t);
+	cr_assert_eq(bk_image_depth(r.display[0]), 32, "the map keeps its color");
+	free(t);
+	free(gt);
+	bk_read_result_release(&r);
+}
+
+Test(reader, pictures_without_text_give_empty_pages)
+{
+	struct bk_error err;
+	struct bk_read_options opt;
+	struct bk_read_result r;
+	struct bk_image *print = load("ukiyoe.jpg");
+	/* The print without its cartouche (the right sixth): sky, mountain,
+	 * sun, sea, waves, a boat and a tree. */
+	struct bk_image *scene = bk_image_crop(
+		print, (struct bk_box){ 0, 0, bk_image_width(print) * 5 / 6, bk_image_height(print) },
+		&err);
+	cr_assert_not_null(scene, "%s", err.msg);
+
+	/* A drawn picture: a gradient, discs, and two light panels without
+	 * writing (one tall, one wide). */
+	int w = 1200, h = 1500;
+	unsigned char *rgb = malloc((size_t)w * h * 3);
+	cr_assert_not_null(rgb);
+	for (int y = 0; y < h; y++)
+		for (int x = 0; x < w; x++) {
+			unsigned char *px = rgb + ((size_t)y * w + x) * 3;
+			int dx = x % 300 - 150, dy = y % 300 - 150;
+			bool disc = dx * dx + dy * dy < 90 * 90;
+			bool panel = (x >= 900 && x < 1000 && y >= 100 && y < 600) ||
+				     (x >= 100 && x < 700 && y >= 1300 && y < 1400);
+			px[0] = panel ? 240 : disc ? 40 : (unsigned char)(60 + y / 8);
+			px[1] = panel ? 235 : disc ? 40 : (unsigned char)(80 + x / 10);
+			px[2] = panel ? 215 : disc ? 60 : 160;
+		}
+	struct bk_image *drawn = bk_image_from_raw(w, h, 24, rgb, (size_t)w * 3, 300, 300, &err);
+	cr_assert_not_null(drawn, "%s", err.msg);
+	free(rgb);
+
+	const struct bk_image *pictures[] = { scene, drawn };
+	const enum bk_profile profiles[] = { BK_PROFILE_UKIYOE, BK_PROFILE_MAP };
+	bk_read_options_init(&opt);
+	for (size_t i = 0; i < 2; i++)
+		for (size_t k = 0; k < 2; k++) {
+			opt.profile = profiles[k];
+			cr_assert_eq(bk_read_page(engine, pictures[i], &opt, 1, "picture", &r, &err),
+				     0, "%s", err.msg);
+			cr_assert_eq(r.npages, 1);
+			char *t = bk_page_text(&r.pages[0]);
+			cr_assert_eq(bk_page_word_count(&r.pages[0]), 0,
+				     "picture %zu, profile %zu read as '%s'", i, k, t);
+			cr_assert_not_null(r.display[0]);
+			free(t);
+			bk_read_result_release(&r);
+		}
+	bk_image_free(&drawn);
+	bk_image_free(&scene);
+	bk_image_free(&print);
+}
+
+/* A map larger than one reading band (see reader.c): labels in the overlap
+ * of two bands are read once, none is lost at the cut. */
+Test(reader, large_map_is_read_in_bands_without_losing_or_doubling_names)
+{
+	struct bk_error err;
+	struct bk_read_result r;
+	struct bk_read_options opt;
+	struct bk_image *map = load("map.png");
+	int mw = bk_image_width(map), mh = bk_image_height(map);
+	unsigned char *px;
+	int gw, gh, gs;
+
+	/* The map's gray, pasted on a white sheet 6000 wide: bands of 4000
+	 * rows with an inch of overlap, rows 3700-4000. Four labels of the
+	 * map (神田川 at map rows 263-306, 秋葉原, 神保町, 九段坂 at 469-526)
+	 * fall whole into the overlap, on both sides of its middle. */
+	cr_assert_eq(bk_image_gray8(map, &px, &gw, &gh, &gs, &err), 0, "%s", err.msg);
+	int W = 6000, H = 3457 + mh, X = 2000, Y = 3457;
+	unsigned char *sheet = malloc((size_t)W * H);
+	cr_assert_not_null(sheet);
+	memset(sheet, 255, (size_t)W * H);
+	for (int y = 0; y < mh; y++)
+		memcpy(sheet + (size_t)(Y + y) * W + X, px + (size_t)y * gs, (size_t)mw);
+	free(px);
+	struct bk_image *big = bk_image_from_raw(W, H, 8, sheet, (size_t)W, 300, 300, &err);
+	cr_assert_not_null(big, "%s", err.msg);
+	free(sheet);
+
+	bk_read_options_init(&opt);
+	opt.profile = BK_PROFILE_MAP;
+	cr_assert_eq(bk_read_page(engine, big, &opt, 1, "big map", &r, &err), 0, "%s", err.msg);
+	char *gt = sample_text("map.p1.gt.txt");
+	char *t = bk_page_text(&r.pages[0]);
+	int total, twice;
+	int found = names_found(gt, t, &total, &twice);
+	cr_assert_geq(2 * found, total, "%d of %d place names in '%s'", found, total, t);
+	cr_assert_eq(twice, 0, "names read twice: '%s'", t);
+	static const char *const in_overlap[] = { "神田川", "秋葉原", "神保町", "九段坂" };
+	char *flat = ts_strip_space(strdup(t));
+	for (size_t i = 0; i < 4; i++)
+		cr_assert(strstr(flat, in_overlap[i]), "%s in the overlap was lost: '%s'",
+			  in_overlap[i], t);
+	free(flat);
+	for (size_t b = 0; b < r.pages[0].nblocks; b++) {
+		struct bk_box bx = r.pages[0].blocks[b].box;
+		cr_assert(bx.x0 >= X && bx.x1 <= X + mw && bx.y0 >= Y && bx.y1 <= H,
+			  "block %zu at %d,%d-%d,%d is off the map", b, bx.x0, bx.y0, bx.x1, bx.y1);
+	}
+	free(t);
+	free(gt);
+	bk_read_result_release(&r);
+	bk_image_free(&big);
+	bk_image_free(&map);
+}
+
+/* ---- title panels ------------------------------------------------------ */
+
+struct rgb_canvas {
+	unsigned char *px;
+	int w, h;
+};
+
+static void rgb_fill(struct rgb_canvas *c, int x0, int y0, int x1, int y1,
+		     int r, int g, int b)
+{
+	for (int y = y0; y < y1; y++)
+		for (int x = x0; x < x1; x++) {
+			unsigned char *p = c->px + ((size_t)y * c->w + x) * 3;
+			p[0] = (unsigned char)r;
+			p[1] = (unsigned char)g;
+			p[2] = (unsigned char)b;
+		}
+}
+
+/* A cream panel with a dark frame; `marks` glyph-like dark outlines in a
+ * column (tall panel) or a row (wide one). */
+static void panel(struct rgb_canvas *c, int x0, int y0, int x1, int y1, int marks)
+{
+	bool tall = y1 - y0 > x1 - x0;
+	rgb_fill(c, x0 - 4, y0 - 4, x1 + 4, y1 + 4, 50, 40, 30);
+	rgb_fill(c, x0, y0, x1, y1, 240, 234, 212);
+	for (int k = 0; k < marks; k++) {
+		int gx = tall ? (x0 + x1) / 2 - 25 : x0 + 20 + k * 60;
+		int gy = tall ? y0 + 20 + k * 60 : (y0 + y1) / 2 - 25;
+		rgb_fill(c, gx, gy, gx + 50, gy + 50, 20, 20, 20);
+		rgb_fill(c, gx + 5, gy + 5, gx + 45, gy + 22, 240, 234, 212);
+		rgb_fill(c, gx + 5, gy + 28, gx + 45, gy + 45, 240, 234, 212);
+	}
+}
+
+Test(reader, title_panels_of_a_drawn_print)
+{
+	struct rgb_canvas c = { NULL, 1000, 1400 };
+	struct bk_error err;
+	struct bk_box *boxes;
+	size_t n;
+
+	c.px = malloc((size_t)c.w * c.h * 3);
+	cr_assert_not_null(c.px);
+	for (int y = 0; y < c.h; y++) /* a dark, mottled sky */
+		for (int x = 0; x < c.w; x++) {
+			int v = 60 + (x * 7 + y * 13) % 40 + y / 20;
+			rgb_fill(&c, x, y, x + 1, y + 1, v / 2, v / 2, v + 40);
+		}
+	panel(&c, 800, 60, 880, 560, 8);    /* tall title: reported */
+	panel(&c, 100, 1200, 600, 1280, 8); /* wide title: reported */
+	panel(&c, 100, 100, 400, 400, 4);   /* square sign: not a column or line */
+	panel(&c, 600, 100, 680, 600, 0);   /* tall, nothing written on it */
+	for (int y = 700; y < 1100; y++)    /* tall light area mottled in */
+		for (int x = 850; x < 950; x++) { /* patches of 1/12 inch: not flat */
+			int v = (x / 25 + y / 25) % 2 ? 180 : 250;
+			rgb_fill(&c, x, y, x + 1, y + 1, v, v, v);
+		}
+	rgb_fill(&c, 870, 800, 930, 900, 10, 10, 10);
+	struct bk_image *img = bk_image_from_raw(c.w, c.h, 24, c.px, (size_t)c.w * 3,
+						 300, 300, &err);
+	cr_assert_not_null(img, "%s", err.msg);
+	free(c.px);
+
+	cr_assert_eq(bk_image_find_panels(img, &boxes, &n, &err), 0, "%s", err.msg);
+	cr_assert_eq(n, 2, "%zu panels", n);
+	/* right to left: the tall title first; each is its panel's inside */
+	cr_assert(boxes[0].x0 >= 800 && boxes[0].x1 <= 880 && boxes[0].y0 >= 60 &&
+		  boxes[0].y1 <= 560 && boxes[0].y1 - boxes[0].y0 > 450,
+		  "tall panel at %d,%d-%d,%d", boxes[0].x0, boxes[0].y0, boxes[0].x1, boxes[0].y1);
+	cr_assert(boxes[1].x0 >= 100 && boxes[1].x1 <= 600 && boxes[1].y0 >= 1200 &&
+		  boxes[1].y1 <= 1280 && boxes[1].x1 - boxes[1].x0 > 450,
+		  "wide panel at %d,%d-%d,%d", boxes[1].x0, boxes[1].y0, boxes[1].x1, boxes[1].y1);
+	free(boxes);
+	bk_image_free(&img);
+
+	/* The sample print: one panel, its cartouche (top right). */
+	img = load("ukiyoe.jpg");
+	cr_assert_eq(bk_image_find_panels(img, &boxes, &n, &err), 0, "%s", err.msg);
+	cr_assert_eq(n, 1, "%zu panels", n);
+	cr_assert(boxes[0].x0 > bk_image_width(img) * 3 / 4 &&
+		  boxes[0].y1 < bk_image_height(img) / 2 &&
+		  boxes[0].y1 - boxes[0].y0 > 4 * (boxes[0].x1 - boxes[0].x0),
+		  "panel at %d,%d-%d,%d", boxes[0].x0, boxes[0].y0, boxes[0].x1, boxes[0].y1);
+	free(boxes);
+	bk_image_free(&img);
+}
