@@ -63,22 +63,21 @@ int bk_atomic_open(struct bk_atomic_file *af, const char *path,
 		bk_error_set(err, "out of memory opening '%s'", path);
 		goto out;
 	}
+	/* Errors name the file the caller asked for: the temporary's name
+	 * means nothing to a user. */
 	af->final_path = strdup(path);
-	fd = mkostemp(af->tmp_path, O_CLOEXEC);
-	if (fd >= 0 && fchmod(fd, 0644)) {
-		bk_error_set(err, "cannot create '%s': %s", af->tmp_path,
-			     strerror(errno));
+	if (!af->final_path) {
+		bk_error_set(err, "cannot create '%s': out of memory", path);
 		goto out;
 	}
-	if (fd < 0 || !af->final_path) {
-		bk_error_set(err, "cannot create '%s': %s", af->tmp_path,
-			     strerror(errno));
+	fd = mkostemp(af->tmp_path, O_CLOEXEC);
+	if (fd < 0 || fchmod(fd, 0644)) {
+		bk_error_set(err, "cannot create '%s': %s", path, strerror(errno));
 		goto out;
 	}
 	af->fp = fdopen(fd, "wb");
 	if (!af->fp) {
-		bk_error_set(err, "cannot open '%s': %s", af->tmp_path,
-			     strerror(errno));
+		bk_error_set(err, "cannot create '%s': %s", path, strerror(errno));
 		goto out;
 	}
 	fd = -1;

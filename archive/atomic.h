@@ -38,7 +38,9 @@ int bk_fsync_dir(const char *dir, struct bk_error *err);
 /* Creates `path` and its parents (mode 0777 & ~umask, or `mode`). */
 int bk_mkdir_p(const char *path, unsigned mode, struct bk_error *err);
 /* Removes leftover ".*.tmp.*" temporaries in `dir` (not recursive);
- * returns how many were removed, or -1. */
+ * returns how many were removed, or -1. Only for a directory the caller
+ * owns (a claimed job, a stage): a temporary of another live writer in the
+ * same directory would be removed too. */
 int bk_atomic_sweep(const char *dir, struct bk_error *err);
 /* Reads a whole file into a new buffer (NUL-terminated for convenience). */
 int bk_read_file(const char *path, char **data, size_t *len,
