@@ -17,12 +17,22 @@ const struct bk_command bk_commands[] = {
 	  "                 [--title T] [--date YYYY[-MM[-DD]]] [--box N] [--volume N]\n"
 	  "                 [--lang auto|jpn|jpn_vert|eng|LANG+LANG]\n" },
 	{ "worker", cmd_worker, "process queued jobs with N worker processes",
-	  "usage: bunko worker ARCHIVE [-j N] [--drain] [--lease S] [--tries N]\n"
+	  "usage: bunko worker ARCHIVE [-j N] [--drain] [--no-index] [--lease S]\n"
+	  "                    [--tries N]\n"
 	  "  -j N        run N worker processes (default 1)\n"
-	  "  --drain     exit once the queue is empty\n"
+	  "  --drain     exit once the queue is empty: nothing queued, and every\n"
+	  "              job still claimed is held by a live worker (a dead one's\n"
+	  "              job is taken back and done first)\n"
+	  "  --no-index  store documents without writing the search index; run\n"
+	  "              `bunko reindex ARCHIVE` on one machine afterwards. For\n"
+	  "              workers on several hosts sharing the archive over a\n"
+	  "              network filesystem, where SQLite must not be written\n"
+	  "              (scripts/slurm/worker.sbatch uses it)\n"
 	  "  --lease S   a claim whose heartbeat is older than S seconds is\n"
 	  "              taken back from its (dead) worker (default 120)\n"
-	  "  --tries N   fail a job after its worker died N times (default 3)\n" },
+	  "  --tries N   fail a job after its worker died N times (default 3)\n"
+	  "Pages, jobs, crashed workers and recovered jobs are logged to\n"
+	  "ARCHIVE/log/worker-HOST.log, one file per host.\n" },
 	{ "status", cmd_status, "show the queue, progress and failures",
 	  "usage: bunko status ARCHIVE [--json]\n" },
 	{ "search", cmd_search, "full-text search in Japanese or English",

@@ -8,6 +8,11 @@
  * Output: one block per hit ("doc  page N  title", the snippet with the hit
  * in [brackets], the PDF path), or with --json one JSON object per line.
  * Exit status: 0 (also for no hits), 1 failure, 2 usage error.
+ *
+ * Ranking is bounded for speed (index/index.h, bk_index_search): when a
+ * term is on more pages than BK_SEARCH_CANDIDATES per index file, the hits
+ * shown are the best of the first that many pages in archive order, not
+ * of all of them; narrow such a search with more words or the filters.
  */
 #include <errno.h>
 #include <stdbool.h>

@@ -1,7 +1,8 @@
 /*
  * pipeline/cmd_worker.c — `bunko worker ARCHIVE [-j N] [--drain]
- * [--lease S] [--tries N]`: runs the worker pool (pipeline/worker.h) and,
- * on a terminal, keeps one live progress line on stderr.
+ * [--no-index] [--lease S] [--tries N]`: runs the worker pool
+ * (pipeline/worker.h) and, on a terminal, keeps one live progress line on
+ * stderr.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -60,6 +61,8 @@ int cmd_worker(int argc, char **argv)
 		const char *a = argv[i];
 		if (!strcmp(a, "--drain")) {
 			opt.drain = true;
+		} else if (!strcmp(a, "--no-index")) {
+			opt.no_index = true;
 		} else if (!strcmp(a, "-j") || !strcmp(a, "--lease") || !strcmp(a, "--tries")) {
 			int *dst = a[1] == 'j' ? &opt.processes
 				   : a[2] == 'l' ? &opt.lease_seconds : &opt.max_tries;

@@ -1,15 +1,19 @@
 /*
  * pipeline/job.c — running one queued job: OCR with per-page checkpoints,
- * then building, storing and indexing the document from the checkpoints.
- * The checkpoint protocol and the idempotence argument are in process.h.
+ * then building, storing and indexing the document from the checkpoints,
+ * then recording the result and dropping what the store now holds. The
+ * checkpoint and finishing protocols and the idempotence argument are in
+ * process.h.
  */
 #include "pipeline/process.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "archive/atomic.h"
 #include "archive/pdf.h"
@@ -412,13 +416,113 @@ static int build_document(struct bk_job_context *ctx, const char *job_dir,
 	bk_doc_stage_meta(b.stage)->npages = npages;
 	if (bk_store_commit(&b.stage, err))
 		goto out;
-	if (index_document(ctx, m, &b, err))
+	if (!ctx->no_index && index_document(ctx, m, &b, err))
 		goto out;
 	rc = 0;
 out:
 	free(pdf_path);
 	doc_build_release(&b);
 	bk_doc_meta_release(&dm);
+	return rc;
+}
+
+/* ---- phase 3: finishing (process.h, "Finishing") ----------------------- */
+
+static char *result_path(const char *job_dir)
+{
+	char *p = NULL;
+	if (asprintf(&p, "%s/%s", job_dir, BK_JOB_RESULT) < 0)
+		return NULL;
+	return p;
+}
+
+static bool has_result(const char *job_dir)
+{
+	char *path = result_path(job_dir);
+	struct stat st;
+	bool found = path && stat(path, &st) == 0;
+	free(path);
+	return found;
+}
+
+static int write_result(const struct bk_job_context *ctx, const char *job_dir,
+			const struct bk_job_meta *m, int source_pages, int pages,
+			double seconds, struct bk_error *err)
+{
+	char *path = result_path(job_dir), *text = NULL, *finished = utc_now();
+	int rc = -1, n;
+
+	if (!path || !finished) {
+		bk_error_set(err, "out of memory");
+		goto out;
+	}
+	n = asprintf(&text, "bunko-result 1\ndoc=%s\ncollection=%s\nstore=store/%s/%s\n"
+		     "pages=%d\nsource_pages=%d\nseconds=%.2f\nindexed=%d\nfinished=%s\n",
+		     m->id, m->collection, m->collection, m->id, pages, source_pages,
+		     seconds, ctx->no_index ? 0 : 1, finished);
+	if (n < 0) {
+		text = NULL;
+		bk_error_set(err, "out of memory");
+		goto out;
+	}
+	rc = bk_atomic_write(path, text, (size_t)n, err);
+out:
+	free(text);
+	free(finished);
+	free(path);
+	return rc;
+}
+
+static int unlink_quiet(const char *path, struct bk_error *err)
+{
+	if (unlink(path) == 0 || errno == ENOENT)
+		return 0;
+	return bk_error_set(err, "cannot remove '%s': %s", path, strerror(errno));
+}
+
+/* Deletes the inputs (now the document's masters) and the page checkpoints;
+ * keeps job.meta, result and work/progress. Idempotent. */
+static int drop_job_payload(const char *job_dir, const struct bk_job_meta *m,
+			    struct bk_error *err)
+{
+	char *work = NULL;
+	DIR *d = NULL;
+	struct dirent *de;
+	int rc = -1;
+
+	for (size_t i = 0; i < m->nfiles; i++) {
+		char *path = NULL;
+		if (asprintf(&path, "%s/%s", job_dir, m->files[i]) < 0)
+			return bk_error_set(err, "out of memory");
+		int r = unlink_quiet(path, err);
+		free(path);
+		if (r)
+			return -1;
+	}
+	if (asprintf(&work, "%s/work", job_dir) < 0)
+		return bk_error_set(err, "out of memory");
+	d = opendir(work);
+	if (!d && errno != ENOENT) {
+		bk_error_set(err, "cannot open '%s': %s", work, strerror(errno));
+		goto out;
+	}
+	while (d && (de = readdir(d))) {
+		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, "..") ||
+		    !strcmp(de->d_name, "progress"))
+			continue;
+		if (unlinkat(dirfd(d), de->d_name, 0) && errno != ENOENT) {
+			bk_error_set(err, "cannot remove '%s/%s': %s", work, de->d_name,
+				     strerror(errno));
+			goto out;
+		}
+	}
+	if (bk_fsync_dir(job_dir, err) || (d && bk_fsync_dir(work, err)))
+		goto out;
+	rc = 0;
+out:
+	if (d)
+		closedir(d);
+	free(work);
 	return rc;
 }
 
@@ -438,6 +542,18 @@ int bk_job_run(struct bk_job_context *ctx, const char *job_dir,
 	}
 	if (bk_job_meta_read(&m, meta_path, err))
 		goto out;
+	if (bk_job_sweep(job_dir, err) < 0)
+		goto out;
+	if (has_result(job_dir)) {
+		/* stored (and indexed) by an earlier run that did not get to
+		 * move the job to done/: finish what it started */
+		if (drop_job_payload(job_dir, &m, err))
+			goto out;
+		bk_log_line(ctx->log_fd, "job=%s result=done recorded=earlier worker=%s",
+			    m.id, ctx->worker ? ctx->worker : "-");
+		rc = 0;
+		goto out;
+	}
 	counts = calloc(m.nfiles, sizeof(*counts));
 	if (!counts) {
 		bk_error_set(err, "out of memory");
@@ -450,6 +566,10 @@ int bk_job_run(struct bk_job_context *ctx, const char *job_dir,
 		goto out;
 	rc = -1;
 	if (build_document(ctx, job_dir, &m, logical, err))
+		goto out;
+	/* the record first: once it exists, a re-run needs nothing else */
+	if (write_result(ctx, job_dir, &m, total, logical, now_seconds() - t0, err) ||
+	    drop_job_payload(job_dir, &m, err))
 		goto out;
 	bk_log_line(ctx->log_fd, "job=%s pages=%d documentpages=%d seconds=%.2f result=done worker=%s",
 		    m.id, total, logical, now_seconds() - t0,

@@ -1,7 +1,7 @@
 /*
  * pipeline/process.c — one source page to logical pages (OCR + encoding),
- * the encoding policy for display images, page checkpoints, and the worker
- * log. See process.h for the checkpoint format and guarantees.
+ * the encoding policy for display images, and page checkpoints. See
+ * process.h for the checkpoint format and guarantees.
  *
  * Encoding policy (what the PDF shows):
  * - a bilevel display image (record and bylaw profiles) -> CCITT G4, the
@@ -224,53 +224,4 @@ out:
 	free(img_path);
 	free(page_path);
 	return rc;
-}
-
-/* ---- log -------------------------------------------------------------- */
-
-int bk_log_open(const char *archive, struct bk_error *err)
-{
-	char *dir = NULL, *path = NULL;
-	int fd = -1;
-
-	if (asprintf(&dir, "%s/log", archive) < 0 ||
-	    asprintf(&path, "%s/log/worker.log", archive) < 0) {
-		bk_error_set(err, "out of memory");
-		goto out;
-	}
-	if (bk_mkdir_p(dir, 0777, err))
-		goto out;
-	fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
-	if (fd < 0)
-		bk_error_set(err, "cannot open '%s': %s", path, strerror(errno));
-out:
-	free(dir);
-	free(path);
-	return fd;
-}
-
-void bk_log_line(int fd, const char *fmt, ...)
-{
-	char line[1024];
-	struct tm tm;
-	time_t now = time(NULL);
-	va_list ap;
-	size_t n;
-
-	if (fd < 0)
-		return;
-	localtime_r(&now, &tm);
-	n = strftime(line, sizeof(line), "%Y-%m-%dT%H:%M:%S ", &tm);
-	va_start(ap, fmt);
-	vsnprintf(line + n, sizeof(line) - n - 1, fmt, ap);
-	va_end(ap);
-	/* one line, one write: newlines inside the text would split it */
-	for (char *p = line + n; *p; p++)
-		if (*p == '\n')
-			*p = ' ';
-	n = strlen(line);
-	line[n++] = '\n';
-	if (write(fd, line, n) < 0) {
-		/* the log is advisory: a full disk shows up in the job itself */
-	}
 }

@@ -25,10 +25,28 @@
  * When every page is checkpointed the document is built from the
  * checkpoints, one page in memory at a time: staged in the store with its
  * masters, PDF, text (pages separated by form feeds), hOCR, ALTO and page
- * models, committed, and indexed. The document id is the job id, and both
- * the store commit and the index put replace an earlier copy, so running a
- * job again (after a crash between commit and the move to done/) produces
- * the same single document.
+ * models, committed, and indexed (unless the worker runs without an index:
+ * `bunko worker --no-index`, and `bunko reindex` builds it later from the
+ * stored page models). The document id is the job id, and both the store
+ * commit and the index put replace an earlier copy, so running a job again
+ * (after a crash between commit and the result record) produces the same
+ * single document.
+ *
+ * Finishing (what a done job keeps): once the document is committed and
+ * indexed, the run
+ *   1. writes <job>/result atomically: "bunko-result 1" then doc=, collection=,
+ *      store= (the document's directory relative to the archive), pages=
+ *      (document pages), source_pages=, seconds=, indexed=1|0;
+ *   2. only then deletes what the store now holds or no longer needs: the
+ *      input files (their bytes are the document's masters) and the page
+ *      checkpoints work/NNNN.img and work/NNNN.page (about 70 KB a page).
+ * job.meta, work/progress and result stay, for `bunko status` and audits.
+ * A run that finds a result record goes straight to step 2 and reports the
+ * job done without reading anything: a crash anywhere in finishing (or
+ * between it and the move to done/) ends, on the next run, in done/ with
+ * one document. Whoever holds the claim owns every file inside it, so a
+ * run first deletes the temporaries (archive/atomic.h) that a killed
+ * holder left in the job directory and in work/.
  *
  * Memory is bounded by one page image and its model, plus the text of the
  * document's pages for the index.
@@ -43,10 +61,12 @@
 #include "ocr/engine.h"
 #include "ocr/image.h"
 #include "ocr/page.h"
+#include "pipeline/log.h"
 #include "pipeline/queue.h"
 #include "pipeline/source.h"
 
 #define BK_JPEG_QUALITY 88 /* display images that are not bilevel */
+#define BK_JOB_RESULT "result" /* <job>/result: the finished job's record */
 
 /* How a page is processed: from job.meta or the `bunko ocr` options. */
 struct bk_process_options {
@@ -81,12 +101,13 @@ struct bk_job_context {
 	const char *archive;
 	struct bk_engine *engine;  /* created by the worker, reused */
 	struct bk_store *store;    /* opened by the worker */
-	int log_fd;                /* ARCHIVE/log/worker.log (O_APPEND), or -1 */
+	int log_fd;                /* the host's worker log (pipeline/log.h), or -1 */
 	const char *worker;        /* "<host>.<pid>", for the log */
 	/* Asked between pages; true stops the run (it resumes later). */
 	bool (*should_stop)(void *ud);
 	void *ud;
 	int pages_read;            /* source pages OCRed by this context (counter) */
+	bool no_index;             /* store only; the index is rebuilt later */
 };
 
 /* Where a job failed, for failed/<job>/reason. */
@@ -97,22 +118,13 @@ struct bk_job_failure {
 
 /*
  * Runs the job in `job_dir` (a claim): OCRs the pages its checkpoints do
- * not yet have, then builds, stores and indexes the document. Returns 0
- * when the document is stored and indexed, 1 when should_stop asked it to
- * stop (progress kept), -1 on failure (err and *fail set).
+ * not yet have, then builds, stores and indexes the document, records the
+ * result and deletes the inputs and checkpoints (see "Finishing" above).
+ * Returns 0 when the document is stored (and indexed) and the result
+ * recorded, 1 when should_stop asked it to stop (progress kept), -1 on
+ * failure (err and *fail set).
  */
 int bk_job_run(struct bk_job_context *ctx, const char *job_dir,
 	       struct bk_job_failure *fail, struct bk_error *err);
-
-/* Appends one line "YYYY-MM-DDTHH:MM:SS <text>\n" to the log with one
- * write(2) (O_APPEND keeps concurrent writers' lines whole). */
-void bk_log_line(int fd, const char *fmt, ...)
-#if defined(__GNUC__)
-	__attribute__((format(printf, 2, 3)))
-#endif
-	;
-
-/* Opens ARCHIVE/log/worker.log for appending (creating log/); -1 on error. */
-int bk_log_open(const char *archive, struct bk_error *err);
 
 #endif

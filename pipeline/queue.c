@@ -15,6 +15,7 @@
  *   <files>      the input scans, copied (or hard-linked) byte for byte
  *   heartbeat    only while claimed: its mtime is the worker's lease
  *   work/        the worker's page checkpoints and progress (process.c)
+ *   result       once the document is stored: what and where (process.h)
  *   reason       only in failed/: file=, page=, message= lines
  *
  * Every state change is one rename(2) of the job directory inside the one
@@ -23,9 +24,10 @@
  * half moved. Nothing relies on flock/fcntl locks, which are unreliable
  * across hosts.
  *
- * 1. Add: the job is built in tmp/<job> (files, then job.meta, all fsync()ed)
- *    and renamed to incoming/<job> when complete. A crashed `add` leaves
- *    only a directory in tmp/, which no worker ever looks at.
+ * 1. Add: the job is built in tmp/<job>@<host>.<pid> (files, then
+ *    job.meta, all fsync()ed) and renamed to incoming/<job> when complete.
+ *    A crashed `add` leaves only a directory in tmp/, which no worker takes
+ *    a job from; recovery (4) deletes it.
  * 2. Claim: a worker renames incoming/<job> to claimed/<job>@<host>.<pid>.
  *    When several workers race for one job, exactly one rename succeeds;
  *    the others get ENOENT and try the next job. (An NFS client may report
@@ -38,15 +40,29 @@
  *    of a file just touched in tmp/), never across hosts' system clocks.
  * 4. Recovery: a claim is stale when its worker is gone: on the same host
  *    its pid no longer exists (kill(pid, 0) gives ESRCH, or it is a
- *    zombie); on any host its heartbeat is older than the lease. Whoever
- *    notices a stale claim first takes it over by renaming it to its own
- *    claim name (again exactly one rename wins, and a recoverer that dies
- *    mid-way leaves a claim that is itself recoverable), raises `tries` in
- *    job.meta, and renames it to incoming/<job>, or to failed/<job> with a
- *    reason once tries reaches the limit (default 3). The job's work/
- *    directory moves with it, so the next worker resumes after the last
- *    checkpointed page.
- * 5. Finish: claimed/<claim> -> done/<job>. Fail: write reason, then
+ *    zombie); on any host its heartbeat is older than the lease, even if
+ *    a process with its pid exists (pids are reused, after a reboot
+ *    certainly; a live holder renews its heartbeat). Whoever notices a
+ *    stale claim first takes it over by renaming it to its own claim name
+ *    (again exactly one rename wins, and a recoverer that dies mid-way
+ *    leaves a claim that is itself recoverable). Holding it, the recoverer
+ *    deletes the temporaries the dead holder left inside (bk_job_sweep),
+ *    raises `tries` in job.meta and records itself there as `recoverer`,
+ *    and renames the job to incoming/<job>, or to failed/<job> with a
+ *    reason once tries reaches the limit (default 3). A death is counted
+ *    once: a recoverer that finds the dead holder named as `recoverer`
+ *    knows that holder was itself a recoverer that had already counted (it
+ *    died between job.meta and the move), and does not count again. The
+ *    job's work/ directory moves with it, so the next worker resumes after
+ *    the last checkpointed page.
+ *    Recovery also clears queue/tmp/: a `bunko add` directory
+ *    (<job>@<host>.<pid>) or a clock file (.clock-<host>-<pid>, see
+ *    bk_queue_fs_now) whose process is gone on this host; on any host a
+ *    clock file older than the lease (it lives for microseconds) and an
+ *    add directory (or any other entry) untouched for a day.
+ * 5. Finish: claimed/<claim> -> done/<job>, which by then holds only
+ *    job.meta, work/progress and result (the worker deleted the inputs and
+ *    checkpoints once the store had the document). Fail: write reason, then
  *    claimed/<claim> -> failed/<job>. Graceful stop (SIGTERM): the worker
  *    gives the job back, claimed/<claim> -> incoming/<job>, tries unchanged.
  *
@@ -72,9 +88,12 @@
 
 #include "archive/atomic.h"
 #include "archive/store.h"
+#include "pipeline/log.h"
 
 static const char *const queue_subdirs[] = { "tmp", "incoming", "claimed",
 					     "done", "failed" };
+
+#define TMP_MAX_AGE (24 * 3600) /* seconds: a queue/tmp/ entry left this long is debris */
 
 /* ---- small helpers ---------------------------------------------------- */
 
@@ -162,6 +181,15 @@ static int rm_tree(const char *path)
 	return nftw(path, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
 }
 
+/* "<job>@<host>.<pid>": this process's name for a job it holds. */
+static char *own_claim_name(const struct bk_queue *q, const char *job_id)
+{
+	char *name = NULL;
+	if (asprintf(&name, "%s@%s.%ld", job_id, q->host, (long)getpid()) < 0)
+		return NULL;
+	return name;
+}
+
 static int touch(const char *path, struct bk_error *err)
 {
 	int fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
@@ -191,6 +219,7 @@ void bk_job_meta_release(struct bk_job_meta *m)
 	free(m->title);
 	free(m->date);
 	free(m->lang);
+	free(m->recoverer);
 	free_names(m->files, m->nfiles);
 	bk_job_meta_init(m);
 }
@@ -255,6 +284,8 @@ int bk_job_meta_read(struct bk_job_meta *m, const char *path, struct bk_error *e
 			m->pages = atoi(v);
 		else if (!strcmp(k, "tries"))
 			m->tries = atoi(v);
+		else if (!strcmp(k, "recoverer"))
+			r = set_str(&m->recoverer, v);
 		else if (!strcmp(k, "profile")) {
 			int p = bk_profile_parse(v);
 			if (p < 0) {
@@ -308,6 +339,8 @@ int bk_job_meta_write(const struct bk_job_meta *m, const char *path,
 	for (size_t i = 0; i < m->nfiles; i++)
 		fprintf(af.fp, "file=%s\n", m->files[i]);
 	fprintf(af.fp, "pages=%d\ntries=%d\n", m->pages, m->tries);
+	if (m->recoverer)
+		fprintf(af.fp, "recoverer=%s\n", m->recoverer);
 	return bk_atomic_commit(&af, err);
 }
 
@@ -321,6 +354,7 @@ int bk_queue_open(struct bk_queue *q, const char *archive, struct bk_error *err)
 	memset(q, 0, sizeof(*q));
 	q->lease_seconds = BK_QUEUE_LEASE_DEFAULT;
 	q->max_tries = BK_QUEUE_TRIES_DEFAULT;
+	q->log_fd = -1;
 	if (bk_archive_check(archive, err))
 		goto out;
 	if (gethostname(host, sizeof(host) - 1) || !host[0])
@@ -357,6 +391,7 @@ void bk_queue_release(struct bk_queue *q)
 	free(q->root);
 	free(q->host);
 	memset(q, 0, sizeof(*q));
+	q->log_fd = -1;
 }
 
 /* ---- add -------------------------------------------------------------- */
@@ -456,7 +491,12 @@ int bk_queue_add(struct bk_queue *q, struct bk_job_meta *meta,
 	meta->id = new_job_id();
 	if (!meta->id)
 		return bk_error_set(err, "out of memory");
-	tmpdir = bk_queue_path(q, "tmp", meta->id);
+	/* named like a claim, so recovery can tell when its writer is gone */
+	{
+		char *name = own_claim_name(q, meta->id);
+		tmpdir = name ? bk_queue_path(q, "tmp", name) : NULL;
+		free(name);
+	}
 	incoming = bk_queue_path(q, "incoming", meta->id);
 	metapath = tmpdir ? path_join(tmpdir, "job.meta") : NULL;
 	if (!tmpdir || !incoming || !metapath) {
@@ -538,14 +578,6 @@ int bk_claim_name_parse(const char *name, char **job_id, char **host, long *pid)
 		return -1;
 	}
 	return 0;
-}
-
-static char *own_claim_name(const struct bk_queue *q, const char *job_id)
-{
-	char *name = NULL;
-	if (asprintf(&name, "%s@%s.%ld", job_id, q->host, (long)getpid()) < 0)
-		return NULL;
-	return name;
 }
 
 /* Renames `from` to `to`, treating ENOENT-after-success (an NFS
@@ -778,24 +810,37 @@ static void last_page(const char *job_dir, char **file, int *page)
 	bk_job_progress_release(&p);
 }
 
-/* We hold `c` (taken over from a dead worker): count the try, then send the
- * job back to incoming/ or, past the limit, to failed/. */
+/* We hold `c` (taken over from `dead_owner`): clear the dead holder's
+ * temporaries, count the death (once: see the protocol), then send the job
+ * back to incoming/ or, past the limit, to failed/. */
 static int requeue_taken(struct bk_queue *q, struct bk_claim *c,
 			 const char *dead_owner, struct bk_error *err)
 {
 	struct bk_job_meta m;
 	char *metapath = path_join(c->dir, "job.meta");
-	char *file = NULL, *msg = NULL;
+	char *file = NULL, *msg = NULL, *me = NULL;
 	int page, rc = -1;
 
 	bk_job_meta_init(&m);
-	if (!metapath)
-		return bk_error_set(err, "out of memory");
+	if (!metapath || asprintf(&me, "%s.%ld", q->host, (long)getpid()) < 0) {
+		me = NULL;
+		bk_error_set(err, "out of memory");
+		goto out;
+	}
+	if (bk_job_sweep(c->dir, err) < 0)
+		goto out;
 	if (bk_job_meta_read(&m, metapath, err))
 		goto out;
-	m.tries++;
+	if (!m.recoverer || strcmp(m.recoverer, dead_owner))
+		m.tries++;
+	free(m.recoverer);
+	m.recoverer = me;
+	me = NULL;
 	if (bk_job_meta_write(&m, metapath, err))
 		goto out;
+	bk_log_line(q->log_fd, "event=recover job=%s tries=%d from=%s to=%s worker=%s",
+		    c->job_id, m.tries, dead_owner,
+		    m.tries < q->max_tries ? "incoming" : "failed", m.recoverer);
 	if (m.tries < q->max_tries) {
 		rc = bk_queue_unclaim(q, c, err);
 		goto out;
@@ -817,6 +862,7 @@ static int requeue_taken(struct bk_queue *q, struct bk_claim *c,
 out:
 	free(msg);
 	free(file);
+	free(me);
 	free(metapath);
 	bk_job_meta_release(&m);
 	return rc;
@@ -859,6 +905,60 @@ out:
 	return rc;
 }
 
+/* True if the queue/tmp/ entry `name`, last changed at `mtime`, is debris:
+ * its writer is gone (same host, pid dead) or it is older than it can be
+ * while in use (see the protocol). */
+static bool tmp_entry_is_debris(const struct bk_queue *q, const char *name,
+				time_t mtime, time_t now)
+{
+	char *job = NULL, *host = NULL;
+	long pid = 0;
+	bool mine = false, clock = !strncmp(name, ".clock-", 7);
+	time_t max_age = clock ? q->lease_seconds : TMP_MAX_AGE;
+
+	if (clock) {
+		const char *dash = strrchr(name, '-');
+		char *end;
+		if (dash > name + 7) {
+			pid = strtol(dash + 1, &end, 10);
+			mine = !*end && pid > 0 && (size_t)(dash - name - 7) == strlen(q->host) &&
+			       !strncmp(name + 7, q->host, strlen(q->host));
+		}
+	} else if (bk_claim_name_parse(name, &job, &host, &pid) == 0) {
+		mine = !strcmp(host, q->host);
+	}
+	free(job);
+	free(host);
+	if (mine && pid_gone(pid))
+		return true;
+	return now - mtime > max_age;
+}
+
+/* Clears queue/tmp/ of what dead processes left: `bunko add` directories
+ * and clock files. Best effort: a failure is retried at the next recovery. */
+static void sweep_tmp(const struct bk_queue *q, time_t now)
+{
+	char *tmp = bk_queue_path(q, "tmp", NULL);
+	DIR *d = tmp ? opendir(tmp) : NULL;
+	struct dirent *de;
+
+	while (d && (de = readdir(d))) {
+		struct stat st;
+		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
+			continue;
+		if (fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) ||
+		    !tmp_entry_is_debris(q, de->d_name, st.st_mtime, now))
+			continue;
+		char *path = path_join(tmp, de->d_name);
+		if (path)
+			rm_tree(path);
+		free(path);
+	}
+	if (d)
+		closedir(d);
+	free(tmp);
+}
+
 int bk_queue_recover(struct bk_queue *q, struct bk_error *err)
 {
 	char *claimed = bk_queue_path(q, "claimed", NULL);
@@ -884,10 +984,26 @@ int bk_queue_recover(struct bk_queue *q, struct bk_error *err)
 		}
 		recovered += r;
 	}
+	sweep_tmp(q, now);
 out:
 	free_names(names, n);
 	free(claimed);
 	return recovered;
+}
+
+int bk_job_sweep(const char *job_dir, struct bk_error *err)
+{
+	char *work = path_join(job_dir, "work");
+	struct stat st;
+	int n, w = 0;
+
+	if (!work)
+		return bk_error_set(err, "out of memory");
+	n = bk_atomic_sweep(job_dir, err);
+	if (n >= 0 && stat(work, &st) == 0)
+		w = bk_atomic_sweep(work, err);
+	free(work);
+	return n < 0 || w < 0 ? -1 : n + w;
 }
 
 /* ---- listing ---------------------------------------------------------- */

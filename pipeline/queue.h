@@ -35,6 +35,9 @@ struct bk_job_meta {
 	size_t nfiles;
 	int pages;     /* source pages of all files (counted at add; 0 unknown) */
 	int tries;     /* times a worker died holding this job */
+	char *recoverer; /* "<host>.<pid>" of the last process that took the job
+			    back from a dead worker and counted that death in
+			    `tries`; NULL if none (see queue.c, recovery) */
 };
 
 void bk_job_meta_init(struct bk_job_meta *m);
@@ -50,6 +53,8 @@ struct bk_queue {
 	char *host;        /* this host's name as used in claim names */
 	int lease_seconds; /* BK_QUEUE_LEASE_DEFAULT unless changed */
 	int max_tries;     /* BK_QUEUE_TRIES_DEFAULT unless changed */
+	int log_fd;        /* recovery events go to this worker log
+			      (pipeline/log.h); -1 (the default): none */
 };
 
 /* Opens ARCHIVE/queue, creating its subdirectories if missing. Fails if
@@ -94,16 +99,26 @@ int bk_queue_fail(struct bk_queue *q, struct bk_claim *c, const char *file,
 int bk_queue_unclaim(struct bk_queue *q, struct bk_claim *c, struct bk_error *err);
 
 /* True if the claim directory entry `name` (in claimed/) belongs to a dead
- * worker: same host and the pid is gone, or its heartbeat is older than the
- * lease. `now` is the filesystem's clock (bk_queue_fs_now). */
+ * worker: same host and the pid is gone, or, on any host, its heartbeat is
+ * older than the lease. The second rule holds even when the pid exists: a
+ * pid can be reused (after a reboot, by an unrelated process), and only a
+ * renewed heartbeat shows a holder alive. `now` is the filesystem's clock
+ * (bk_queue_fs_now). */
 bool bk_queue_claim_is_stale(const struct bk_queue *q, const char *name, time_t now);
 /* The filesystem's idea of now: mtime of a file touched in queue/tmp (on a
  * network filesystem the server's clock, the one heartbeats are stamped
  * with). Falls back to time(NULL). */
 time_t bk_queue_fs_now(const struct bk_queue *q);
 /* Returns stale claims to incoming/ with tries+1, or to failed/ once tries
- * reaches max_tries. Returns how many were recovered, or -1. */
+ * reaches max_tries, and removes queue/tmp/ debris of dead processes (see
+ * queue.c, recovery). Returns how many claims were recovered, or -1. */
 int bk_queue_recover(struct bk_queue *q, struct bk_error *err);
+
+/* Deletes the temporaries (".*.tmp.*", archive/atomic.h) that a killed
+ * process left in the job directory `job_dir` and in its work/. Only the
+ * holder of the job's claim may call it: everything inside a claimed job is
+ * written by its holder alone. Returns how many were removed, or -1. */
+int bk_job_sweep(const char *job_dir, struct bk_error *err);
 
 enum bk_job_state { BK_JOB_QUEUED, BK_JOB_RUNNING, BK_JOB_DONE, BK_JOB_FAILED };
 const char *bk_job_state_name(enum bk_job_state s);

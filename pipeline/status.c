@@ -6,11 +6,13 @@
  * or all of them once the job is done. The rate is the number of pages the
  * worker log says were finished in the last BK_STATUS_RATE_WINDOW seconds,
  * divided by the time since the first of them started (so a pool that has
- * run for one minute is not reported at a tenth of its speed); only the
- * log's tail is read, so a long log costs nothing.
+ * run for one minute is not reported at a tenth of its speed). Every
+ * host's log is read (log/worker*.log, pipeline/log.h), only its tail, so
+ * a long log costs nothing.
  */
 #include "pipeline/status.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
@@ -159,18 +161,14 @@ static int parse_page_line(const char *line, time_t *start, time_t *end)
 	return 1;
 }
 
-static double log_rate(const char *archive)
+/* Page lines of one log's tail: counts those that ended within the window
+ * and keeps the earliest start among them in *first. */
+static void log_file_pages(const char *path, time_t now, long *count, time_t *first)
 {
-	char *path = NULL, *buf = NULL;
-	int fd = -1;
+	char *buf = NULL;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
 	struct stat st;
-	time_t now = time(NULL), first = 0;
-	long count = 0;
-	double rate = 0;
 
-	if (asprintf(&path, "%s/log/worker.log", archive) < 0)
-		return 0;
-	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0 || fstat(fd, &st))
 		goto out;
 	off_t from = st.st_size > LOG_TAIL_BYTES ? st.st_size - LOG_TAIL_BYTES : 0;
@@ -189,21 +187,50 @@ static double log_rate(const char *archive)
 		time_t s, e;
 		if (!parse_page_line(line, &s, &e) || e < now - BK_STATUS_RATE_WINDOW)
 			continue;
-		if (count == 0 || s < first)
-			first = s;
-		count++;
+		if (*count == 0 || s < *first)
+			*first = s;
+		(*count)++;
 	}
+out:
+	if (fd >= 0)
+		close(fd);
+	free(buf);
+}
+
+/* The rate over every host's log: log/worker-<host>.log (pipeline/log.h),
+ * and log/worker.log of older versions. */
+static double log_rate(const char *archive)
+{
+	char *dir = NULL;
+	DIR *d;
+	struct dirent *de;
+	time_t now = time(NULL), first = 0;
+	long count = 0;
+	double rate = 0;
+
+	if (asprintf(&dir, "%s/log", archive) < 0)
+		return 0;
+	d = opendir(dir);
+	while (d && (de = readdir(d))) {
+		size_t len = strlen(de->d_name);
+		char *path = NULL;
+		if (strncmp(de->d_name, "worker", 6) || len < 10 ||
+		    strcmp(de->d_name + len - 4, ".log"))
+			continue;
+		if (asprintf(&path, "%s/%s", dir, de->d_name) < 0)
+			break;
+		log_file_pages(path, now, &count, &first);
+		free(path);
+	}
+	if (d)
+		closedir(d);
 	if (count > 0) {
 		double span = (double)(now - first);
 		if (span < 1)
 			span = 1;
 		rate = count * 3600.0 / span;
 	}
-out:
-	if (fd >= 0)
-		close(fd);
-	free(buf);
-	free(path);
+	free(dir);
 	return rate;
 }
 

@@ -10,6 +10,9 @@
  * Heartbeats: while a worker holds a job, a thread of its own renews the
  * claim's lease every lease/4 seconds, so a page that takes minutes does not
  * make a live worker look dead to other hosts.
+ *
+ * Draining (--drain) ends when no job needs the pool; see "Draining" below
+ * for why a claim held elsewhere can keep a pool waiting.
  */
 #include "pipeline/worker.h"
 
@@ -27,6 +30,7 @@
 
 #include "archive/store.h"
 #include "ocr/engine.h"
+#include "pipeline/log.h"
 #include "pipeline/process.h"
 #include "pipeline/queue.h"
 
@@ -147,6 +151,7 @@ static int work_on(struct worker *w, struct bk_claim *claim, struct bk_error *er
 	struct bk_job_context ctx = {
 		.archive = w->opt->archive, .store = w->store, .log_fd = w->log_fd,
 		.worker = w->name, .should_stop = stop_requested,
+		.no_index = w->opt->no_index,
 	};
 	int r, rc = -1;
 
@@ -196,7 +201,7 @@ int bk_worker_loop(const struct bk_worker_options *opt, struct bk_error *err)
 	snprintf(w.name, sizeof(w.name), "%s.%ld", w.queue.host, (long)getpid());
 	if (bk_store_open(&w.store, opt->archive, err))
 		goto out;
-	w.log_fd = bk_log_open(opt->archive, err);
+	w.log_fd = bk_log_open(opt->archive, w.queue.host, err);
 	if (w.log_fd < 0)
 		goto out;
 	while (!stop_requested(NULL)) {
@@ -233,6 +238,7 @@ out:
 struct slot {
 	pid_t pid;      /* 0: free */
 	time_t started; /* when the current/last process started */
+	pid_t crashed;  /* the last process, if it died unclean: not yet replaced */
 };
 
 static pid_t spawn_worker(const struct bk_worker_options *opt, struct bk_error *err)
@@ -271,6 +277,96 @@ static bool incoming_nonempty(const struct bk_queue *q)
 	return found;
 }
 
+/*
+ * Draining: the pool may end only when no job can still need it. Jobs in
+ * incoming/ do; so does a claim in claimed/ unless its holder is shown to
+ * be alive, because a claim whose holder died must be recovered and worked
+ * on, and recovery only happens while some worker runs. The pool's own
+ * workers are waited for anyway; any other claim's holder is shown alive
+ * by a heartbeat renewed while the pool watched it: a heartbeat
+ * that is merely fresh proves nothing (the holder may have died a second
+ * ago, or its pid may belong to someone else after a reboot), but a live
+ * holder renews it every lease/4 seconds. A claim that is not renewed
+ * turns stale within the lease and is recovered. So each host that drains
+ * a shared queue ends once the queue is empty or every remaining claim is
+ * held by a live worker (on this host or another); it never ends while a
+ * dead worker's job waits. (A holder that dies after the pool ended is
+ * recovered by the next pool to run, on any host.)
+ */
+struct claim_watch {
+	char *name;
+	struct timespec first; /* heartbeat mtime when first seen */
+	bool renewed;          /* seen to change since */
+};
+
+struct drain_watch {
+	struct claim_watch *v;
+	size_t n;
+};
+
+static void drain_watch_release(struct drain_watch *w)
+{
+	for (size_t i = 0; i < w->n; i++)
+		free(w->v[i].name);
+	free(w->v);
+	memset(w, 0, sizeof(*w));
+}
+
+/* True while a claim in claimed/ may still need this pool (see above);
+ * updates the watch list. Asked only once the pool's own workers have all
+ * ended, so every claim is someone else's. Errors count as "may need it". */
+static bool claims_pending(const struct bk_queue *q, struct drain_watch *w)
+{
+	char *dir = bk_queue_path(q, "claimed", NULL);
+	DIR *d = dir ? opendir(dir) : NULL;
+	struct drain_watch next = { 0 };
+	struct dirent *de;
+	bool pending = !d;
+
+	while (d && (de = readdir(d))) {
+		char *job = NULL, *host = NULL, *hb = NULL;
+		long pid;
+		struct stat st;
+		struct claim_watch c = { 0 };
+		bool claim = de->d_name[0] != '.' &&
+			     bk_claim_name_parse(de->d_name, &job, &host, &pid) == 0;
+		free(job);
+		free(host);
+		if (!claim)
+			continue;
+		if (asprintf(&hb, "%s/%s/heartbeat", dir, de->d_name) < 0) {
+			pending = true;
+			break;
+		}
+		if (stat(hb, &st) == 0)
+			c.first = st.st_mtim;
+		free(hb);
+		for (size_t i = 0; i < w->n; i++) {
+			if (strcmp(w->v[i].name, de->d_name))
+				continue;
+			c.renewed = w->v[i].renewed ||
+				    w->v[i].first.tv_sec != c.first.tv_sec ||
+				    w->v[i].first.tv_nsec != c.first.tv_nsec;
+			c.first = w->v[i].first;
+		}
+		pending |= !c.renewed;
+		struct claim_watch *nv = realloc(next.v, (next.n + 1) * sizeof(*nv));
+		if (!nv || !(c.name = strdup(de->d_name))) {
+			next.v = nv ? nv : next.v;
+			pending = true;
+			break;
+		}
+		next.v = nv;
+		next.v[next.n++] = c;
+	}
+	if (d)
+		closedir(d);
+	free(dir);
+	drain_watch_release(w);
+	*w = next;
+	return pending;
+}
+
 static void report_progress(const struct bk_worker_options *opt, bool final)
 {
 	struct bk_status st;
@@ -280,10 +376,22 @@ static void report_progress(const struct bk_worker_options *opt, bool final)
 	bk_status_release(&st);
 }
 
+/* "signal 9", "exit status 3": how a worker process ended. */
+static void describe_exit(int status, char *buf, size_t cap)
+{
+	if (WIFSIGNALED(status))
+		snprintf(buf, cap, "signal %d", WTERMSIG(status));
+	else if (WIFEXITED(status))
+		snprintf(buf, cap, "exit status %d", WEXITSTATUS(status));
+	else
+		snprintf(buf, cap, "status 0x%x", status);
+}
+
 int bk_worker_pool_run(const struct bk_worker_options *opt, struct bk_error *err)
 {
 	struct bk_queue q;
 	struct slot *slots = NULL;
+	struct drain_watch watch = { 0 };
 	sigset_t set;
 	bool stopping = false, fatal = false;
 	int n = opt->processes > 0 ? opt->processes : 1, rc = -1, alive = 0;
@@ -302,6 +410,9 @@ int bk_worker_pool_run(const struct bk_worker_options *opt, struct bk_error *err
 		q.lease_seconds = opt->lease_seconds;
 	if (opt->max_tries > 0)
 		q.max_tries = opt->max_tries;
+	q.log_fd = bk_log_open(opt->archive, q.host, err);
+	if (q.log_fd < 0)
+		goto out;
 	slots = calloc((size_t)n, sizeof(*slots));
 	if (!slots) {
 		bk_error_set(err, "out of memory");
@@ -322,11 +433,16 @@ int bk_worker_pool_run(const struct bk_worker_options *opt, struct bk_error *err
 			pid_t pid = spawn_worker(opt, err);
 			if (pid < 0)
 				goto out;
+			if (slots[i].crashed)
+				bk_log_line(q.log_fd, "event=restart worker=%s.%ld new=%s.%ld",
+					    q.host, (long)slots[i].crashed, q.host, (long)pid);
 			slots[i].pid = pid;
 			slots[i].started = now;
+			slots[i].crashed = 0;
 			alive++;
 		}
-		if (alive == 0 && (stopping || fatal || !work))
+		if (alive == 0 && (stopping || fatal ||
+				   (!work && !claims_pending(&q, &watch))))
 			break;
 		if (opt->progress && now - last_progress >= PROGRESS_EVERY_SECONDS) {
 			report_progress(opt, false);
@@ -352,13 +468,19 @@ int bk_worker_pool_run(const struct bk_worker_options *opt, struct bk_error *err
 				if (WIFEXITED(status) && WEXITSTATUS(status) == 3 &&
 				    ++setup_failures >= 3 * n) {
 					bk_error_set(err, "worker processes cannot start; see "
-						     "'%s/log/worker.log'", opt->archive);
+						     "'%s/log/worker-%s.log'", opt->archive, q.host);
 					fatal = true;
 				}
-				if (!clean) /* its claim, if any, is stale now */
+				if (!clean) { /* its claim, if any, is stale now */
+					char how[64];
+					describe_exit(status, how, sizeof(how));
+					bk_log_line(q.log_fd, "event=crash worker=%s.%ld reason=%s",
+						    q.host, (long)pid, how);
+					slots[i].crashed = pid;
 					last_recover = 0;
-				else
+				} else {
 					setup_failures = 0;
+				}
 			}
 		}
 	}
@@ -373,7 +495,10 @@ out:
 				waitpid(slots[i].pid, NULL, 0);
 	}
 	report_progress(opt, true);
+	drain_watch_release(&watch);
 	free(slots);
+	if (q.log_fd >= 0)
+		close(q.log_fd);
 	bk_queue_release(&q);
 	return rc;
 }

@@ -16,6 +16,9 @@
  *   synchronously (sigtimedwait, sigpending), so no global state is needed.
  * - a job that fails (a corrupt page) goes to failed/ with its reason; the
  *   worker goes on with the next job.
+ * - the host's worker log (pipeline/log.h) records every page and job, and
+ *   the supervisor's events: a worker that crashed and its restart, and
+ *   each claim it recovered.
  */
 #ifndef BUNKO_PIPELINE_WORKER_H
 #define BUNKO_PIPELINE_WORKER_H
@@ -28,7 +31,11 @@
 struct bk_worker_options {
 	const char *archive;
 	int processes;      /* worker processes (>= 1) */
-	bool drain;         /* exit once the queue is empty and workers idle */
+	bool drain;         /* exit once no job needs this pool: incoming/ is
+			       empty and every claim left is held by a live
+			       worker (worker.c, "Draining") */
+	bool no_index;      /* store documents without indexing them
+			       (`bunko reindex` builds the index later) */
 	int lease_seconds;  /* 0: BK_QUEUE_LEASE_DEFAULT */
 	int max_tries;      /* 0: BK_QUEUE_TRIES_DEFAULT */
 	const char *tessdata; /* NULL: Tesseract's default */

@@ -2,15 +2,29 @@
  * tests/test_cli_pipeline.c — the batch path end to end through the real
  * `bunko` executable: init, add (a good two-page by-law TIFF and every bad
  * sample, one job each), worker -j 2 --drain, status --json, search, and
- * reindex. The good job's document is searchable on the right page; each
- * bad file's job is in failed/ with its file, page and reason, and did not
- * stop the good one. Plus `bunko add` argument checking (no OCR).
+ * reindex. The good job's document is searchable on the right page and its
+ * done/ entry keeps only its records (no input copies, no checkpoints);
+ * each bad file's job is in failed/ with its file, page and reason, and did
+ * not stop the good one. Plus `bunko add` argument checking (no OCR), and
+ * the worker pool's edges: --drain does not leave a claim nobody renews
+ * (it takes it back and does the job) but does not wait for a claim a live
+ * worker renews; a crashed worker is restarted and both, with the
+ * recovery, are in the host's log; `bunko status` reads every host's log;
+ * --no-index stores without indexing until `bunko reindex`.
  */
 #include <criterion/criterion.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "test_support.h"
 
@@ -112,6 +126,26 @@ Test(cli_pipeline, batch_of_good_and_bad_files, .timeout = 900)
 	cr_expect(strstr(out, "'bomb.png'") && strstr(out, "exceeds"), "%s", out);
 	free(out);
 
+	/* the done job keeps its records only: job.meta, progress and the
+	 * result; its input copy and page checkpoints are gone (the store
+	 * holds the masters) */
+	cr_assert(asprintf(&cmd, "cd %s/a/queue/done/%s && find . -type f | sort | tr '\\n' ' '",
+			   dir, good_id) > 0);
+	out = run_ok(cmd);
+	free(cmd);
+	cr_expect_str_eq(out, "./heartbeat ./job.meta ./result ./work/progress ", "%s", out);
+	free(out);
+	cr_assert(asprintf(&cmd, "cat %s/a/queue/done/%s/result", dir, good_id) > 0);
+	out = run_ok(cmd);
+	free(cmd);
+	cr_expect(strstr(out, "\npages=2\n") && strstr(out, "\nindexed=1\n") &&
+		  strstr(out, "\ncollection=reiki\n"), "%s", out);
+	free(out);
+	cr_assert(asprintf(&cmd, "cmp %s/h-reiki.tif %s/a/store/reiki/%s/data/masters/h-reiki.tif",
+			   BUNKO_SAMPLES_DIR, dir, good_id) > 0);
+	free(run_ok(cmd));
+	free(cmd);
+
 	/* the failed jobs keep their reason files */
 	cr_assert(asprintf(&cmd, "cat %s/a/queue/failed/*/reason", dir) > 0);
 	out = run_ok(cmd);
@@ -207,6 +241,334 @@ Test(cli_pipeline, add_checks_its_arguments)
 	cr_expect_eq(atoi(out), 0, "%s", out);
 	free(out);
 	free(cmd);
+	ts_rmtree(dir);
+	free(dir);
+}
+
+/* ---- the worker pool's edges ------------------------------------------- */
+
+static char *fmt(const char *f, ...)
+{
+	char *s = NULL;
+	va_list ap;
+	va_start(ap, f);
+	int n = vasprintf(&s, f, ap);
+	va_end(ap);
+	cr_assert(n >= 0);
+	return s;
+}
+
+static double now_s(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/* A new archive in `dir` with one job of `sample`; returns the job id. */
+static char *archive_with_job(const char *dir, const char *sample, const char *coll)
+{
+	char *cmd = fmt("%s init %s/a", BUNKO_EXE, dir);
+	free(run_ok(cmd));
+	free(cmd);
+	cmd = fmt("%s add %s/a %s/%s --collection %s", BUNKO_EXE, dir, BUNKO_SAMPLES_DIR,
+		  sample, coll);
+	char *id = run_ok(cmd);
+	*strchr(id, '\n') = '\0';
+	free(cmd);
+	return id;
+}
+
+/* Every log/worker*.log of the archive, concatenated. */
+static char *worker_logs(const char *dir)
+{
+	char *cmd = fmt("cat %s/a/log/worker*.log", dir);
+	char *out = run_ok(cmd);
+	free(cmd);
+	return out;
+}
+
+static int entries(const char *dir, const char *sub)
+{
+	char *path = fmt("%s/a/queue/%s", dir, sub);
+	DIR *d = opendir(path);
+	struct dirent *de;
+	int n = 0;
+	while (d && (de = readdir(d)))
+		n += de->d_name[0] != '.';
+	if (d)
+		closedir(d);
+	free(path);
+	return n;
+}
+
+/* A process that stays alive until killed and, if `claim_prefix` is given,
+ * renews the heartbeat of claim <claim_prefix><its pid> every 0.3 s, as a
+ * live worker does. */
+static pid_t holder(const char *claim_prefix)
+{
+	pid_t pid = fork();
+	cr_assert_geq(pid, 0);
+	if (pid == 0) {
+		char *hb = NULL;
+		if (claim_prefix &&
+		    asprintf(&hb, "%s%ld/heartbeat", claim_prefix, (long)getpid()) < 0)
+			_exit(2);
+		for (;;) {
+			if (hb)
+				utimensat(AT_FDCWD, hb, NULL, 0);
+			struct timespec ts = { 0, 300 * 1000 * 1000 };
+			nanosleep(&ts, NULL);
+		}
+	}
+	return pid;
+}
+
+/* Moves the job into claimed/ under `pid` of this host, heartbeat fresh;
+ * returns the heartbeat's path. */
+static char *fake_claim(const char *dir, const char *id, pid_t pid)
+{
+	char host[256];
+	cr_assert_eq(gethostname(host, sizeof(host)), 0);
+	char *from = fmt("%s/a/queue/incoming/%s", dir, id);
+	char *to = fmt("%s/a/queue/claimed/%s@%s.%ld", dir, id, host, (long)pid);
+	char *hb = fmt("%s/heartbeat", to);
+	cr_assert_eq(rename(from, to), 0, "%s", strerror(errno));
+	cr_assert_eq(ts_write(hb, "", 0), 0);
+	free(from);
+	free(to);
+	return hb;
+}
+
+Test(cli_pipeline, drain_takes_back_a_claim_nobody_renews, .timeout = 300)
+{
+	char *dir = ts_mkdtemp("cli-drain");
+	char *id = archive_with_job(dir, "v-gian.tif", "gian");
+	/* the claim's pid is alive (after a reboot, say, someone else's), its
+	 * heartbeat fresh, but nothing renews it */
+	pid_t other = holder(NULL);
+	char *hb = fake_claim(dir, id, other);
+
+	double t0 = now_s();
+	char *cmd = fmt("OMP_THREAD_LIMIT=1 timeout 120 %s worker %s/a -j 1 --drain --lease 3",
+			BUNKO_EXE, dir);
+	free(run_ok(cmd));
+	free(cmd);
+	double took = now_s() - t0;
+	kill(other, SIGKILL);
+	waitpid(other, NULL, 0);
+
+	cr_expect_eq(entries(dir, "claimed"), 0, "the claim was left in claimed/");
+	cr_expect_eq(entries(dir, "incoming"), 0);
+	cr_expect_eq(entries(dir, "done"), 1, "the job was not done");
+	cr_expect_geq(took, 3.0, "drained in %.1f s, before the lease could expire", took);
+	char *log = worker_logs(dir);
+	char *want = fmt("event=recover job=%s tries=1 ", id);
+	cr_expect(strstr(log, want) != NULL, "no recovery logged: %s", log);
+	free(want);
+	free(log);
+	cmd = fmt("%s status %s/a --json", BUNKO_EXE, dir);
+	char *out = run_ok(cmd);
+	cr_expect_eq(json_int(out, "running"), 0, "%s", out);
+	cr_expect_eq(json_int(out, "done"), 1, "%s", out);
+	free(out);
+	free(cmd);
+	free(hb);
+	free(id);
+	ts_rmtree(dir);
+	free(dir);
+}
+
+Test(cli_pipeline, drain_does_not_wait_for_a_claim_a_live_worker_renews, .timeout = 120)
+{
+	char *dir = ts_mkdtemp("cli-drain2");
+	char *id = archive_with_job(dir, "v-gian.tif", "gian");
+	/* another live worker holds the job and renews its lease */
+	char host[256];
+	cr_assert_eq(gethostname(host, sizeof(host)), 0);
+	char *prefix = fmt("%s/a/queue/claimed/%s@%s.", dir, id, host);
+	pid_t live = holder(prefix);
+	char *hb = fake_claim(dir, id, live);
+	usleep(500 * 1000);
+
+	double t0 = now_s();
+	char *cmd = fmt("OMP_THREAD_LIMIT=1 timeout 60 %s worker %s/a -j 1 --drain --lease 30",
+			BUNKO_EXE, dir);
+	free(run_ok(cmd));
+	free(cmd);
+	double took = now_s() - t0;
+	kill(live, SIGKILL);
+	waitpid(live, NULL, 0);
+	cr_expect_lt(took, 20.0, "drain waited %.1f s for a live worker's job", took);
+	cr_expect_eq(entries(dir, "claimed"), 1, "a live worker's claim was taken");
+	cr_expect_eq(entries(dir, "done"), 0);
+	free(prefix);
+	free(hb);
+	free(id);
+	ts_rmtree(dir);
+	free(dir);
+}
+
+/* The pid of the worker holding a claim in claimed/, or 0. */
+static pid_t claim_holder(const char *dir)
+{
+	char *path = fmt("%s/a/queue/claimed", dir);
+	DIR *d = opendir(path);
+	struct dirent *de;
+	pid_t pid = 0;
+	while (d && (de = readdir(d)))
+		if (de->d_name[0] != '.' && strrchr(de->d_name, '.'))
+			pid = (pid_t)atol(strrchr(de->d_name, '.') + 1);
+	if (d)
+		closedir(d);
+	free(path);
+	return pid;
+}
+
+Test(cli_pipeline, crashed_worker_is_restarted_and_logged, .timeout = 300)
+{
+	char *dir = ts_mkdtemp("cli-restart");
+	char *id = archive_with_job(dir, "h-reiki.tif", "reiki");
+	char *archive = fmt("%s/a", dir);
+
+	pid_t pool = fork();
+	cr_assert_geq(pool, 0);
+	if (pool == 0) {
+		int fd = open("/dev/null", O_WRONLY);
+		dup2(fd, STDOUT_FILENO);
+		dup2(fd, STDERR_FILENO);
+		setenv("OMP_THREAD_LIMIT", "1", 1);
+		execl(BUNKO_EXE, BUNKO_EXE, "worker", archive, "-j", "1", "--lease", "30",
+		      (char *)NULL);
+		_exit(127);
+	}
+	/* kill the worker as soon as it holds the job */
+	pid_t victim = 0;
+	double until = now_s() + 60;
+	while (!victim && now_s() < until) {
+		victim = claim_holder(dir);
+		if (!victim)
+			usleep(20 * 1000);
+	}
+	cr_assert_neq(victim, 0, "no worker claimed the job");
+	cr_assert_eq(kill(victim, SIGKILL), 0);
+	/* the pool restarts it, takes the job back and does it */
+	until = now_s() + 120;
+	while (entries(dir, "done") == 0 && now_s() < until)
+		usleep(100 * 1000);
+	kill(pool, SIGTERM);
+	int status;
+	waitpid(pool, &status, 0);
+	cr_expect(WIFEXITED(status) && WEXITSTATUS(status) == 0, "pool status 0x%x", status);
+	cr_expect_eq(entries(dir, "done"), 1, "the job was not done after the crash");
+
+	char host[256];
+	cr_assert_eq(gethostname(host, sizeof(host)), 0);
+	char *log_path = fmt("%s/log/worker-%s.log", archive, host);
+	char *log = ts_read(log_path, NULL);
+	cr_assert_not_null(log, "no '%s'", log_path);
+	char *crash = fmt("event=crash worker=%s.%ld reason=signal 9", host, (long)victim);
+	char *restart = fmt("event=restart worker=%s.%ld new=", host, (long)victim);
+	char *recover = fmt("event=recover job=%s tries=1 from=%s.%ld to=incoming", id, host,
+			    (long)victim);
+	cr_expect(strstr(log, crash) != NULL, "no '%s' in: %s", crash, log);
+	cr_expect(strstr(log, restart) != NULL, "no '%s' in: %s", restart, log);
+	cr_expect(strstr(log, recover) != NULL, "no '%s' in: %s", recover, log);
+	free(crash);
+	free(restart);
+	free(recover);
+	free(log);
+	free(log_path);
+	free(archive);
+	free(id);
+	ts_rmtree(dir);
+	free(dir);
+}
+
+/* A page line as pipeline/log.h writes it, ended now, `seconds` long. */
+static char *page_line(const char *job, double seconds)
+{
+	char stamp[32];
+	time_t now = time(NULL);
+	struct tm tm;
+	localtime_r(&now, &tm);
+	strftime(stamp, sizeof(stamp), "%Y-%m-%dT%H:%M:%S", &tm);
+	return fmt("%s job=%s page=1/1 seconds=%.2f result=ok worker=x.1\n", stamp, job,
+		   seconds);
+}
+
+Test(cli_pipeline, status_reads_every_hosts_log)
+{
+	char *dir = ts_mkdtemp("cli-logs"), *cmd = fmt("%s init %s/a", BUNKO_EXE, dir);
+	free(run_ok(cmd));
+	free(cmd);
+	/* two hosts, one page each, both begun 100 s ago: 72 pages an hour;
+	 * one host's log alone would say 36 */
+	const char *hosts[] = { "node-a", "node-b.cluster" };
+	for (int i = 0; i < 2; i++) {
+		char *path = fmt("%s/a/log/worker-%s.log", dir, hosts[i]);
+		char *line = page_line(hosts[i], 100);
+		cr_assert_eq(ts_write(path, line, strlen(line)), 0);
+		free(line);
+		free(path);
+	}
+	cmd = fmt("%s status %s/a --json", BUNKO_EXE, dir);
+	char *out = run_ok(cmd);
+	const char *p = strstr(out, "\"pages_per_hour\": ");
+	cr_assert_not_null(p, "%s", out);
+	double rate = atof(p + 18);
+	cr_expect(rate > 60 && rate <= 72.1, "rate %.1f pages/h: %s", rate, out);
+	free(out);
+	free(cmd);
+	ts_rmtree(dir);
+	free(dir);
+}
+
+Test(cli_pipeline, no_index_stores_without_indexing, .timeout = 300)
+{
+	char *dir = ts_mkdtemp("cli-noindex");
+	char *id = archive_with_job(dir, "h-reiki.tif", "reiki");
+	char *cmd = fmt("%s help worker", BUNKO_EXE);
+	char *out = NULL;
+	ts_run(cmd, &out, 1);
+	cr_expect(strstr(out, "--no-index") != NULL, "usage lacks --no-index: %s", out);
+	free(out);
+	free(cmd);
+
+	cmd = fmt("OMP_THREAD_LIMIT=1 %s worker %s/a -j 1 --drain --no-index", BUNKO_EXE, dir);
+	free(run_ok(cmd));
+	free(cmd);
+	/* stored, with its page models; the index untouched */
+	cmd = fmt("ls %s/a/store/reiki/%s/data/pages", dir, id);
+	out = run_ok(cmd);
+	cr_expect_str_eq(out, "0001.page\n0002.page\n");
+	free(out);
+	free(cmd);
+	cmd = fmt("find %s/a/index -mindepth 1 | wc -l", dir);
+	out = run_ok(cmd);
+	cr_expect_eq(atoi(out), 0, "the index was written: %s entries", out);
+	free(out);
+	free(cmd);
+	cmd = fmt("cat %s/a/queue/done/%s/result", dir, id);
+	out = run_ok(cmd);
+	cr_expect(strstr(out, "\nindexed=0\n") != NULL, "%s", out);
+	free(out);
+	free(cmd);
+
+	/* reindex builds it from the stored page models */
+	char *p1 = gt("h-reiki.p1.gt.txt"), phrase[64];
+	cr_assert_eq(utf8_slice(p1, 0, 4, phrase, sizeof(phrase)), 0);
+	cmd = fmt("%s reindex %s/a", BUNKO_EXE, dir);
+	free(run_ok(cmd));
+	free(cmd);
+	cmd = fmt("%s search %s/a '%s' --json", BUNKO_EXE, dir, phrase);
+	out = NULL;
+	ts_run(cmd, &out, 0);
+	cr_expect(strstr(out, id) != NULL, "'%s' not found after reindex: %s", phrase, out);
+	free(out);
+	free(cmd);
+	free(p1);
+	free(id);
 	ts_rmtree(dir);
 	free(dir);
 }

@@ -1,10 +1,13 @@
 /*
- * tests/test_pipeline_job.c — a job's page checkpoints: a run stopped after
- * its first page leaves that page checkpointed, the next run OCRs only the
- * remaining pages (counted by the engine calls the context records, and
- * the first page's checkpoint files are not rewritten), and running a
- * finished job again stores the same single document. Real Tesseract, three
- * small pages, one engine for the whole test.
+ * tests/test_pipeline_job.c — a job's page checkpoints and its finishing: a
+ * run stopped after its first page leaves that page checkpointed, the next
+ * run OCRs only the remaining pages (counted by the engine calls the
+ * context records, and the first page's checkpoint files are not
+ * rewritten), stores the document, records the result and drops the input
+ * copies and page checkpoints; running the finished job again (a crash
+ * before the move to done/) reads nothing and still leaves one document;
+ * temporaries a killed holder left in the job are deleted by the next run.
+ * Real Tesseract, three small pages, one engine for the whole test.
  */
 #include <criterion/criterion.h>
 #include <stdlib.h>
@@ -21,6 +24,26 @@ static bool stop_after_first_page(void *ud)
 {
 	const struct bk_job_context *ctx = ud;
 	return ctx->pages_read >= 1;
+}
+
+/* Asked before each page of the resumed run: page 1's checkpoint files must
+ * still be the ones the first run wrote (the finished run deletes them). */
+struct page1_watch {
+	const char *dir;
+	ino_t img, page;
+	int asked, rewritten;
+};
+
+static ino_t inode_of(const char *dir, const char *rel);
+
+static bool watch_page1(void *ud)
+{
+	struct page1_watch *w = ud;
+	w->asked++;
+	if (inode_of(w->dir, "work/0001.img") != w->img ||
+	    inode_of(w->dir, "work/0001.page") != w->page)
+		w->rewritten++;
+	return false;
 }
 
 static ino_t inode_of(const char *dir, const char *rel)
@@ -84,13 +107,53 @@ Test(job, resumes_after_the_last_checkpointed_page, .timeout = 600)
 	cr_assert(img1 && page1, "page 1 was not checkpointed");
 	cr_expect_eq(inode_of(claim.dir, "work/0002.page"), 0);
 
+	/* a holder killed mid-write left temporaries in the job: the next run
+	 * (the new holder) deletes them */
+	char *junk1 = NULL, *junk2 = NULL;
+	cr_assert(asprintf(&junk1, "%s/.job.meta.tmp.99999.AbCdEf", claim.dir) > 0);
+	cr_assert(asprintf(&junk2, "%s/work/.0002.img.tmp.99999.AbCdEf", claim.dir) > 0);
+	cr_assert_eq(ts_write(junk1, "x", 1), 0);
+	cr_assert_eq(ts_write(junk2, "y", 1), 0);
+
 	/* run 2: only pages 2 and 3 are read */
-	ctx.should_stop = NULL;
+	struct page1_watch watch = { claim.dir, img1, page1, 0, 0 };
+	ctx.should_stop = watch_page1;
+	ctx.ud = &watch;
 	ctx.pages_read = 0;
-	cr_assert_eq(bk_job_run(&ctx, claim.dir, &fail, &err), 0, "%s", err.msg);
+	int r2 = bk_job_run(&ctx, claim.dir, &fail, &err);
+	cr_assert_eq(r2, 0, "run 2 returned %d: %s", r2, err.msg);
 	cr_expect_eq(ctx.pages_read, 2, "pages OCRed on resume: %d", ctx.pages_read);
-	cr_expect_eq(inode_of(claim.dir, "work/0001.img"), img1, "page 1 image rewritten");
-	cr_expect_eq(inode_of(claim.dir, "work/0001.page"), page1, "page 1 model rewritten");
+	cr_expect_eq(watch.asked, 2);
+	cr_expect_eq(watch.rewritten, 0, "page 1 checkpoint rewritten on resume");
+	cr_expect_eq(inode_of(claim.dir, ".job.meta.tmp.99999.AbCdEf"), 0);
+	cr_expect_eq(inode_of(claim.dir, "work/.0002.img.tmp.99999.AbCdEf"), 0);
+
+	/* finished: the result is recorded, the inputs (now masters) and the
+	 * page checkpoints are gone, job.meta and progress stay */
+	char *result_path = NULL;
+	cr_assert(asprintf(&result_path, "%s/result", claim.dir) > 0);
+	char *result = ts_read(result_path, NULL);
+	cr_assert_not_null(result, "no result record");
+	char *want = NULL;
+	cr_assert(asprintf(&want, "doc=%s\ncollection=reiki\nstore=store/reiki/%s\n"
+			   "pages=3\nsource_pages=3\n", m.id, m.id) > 0);
+	cr_expect(strstr(result, want) != NULL, "%s", result);
+	cr_expect(strstr(result, "\nindexed=1\n") != NULL, "%s", result);
+	cr_expect_eq(inode_of(claim.dir, "h-reiki.tif"), 0, "input copy kept");
+	cr_expect_eq(inode_of(claim.dir, "eng.png"), 0, "input copy kept");
+	for (int n = 1; n <= 3; n++) {
+		char rel[32];
+		snprintf(rel, sizeof(rel), "work/%04d.img", n);
+		cr_expect_eq(inode_of(claim.dir, rel), 0, "%s kept", rel);
+		snprintf(rel, sizeof(rel), "work/%04d.page", n);
+		cr_expect_eq(inode_of(claim.dir, rel), 0, "%s kept", rel);
+	}
+	cr_expect_neq(inode_of(claim.dir, "job.meta"), 0);
+	cr_assert_eq(bk_job_progress_read(&prog, claim.dir, &err), 0);
+	cr_expect_eq(prog.source_done, 3);
+	bk_job_progress_release(&prog);
+	free(want);
+	free(result);
 
 	char *doc_dir = bk_store_doc_dir(ctx.store, "reiki", m.id);
 	char *text = NULL;
@@ -105,18 +168,25 @@ Test(job, resumes_after_the_last_checkpointed_page, .timeout = 600)
 	cr_expect_neq(inode_of(doc_dir, "data/pages/0003.page"), 0);
 	cr_expect_neq(inode_of(doc_dir, "data/masters/eng.png"), 0);
 
-	/* run 3 (a crash after commit, before done/): nothing OCRed, still one
-	 * document */
+	/* run 3 (a crash after the result, before done/): the inputs are gone,
+	 * the result says the document is stored: nothing OCRed, still one
+	 * document, the result unchanged */
 	ctx.pages_read = 0;
+	ino_t result_ino = inode_of(claim.dir, "result");
 	cr_assert_eq(bk_job_run(&ctx, claim.dir, &fail, &err), 0, "%s", err.msg);
 	cr_expect_eq(ctx.pages_read, 0);
+	cr_expect_eq(inode_of(claim.dir, "result"), result_ino);
 	int ndocs = 0;
 	cr_assert_eq(bk_store_foreach(ctx.store, NULL, count_docs, &ndocs, &err), 0, "%s", err.msg);
 	cr_expect_eq(ndocs, 1);
+	cr_expect_neq(inode_of(doc_dir, "data/masters/h-reiki.tif"), 0);
 
 	cr_expect_eq(bk_queue_finish(&q, &claim, &err), 0, "%s", err.msg);
 	free(t);
 	free(text);
+	free(result_path);
+	free(junk1);
+	free(junk2);
 	free(doc_dir);
 	bk_claim_release(&claim);
 	bk_job_meta_release(&m);

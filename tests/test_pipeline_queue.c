@@ -383,3 +383,212 @@ Test(queue, live_local_claim_is_not_stale_and_states_move)
 	free(id2);
 	free(id3);
 }
+
+/* ---- recovery cleans up after the dead ------------------------------- */
+
+/* A pid that existed a moment ago and is gone (reaped) now. */
+static pid_t dead_pid(void)
+{
+	pid_t pid = fork();
+	cr_assert_geq(pid, 0);
+	if (pid == 0)
+		_exit(0);
+	waitpid(pid, NULL, 0);
+	return pid;
+}
+
+static char *queue_file(const char *sub, const char *name, const char *rel)
+{
+	char *p = NULL;
+	cr_assert(asprintf(&p, "%s/queue/%s/%s%s%s", archive, sub, name, rel ? "/" : "",
+			   rel ? rel : "") > 0);
+	return p;
+}
+
+Test(queue, recovery_deletes_the_dead_holders_temporaries)
+{
+	struct bk_error err;
+	char *id = add_job("t");
+	bk_error_init(&err);
+	claim_and_die();
+	char *name = only_claim_name();
+	/* what a holder killed inside bk_atomic_write leaves behind */
+	char *t1 = queue_file("claimed", name, ".job.meta.tmp.4242.Zz9Yy8");
+	char *t2 = queue_file("claimed", name, "work/.0001.img.tmp.4242.Zz9Yy8");
+	cr_assert_eq(ts_write(t1, "half", 4), 0);
+	cr_assert_eq(ts_write(t2, "half", 4), 0);
+
+	cr_assert_eq(bk_queue_recover(&q, &err), 1, "%s", err.msg);
+	char *a = queue_file("incoming", id, ".job.meta.tmp.4242.Zz9Yy8");
+	char *b = queue_file("incoming", id, "work/.0001.img.tmp.4242.Zz9Yy8");
+	cr_expect(!exists("incoming", id, ".job.meta.tmp.4242.Zz9Yy8"), "%s kept", a);
+	cr_expect(!exists("incoming", id, "work/.0001.img.tmp.4242.Zz9Yy8"), "%s kept", b);
+	cr_expect(exists("incoming", id, "work/progress"), "the checkpoints must stay");
+	cr_expect(exists("incoming", id, "t-a.tif"), "the inputs must stay");
+	free(a);
+	free(b);
+	free(t1);
+	free(t2);
+	free(name);
+	free(id);
+}
+
+/* Forks a recoverer that takes the dead worker's claim over and dies: after
+ * the takeover only, or also after counting the death in job.meta. */
+static void recoverer_dies(const char *claim_name, bool after_counting)
+{
+	pid_t pid = fork();
+	cr_assert_geq(pid, 0);
+	if (pid == 0) {
+		struct bk_queue rq;
+		struct bk_job_meta m;
+		char *from = NULL, *to = NULL, *meta = NULL, *job = NULL, *host = NULL;
+		long dead;
+		if (bk_queue_open(&rq, archive, NULL) ||
+		    bk_claim_name_parse(claim_name, &job, &host, &dead) ||
+		    asprintf(&from, "%s/queue/claimed/%s", archive, claim_name) < 0 ||
+		    asprintf(&to, "%s/queue/claimed/%s@%s.%ld", archive, job, rq.host,
+			     (long)getpid()) < 0 ||
+		    asprintf(&meta, "%s/job.meta", to) < 0 || rename(from, to))
+			_exit(2);
+		if (after_counting) {
+			if (bk_job_meta_read(&m, meta, NULL))
+				_exit(3);
+			m.tries++;
+			free(m.recoverer);
+			if (asprintf(&m.recoverer, "%s.%ld", rq.host, (long)getpid()) < 0 ||
+			    bk_job_meta_write(&m, meta, NULL))
+				_exit(4);
+		}
+		_exit(0); /* dies holding the job */
+	}
+	int status;
+	waitpid(pid, &status, 0);
+	cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0, "recoverer exit %d",
+		  WEXITSTATUS(status));
+}
+
+Test(queue, a_death_is_counted_once_when_the_recoverer_dies_too)
+{
+	struct bk_error err;
+	bk_error_init(&err);
+	for (int after = 0; after < 2; after++) {
+		char *id = add_job(after ? "c1" : "c0");
+		claim_and_die();
+		char *name = only_claim_name();
+		recoverer_dies(name, after);
+		cr_assert_eq(bk_queue_recover(&q, &err), 1, "%s", err.msg);
+		struct bk_job_meta m = read_meta("incoming", id);
+		cr_expect_eq(m.tries, 1, "recoverer died %s counting: tries %d, not 1",
+			     after ? "after" : "before", m.tries);
+		cr_expect_not_null(m.recoverer);
+		bk_job_meta_release(&m);
+		/* out of the way for the next round */
+		char *from = queue_file("incoming", id, NULL), *to = queue_file("done", id, NULL);
+		cr_assert_eq(rename(from, to), 0);
+		free(from);
+		free(to);
+		free(name);
+		free(id);
+	}
+}
+
+Test(queue, live_pid_with_an_old_heartbeat_is_stale)
+{
+	struct bk_error err;
+	struct bk_claim c;
+	char *id = add_job("p");
+	bk_error_init(&err);
+	cr_assert_eq(bk_queue_claim(&q, &c, &err), 1, "%s", err.msg);
+	/* a pid that is alive on this host, but (after a reboot, say) not the
+	 * worker's: only the heartbeat can tell */
+	char *name = NULL, *to = NULL, *hb = NULL;
+	cr_assert(asprintf(&name, "%s@%s.%ld", id, q.host, (long)getppid()) > 0);
+	to = bk_queue_path(&q, "claimed", name);
+	cr_assert_eq(rename(c.dir, to), 0);
+	cr_assert(asprintf(&hb, "%s/heartbeat", to) > 0);
+	q.lease_seconds = 60;
+	time_t now = bk_queue_fs_now(&q);
+	cr_expect(!bk_queue_claim_is_stale(&q, name, now), "fresh heartbeat judged stale");
+	struct timespec old[2] = { { now - 61, 0 }, { now - 61, 0 } };
+	cr_assert_eq(utimensat(AT_FDCWD, hb, old, 0), 0);
+	cr_expect(bk_queue_claim_is_stale(&q, name, now),
+		  "a heartbeat older than the lease is stale even with a live pid");
+	cr_expect_eq(bk_queue_recover(&q, &err), 1, "%s", err.msg);
+	cr_expect(exists("incoming", id, "job.meta"));
+	bk_claim_release(&c);
+	free(name);
+	free(to);
+	free(hb);
+	free(id);
+}
+
+/* Creates queue/tmp/<name> (a directory with a file in it, or a file),
+ * `age` seconds old. */
+static void tmp_entry(const char *name, bool dir, time_t now, time_t age)
+{
+	char *p = queue_file("tmp", name, NULL);
+	if (dir) {
+		cr_assert_eq(mkdir(p, 0777), 0, "%s", strerror(errno));
+		char *f = queue_file("tmp", name, "scan.tif");
+		cr_assert_eq(ts_write(f, "part", 4), 0);
+		free(f);
+	} else {
+		cr_assert_eq(ts_write(p, "", 0), 0);
+	}
+	struct timespec t[2] = { { now - age, 0 }, { now - age, 0 } };
+	cr_assert_eq(utimensat(AT_FDCWD, p, t, AT_SYMLINK_NOFOLLOW), 0);
+	free(p);
+}
+
+Test(queue, recovery_clears_debris_of_dead_processes_from_tmp)
+{
+	struct bk_error err;
+	char n[24][160];
+	bool gone[24];
+	int k = 0;
+	long dead = dead_pid(), live = getpid();
+	time_t now = bk_queue_fs_now(&q), day = 24 * 3600;
+
+	bk_error_init(&err);
+	q.lease_seconds = 60;
+#define ENTRY(dir, age, removed, ...)                                  \
+	do {                                                            \
+		snprintf(n[k], sizeof(n[k]), __VA_ARGS__);              \
+		tmp_entry(n[k], dir, now, age);                         \
+		gone[k++] = removed;                                    \
+	} while (0)
+	/* clock files (bk_queue_fs_now): this host's dead process; another
+	 * host's older than the lease */
+	ENTRY(false, 0, true, ".clock-%s-%ld", q.host, dead);
+	/* (not our own pid: recovery itself uses our clock file) */
+	ENTRY(false, 0, false, ".clock-%s-%ld", q.host, (long)getppid());
+	ENTRY(false, 61, true, ".clock-node-7.cluster-%d", 4242);
+	ENTRY(false, 5, false, ".clock-node-7.cluster-%d", 4243);
+	/* `bunko add` directories: this host's dead process; another host's
+	 * after a day; an old-style name after a day */
+	ENTRY(true, 0, true, "20260101-000000-1-000001abc@%s.%ld", q.host, dead);
+	ENTRY(true, 0, false, "20260101-000000-1-000002abc@%s.%ld", q.host, live);
+	ENTRY(true, 3600, false, "20260101-000000-1-000003abc@node-7.cluster.%d", 4242);
+	ENTRY(true, day + 60, true, "20260101-000000-1-000004abc@node-7.cluster.%d", 4242);
+	ENTRY(true, day + 60, true, "20260101-000000-1-000005abc");
+	ENTRY(true, 3600, false, "20260101-000000-1-000006abc");
+#undef ENTRY
+	cr_expect_eq(bk_queue_recover(&q, &err), 0, "%s", err.msg);
+	for (int i = 0; i < k; i++)
+		cr_expect_eq(!exists("tmp", n[i], NULL), gone[i], "tmp/%s: %s", n[i],
+			     gone[i] ? "left behind" : "removed while its writer may live");
+}
+
+Test(queue, add_leaves_nothing_in_tmp)
+{
+	char *id = add_job("n");
+	char *tmp = bk_queue_path(&q, "tmp", NULL), *cmd = NULL, *out = NULL;
+	cr_assert(asprintf(&cmd, "ls -A '%s' | wc -l", tmp) > 0);
+	cr_assert_eq(ts_run(cmd, &out, 0), 0);
+	cr_expect_eq(atoi(out), 0, "queue/tmp holds %s entries", out);
+	free(out);
+	free(cmd);
+	free(tmp);
+	free(id);
+}

@@ -1,0 +1,67 @@
+/*
+ * pipeline/log.c — the per-host worker log (see log.h).
+ */
+#include "pipeline/log.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "archive/atomic.h"
+
+int bk_log_open(const char *archive, const char *host, struct bk_error *err)
+{
+	char *dir = NULL, *path = NULL;
+	int fd = -1;
+
+	if (asprintf(&dir, "%s/log", archive) < 0) {
+		dir = NULL;
+		bk_error_set(err, "out of memory");
+		goto out;
+	}
+	if (asprintf(&path, "%s/worker-%s.log", dir, host) < 0) {
+		path = NULL;
+		bk_error_set(err, "out of memory");
+		goto out;
+	}
+	if (bk_mkdir_p(dir, 0777, err))
+		goto out;
+	fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
+	if (fd < 0)
+		bk_error_set(err, "cannot open '%s': %s", path, strerror(errno));
+out:
+	free(dir);
+	free(path);
+	return fd;
+}
+
+void bk_log_line(int fd, const char *fmt, ...)
+{
+	char line[1024];
+	struct tm tm;
+	time_t now = time(NULL);
+	va_list ap;
+	size_t n;
+
+	if (fd < 0)
+		return;
+	localtime_r(&now, &tm);
+	n = strftime(line, sizeof(line), "%Y-%m-%dT%H:%M:%S ", &tm);
+	va_start(ap, fmt);
+	vsnprintf(line + n, sizeof(line) - n - 1, fmt, ap);
+	va_end(ap);
+	/* one line, one write: newlines inside the text would split it */
+	for (char *p = line + n; *p; p++)
+		if (*p == '\n')
+			*p = ' ';
+	n = strlen(line);
+	line[n++] = '\n';
+	if (write(fd, line, n) < 0) {
+		/* the log is advisory: a full disk shows up in the job itself */
+	}
+}
