@@ -1181,8 +1181,10 @@ static int check_end_state(const char *archive, struct job *jobs, int njobs)
 
 static void log_summary(const char *archive, int source_total, int tries)
 {
-	char *path = path_of("%s/log/worker.log", archive);
-	char *log = ts_read(path, NULL);
+	/* one log per host: log/worker-HOST.log */
+	char *path = path_of("cat '%s'/log/worker*.log 2>/dev/null", archive);
+	char *log = NULL;
+	ts_run(path, &log, 0);
 	int ok = 0, lost = 0, failed = 0, done = 0;
 	for (const char *p = log; p && (p = strstr(p, "result=")); p += 7) {
 		ok += !strncmp(p + 7, "ok", 2);
@@ -1192,7 +1194,7 @@ static void log_summary(const char *archive, int source_total, int tries)
 	}
 	/* a page is logged once it is checkpointed, so a killed page is not
 	 * logged and a resumed job does not log its pages again */
-	cr_log_info("chaos: worker.log: %d page checkpoints logged for %d pages, "
+	cr_log_info("chaos: worker logs: %d page checkpoints logged for %d pages, "
 		    "%d documents finished, %d claims lost, %d failures; "
 		    "%d claims recovered (sum of tries)", ok, source_total, done, lost,
 		    failed, tries);
