@@ -2,6 +2,7 @@
  * index/bench_index.c — bunko-bench-index: the index at archive scale.
  *
  *   bunko-bench-index --pages N --corpus DIR --out DIR [--queries Q] [--seed S]
+ *                     [--no-build] [--json]
  *
  * Builds an index of N synthetic pages (about 1,500 characters each, made
  * by shuffling the sentences of the real corpus, the .txt files in DIR, with a fixed
@@ -10,7 +11,11 @@
  * queries (default 200: a quarter each of 1-, 2- and 4-character terms and
  * two-word AND queries, cut from the corpus) with snippets, and reports
  * build time, index size against text size, and query latency
- * percentiles as a table and one machine-readable "BENCH ..." line.
+ * percentiles as a table and one machine-readable "BENCH ..." line; with
+ * --json, also one JSON object on a line of its own (scripts/bench reads
+ * it): {"pages", "text_bytes", "index_bytes", "build_seconds", "p50_ms",
+ * "p95_ms", "queries"}. Index bytes are those of every level's current
+ * generation file and its -wal (the build leaves no -wal).
  * Targets (2 cores, N = 627,944): build < 30 min, index < 1.5x text,
  * p95 < 100 ms.
  */
@@ -258,6 +263,13 @@ static unsigned long long index_bytes(const char *dir)
 		snprintf(path, sizeof(path), "%.4000s/%s", dir, names[i]);
 		if (stat(path, &st) == 0)
 			total += (unsigned long long)st.st_size;
+		char *real = realpath(path, NULL);
+		if (real) {
+			snprintf(path, sizeof(path), "%.4000s-wal", real);
+			if (stat(path, &st) == 0)
+				total += (unsigned long long)st.st_size;
+			free(real);
+		}
 	}
 	return total;
 }
@@ -301,7 +313,7 @@ static int run_queries(struct bench *b, const char *idxdir, int nq, double *lat[
 static int usage(void)
 {
 	fprintf(stderr, "usage: bunko-bench-index --pages N --corpus DIR --out DIR "
-			"[--queries Q] [--seed S] [--no-build]\n");
+			"[--queries Q] [--seed S] [--no-build] [--json]\n");
 	return 2;
 }
 
@@ -310,11 +322,15 @@ int main(int argc, char **argv)
 	struct bench b = { .rng = 0x9e3779b97f4a7c15ULL };
 	const char *corpus = NULL, *out = NULL;
 	int nq = 200;
-	bool build = true;
+	bool build = true, json = false;
 
 	for (int i = 1; i < argc; i++) {
 		if (!strcmp(argv[i], "--no-build")) {
 			build = false;
+			continue;
+		}
+		if (!strcmp(argv[i], "--json")) {
+			json = true;
 			continue;
 		}
 		if (i + 1 >= argc)
@@ -386,6 +402,11 @@ int main(int argc, char **argv)
 	       b.pages, b.text_bytes, ibytes, (double)ibytes / (double)b.text_bytes, build_s, nall,
 	       percentile(all, nall, 0.5), percentile(all, nall, 0.95), nall ? all[nall - 1] : 0,
 	       hits);
+	if (json)
+		printf("{\"pages\":%ld,\"text_bytes\":%llu,\"index_bytes\":%llu,"
+		       "\"build_seconds\":%.1f,\"p50_ms\":%.2f,\"p95_ms\":%.2f,\"queries\":%d}\n",
+		       b.pages, b.text_bytes, ibytes, build_s, percentile(all, nall, 0.5),
+		       percentile(all, nall, 0.95), nall);
 	for (int c = 0; c < NCLASSES; c++)
 		free(lat[c]);
 	return 0;

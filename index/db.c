@@ -1,15 +1,40 @@
 /*
  * index/db.c — the SQLite adapter: every sqlite3 handle of bunko lives in
  * this file (index/fts5_tokenizer.c only registers the tokenizer on the
- * handles made here). Schema, puts, search and rebuild.
+ * handles made here). Schema, puts, search, the index lock and rebuild.
  *
- * Schema, one file per access level (all three files alike):
+ * Schema (version 2), one file per access level (all three files alike),
+ * SQLite pages of 32 KiB (a page of text, ~3 KB stored, wastes little):
  *   doc(id, doc UNIQUE, collection, title, date, profile, access, pdf, npages)
- *   page(id = doc.id << 16 | page number, text)   -- one row per page
- *   page_fts: FTS5 over page.text (external content, tokenizer "bunko",
- *             detail=full: bigram chains need phrase queries)
+ *   page(id = doc.id << 16 | page number, text)   -- one row per page; the
+ *             text as UTF-16 (BLOB) or as is (TEXT), see pagetext.h
+ *   page_fts: contentless FTS5 (content='', detail=none, columnsize=0,
+ *             tokenizer "bunko" in index mode: bigrams plus every
+ *             character's unigram). It keeps only which pages hold which
+ *             tokens: no positions, no text, no lengths. Its 'delete'
+ *             command is fed the page's text from the page table.
  * A document's pages are one rowid range, so removing a document needs no
- * extra index; 65535 pages at most per document.
+ * extra index; 65535 pages at most per document. A file of another schema
+ * version is refused with a message that says to run `bunko reindex`.
+ *
+ * Size: the index is about 0.5x the UTF-8 text for FTS5 and 0.7x for the
+ * stored pages (UTF-16); an FTS5 index with positions (detail=full) was
+ * 1.25x on its own, and without the unigrams 1-character queries were
+ * prefix queries that merge hundreds of doclists.
+ *
+ * Search, per level file the role may read:
+ *   1. candidates: the FTS5 expression of the query (query.h,
+ *      BK_QUERY_TERMS: a phrase is the AND of its tokens) with the filters,
+ *      in rowid order, LIMIT BK_SEARCH_CANDIDATES (or the requested limit
+ *      if larger). The work is bounded by that number however common the
+ *      terms are: a term on most of 600,000 pages costs what a rare one
+ *      does. The price: when more pages match, only the first ones in
+ *      archive order (the order documents were indexed) are ranked.
+ *   2. each candidate's text is checked for the query's phrases (match.h:
+ *      literal search, exact) and its hits counted;
+ *   3. after all levels, candidates are ranked by a BM25-style score of
+ *      the hit counts and page lengths (no IDF, see score_cands), and only
+ *      the final `limit` hits are looked up for titles and snippets.
  *
  * File protocol. INDEX_DIR/<level>.db is a symbolic link to the current
  * generation file "<level>.db.<gen>" (gen: unique hex). SQLite resolves the
@@ -28,13 +53,33 @@
  *      -wal/-shm are unlinked. Connections that opened the old generation
  *      keep their file descriptors and keep answering from the old data;
  *      new opens, and readers at their next search (they compare the link
- *      target), see the new one. A writer still holding the old generation
- *      gets SQLITE_READONLY_DBMOVED; bk_index_put then reopens and retries.
+ *      target), see the new one.
  * Rebuild builds every level's new generation (journal_mode=OFF while
  * building: a crash just leaves an unpublished file), then publishes them
- * one by one. Each level file is self-consistent at every moment, so the
- * order only matters for a document whose level changed, and then it is at
- * worst briefly invisible or, for an admin, briefly listed twice.
+ * one by one, then sweeps the directory: every generation file, -wal,
+ * -shm or publishing temporary that no link names is removed (left by a
+ * crashed rebuild, or made again by a reader that opened a generation
+ * just as it was swapped out). Each level file is self-consistent at every
+ * moment, so the order only matters for a document whose level changed,
+ * and then it is at worst briefly invisible or, for an admin, briefly
+ * listed twice.
+ *
+ * The index lock: flock(2) on INDEX_DIR itself (no lock file to leave
+ * behind). bk_index_put and bk_index_delete hold it shared for the call,
+ * and after taking it move any level they have open to the generation
+ * its link names; bk_index_rebuild holds it exclusive from before it
+ * copies or creates the new generations until after the sweep. So a put
+ * either completes before a rebuild starts (and a one-collection rebuild
+ * copies it, a full rebuild's feed reads the store it came from) or waits
+ * and lands in the new files: none is lost. Puts block for as long as the
+ * rebuild runs. flock belongs to the open file description: a process
+ * forked while holding the exclusive lock holds it too, so the rebuild
+ * must not fork writers, and its feed must put only into the index it is
+ * given (a put to a second handle on the same directory would wait for
+ * the rebuild itself). Only lock holders create generation files, which is
+ * what makes the sweep safe: a put that must create a level's first file
+ * raises its lock to exclusive and sweeps too (a writer killed between
+ * creating a generation and publishing it leaves one behind).
  *
  * Concurrency: WAL and a 30 s busy timeout; each put is one IMMEDIATE
  * transaction in the document's level file.
@@ -49,18 +94,24 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <dirent.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "index/fts5_tokenizer.h"
+#include "index/match.h"
+#include "index/pagetext.h"
 #include "index/query.h"
 
 #define BK_BUSY_TIMEOUT_MS 30000
 #define BK_PAGE_BITS 16
 #define BK_MAX_PAGES ((1 << BK_PAGE_BITS) - 1)
-#define BK_SNIPPET_TOKENS 44
-#define BK_SCHEMA_VERSION "1"
+#ifndef BK_PAGE_SIZE
+#define BK_PAGE_SIZE 32768
+#endif
+#define BK_SCHEMA_VERSION "2"
 
 static const unsigned level_modes[BK_ACCESS_COUNT] = { 0644, 0640, 0600 };
 
@@ -78,9 +129,9 @@ static const char *const schema_sql =
 	"  pdf TEXT NOT NULL DEFAULT '',"
 	"  npages INTEGER NOT NULL DEFAULT 0);"
 	"CREATE INDEX IF NOT EXISTS doc_by_collection ON doc(collection);"
-	"CREATE TABLE IF NOT EXISTS page(id INTEGER PRIMARY KEY, text TEXT NOT NULL);"
+	"CREATE TABLE IF NOT EXISTS page(id INTEGER PRIMARY KEY, text NOT NULL);"
 	"CREATE VIRTUAL TABLE IF NOT EXISTS page_fts USING fts5("
-	"  text, content='page', content_rowid='id', tokenize='bunko', detail=full);"
+	"  text, content='', detail=none, columnsize=0, tokenize='bunko');"
 	"INSERT OR IGNORE INTO bunko_index_info VALUES('schema', '" BK_SCHEMA_VERSION "');";
 
 struct bk_index {
@@ -88,6 +139,8 @@ struct bk_index {
 	enum bk_role role;
 	bool writable;
 	bool building;                   /* rebuild: db[] are new generations */
+	int lock_fd;                     /* the index lock during a put or delete, or -1 */
+	bool lock_exclusive;             /* ... raised to exclusive to create a level */
 	sqlite3 *db[BK_ACCESS_COUNT];
 	char *target[BK_ACCESS_COUNT];   /* generation file name db[] has open */
 };
@@ -120,6 +173,15 @@ static char *read_target(const char *dir, enum bk_access level)
 		return NULL;
 	buf[n] = '\0';
 	return strdup(buf);
+}
+
+/* True if <level>.db no longer names `target`. */
+static bool link_moved(const char *dir, enum bk_access level, const char *target)
+{
+	char *now = read_target(dir, level);
+	bool moved = !now || !target || strcmp(now, target);
+	free(now);
+	return moved;
 }
 
 static char *new_generation_name(enum bk_access level)
@@ -172,6 +234,81 @@ static void remove_generation(const char *dir, const char *name)
 			unlink(p);
 		free(p);
 	}
+}
+
+/* Removes what no level's link points to: generation files (with their
+ * -wal/-shm/-journal) and publishing temporaries. Such files are left by
+ * a rebuild that crashed, or appear when a reader that had just looked
+ * up a generation opens it after the swap (SQLite then makes its -wal and
+ * -shm again). Called only under the exclusive index lock, when no one
+ * can be creating a generation; processes that still have an unlinked
+ * file open keep using it. */
+static void sweep_generations(const char *dir)
+{
+	char *cur[BK_ACCESS_COUNT];
+	DIR *d = opendir(dir);
+	struct dirent *e;
+
+	for (int l = 0; l < BK_ACCESS_COUNT; l++)
+		cur[l] = read_target(dir, (enum bk_access)l);
+	while (d && (e = readdir(d))) {
+		bool ours = false, current = false;
+		for (int l = 0; l < BK_ACCESS_COUNT; l++) {
+			char gen[64], tmp[64];
+			snprintf(gen, sizeof(gen), "%s.db.", bk_access_name((enum bk_access)l));
+			snprintf(tmp, sizeof(tmp), ".%s.db.link.", bk_access_name((enum bk_access)l));
+			if (!strncmp(e->d_name, gen, strlen(gen)) || !strncmp(e->d_name, tmp, strlen(tmp)))
+				ours = true;
+			size_t n = cur[l] ? strlen(cur[l]) : 0;
+			if (n && !strncmp(e->d_name, cur[l], n) && (!e->d_name[n] || e->d_name[n] == '-'))
+				current = true;
+		}
+		if (ours && !current)
+			unlinkat(dirfd(d), e->d_name, 0);
+	}
+	if (d)
+		closedir(d);
+	for (int l = 0; l < BK_ACCESS_COUNT; l++)
+		free(cur[l]);
+}
+
+/* Takes the index lock, flock(2) on the index directory itself (no lock
+ * file to leave behind): LOCK_SH for puts, LOCK_EX for a rebuild. Returns
+ * the descriptor to pass to unlock_index, or -1. */
+static int lock_index(const char *dir, int how, struct bk_error *err)
+{
+	int fd;
+
+	if (make_dir(dir, err))
+		return -1;
+	if ((fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
+		return bk_error_set(err, "cannot open '%s': %s", dir, strerror(errno));
+	while (flock(fd, how)) {
+		if (errno == EINTR)
+			continue;
+		bk_error_set(err, "cannot lock the index in '%s': %s", dir, strerror(errno));
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+/* Changes a held index lock to `how` (not atomic: flock may let another
+ * process in between, so the caller looks at the files again). */
+static int relock_index(int fd, int how, const char *dir, struct bk_error *err)
+{
+	while (flock(fd, how)) {
+		if (errno == EINTR)
+			continue;
+		return bk_error_set(err, "cannot lock the index in '%s': %s", dir, strerror(errno));
+	}
+	return 0;
+}
+
+static void unlock_index(int fd)
+{
+	if (fd >= 0)
+		close(fd); /* releases the flock */
 }
 
 /* Creates an empty generation file with the level's mode, umask aside. */
@@ -227,6 +364,33 @@ static int open_conn(const char *path, bool readonly, sqlite3 **out, struct bk_e
 	return 0;
 }
 
+/* Refuses a file made for another schema (an older bunko's): its pages
+ * and tokens are not what this code reads and deletes. */
+static int check_schema(sqlite3 *db, const char *path, struct bk_error *err)
+{
+	sqlite3_stmt *st = NULL;
+	const unsigned char *v = NULL;
+	int rc = -1;
+
+	if (sqlite3_prepare_v2(db, "SELECT value FROM bunko_index_info WHERE key = 'schema'", -1,
+			       &st, NULL) != SQLITE_OK) {
+		bk_error_set(err, "index '%s': %s", path, sqlite3_errmsg(db));
+		goto out;
+	}
+	if (sqlite3_step(st) == SQLITE_ROW)
+		v = sqlite3_column_text(st, 0);
+	if (!v || strcmp((const char *)v, BK_SCHEMA_VERSION)) {
+		bk_error_set(err, "index '%s' has schema version %s, this bunko reads %s: "
+				  "rebuild it with 'bunko reindex'", path, v ? (const char *)v : "?",
+			     BK_SCHEMA_VERSION);
+		goto out;
+	}
+	rc = 0;
+out:
+	sqlite3_finalize(st);
+	return rc;
+}
+
 /* Makes a new generation file for `level` with the schema, in `mode`
  * ("WAL" for publishing, "OFF" for a rebuild's bulk load). Returns the open
  * connection if `keep`, else closes it. */
@@ -241,7 +405,8 @@ static int make_generation(const char *dir, enum bk_access level, const char *na
 		*keep = NULL;
 	if (!path || create_file(path, level, err) || open_conn(path, false, &db, err))
 		goto out;
-	snprintf(sql, sizeof(sql), "PRAGMA journal_mode=%s;", journal);
+	snprintf(sql, sizeof(sql), "PRAGMA page_size=%d; PRAGMA journal_mode=%s;", BK_PAGE_SIZE,
+		 journal);
 	if (exec(db, sql, path, err) || exec(db, schema_sql, path, err))
 		goto out;
 	snprintf(sql, sizeof(sql), "INSERT OR REPLACE INTO bunko_index_info VALUES('level', '%s');",
@@ -324,6 +489,17 @@ static int open_level(struct bk_index *idx, enum bk_access level, bool create,
 		if (!target) {
 			if (!create)
 				return 0;
+			if (idx->lock_fd >= 0 && !idx->lock_exclusive) {
+				/* a level's first file is made under the exclusive
+				 * lock, after removing what a writer killed between
+				 * creating and publishing one left; then look again,
+				 * another writer may have made it meanwhile */
+				if (relock_index(idx->lock_fd, LOCK_EX, idx->dir, err))
+					return -1;
+				idx->lock_exclusive = true;
+				sweep_generations(idx->dir);
+				continue;
+			}
 			char *name = new_generation_name(level);
 			if (!name || make_dir(idx->dir, err) ||
 			    make_generation(idx->dir, level, name, "WAL", NULL, err)) {
@@ -346,6 +522,17 @@ static int open_level(struct bk_index *idx, enum bk_access level, bool create,
 		/* open the target itself: a swap between readlink and open then
 		 * just means the file is gone, and we look again */
 		if (path && stat(path, &st) == 0 && open_conn(path, !idx->writable, &db, &last) == 0) {
+			if (check_schema(db, path, &last)) {
+				/* a file swapped out (and unlinked) just after we
+				 * looked it up can fail to read: look again */
+				bool moved = link_moved(idx->dir, level, target);
+				sqlite3_close(db);
+				free(path);
+				free(target);
+				if (!moved)
+					return bk_error_set(err, "%s", last.msg);
+				continue;
+			}
 			free(path);
 			idx->db[level] = db;
 			idx->target[level] = target;
@@ -385,6 +572,7 @@ int bk_index_open(struct bk_index **out, const char *index_dir, enum bk_role rol
 	}
 	idx->role = role;
 	idx->writable = writable;
+	idx->lock_fd = -1;
 	if (!writable)
 		for (int l = 0; l <= (int)bk_role_max_access(role); l++)
 			if (open_level(idx, (enum bk_access)l, false, err)) {
@@ -438,13 +626,54 @@ static int run_with_id(sqlite3 *db, const char *sql, sqlite3_int64 lo, sqlite3_i
 	return rc;
 }
 
+/* Takes pages [lo, hi] out of the contentless FTS5 table: its 'delete'
+ * command needs the text the row was indexed with, which comes from the
+ * page table (unpacked). */
+static int unindex_pages(sqlite3 *db, sqlite3_int64 lo, sqlite3_int64 hi)
+{
+	sqlite3_stmt *sel = NULL, *del = NULL;
+	char *buf = NULL;
+	size_t cap = 0;
+	int rc = sqlite3_prepare_v2(db, "SELECT id, text FROM page WHERE id BETWEEN ?1 AND ?2",
+				    -1, &sel, NULL);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_prepare_v2(db, "INSERT INTO page_fts(page_fts, rowid, text) "
+					    "VALUES('delete', ?1, ?2)", -1, &del, NULL);
+	if (rc == SQLITE_OK) {
+		sqlite3_bind_int64(sel, 1, lo);
+		sqlite3_bind_int64(sel, 2, hi);
+	}
+	while (rc == SQLITE_OK && (rc = sqlite3_step(sel)) == SQLITE_ROW) {
+		bool packed = sqlite3_column_type(sel, 1) == SQLITE_BLOB;
+		const void *text = sqlite3_column_blob(sel, 1);
+		size_t len = (size_t)sqlite3_column_bytes(sel, 1);
+		if (packed) {
+			struct bk_error perr;
+			bk_error_init(&perr);
+			if (bk_pagetext_unpack(text, len, &buf, &cap, &len, &perr)) {
+				rc = SQLITE_CORRUPT;
+				break;
+			}
+			text = buf;
+		}
+		sqlite3_bind_int64(del, 1, sqlite3_column_int64(sel, 0));
+		sqlite3_bind_text(del, 2, text, (int)len, SQLITE_STATIC);
+		rc = sqlite3_step(del);
+		rc = rc == SQLITE_DONE ? SQLITE_OK : rc;
+		sqlite3_reset(del);
+	}
+	rc = rc == SQLITE_DONE ? SQLITE_OK : rc;
+	sqlite3_finalize(sel);
+	sqlite3_finalize(del);
+	free(buf);
+	return rc;
+}
+
 /* Removes document row `id` and its pages (inside the caller's transaction). */
 static int delete_rows(sqlite3 *db, sqlite3_int64 id)
 {
 	sqlite3_int64 lo = id << BK_PAGE_BITS, hi = lo | BK_MAX_PAGES;
-	int rc = run_with_id(db, "INSERT INTO page_fts(page_fts, rowid, text) "
-				 "SELECT 'delete', id, text FROM page WHERE id BETWEEN ?1 AND ?2",
-			     lo, hi);
+	int rc = unindex_pages(db, lo, hi);
 	if (rc == SQLITE_OK)
 		rc = run_with_id(db, "DELETE FROM page WHERE id BETWEEN ?1 AND ?2", lo, hi);
 	if (rc == SQLITE_OK)
@@ -489,17 +718,33 @@ static int insert_pages(sqlite3 *db, const struct bk_index_doc *doc, sqlite3_int
 					-1, &fts, NULL);
 	for (int i = 0; rc == SQLITE_OK && i < doc->npages; i++) {
 		const char *text = doc->page_texts[i];
-		if (!text || !*text)
+		unsigned char *packed = NULL;
+		size_t plen, len = text ? strlen(text) : 0;
+		bool is_packed;
+		struct bk_error perr;
+		if (!len)
 			continue; /* a blank page has nothing to find */
+		bk_error_init(&perr);
+		if (bk_pagetext_pack(text, len, &packed, &plen, &is_packed, &perr)) {
+			rc = SQLITE_NOMEM;
+			break;
+		}
 		sqlite3_int64 rowid = (id << BK_PAGE_BITS) | (i + 1);
+		sqlite3_bind_int64(page, 1, rowid);
+		if (is_packed)
+			sqlite3_bind_blob(page, 2, packed, (int)plen, SQLITE_STATIC);
+		else
+			sqlite3_bind_text(page, 2, text, (int)len, SQLITE_STATIC);
+		sqlite3_bind_int64(fts, 1, rowid);
+		sqlite3_bind_text(fts, 2, text, (int)len, SQLITE_STATIC);
 		sqlite3_stmt *sts[2] = { page, fts };
 		for (int k = 0; rc == SQLITE_OK && k < 2; k++) {
-			sqlite3_bind_int64(sts[k], 1, rowid);
-			sqlite3_bind_text(sts[k], 2, text, -1, SQLITE_STATIC);
 			rc = sqlite3_step(sts[k]);
 			rc = rc == SQLITE_DONE ? SQLITE_OK : rc;
 			sqlite3_reset(sts[k]);
 		}
+		sqlite3_clear_bindings(page);
+		free(packed);
 	}
 	sqlite3_finalize(page);
 	sqlite3_finalize(fts);
@@ -565,12 +810,36 @@ static int check_writable(struct bk_index *idx, struct bk_error *err)
 	return 0;
 }
 
-int bk_index_put(struct bk_index *idx, const struct bk_index_doc *doc, struct bk_error *err)
+static void end_write(struct bk_index *idx)
+{
+	unlock_index(idx->lock_fd);
+	idx->lock_fd = -1;
+	idx->lock_exclusive = false;
+}
+
+/* Takes the shared index lock (not while building: the rebuild holds the
+ * exclusive one) and moves the levels already open to the generations
+ * their links now name, so a put never lands in a swapped-out file. */
+static int begin_write(struct bk_index *idx, struct bk_error *err)
+{
+	if (check_writable(idx, err))
+		return -1;
+	if (idx->building)
+		return 0;
+	if ((idx->lock_fd = lock_index(idx->dir, LOCK_SH, err)) < 0)
+		return -1;
+	for (int l = 0; l < BK_ACCESS_COUNT; l++)
+		if (idx->db[l] && refresh_level(idx, (enum bk_access)l, err)) {
+			end_write(idx);
+			return -1;
+		}
+	return 0;
+}
+
+static int check_doc(struct bk_index *idx, const struct bk_index_doc *doc, struct bk_error *err)
 {
 	enum bk_access max = bk_role_max_access(idx->role);
 
-	if (check_writable(idx, err))
-		return -1;
 	if (!doc->id || !*doc->id)
 		return bk_error_set(err, "cannot index a document without an id");
 	if ((unsigned)doc->access >= BK_ACCESS_COUNT || doc->access > max)
@@ -579,136 +848,126 @@ int bk_index_put(struct bk_index *idx, const struct bk_index_doc *doc, struct bk
 	if (doc->npages < 0 || doc->npages > BK_MAX_PAGES)
 		return bk_error_set(err, "cannot index '%s': %d pages exceeds the limit of %d",
 				    doc->id, doc->npages, BK_MAX_PAGES);
+	return 0;
+}
+
+int bk_index_put(struct bk_index *idx, const struct bk_index_doc *doc, struct bk_error *err)
+{
+	int rc = -1;
+
+	if (check_doc(idx, doc, err) || begin_write(idx, err))
+		return -1;
 	/* first out of any other level (a changed access level), then in */
-	for (int l = 0; l <= (int)max; l++)
+	for (int l = 0; l <= (int)bk_role_max_access(idx->role); l++)
 		if (l != (int)doc->access &&
 		    replace_at_level(idx, (enum bk_access)l, doc->id, NULL, err))
-			return -1;
-	return replace_at_level(idx, doc->access, doc->id, doc, err);
+			goto out;
+	rc = replace_at_level(idx, doc->access, doc->id, doc, err);
+out:
+	end_write(idx);
+	return rc;
 }
 
 int bk_index_delete(struct bk_index *idx, const char *doc_id, struct bk_error *err)
 {
-	if (check_writable(idx, err))
+	int rc = -1;
+
+	if (begin_write(idx, err))
 		return -1;
 	for (int l = 0; l <= (int)bk_role_max_access(idx->role); l++)
 		if (replace_at_level(idx, (enum bk_access)l, doc_id, NULL, err))
-			return -1;
-	return 0;
+			goto out;
+	rc = 0;
+out:
+	end_write(idx);
+	return rc;
 }
 
 /* ---- search ----------------------------------------------------------------- */
 
-struct hit {
-	char *doc, *collection, *title, *date, *pdf, *snippet, *profile;
-	int page;
+/* A page that passed the index and the text check. */
+struct cand {
+	sqlite3_int64 rowid;
+	enum bk_access level;
+	char *doc;
+	int len;          /* bytes of text */
+	int *tf;          /* hits per query group */
 	double score;
-	enum bk_access access;
 };
 
-struct hits {
-	struct hit *v;
+struct cands {
+	struct cand *v;
 	int n, cap;
+	int ngroups;
 };
 
-static void hits_release(struct hits *h)
+/* What one search needs while it visits the levels. */
+struct search {
+	const struct bk_search_query *q;
+	struct bk_query parsed;
+	char *match;                 /* the FTS5 expression (BK_QUERY_TERMS) */
+	struct bk_matcher *matcher;
+	int limit, candidates;
+	struct cands cands;
+	char *buf;                   /* unpacked page text */
+	size_t cap;
+};
+
+static void cands_release(struct cands *c)
 {
-	for (int i = 0; i < h->n; i++) {
-		struct hit *x = &h->v[i];
-		free(x->doc), free(x->collection), free(x->title), free(x->date);
-		free(x->pdf), free(x->snippet), free(x->profile);
+	for (int i = 0; i < c->n; i++) {
+		free(c->v[i].doc);
+		free(c->v[i].tf);
 	}
-	free(h->v);
-	h->v = NULL;
-	h->n = h->cap = 0;
+	free(c->v);
+	memset(c, 0, sizeof(*c));
 }
 
-static char *column_dup(sqlite3_stmt *st, int i)
+static int cands_push(struct cands *c, sqlite3_int64 rowid, enum bk_access level,
+		      const unsigned char *doc, int len, const int *tf)
 {
-	const unsigned char *s = sqlite3_column_text(st, i);
-	return strdup(s ? (const char *)s : "");
-}
-
-static bool is_space_byte(char c)
-{
-	return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v';
-}
-
-static bool is_marker(char c)
-{
-	return c == BK_SNIPPET_OPEN[0] || c == BK_SNIPPET_CLOSE[0];
-}
-
-/* Snippet clean-up in place: white space between two non-ASCII characters
- * (markers looked through) goes, other white space runs become one space. */
-static void tidy_snippet(char *s)
-{
-	char *out = s;
-	const char *in = s;
-
-	while (*in) {
-		if (!is_space_byte(*in)) {
-			*out++ = *in++;
-			continue;
-		}
-		while (is_space_byte(*in))
-			in++;
-		const char *next = in, *prev = out;
-		while (*next && is_marker(*next))
-			next++;
-		while (prev > s && is_marker(prev[-1]))
-			prev--;
-		bool japanese_both = prev > s && ((unsigned char)prev[-1] & 0x80) &&
-				     ((unsigned char)*next & 0x80);
-		if (out > s && *in && !japanese_both)
-			*out++ = ' ';
-	}
-	*out = '\0';
-}
-
-static int hits_push(struct hits *h, sqlite3_stmt *st, enum bk_access level)
-{
-	if (h->n == h->cap) {
-		int cap = h->cap ? h->cap * 2 : 32;
-		struct hit *grown = realloc(h->v, (size_t)cap * sizeof(*grown));
+	if (c->n == c->cap) {
+		int cap = c->cap ? c->cap * 2 : 256;
+		struct cand *grown = realloc(c->v, (size_t)cap * sizeof(*grown));
 		if (!grown)
 			return -1;
-		h->v = grown;
-		h->cap = cap;
+		c->v = grown;
+		c->cap = cap;
 	}
-	struct hit *x = &h->v[h->n];
-	memset(x, 0, sizeof(*x));
-	x->doc = column_dup(st, 0);
-	x->collection = column_dup(st, 1);
-	x->title = column_dup(st, 2);
-	x->date = column_dup(st, 3);
-	x->pdf = column_dup(st, 4);
-	x->profile = column_dup(st, 5);
-	x->page = sqlite3_column_int(st, 6);
-	x->snippet = column_dup(st, 7);
-	x->score = -sqlite3_column_double(st, 8);
-	x->access = level;
-	h->n++;
-	if (!x->doc || !x->collection || !x->title || !x->date || !x->pdf || !x->profile ||
-	    !x->snippet)
+	struct cand *x = &c->v[c->n];
+	x->rowid = rowid;
+	x->level = level;
+	x->len = len;
+	x->score = 0;
+	x->doc = strdup(doc ? (const char *)doc : "");
+	x->tf = malloc((size_t)c->ngroups * sizeof(int));
+	if (!x->doc || !x->tf) {
+		free(x->doc);
+		free(x->tf);
 		return -1;
-	tidy_snippet(x->snippet);
+	}
+	memcpy(x->tf, tf, (size_t)c->ngroups * sizeof(int));
+	c->n++;
 	return 0;
 }
 
-/* Hits are ranked by FTS5 (ORDER BY rank), so snippet() runs only for the
- * rows that survive the LIMIT. */
-static const char *const search_sql =
-	"SELECT d.doc, d.collection, d.title, d.date, d.pdf, d.profile,"
-	"       page_fts.rowid & " "65535" ","
-	"       snippet(page_fts, 0, ?7, ?8, ?9, ?10), rank"
-	"  FROM page_fts JOIN doc d ON d.id = (page_fts.rowid >> 16)"
-	" WHERE page_fts MATCH ?1"
-	"   AND (?2 IS NULL OR d.collection = ?2)"
-	"   AND (?3 IS NULL OR d.profile = ?3)"
-	"   AND (?4 IS NULL OR d.date >= ?4)"
-	"   AND (?5 IS NULL OR d.date <= ?5 || '~')"
-	" ORDER BY rank LIMIT ?6";
+/* The text of a page row's column `i`, unpacked into s->buf if packed. */
+static int column_page_text(sqlite3_stmt *st, int i, struct search *s, const char **text,
+			    size_t *len, struct bk_error *err)
+{
+	if (sqlite3_column_type(st, i) == SQLITE_BLOB) {
+		const unsigned char *blob = sqlite3_column_blob(st, i);
+		if (bk_pagetext_unpack(blob, (size_t)sqlite3_column_bytes(st, i), &s->buf, &s->cap,
+				       len, err))
+			return -1;
+		*text = s->buf;
+		return 0;
+	}
+	const unsigned char *t = sqlite3_column_text(st, i);
+	*text = t ? (const char *)t : "";
+	*len = (size_t)sqlite3_column_bytes(st, i);
+	return 0;
+}
 
 static void bind_opt(sqlite3_stmt *st, int i, const char *s)
 {
@@ -718,48 +977,176 @@ static void bind_opt(sqlite3_stmt *st, int i, const char *s)
 		sqlite3_bind_null(st, i);
 }
 
-static int search_level(struct bk_index *idx, enum bk_access level, const char *match,
-			const struct bk_search_query *q, int limit, struct hits *out,
+/* The first `candidates` pages that the index matches and the filters
+ * keep, in rowid (archive) order: FTS5 stops after them, so the work is
+ * bounded however common the terms are. */
+static const char *const candidates_sql =
+	"SELECT page_fts.rowid, p.text, d.doc"
+	"  FROM page_fts JOIN page p ON p.id = page_fts.rowid"
+	"  JOIN doc d ON d.id = (page_fts.rowid >> 16)"
+	" WHERE page_fts MATCH ?1"
+	"   AND (?2 IS NULL OR d.collection = ?2)"
+	"   AND (?3 IS NULL OR d.profile = ?3)"
+	"   AND (?4 IS NULL OR d.date >= ?4)"
+	"   AND (?5 IS NULL OR d.date <= ?5 || '~')"
+	" LIMIT ?6";
+
+static int search_level(struct bk_index *idx, enum bk_access level, struct search *s,
 			struct bk_error *err)
 {
 	sqlite3 *db = idx->db[level];
 	sqlite3_stmt *st = NULL;
-	int rc;
+	int *tf = calloc((size_t)s->parsed.ngroups, sizeof(int)), rc = -1, step;
 
-	if (sqlite3_prepare_v2(db, search_sql, -1, &st, NULL) != SQLITE_OK)
-		return db_fail(db, "cannot prepare the search", err);
-	sqlite3_bind_text(st, 1, match, -1, SQLITE_STATIC);
-	bind_opt(st, 2, q->collection);
-	bind_opt(st, 3, q->profile);
-	bind_opt(st, 4, q->date_from);
-	bind_opt(st, 5, q->date_to);
-	sqlite3_bind_int(st, 6, limit);
-	sqlite3_bind_text(st, 7, BK_SNIPPET_OPEN, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 8, BK_SNIPPET_CLOSE, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 9, BK_SNIPPET_ELLIPSIS, -1, SQLITE_STATIC);
-	sqlite3_bind_int(st, 10, BK_SNIPPET_TOKENS);
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
-		if (hits_push(out, st, level)) {
-			sqlite3_finalize(st);
-			return bk_error_set(err, "out of memory");
-		}
-	if (rc != SQLITE_DONE) {
-		bk_error_set(err, "search for '%s' failed in the %s index: %s", q->text,
-			     bk_access_name(level), sqlite3_errmsg(db));
-		sqlite3_finalize(st);
-		return -1;
+	if (!tf)
+		return bk_error_set(err, "out of memory");
+	if (sqlite3_prepare_v2(db, candidates_sql, -1, &st, NULL) != SQLITE_OK) {
+		db_fail(db, "cannot prepare the search", err);
+		goto out;
 	}
+	sqlite3_bind_text(st, 1, s->match, -1, SQLITE_STATIC);
+	bind_opt(st, 2, s->q->collection);
+	bind_opt(st, 3, s->q->profile);
+	bind_opt(st, 4, s->q->date_from);
+	bind_opt(st, 5, s->q->date_to);
+	sqlite3_bind_int(st, 6, s->candidates);
+	while ((step = sqlite3_step(st)) == SQLITE_ROW) {
+		const char *text;
+		size_t len;
+		if (column_page_text(st, 1, s, &text, &len, err))
+			goto out;
+		int ok = bk_matcher_check(s->matcher, text, len, tf, err);
+		if (ok < 0)
+			goto out;
+		if (ok && cands_push(&s->cands, sqlite3_column_int64(st, 0), level,
+				     sqlite3_column_text(st, 2), (int)len, tf)) {
+			bk_error_set(err, "out of memory");
+			goto out;
+		}
+	}
+	if (step != SQLITE_DONE) {
+		bk_error_set(err, "search for '%s' failed in the %s index: %s", s->q->text,
+			     bk_access_name(level), sqlite3_errmsg(db));
+		goto out;
+	}
+	rc = 0;
+out:
 	sqlite3_finalize(st);
-	return 0;
+	free(tf);
+	return rc;
 }
 
-static int cmp_hit(const void *a, const void *b)
+/* BM25's term-frequency part (k1 1.2, b 0.75) summed over the query's
+ * groups, with the candidates' mean length as the average; every group
+ * weighs the same (no IDF: the candidates are a bounded sample, so
+ * document frequencies are not known). */
+static void score_cands(struct cands *c)
 {
-	const struct hit *x = a, *y = b;
+	const double k1 = 1.2, b = 0.75;
+	double avg = 0;
+	for (int i = 0; i < c->n; i++)
+		avg += c->v[i].len;
+	avg = c->n ? avg / c->n : 1;
+	if (avg <= 0)
+		avg = 1;
+	for (int i = 0; i < c->n; i++) {
+		struct cand *x = &c->v[i];
+		double norm = k1 * (1 - b + b * x->len / avg);
+		x->score = 0;
+		for (int g = 0; g < c->ngroups; g++)
+			x->score += x->tf[g] * (k1 + 1) / (x->tf[g] + norm);
+	}
+}
+
+static int cmp_cand(const void *a, const void *b)
+{
+	const struct cand *x = a, *y = b;
 	if (x->score != y->score)
 		return x->score > y->score ? -1 : 1;
 	int c = strcmp(x->doc, y->doc);
-	return c ? c : x->page - y->page;
+	if (c)
+		return c;
+	return (x->rowid & BK_MAX_PAGES) < (y->rowid & BK_MAX_PAGES) ? -1
+	       : (x->rowid & BK_MAX_PAGES) > (y->rowid & BK_MAX_PAGES);
+}
+
+static char *column_dup(sqlite3_stmt *st, int i)
+{
+	const unsigned char *s = sqlite3_column_text(st, i);
+	return strdup(s ? (const char *)s : "");
+}
+
+static const char *const hit_sql =
+	"SELECT d.doc, d.collection, d.title, d.date, d.pdf, p.text"
+	"  FROM page p JOIN doc d ON d.id = (p.id >> 16) WHERE p.id = ?1";
+
+/* Looks up one final hit, makes its snippet and hands it to fn. */
+static int deliver(struct bk_index *idx, struct search *s, const struct cand *x,
+		   int (*fn)(const struct bk_search_hit *, void *), void *ud, struct bk_error *err)
+{
+	sqlite3 *db = idx->db[x->level];
+	sqlite3_stmt *st = NULL;
+	char *f[5] = { NULL }, *snippet = NULL;
+	const char *text;
+	size_t len;
+	int rc = -1;
+
+	if (sqlite3_prepare_v2(db, hit_sql, -1, &st, NULL) != SQLITE_OK) {
+		db_fail(db, "cannot prepare the search", err);
+		goto out;
+	}
+	sqlite3_bind_int64(st, 1, x->rowid);
+	int step = sqlite3_step(st);
+	if (step == SQLITE_DONE) { /* removed by a put since the candidates were read */
+		rc = 0;
+		goto out;
+	}
+	if (step != SQLITE_ROW) {
+		bk_error_set(err, "search for '%s' failed in the %s index: %s", s->q->text,
+			     bk_access_name(x->level), sqlite3_errmsg(db));
+		goto out;
+	}
+	for (int i = 0; i < 5; i++)
+		if (!(f[i] = column_dup(st, i))) {
+			bk_error_set(err, "out of memory");
+			goto out;
+		}
+	if (column_page_text(st, 5, s, &text, &len, err))
+		goto out;
+	if (!(snippet = bk_matcher_snippet(s->matcher, text, len))) {
+		bk_error_set(err, "out of memory");
+		goto out;
+	}
+	struct bk_search_hit h = { f[0], f[1], f[2], f[3], f[4], snippet,
+				   (int)(x->rowid & BK_MAX_PAGES), x->score, x->level };
+	rc = fn(&h, ud);
+out:
+	sqlite3_finalize(st);
+	for (int i = 0; i < 5; i++)
+		free(f[i]);
+	free(snippet);
+	return rc;
+}
+
+/* search_level, once more on the new file if the level was swapped out
+ * under it (reading an unlinked generation can fail). */
+static int search_level_again(struct bk_index *idx, enum bk_access level, struct search *s,
+			      struct bk_error *err)
+{
+	int n0 = s->cands.n;
+	if (search_level(idx, level, s, err) == 0)
+		return 0;
+	if (idx->building || !link_moved(idx->dir, level, idx->target[level]))
+		return -1;
+	while (s->cands.n > n0) {
+		struct cand *x = &s->cands.v[--s->cands.n];
+		free(x->doc);
+		free(x->tf);
+	}
+	close_level(idx, level);
+	if (open_level(idx, level, false, err))
+		return -1;
+	return idx->db[level] ? search_level(idx, level, s, err) : 0;
 }
 
 static int check_query(const struct bk_search_query *q, struct bk_error *err)
@@ -773,35 +1160,52 @@ static int check_query(const struct bk_search_query *q, struct bk_error *err)
 	return 0;
 }
 
+static int search_prepare(struct search *s, const struct bk_search_query *q, struct bk_error *err)
+{
+	s->q = q;
+	s->limit = q->limit > 0 ? q->limit : BK_SEARCH_LIMIT_DEFAULT;
+	s->candidates = s->limit > BK_SEARCH_CANDIDATES ? s->limit : BK_SEARCH_CANDIDATES;
+	if (check_query(q, err) || bk_query_parse(q->text, &s->parsed, err))
+		return -1;
+	s->cands.ngroups = s->parsed.ngroups;
+	if (!(s->match = bk_query_fts5(&s->parsed, BK_QUERY_TERMS)))
+		return bk_error_set(err, "out of memory");
+	return bk_matcher_new(&s->matcher, &s->parsed, err);
+}
+
+static void search_release(struct search *s)
+{
+	bk_matcher_free(&s->matcher);
+	free(s->match);
+	bk_query_release(&s->parsed);
+	cands_release(&s->cands);
+	free(s->buf);
+}
+
 int bk_index_search(struct bk_index *idx, const struct bk_search_query *q,
 		    int (*fn)(const struct bk_search_hit *, void *), void *ud,
 		    struct bk_error *err)
 {
-	struct hits hits = { 0 };
-	char *match = NULL;
-	int limit = q->limit > 0 ? q->limit : BK_SEARCH_LIMIT_DEFAULT, rc = -1;
+	struct search s = { 0 };
+	int rc = -1;
 
-	if (check_query(q, err) || bk_query_compile(q->text, &match, err))
+	if (search_prepare(&s, q, err))
 		goto out;
 	for (int l = 0; l <= (int)bk_role_max_access(idx->role); l++) {
 		if (refresh_level(idx, (enum bk_access)l, err))
 			goto out;
 		if (idx->writable && !idx->db[l] && open_level(idx, (enum bk_access)l, false, err))
 			goto out;
-		if (idx->db[l] && search_level(idx, (enum bk_access)l, match, q, limit, &hits, err))
+		if (idx->db[l] && search_level_again(idx, (enum bk_access)l, &s, err))
 			goto out;
 	}
-	qsort(hits.v, (size_t)hits.n, sizeof(*hits.v), cmp_hit);
+	score_cands(&s.cands);
+	qsort(s.cands.v, (size_t)s.cands.n, sizeof(*s.cands.v), cmp_cand);
 	rc = 0;
-	for (int i = 0; i < hits.n && i < limit && rc == 0; i++) {
-		const struct hit *x = &hits.v[i];
-		struct bk_search_hit h = { x->doc, x->collection, x->title, x->date, x->pdf,
-					   x->snippet, x->page, x->score, x->access };
-		rc = fn(&h, ud);
-	}
+	for (int i = 0; i < s.cands.n && i < s.limit && rc == 0; i++)
+		rc = deliver(idx, &s, &s.cands.v[i], fn, ud, err);
 out:
-	free(match);
-	hits_release(&hits);
+	search_release(&s);
 	return rc;
 }
 
@@ -879,6 +1283,8 @@ static int start_generation(struct bk_index *b, enum bk_access l, const char *co
 	} else {
 		char *cur_path = path_join(b->dir, cur);
 		int orc = cur_path ? open_conn(cur_path, true, &src, err) : -1;
+		if (orc == 0)
+			orc = check_schema(src, cur_path, err);
 		free(cur_path);
 		if (orc || create_file(path, l, err))
 			goto out;
@@ -981,15 +1387,16 @@ int bk_index_rebuild(const char *index_dir, const char *collection,
 		     void *ud, struct bk_error *err)
 {
 	struct bk_index *b = NULL;
-	int rc = -1;
+	int rc = -1, lock;
 
 	if (!feed)
 		return bk_error_set(err, "rebuild of '%s' needs a feeder", index_dir);
-	if (bk_index_open(&b, index_dir, BK_ROLE_ADMIN, true, err))
+	if ((lock = lock_index(index_dir, LOCK_EX, err)) < 0)
 		return -1;
-	b->building = true;
-	if (make_dir(index_dir, err))
+	if (bk_index_open(&b, index_dir, BK_ROLE_ADMIN, true, err))
 		goto out;
+	b->building = true;
+	sweep_generations(index_dir);
 	for (int l = 0; l < BK_ACCESS_COUNT; l++)
 		if (start_generation(b, (enum bk_access)l, collection, err))
 			goto out;
@@ -1000,10 +1407,12 @@ int bk_index_rebuild(const char *index_dir, const char *collection,
 			goto out;
 	if (swap_in(b, err))
 		goto out;
+	sweep_generations(index_dir);
 	rc = 0;
 out:
-	if (rc)
+	if (rc && b)
 		abandon_building(b);
 	bk_index_free(&b);
+	unlock_index(lock);
 	return rc;
 }

@@ -9,8 +9,11 @@
  * The fts5_api pointer is obtained the documented way: "SELECT fts5(?1)"
  * with sqlite3_bind_pointer(..., "fts5_api_ptr", ...). FTS5 calls the
  * tokenizer with FTS5_TOKENIZE_QUERY for MATCH strings (query mode: see
- * tokenizer.h) and with DOCUMENT or AUX otherwise (document mode; AUX is
- * what highlight() and snippet() use, so they see the document's tokens).
+ * tokenizer.h; bunko's MATCH strings quote one token per string, see
+ * query.h) and with DOCUMENT otherwise, also for the 'delete' command,
+ * which must see exactly the tokens the insert saw (index mode: bigrams
+ * plus every character's unigram). bunko does not use FTS5's auxiliary
+ * functions: snippets are made by index/match.c.
  */
 #include "index/fts5_tokenizer.h"
 
@@ -56,7 +59,7 @@ static int tokenize(Fts5Tokenizer *tok, void *ctx, int flags, const char *text, 
 		    int (*xToken)(void *, int, const char *, int, int, int))
 {
 	struct bk_fts5_call call = { ctx, xToken };
-	enum bk_tok_mode mode = (flags & FTS5_TOKENIZE_QUERY) ? BK_TOK_QUERY : BK_TOK_DOCUMENT;
+	enum bk_tok_mode mode = (flags & FTS5_TOKENIZE_QUERY) ? BK_TOK_QUERY : BK_TOK_INDEX;
 
 	if (!text || len <= 0)
 		return SQLITE_OK;

@@ -29,6 +29,7 @@ enum bk_role { BK_ROLE_PUBLIC, BK_ROLE_STAFF, BK_ROLE_ADMIN };  /* sees access <
 #define BK_SNIPPET_CLOSE "]"
 #define BK_SNIPPET_ELLIPSIS "…"
 #define BK_SEARCH_LIMIT_DEFAULT 20
+#define BK_SEARCH_CANDIDATES 1000  /* pages ranked per level file, see bk_index_search */
 
 static const char *const bk_role_names[BK_ROLE_COUNT] = { "public", "staff", "admin" };
 
@@ -67,7 +68,8 @@ void bk_index_free(struct bk_index **idx);
 /* Adds a document, replacing any earlier copy of the same id at every level
  * the role can write (a document whose access changed moves: it is removed
  * from its old level first). Idempotent. Several processes may put
- * concurrently (WAL, busy timeout). */
+ * concurrently (WAL, busy timeout); while a rebuild runs, a put waits for
+ * it and then goes into the new files (db.c: the index lock). */
 int bk_index_put(struct bk_index *idx, const struct bk_index_doc *doc, struct bk_error *err); /* replaces the doc's rows: idempotent */
 /* Removes a document from every level the role can write; 0 if absent. */
 int bk_index_delete(struct bk_index *idx, const char *doc_id, struct bk_error *err);
@@ -76,23 +78,32 @@ int bk_index_delete(struct bk_index *idx, const char *doc_id, struct bk_error *e
  * ranges ("--to 2020" includes 2020-12-31; a document dated "2020" is not
  * after "2020-05"); limit <= 0 means BK_SEARCH_LIMIT_DEFAULT. */
 struct bk_search_query { const char *text; const char *collection, *profile, *date_from, *date_to; int limit; };
-/* page is 1-based; score is higher for better hits (minus FTS5's bm25); the
- * snippet is about 20 characters either side of the hit, hits between
+/* page is 1-based; score is higher for better hits (BM25-style, from the
+ * query's hits on the page and the page's length); the snippet is about
+ * 20 characters either side of the first hit, hits between
  * BK_SNIPPET_OPEN and BK_SNIPPET_CLOSE, white space between Japanese
  * characters removed and other runs of white space made one space. */
 struct bk_search_hit { const char *doc, *collection, *title, *date, *pdf, *snippet; int page; double score; enum bk_access access; };
 /* Calls fn for the best `limit` hits across the role's levels, best first;
  * a non-zero return from fn stops the search and is returned. Errors in the
- * query are reported in `err` ("unbalanced quote in query '...'"). */
+ * query are reported in `err` ("unbalanced quote in query '...'").
+ * Ranking is bounded: in each level file only the first
+ * BK_SEARCH_CANDIDATES matching pages in archive order (the order they
+ * were indexed; or `limit` pages if that is more) are ranked, so a very
+ * common term (の, 区) answers as fast as a rare one but its best hits are
+ * the best of those pages, not of the whole archive. Every page found is
+ * a true hit; a query with fewer matches than that sees all of them. */
 int bk_index_search(struct bk_index *idx, const struct bk_search_query *q,
                     int (*fn)(const struct bk_search_hit *, void *), void *ud, struct bk_error *err);
 /* reindex: build into new files, swap atomically; feed docs through the callback.
  * With `collection`, each level's new file starts as a copy of the current
  * one without that collection's documents, and feed should put only that
  * collection's documents. Searches keep working throughout and see either
- * the old or the new files; puts from other processes while a rebuild runs
- * may be lost (stop the workers; a put that hits a swapped-out file
- * reopens the new one and retries). */
+ * the old or the new files; puts from other processes wait until the
+ * rebuild is done and then go into the new files, so none is lost (feed
+ * must put only into `building`, and must not fork processes that put).
+ * Generation files no longer in use, also those of an earlier rebuild
+ * that crashed, are removed. */
 int bk_index_rebuild(const char *index_dir, const char *collection /* NULL all */,
                      int (*feed)(struct bk_index *building, void *ud, struct bk_error *err), void *ud, struct bk_error *err);
 /* Checks a YYYY[-MM[-DD]] date string (for command-line filters). */

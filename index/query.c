@@ -3,10 +3,11 @@
  *
  * Two passes: the lexer splits the input into terms (bare words, quoted
  * phrases, OR, each possibly negated) as byte ranges of the input; the
- * compiler tokenizes each term with bunko's tokenizer in query mode and
- * writes FTS5 syntax from the tokens only. Nothing of the input is copied
- * into the output except token text inside double quotes (with any '"'
- * doubled, although tokens never contain one).
+ * parser tokenizes each term with bunko's tokenizer in query mode into a
+ * struct bk_query (groups of phrases of tokens), from which FTS5 syntax is
+ * written from the tokens only. Nothing of the input is copied into the
+ * output except token text inside double quotes (with any '"' doubled,
+ * although tokens never contain one).
  */
 #include "index/query.h"
 
@@ -182,67 +183,6 @@ static void join_spaced_japanese(const char *q, struct terms *t)
 	t->n = out;
 }
 
-struct phrase_writer {
-	struct strbuf *sb;
-	int ntokens;
-};
-
-static int write_token(const struct bk_token *tok, void *ud)
-{
-	struct phrase_writer *pw = ud;
-	if (pw->ntokens++)
-		sb_puts(pw->sb, " + ");
-	sb_puts(pw->sb, "\"");
-	for (int i = 0; i < tok->len; i++)
-		sb_add(pw->sb, tok->text[i] == '"' ? "\"\"" : tok->text + i, tok->text[i] == '"' ? 2 : 1);
-	sb_puts(pw->sb, tok->prefix ? "\"*" : "\"");
-	return 0;
-}
-
-/* Writes one term as an FTS5 phrase; returns its token count (0: the
- * term had nothing searchable and nothing was written). */
-static int write_phrase(struct strbuf *sb, const char *q, const struct term *t)
-{
-	struct strbuf tmp = { 0 };
-	struct phrase_writer pw = { &tmp, 0 };
-	bk_tokenize(q + t->start, (size_t)(t->end - t->start), BK_TOK_QUERY, write_token, &pw);
-	if (tmp.failed)
-		sb->failed = true;
-	else if (pw.ntokens)
-		sb_add(sb, tmp.buf, tmp.len);
-	free(tmp.buf);
-	return pw.ntokens;
-}
-
-/* Writes terms [i, j) joined by OR (the OR terms themselves skipped);
- * returns how many members had tokens. */
-static int write_group(struct strbuf *sb, const char *q, const struct terms *t, int i, int j)
-{
-	struct strbuf tmp = { 0 };
-	int members = 0;
-	for (int k = i; k < j; k++) {
-		if (t->v[k].kind == TERM_OR)
-			continue;
-		size_t mark = tmp.len;
-		if (members)
-			sb_puts(&tmp, " OR ");
-		if (write_phrase(&tmp, q, &t->v[k]))
-			members++;
-		else if (!tmp.failed && tmp.buf)
-			tmp.len = mark, tmp.buf[mark] = '\0';
-	}
-	if (tmp.failed)
-		sb->failed = true;
-	else if (members > 1) {
-		sb_puts(sb, "(");
-		sb_add(sb, tmp.buf, tmp.len);
-		sb_puts(sb, ")");
-	} else if (members == 1)
-		sb_add(sb, tmp.buf, tmp.len);
-	free(tmp.buf);
-	return members;
-}
-
 /* Checks OR placement: every OR between two non-negated terms. */
 static int check_or(const char *q, const struct terms *t, struct bk_error *err)
 {
@@ -259,69 +199,142 @@ static int check_or(const char *q, const struct terms *t, struct bk_error *err)
 	return 0;
 }
 
-static int compile_terms(const char *q, const struct terms *t, struct strbuf *sb,
-			 struct bk_error *err)
-{
-	struct strbuf pos = { 0 }, neg = { 0 };
-	int npos = 0, nneg = 0, rc = -1;
+/* ---- the parsed query ----------------------------------------------------- */
 
+static void phrase_release(struct bk_query_phrase *p)
+{
+	for (int i = 0; i < p->ntok; i++)
+		free(p->tok[i].text);
+	free(p->tok);
+	p->tok = NULL;
+	p->ntok = 0;
+}
+
+void bk_query_release(struct bk_query *q)
+{
+	for (int g = 0; g < q->ngroups; g++) {
+		for (int a = 0; a < q->groups[g].nalt; a++)
+			phrase_release(&q->groups[g].alt[a]);
+		free(q->groups[g].alt);
+	}
+	for (int i = 0; i < q->nexcluded; i++)
+		phrase_release(&q->excluded[i]);
+	free(q->groups);
+	free(q->excluded);
+	memset(q, 0, sizeof(*q));
+}
+
+static int add_token(const struct bk_token *tok, void *ud)
+{
+	struct bk_query_phrase *p = ud;
+	struct bk_query_token *grown = realloc(p->tok, (size_t)(p->ntok + 1) * sizeof(*grown));
+	if (!grown)
+		return -1;
+	p->tok = grown;
+	struct bk_query_token *t = &p->tok[p->ntok];
+	if (!(t->text = malloc((size_t)tok->len + 1)))
+		return -1;
+	memcpy(t->text, tok->text, (size_t)tok->len);
+	t->text[tok->len] = '\0';
+	t->len = tok->len;
+	t->prefix = tok->prefix;
+	t->japanese = tok->japanese;
+	p->ntok++;
+	return 0;
+}
+
+/* Tokenizes one term into *p (no tokens: the term has nothing searchable). */
+static int parse_phrase(const char *q, const struct term *t, struct bk_query_phrase *p)
+{
+	memset(p, 0, sizeof(*p));
+	if (bk_tokenize(q + t->start, (size_t)(t->end - t->start), BK_TOK_QUERY, add_token, p)) {
+		phrase_release(p);
+		return -1;
+	}
+	return 0;
+}
+
+/* Adds terms [i, j) joined by OR (the OR terms themselves skipped) as one
+ * group; members without tokens are dropped, and so is an empty group. */
+static int parse_group(const char *q, const struct terms *t, int i, int j, struct bk_query *out)
+{
+	struct bk_query_group g = { NULL, 0 };
+	for (int k = i; k < j; k++) {
+		struct bk_query_phrase p;
+		if (t->v[k].kind == TERM_OR)
+			continue;
+		if (parse_phrase(q, &t->v[k], &p))
+			goto fail;
+		if (!p.ntok)
+			continue;
+		struct bk_query_phrase *grown = realloc(g.alt, (size_t)(g.nalt + 1) * sizeof(*grown));
+		if (!grown) {
+			phrase_release(&p);
+			goto fail;
+		}
+		g.alt = grown;
+		g.alt[g.nalt++] = p;
+	}
+	if (!g.nalt)
+		return 0;
+	struct bk_query_group *grown = realloc(out->groups, (size_t)(out->ngroups + 1) * sizeof(*grown));
+	if (!grown)
+		goto fail;
+	out->groups = grown;
+	out->groups[out->ngroups++] = g;
+	return 0;
+fail:
+	for (int a = 0; a < g.nalt; a++)
+		phrase_release(&g.alt[a]);
+	free(g.alt);
+	return -1;
+}
+
+static int parse_excluded(const char *q, const struct term *t, struct bk_query *out)
+{
+	struct bk_query_phrase p;
+	if (parse_phrase(q, t, &p))
+		return -1;
+	if (!p.ntok)
+		return 0;
+	struct bk_query_phrase *grown = realloc(out->excluded, (size_t)(out->nexcluded + 1) * sizeof(*grown));
+	if (!grown) {
+		phrase_release(&p);
+		return -1;
+	}
+	out->excluded = grown;
+	out->excluded[out->nexcluded++] = p;
+	return 0;
+}
+
+static int parse_terms(const char *q, const struct terms *t, struct bk_query *out,
+		       struct bk_error *err)
+{
 	for (int i = 0; i < t->n;) {
 		int j = i + 1;
 		while (j + 1 < t->n && t->v[j].kind == TERM_OR)
 			j += 2;
-		if (t->v[i].negated) {
-			size_t mark = neg.len;
-			sb_puts(&neg, " NOT ");
-			if (write_phrase(&neg, q, &t->v[i]))
-				nneg++;
-			else if (!neg.failed)
-				neg.len = mark, neg.buf[mark] = '\0';
-		} else {
-			size_t mark = pos.len;
-			if (npos)
-				sb_puts(&pos, " AND ");
-			if (write_group(&pos, q, t, i, j))
-				npos++;
-			else if (!pos.failed && pos.buf)
-				pos.len = mark, pos.buf[mark] = '\0';
-		}
+		int rc = t->v[i].negated ? parse_excluded(q, &t->v[i], out)
+					 : parse_group(q, t, i, j, out);
+		if (rc)
+			return bk_error_set(err, "out of memory parsing query '%s'", q);
 		i = j;
 	}
-	if (pos.failed || neg.failed) {
-		bk_error_set(err, "out of memory parsing query '%s'", q);
-		goto out;
+	if (!out->ngroups) {
+		if (out->nexcluded)
+			return bk_error_set(err, "query '%s' has only excluded terms (-word); "
+						 "add a term to search for", q);
+		return bk_error_set(err, "query '%s' has no searchable words", q);
 	}
-	if (!npos) {
-		if (nneg)
-			bk_error_set(err, "query '%s' has only excluded terms (-word); "
-					  "add a term to search for", q);
-		else
-			bk_error_set(err, "query '%s' has no searchable words", q);
-		goto out;
-	}
-	sb_puts(sb, "(");
-	sb_add(sb, pos.buf, pos.len);
-	sb_puts(sb, ")");
-	if (nneg)
-		sb_add(sb, neg.buf, neg.len);
-	if (sb->failed) {
-		bk_error_set(err, "out of memory parsing query '%s'", q);
-		goto out;
-	}
-	rc = 0;
-out:
-	free(pos.buf);
-	free(neg.buf);
-	return rc;
+	return 0;
 }
 
-int bk_query_compile(const char *text, char **fts5, struct bk_error *err)
+int bk_query_parse(const char *text, struct bk_query *q, struct bk_error *err)
 {
 	struct terms t = { 0 };
-	struct strbuf sb = { 0 };
 	int rc = -1;
 
-	*fts5 = NULL;
+	memset(q, 0, sizeof(*q));
 	if (!text || !*text) {
 		bk_error_set(err, "empty query");
 		goto out;
@@ -329,13 +342,88 @@ int bk_query_compile(const char *text, char **fts5, struct bk_error *err)
 	if (lex(text, &t, err) || check_or(text, &t, err))
 		goto out;
 	join_spaced_japanese(text, &t);
-	if (compile_terms(text, &t, &sb, err))
+	if (parse_terms(text, &t, q, err))
 		goto out;
-	*fts5 = sb.buf;
-	sb.buf = NULL;
 	rc = 0;
 out:
 	free(t.v);
-	free(sb.buf);
+	if (rc)
+		bk_query_release(q);
 	return rc;
+}
+
+/* ---- FTS5 syntax ----------------------------------------------------------- */
+
+static void write_token(struct strbuf *sb, const struct bk_query_token *tok, bool with_prefix)
+{
+	sb_puts(sb, "\"");
+	for (int i = 0; i < tok->len; i++)
+		sb_add(sb, tok->text[i] == '"' ? "\"\"" : tok->text + i, tok->text[i] == '"' ? 2 : 1);
+	sb_puts(sb, with_prefix && tok->prefix ? "\"*" : "\"");
+}
+
+/* PHRASES: "a" + "b"; TERMS: ("a" AND "b"), a lone character a plain term. */
+static void write_phrase(struct strbuf *sb, const struct bk_query_phrase *p,
+			 enum bk_query_form form)
+{
+	bool terms = form == BK_QUERY_TERMS;
+	if (terms && p->ntok > 1)
+		sb_puts(sb, "(");
+	for (int i = 0; i < p->ntok; i++) {
+		if (i)
+			sb_puts(sb, terms ? " AND " : " + ");
+		write_token(sb, &p->tok[i], !terms);
+	}
+	if (terms && p->ntok > 1)
+		sb_puts(sb, ")");
+}
+
+char *bk_query_fts5(const struct bk_query *q, enum bk_query_form form)
+{
+	struct strbuf sb = { 0 };
+
+	sb_puts(&sb, "(");
+	for (int g = 0; g < q->ngroups; g++) {
+		const struct bk_query_group *grp = &q->groups[g];
+		if (g)
+			sb_puts(&sb, " AND ");
+		if (grp->nalt > 1)
+			sb_puts(&sb, "(");
+		for (int a = 0; a < grp->nalt; a++) {
+			if (a)
+				sb_puts(&sb, " OR ");
+			write_phrase(&sb, &grp->alt[a], form);
+		}
+		if (grp->nalt > 1)
+			sb_puts(&sb, ")");
+	}
+	sb_puts(&sb, ")");
+	for (int i = 0; i < q->nexcluded; i++) {
+		/* without positions a multi-token exclusion cannot be said in
+		 * FTS5: NOT ("a" AND "b") would also drop pages where a and b
+		 * are apart; the caller checks those on the text */
+		if (form == BK_QUERY_TERMS && q->excluded[i].ntok > 1)
+			continue;
+		sb_puts(&sb, " NOT ");
+		write_phrase(&sb, &q->excluded[i], form);
+	}
+	if (sb.failed) {
+		free(sb.buf);
+		return NULL;
+	}
+	return sb.buf;
+}
+
+int bk_query_compile(const char *text, char **fts5, struct bk_error *err)
+{
+	struct bk_query q;
+
+	*fts5 = NULL;
+	if (bk_query_parse(text, &q, err))
+		return -1;
+	*fts5 = bk_query_fts5(&q, BK_QUERY_PHRASES);
+	bk_query_release(&q);
+	if (!*fts5)
+		return bk_error_set(err, "out of memory parsing query '%s'", text);
+	return 0;
 }

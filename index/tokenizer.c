@@ -64,7 +64,7 @@ static bool nfkc_stable(int32_t cp)
 /* True if `cp` joins the cluster before it (a combining mark, or a
  * character like U+FF9E HALFWIDTH KATAKANA VOICED SOUND MARK that
  * decomposes to one). */
-static bool attaches(int32_t cp)
+bool bk_joins_previous(int cp)
 {
 	utf8proc_int32_t buf[4];
 	int boundclass = 0;
@@ -166,6 +166,8 @@ static int feed_japanese(struct tok_state *st, const struct unit *u)
 	int n = encode(st->prev.cp, buf);
 	n += encode(u->cp, buf + n);
 	rc = emit(st, buf, n, st->prev.start, u->end, false, true);
+	if (!rc && st->mode == BK_TOK_INDEX)
+		rc = emit_unigram(st, &st->prev, false);
 	st->prev = *u;
 	st->run_len++;
 	return rc;
@@ -217,7 +219,7 @@ static int finish(struct tok_state *st)
 	end_run(st);
 	if (!st->pending_run_len)
 		return 0;
-	if (st->mode == BK_TOK_DOCUMENT)
+	if (st->mode != BK_TOK_QUERY)
 		return flush_pending(st);
 	if (st->pending_run_len == 1)
 		return emit_unigram(st, &st->pending, true);
@@ -267,7 +269,7 @@ int bk_tokenize(const char *text, size_t len, enum bk_tok_mode mode, bk_token_fn
 		int start = pos, end = pos + (int)n, first_len = (int)n;
 		while ((size_t)end < len &&
 		       (n = utf8proc_iterate(s + end, (utf8proc_ssize_t)len - end, &next)) > 0 &&
-		       attaches(next))
+		       bk_joins_previous(next))
 			end += (int)n;
 		int ncps = normalize_cluster(text, start, end, first, first_len, cps);
 		for (int i = 0; i < ncps; i++) {

@@ -1,7 +1,8 @@
 /*
  * index/tokenizer.h — bunko's Japanese tokenizer, independent of SQLite.
  * index/fts5_tokenizer.c registers it with FTS5; index/query.c uses it to
- * turn query terms into the same tokens.
+ * turn query terms into the same tokens, index/match.c to check phrases
+ * on a page's text.
  *
  * Normalization, per grapheme-ish cluster (a code point plus the combining
  * marks and half-width voiced sound marks that follow it):
@@ -23,10 +24,16 @@
  * Query mode differs only at the end of the text: the last run's unigram is
  * dropped (the document's run may go on: "予算" must match "予算案"), and a
  * last run of one character is marked `prefix` (案 → 案*).
+ * Index mode is what FTS5 stores (index/fts5_tokenizer.c): document mode
+ * plus a unigram for EVERY character of a Japanese run, emitted right
+ * after the bigram that starts there ("予算案" → 予算 予 算案 算 案). The
+ * index keeps no positions (detail=none, see db.c), so the extra tokens
+ * cost no phrase alignment: they let a 1-character query be one plain
+ * term instead of a prefix query over every bigram that starts with it.
  *
  * Offsets: start/end are byte offsets into the ORIGINAL text, covering the
- * source characters a token came from, so FTS5's highlight() and snippet()
- * mark the right characters even when normalization changed lengths.
+ * source characters a token came from, so snippets (index/match.c) mark
+ * the right characters even when normalization changed lengths.
  */
 #ifndef BUNKO_INDEX_TOKENIZER_H
 #define BUNKO_INDEX_TOKENIZER_H
@@ -36,7 +43,7 @@
 
 #define BK_TOKEN_MAX 128 /* bytes of token text; longer words are cut */
 
-enum bk_tok_mode { BK_TOK_DOCUMENT, BK_TOK_QUERY };
+enum bk_tok_mode { BK_TOK_DOCUMENT, BK_TOK_QUERY, BK_TOK_INDEX };
 
 struct bk_token {
 	const char *text; /* normalized UTF-8, not NUL-terminated */
@@ -56,5 +63,10 @@ int bk_tokenize(const char *text, size_t len, enum bk_tok_mode mode, bk_token_fn
 
 /* True for the characters that form Japanese runs (after normalization). */
 bool bk_is_japanese(int cp);
+
+/* True if `cp` joins the character before it into one cluster (a
+ * combining mark, or one like U+FF9E that decomposes to one), which
+ * normalization may merge with that character. */
+bool bk_joins_previous(int cp);
 
 #endif

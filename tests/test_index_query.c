@@ -107,3 +107,30 @@ Test(query, fts5_syntax_in_input_is_plain_text)
 		free(out);
 	}
 }
+
+Test(query, candidate_form_for_the_position_free_index)
+{
+	struct bk_query q;
+	struct bk_error err;
+	bk_error_init(&err);
+	cr_assert_eq(bk_query_parse("予算 決算 OR 補正 -\"防災 意識\" -lan", &q, &err), 0, "%s", err.msg);
+	cr_assert_eq(q.ngroups, 2);
+	cr_assert_eq(q.groups[1].nalt, 2);
+	cr_assert_eq(q.nexcluded, 2);
+	cr_assert_eq(q.excluded[0].ntok, 3);
+	char *s = bk_query_fts5(&q, BK_QUERY_TERMS);
+	/* the three-token exclusion is left to the text check */
+	cr_assert_str_eq(s, "(\"予算\" AND (\"決算\" OR \"補正\")) NOT \"lan\"");
+	free(s);
+	bk_query_release(&q);
+	cr_assert_eq(bk_query_parse("予算案 lan 案", &q, &err), 0, "%s", err.msg);
+	s = bk_query_fts5(&q, BK_QUERY_TERMS);
+	/* a phrase is the AND of its tokens; a lone character is the plain unigram */
+	cr_assert_str_eq(s, "((\"予算\" AND \"算案\") AND \"lan\" AND \"案\")");
+	free(s);
+	bk_query_release(&q);
+	/* errors release what was parsed and say why */
+	cr_assert_eq(bk_query_parse("-予算", &q, &err), -1);
+	cr_assert(strstr(err.msg, "only excluded terms"), "%s", err.msg);
+	cr_assert_eq(q.ngroups, 0);
+}

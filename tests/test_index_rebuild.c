@@ -2,7 +2,9 @@
  * tests/test_index_rebuild.c — reindex: new files are swapped in while
  * another process keeps searching (no search fails, every search sees a
  * complete index), results after equal results before, one-collection
- * rebuilds keep the other collections, and no stray files are left.
+ * rebuilds keep the other collections, and no stray files are left (also
+ * none that an earlier, crashed rebuild left). A put from another process
+ * while a rebuild runs waits for it and lands in the new files.
  */
 #include <criterion/criterion.h>
 #include <dirent.h>
@@ -246,4 +248,99 @@ Test(rebuild, failed_feed_changes_nothing_and_leaves_no_files)
 	cr_assert_eq(links, 3);
 	cr_assert_eq(gens, 3);
 	cr_assert_eq(other, 0);
+}
+
+/* Feed that lets a waiting writer try its put while the rebuild runs. */
+struct late_plan {
+	struct feed_plan plan;
+	const char *go;       /* file that releases the writer */
+	pid_t writer;
+	bool writer_waited;   /* the writer had not finished when the feed ended */
+};
+
+static int feed_with_late_put(struct bk_index *b, void *ud, struct bk_error *err)
+{
+	struct late_plan *p = ud;
+	int status;
+	if (feed(b, &p->plan, err))
+		return -1;
+	ts_write(p->go, "", 0);
+	usleep(500 * 1000); /* the writer is now blocked on the index lock */
+	p->writer_waited = waitpid(p->writer, &status, WNOHANG) == 0;
+	return 0;
+}
+
+static void late_writer(const char *go)
+{
+	struct bk_index *idx = NULL;
+	struct bk_error err;
+	const char *pages[] = { "遅れて届いた補正予算書。" };
+	struct bk_index_doc d = { "late", "a", "補正", "2024-05-01", "l.pdf", BK_PROFILE_RECORD,
+				  BK_ACCESS_PUBLIC, pages, 1 };
+	bk_error_init(&err);
+	while (access(go, F_OK) != 0)
+		usleep(10 * 1000);
+	if (bk_index_open(&idx, idxdir, BK_ROLE_ADMIN, true, &err) || bk_index_put(idx, &d, &err)) {
+		fprintf(stderr, "late put: %s\n", err.msg);
+		_exit(1);
+	}
+	bk_index_free(&idx);
+	_exit(0);
+}
+
+Test(rebuild, put_during_rebuild_is_kept)
+{
+	char go[512];
+	struct bk_error err;
+	int status;
+	snprintf(go, sizeof(go), "%s/go", dir);
+	bk_error_init(&err);
+	/* forked before the rebuild takes its lock, so the writer does not
+	 * share the locked descriptor */
+	pid_t pid = fork();
+	cr_assert_geq(pid, 0);
+	if (pid == 0)
+		late_writer(go);
+	struct late_plan lp = { { 0, 0, false }, go, pid, false };
+	cr_assert_eq(bk_index_rebuild(idxdir, NULL, feed_with_late_put, &lp, &err), 0, "%s", err.msg);
+	cr_assert_eq(waitpid(pid, &status, 0), pid);
+	cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0, "writer status %d", status);
+	cr_assert(lp.writer_waited, "the put did not wait for the rebuild");
+	cr_assert_eq(count_as(BK_ROLE_PUBLIC, "補正予算書"), 1);
+	cr_assert_eq(count_as(BK_ROLE_ADMIN, "予算審議"), 2 * NDOCS);
+}
+
+Test(rebuild, leftovers_of_a_crashed_rebuild_are_removed)
+{
+	static const char *stale[] = { "public.db.1234abcd", "public.db.1234abcd-wal",
+				       "restricted.db.99-shm", ".confidential.db.link.42" };
+	struct feed_plan plan = { 0, 0, false };
+	struct bk_error err;
+	char path[1024], current[1024];
+	bk_error_init(&err);
+	for (size_t i = 0; i < sizeof(stale) / sizeof(stale[0]); i++) {
+		snprintf(path, sizeof(path), "%s/%s", idxdir, stale[i]);
+		ts_write(path, "x", 1);
+	}
+	cr_assert_eq(bk_index_rebuild(idxdir, NULL, feed, &plan, &err), 0, "%s", err.msg);
+	for (size_t i = 0; i < sizeof(stale) / sizeof(stale[0]); i++) {
+		snprintf(path, sizeof(path), "%s/%s", idxdir, stale[i]);
+		cr_assert_neq(access(path, F_OK), 0, "%s was left", stale[i]);
+	}
+	/* the generation swapped out is gone too, the current one is there */
+	snprintf(path, sizeof(path), "%s/public.db", idxdir);
+	ssize_t n = readlink(path, current, sizeof(current) - 1);
+	cr_assert_gt(n, 0);
+	current[n] = '\0';
+	DIR *d = opendir(idxdir);
+	struct dirent *e;
+	int gens = 0;
+	while ((e = readdir(d)))
+		if (!strncmp(e->d_name, "public.db.", 10) && !strchr(e->d_name + 10, '-')) {
+			cr_assert_str_eq(e->d_name, current);
+			gens++;
+		}
+	closedir(d);
+	cr_assert_eq(gens, 1);
+	cr_assert_eq(count_as(BK_ROLE_ADMIN, "予算審議"), 2 * NDOCS);
 }

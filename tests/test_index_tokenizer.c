@@ -110,3 +110,18 @@ Test(tokenizer, invalid_utf8_and_long_words_are_safe)
 	cr_assert_eq(strlen(c.text), BK_TOKEN_MAX);
 	cr_assert_eq(strlen(c.orig), sizeof(longword) - 1);
 }
+
+Test(tokenizer, index_mode_adds_every_unigram)
+{
+	struct collected c = tokens("予算案", BK_TOK_INDEX);
+	cr_assert_str_eq(c.text, "予算|予|算案|算|案");
+	cr_assert_str_eq(tokens("予算7", BK_TOK_INDEX).text, "予算|予|算|7");
+	c = tokens("國 會", BK_TOK_INDEX);
+	cr_assert_str_eq(c.text, "国会|国|会");
+	cr_assert_str_eq(c.orig, "國 會|國|會");
+	/* combining marks (and U+FF9E, which decomposes to one) join the character before */
+	cr_assert(bk_joins_previous(0x3099));
+	cr_assert(bk_joins_previous(0xff9e));
+	cr_assert_not(bk_joins_previous(0x4e00));
+	cr_assert_not(bk_joins_previous(' '));
+}
