@@ -52,14 +52,13 @@
  * each allocated CID to its UTF-16 surrogate pair. CIDToGIDMap sends every
  * CID to the empty glyph 1 of the embedded program (pdf_font.c).
  *
- * Numbers are formatted by hand (fmt_num), never with %f, so a caller's
+ * Numbers are formatted by hand (add_num), never with %f, so a caller's
  * LC_NUMERIC cannot put a decimal comma into the file.
  */
 #include "archive/pdf.h"
 
 #include <errno.h>
 #include <math.h>
-#include <stdarg.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -69,6 +68,7 @@
 
 #include "archive/atomic.h"
 #include "archive/pdf_internal.h"
+#include "bunko/buf.h"
 
 #ifndef BUNKO_VERSION
 #define BUNKO_VERSION "0"
@@ -114,81 +114,9 @@ struct bk_pdf_writer {
 	bool broken; /* a write failed: only abort is left */
 };
 
-/* ---- growable byte buffer ---- */
-
-struct pdf_buf {
-	char *p;
-	size_t len, alloc;
-	bool failed;
-};
-
-static void pb_add(struct pdf_buf *b, const void *data, size_t n)
-{
-	if (b->failed)
-		return;
-	if (b->len + n + 1 > b->alloc) {
-		size_t want = b->alloc ? b->alloc * 2 : 1024;
-		while (want < b->len + n + 1)
-			want *= 2;
-		char *q = realloc(b->p, want);
-		if (!q) {
-			b->failed = true;
-			return;
-		}
-		b->p = q;
-		b->alloc = want;
-	}
-	memcpy(b->p + b->len, data, n);
-	b->len += n;
-	b->p[b->len] = '\0';
-}
-
-static void pb_str(struct pdf_buf *b, const char *s)
-{
-	pb_add(b, s, strlen(s));
-}
-
-/* Integers and strings only: floating point goes through fmt_num. */
-#if defined(__GNUC__)
-__attribute__((format(printf, 2, 3)))
-#endif
-static void pb_printf(struct pdf_buf *b, const char *fmt, ...)
-{
-	char small[512];
-	va_list ap;
-
-	va_start(ap, fmt);
-	int n = vsnprintf(small, sizeof(small), fmt, ap);
-	va_end(ap);
-	if (n < 0) {
-		b->failed = true;
-		return;
-	}
-	if ((size_t)n < sizeof(small)) {
-		pb_add(b, small, (size_t)n);
-		return;
-	}
-	char *big = malloc((size_t)n + 1);
-	if (!big) {
-		b->failed = true;
-		return;
-	}
-	va_start(ap, fmt);
-	vsnprintf(big, (size_t)n + 1, fmt, ap);
-	va_end(ap);
-	pb_add(b, big, (size_t)n);
-	free(big);
-}
-
-static void pb_release(struct pdf_buf *b)
-{
-	free(b->p);
-	memset(b, 0, sizeof(*b));
-}
-
 /* A number with at most 2 decimals (1/7200 inch in points), trailing zeros
  * dropped: "12.5", "-3". */
-static void pb_num(struct pdf_buf *b, double v)
+static void add_num(struct bk_buf *b, double v)
 {
 	long long t = llround(v * 100.0);
 	const char *sign = t < 0 ? "-" : "";
@@ -196,7 +124,7 @@ static void pb_num(struct pdf_buf *b, double v)
 		t = -t;
 	long long whole = t / 100, frac = t % 100;
 	if (!frac) {
-		pb_printf(b, "%s%lld", t ? sign : "", whole);
+		bk_buf_addf(b, "%s%lld", t ? sign : "", whole);
 		return;
 	}
 	int digits = 2;
@@ -204,7 +132,7 @@ static void pb_num(struct pdf_buf *b, double v)
 		frac /= 10;
 		digits--;
 	}
-	pb_printf(b, "%s%lld.%0*lld", sign, whole, digits, frac);
+	bk_buf_addf(b, "%s%lld.%0*lld", sign, whole, digits, frac);
 }
 
 /* ---- output ---- */
@@ -231,12 +159,12 @@ static int emit(struct bk_pdf_writer *w, const void *data, size_t n,
 	return 0;
 }
 
-static int emit_buf(struct bk_pdf_writer *w, const struct pdf_buf *b,
+static int emit_buf(struct bk_pdf_writer *w, const struct bk_buf *b,
 		    struct bk_error *err)
 {
 	if (b->failed)
 		return fail_memory(w, err);
-	return emit(w, b->p, b->len, err);
+	return emit(w, b->data, b->len, err);
 }
 
 static int note_offset(struct bk_pdf_writer *w, int obj, struct bk_error *err)
@@ -257,21 +185,21 @@ static int note_offset(struct bk_pdf_writer *w, int obj, struct bk_error *err)
 }
 
 /* Writes "N 0 obj <body> endobj". */
-static int write_object(struct bk_pdf_writer *w, int obj, const struct pdf_buf *body,
+static int write_object(struct bk_pdf_writer *w, int obj, const struct bk_buf *body,
 			struct bk_error *err)
 {
-	struct pdf_buf head = { 0 };
+	struct bk_buf head = { 0 };
 	int rc = -1;
 
 	if (note_offset(w, obj, err))
 		goto out;
-	pb_printf(&head, "%d 0 obj\n", obj);
+	bk_buf_addf(&head, "%d 0 obj\n", obj);
 	if (emit_buf(w, &head, err) || emit_buf(w, body, err) ||
 	    emit(w, "\nendobj\n", 8, err))
 		goto out;
 	rc = 0;
 out:
-	pb_release(&head);
+	bk_buf_release(&head);
 	return rc;
 }
 
@@ -279,18 +207,18 @@ out:
 static int write_stream(struct bk_pdf_writer *w, int obj, const char *dict,
 			const void *data, size_t len, struct bk_error *err)
 {
-	struct pdf_buf head = { 0 };
+	struct bk_buf head = { 0 };
 	int rc = -1;
 
 	if (note_offset(w, obj, err))
 		goto out;
-	pb_printf(&head, "%d 0 obj\n<< %s /Length %zu >>\nstream\n", obj, dict, len);
+	bk_buf_addf(&head, "%d 0 obj\n<< %s /Length %zu >>\nstream\n", obj, dict, len);
 	if (emit_buf(w, &head, err) || emit(w, data, len, err) ||
 	    emit(w, "\nendstream\nendobj\n", 18, err))
 		goto out;
 	rc = 0;
 out:
-	pb_release(&head);
+	bk_buf_release(&head);
 	return rc;
 }
 
@@ -300,7 +228,7 @@ static int write_flate_stream(struct bk_pdf_writer *w, int obj, const char *dict
 {
 	uLongf zlen = compressBound((uLong)len);
 	unsigned char *z = malloc(zlen);
-	struct pdf_buf full = { 0 };
+	struct bk_buf full = { 0 };
 	int rc = -1;
 
 	if (!z) {
@@ -311,54 +239,19 @@ static int write_flate_stream(struct bk_pdf_writer *w, int obj, const char *dict
 		fail_memory(w, err);
 		goto out;
 	}
-	pb_printf(&full, "/Filter /FlateDecode %s", dict);
+	bk_buf_addf(&full, "/Filter /FlateDecode %s", dict);
 	if (full.failed) {
 		fail_memory(w, err);
 		goto out;
 	}
-	rc = write_stream(w, obj, full.p, z, zlen, err);
+	rc = write_stream(w, obj, full.data, z, zlen, err);
 out:
 	free(z);
-	pb_release(&full);
+	bk_buf_release(&full);
 	return rc;
 }
 
 /* ---- text ---- */
-
-/* Decodes one UTF-8 sequence; invalid input yields U+FFFD and skips a byte. */
-static unsigned utf8_next(const unsigned char **s)
-{
-	const unsigned char *p = *s;
-	unsigned cp;
-	int extra;
-
-	if (p[0] < 0x80) {
-		*s = p + 1;
-		return p[0];
-	}
-	if ((p[0] & 0xE0) == 0xC0) {
-		cp = p[0] & 0x1F;
-		extra = 1;
-	} else if ((p[0] & 0xF0) == 0xE0) {
-		cp = p[0] & 0x0F;
-		extra = 2;
-	} else if ((p[0] & 0xF8) == 0xF0) {
-		cp = p[0] & 0x07;
-		extra = 3;
-	} else {
-		*s = p + 1;
-		return 0xFFFD;
-	}
-	for (int i = 1; i <= extra; i++) {
-		if ((p[i] & 0xC0) != 0x80) {
-			*s = p + 1;
-			return 0xFFFD;
-		}
-		cp = (cp << 6) | (p[i] & 0x3F);
-	}
-	*s = p + 1 + extra;
-	return cp > 0x10FFFF ? 0xFFFD : cp;
-}
 
 /* The CID for code point `cp`, allocating one for a supplementary
  * character; -1 when out of memory. */
@@ -388,16 +281,16 @@ static long cid_for(struct bk_pdf_writer *w, unsigned cp)
 }
 
 /* Appends the CIDs of `text` as hex to `hex`; returns the glyph count or -1. */
-static long add_cids(struct bk_pdf_writer *w, struct pdf_buf *hex, const char *text)
+static long add_cids(struct bk_pdf_writer *w, struct bk_buf *hex, const char *text)
 {
-	const unsigned char *s = (const unsigned char *)text;
+	const char *s = text;
 	long n = 0;
 
 	while (*s) {
-		long cid = cid_for(w, utf8_next(&s));
+		long cid = cid_for(w, bk_utf8_next(&s));
 		if (cid < 0)
 			return -1;
-		pb_printf(hex, "%04lX", cid);
+		bk_buf_addf(hex, "%04lX", cid);
 		n++;
 	}
 	return n;
@@ -416,7 +309,7 @@ static double max1(double v)
 /* Places one run: `hex` glyphs (count n) covering [from, to) along the
  * line, in page-model pixels; `line` gives the cross-line extent. The
  * geometry is explained at the top of the file. */
-static void place_run(struct pdf_buf *cs, const struct page_geom *g, enum bk_dir dir,
+static void place_run(struct bk_buf *cs, const struct page_geom *g, enum bk_dir dir,
 		      const struct bk_box *line, double from, double to, long n,
 		      const char *hex)
 {
@@ -427,26 +320,26 @@ static void place_run(struct pdf_buf *cs, const struct page_geom *g, enum bk_dir
 		double size = pitch * BK_PDF_FONT_ADVANCE / -BK_PDF_FONT_VADVANCE;
 		double centre = (line->x0 + line->x1) / 2.0 * g->kx;
 		double top = g->height - from * g->ky;
-		pb_num(cs, size);
-		pb_str(cs, " 0 0 ");
-		pb_num(cs, size);
-		pb_str(cs, " ");
-		pb_num(cs, centre - size / 2.0);
-		pb_str(cs, " ");
-		pb_num(cs, top - size);
+		add_num(cs, size);
+		bk_buf_addstr(cs, " 0 0 ");
+		add_num(cs, size);
+		bk_buf_addstr(cs, " ");
+		add_num(cs, centre - size / 2.0);
+		bk_buf_addstr(cs, " ");
+		add_num(cs, top - size);
 	} else {
 		double height = max1(line->y1 - line->y0) * g->ky;
 		double advance = extent * g->kx / (double)n;
 		double baseline = g->height - line->y1 * g->ky + DESCENT_SHARE * height;
-		pb_num(cs, advance);
-		pb_str(cs, " 0 0 ");
-		pb_num(cs, height);
-		pb_str(cs, " ");
-		pb_num(cs, from * g->kx);
-		pb_str(cs, " ");
-		pb_num(cs, baseline);
+		add_num(cs, advance);
+		bk_buf_addstr(cs, " 0 0 ");
+		add_num(cs, height);
+		bk_buf_addstr(cs, " ");
+		add_num(cs, from * g->kx);
+		bk_buf_addstr(cs, " ");
+		add_num(cs, baseline);
 	}
-	pb_printf(cs, " Tm <%s> Tj\n", hex);
+	bk_buf_addf(cs, " Tm <%s> Tj\n", hex);
 }
 
 /* Start and end of a word along the line's direction. */
@@ -461,22 +354,22 @@ static double word_to(const struct bk_word *wd, enum bk_dir dir)
 }
 
 /* One BT..ET for the line: runs of words that join without a space. */
-static int line_text(struct bk_pdf_writer *w, struct pdf_buf *cs,
+static int line_text(struct bk_pdf_writer *w, struct bk_buf *cs,
 		     const struct page_geom *g, const struct bk_line *line,
 		     enum bk_dir dir)
 {
-	struct pdf_buf hex = { 0 };
+	struct bk_buf hex = { 0 };
 	int rc = -1;
 	size_t i = 0;
 
-	pb_printf(cs, "BT 3 Tr /%s 1 Tf\n", dir == BK_DIR_VERTICAL ? "FV" : "FH");
+	bk_buf_addf(cs, "BT 3 Tr /%s 1 Tf\n", dir == BK_DIR_VERTICAL ? "FV" : "FH");
 	cid_for(w, ' '); /* the space between runs is written as "0020" */
 	while (i < line->nwords) {
 		size_t j = i + 1;
 		while (j < line->nwords &&
 		       !bk_text_needs_space(line->words[j - 1].text, line->words[j].text))
 			j++;
-		hex.len = 0;
+		bk_buf_reset(&hex);
 		long n = 0;
 		double from = word_from(&line->words[i], dir), to = from;
 		for (size_t k = i; k < j; k++) {
@@ -490,7 +383,7 @@ static int line_text(struct bk_pdf_writer *w, struct pdf_buf *cs,
 		if (hex.failed)
 			goto out;
 		if (n > 0)
-			place_run(cs, g, dir, &line->box, from, to, n, hex.p);
+			place_run(cs, g, dir, &line->box, from, to, n, hex.data);
 		if (j < line->nwords) {
 			/* the space between two runs spans the gap, at least a sliver */
 			double next = word_from(&line->words[j], dir);
@@ -499,14 +392,14 @@ static int line_text(struct bk_pdf_writer *w, struct pdf_buf *cs,
 		}
 		i = j;
 	}
-	pb_str(cs, "ET\n");
+	bk_buf_addstr(cs, "ET\n");
 	rc = cs->failed ? -1 : 0;
 out:
-	pb_release(&hex);
+	bk_buf_release(&hex);
 	return rc;
 }
 
-static int text_layer(struct bk_pdf_writer *w, struct pdf_buf *cs,
+static int text_layer(struct bk_pdf_writer *w, struct bk_buf *cs,
 		      const struct page_geom *g, const struct bk_page *page)
 {
 	for (size_t b = 0; b < page->nblocks; b++) {
@@ -524,7 +417,7 @@ static int text_layer(struct bk_pdf_writer *w, struct pdf_buf *cs,
 /* ---- pages ---- */
 
 static int image_dict(const struct bk_pdf_writer *w, const struct bk_encoded_image *img,
-		      struct pdf_buf *d, struct bk_error *err)
+		      struct bk_buf *d, struct bk_error *err)
 {
 	const char *space = img->components == 3 ? "/DeviceRGB" : "/DeviceGray";
 	int page = w->npages + 1;
@@ -534,25 +427,25 @@ static int image_dict(const struct bk_pdf_writer *w, const struct bk_encoded_ima
 	if (img->components != 1 && img->components != 3)
 		return bk_error_set(err, "'%s' page %d: images with %d components are not supported",
 				    w->path, page, img->components);
-	pb_printf(d, "/Type /XObject /Subtype /Image /Width %d /Height %d /ColorSpace %s",
+	bk_buf_addf(d, "/Type /XObject /Subtype /Image /Width %d /Height %d /ColorSpace %s",
 		  img->width, img->height, space);
 	switch (img->encoding) {
 	case BK_ENC_G4:
 		if (img->components != 1 || img->bits_per_component != 1)
 			return bk_error_set(err, "'%s' page %d: a G4 image must be 1-bit gray",
 					    w->path, page);
-		pb_printf(d, " /BitsPerComponent 1 /Filter /CCITTFaxDecode /DecodeParms "
+		bk_buf_addf(d, " /BitsPerComponent 1 /Filter /CCITTFaxDecode /DecodeParms "
 			     "<< /K -1 /Columns %d /Rows %d /BlackIs1 false >>",
 			  img->width, img->height);
 		break;
 	case BK_ENC_JPEG:
-		pb_str(d, " /BitsPerComponent 8 /Filter /DCTDecode");
+		bk_buf_addstr(d, " /BitsPerComponent 8 /Filter /DCTDecode");
 		break;
 	case BK_ENC_FLATE:
 		if (img->bits_per_component != 8)
 			return bk_error_set(err, "'%s' page %d: a Flate image must have 8 bits per component",
 					    w->path, page);
-		pb_str(d, " /BitsPerComponent 8 /Filter /FlateDecode");
+		bk_buf_addstr(d, " /BitsPerComponent 8 /Filter /FlateDecode");
 		break;
 	default:
 		return bk_error_set(err, "'%s' page %d: unknown image encoding %d", w->path,
@@ -566,25 +459,25 @@ static int image_dict(const struct bk_pdf_writer *w, const struct bk_encoded_ima
 static int page_object(struct bk_pdf_writer *w, int obj, double width, double height,
 		       struct bk_error *err)
 {
-	struct pdf_buf d = { 0 };
+	struct bk_buf d = { 0 };
 	int first = obj - 2;
 
-	pb_printf(&d, "<< /Type /Page /Parent %d 0 R /MediaBox [0 0 ", OBJ_PAGES);
-	pb_num(&d, width);
-	pb_str(&d, " ");
-	pb_num(&d, height);
-	pb_printf(&d, "] /Resources << /XObject << /Im0 %d 0 R >> /Font << /FH %d 0 R /FV %d 0 R >> >>"
+	bk_buf_addf(&d, "<< /Type /Page /Parent %d 0 R /MediaBox [0 0 ", OBJ_PAGES);
+	add_num(&d, width);
+	bk_buf_addstr(&d, " ");
+	add_num(&d, height);
+	bk_buf_addf(&d, "] /Resources << /XObject << /Im0 %d 0 R >> /Font << /FH %d 0 R /FV %d 0 R >> >>"
 		      " /Contents %d 0 R >>",
 		  first, OBJ_FONT_H, OBJ_FONT_V, first + 1);
 	int rc = write_object(w, obj, &d, err);
-	pb_release(&d);
+	bk_buf_release(&d);
 	return rc;
 }
 
 int bk_pdf_writer_add_page(struct bk_pdf_writer *w, const struct bk_encoded_image *img,
 			   const struct bk_page *page, struct bk_error *err)
 {
-	struct pdf_buf dict = { 0 }, cs = { 0 };
+	struct bk_buf dict = { 0 }, cs = { 0 };
 	int rc = -1;
 	int first = OBJ_FIRST_PAGE + OBJS_PER_PAGE * w->npages;
 
@@ -596,11 +489,11 @@ int bk_pdf_writer_add_page(struct bk_pdf_writer *w, const struct bk_encoded_imag
 	double ydpi = img->yres > 0 ? img->yres : xdpi;
 	double width = img->width / xdpi * 72.0, height = img->height / ydpi * 72.0;
 
-	pb_str(&cs, "q ");
-	pb_num(&cs, width);
-	pb_str(&cs, " 0 0 ");
-	pb_num(&cs, height);
-	pb_str(&cs, " 0 0 cm /Im0 Do Q\n");
+	bk_buf_addstr(&cs, "q ");
+	add_num(&cs, width);
+	bk_buf_addstr(&cs, " 0 0 ");
+	add_num(&cs, height);
+	bk_buf_addstr(&cs, " 0 0 cm /Im0 Do Q\n");
 	if (page) {
 		struct page_geom g = {
 			.kx = width / (page->width > 0 ? page->width : img->width),
@@ -616,15 +509,15 @@ int bk_pdf_writer_add_page(struct bk_pdf_writer *w, const struct bk_encoded_imag
 		fail_memory(w, err);
 		goto out;
 	}
-	if (write_stream(w, first, dict.p, img->data, img->size, err) ||
-	    write_flate_stream(w, first + 1, "", cs.p, cs.len, err) ||
+	if (write_stream(w, first, dict.data, img->data, img->size, err) ||
+	    write_flate_stream(w, first + 1, "", cs.data, cs.len, err) ||
 	    page_object(w, first + 2, width, height, err))
 		goto out;
 	w->npages++;
 	rc = 0;
 out:
-	pb_release(&dict);
-	pb_release(&cs);
+	bk_buf_release(&dict);
+	bk_buf_release(&cs);
 	return rc;
 }
 
@@ -640,9 +533,9 @@ int bk_pdf_writer_page_count(const struct bk_pdf_writer *w)
  * supplementary characters' CIDs as surrogate pairs. */
 static int write_to_unicode(struct bk_pdf_writer *w, struct bk_error *err)
 {
-	struct pdf_buf map = { 0 };
+	struct bk_buf map = { 0 };
 
-	pb_str(&map, "/CIDInit /ProcSet findresource begin\n12 dict begin\nbegincmap\n"
+	bk_buf_addstr(&map, "/CIDInit /ProcSet findresource begin\n12 dict begin\nbegincmap\n"
 		     "/CIDSystemInfo << /Registry (Adobe) /Ordering (UCS) /Supplement 0 >> def\n"
 		     "/CMapName /Adobe-Identity-UCS def\n/CMapType 2 def\n"
 		     "1 begincodespacerange\n<0000> <FFFF>\nendcodespacerange\n");
@@ -652,43 +545,43 @@ static int write_to_unicode(struct bk_pdf_writer *w, struct bk_error *err)
 			highs[nhigh++] = hi;
 	for (int k = 0; k < nhigh; k += 100) {
 		int chunk = nhigh - k < 100 ? nhigh - k : 100;
-		pb_printf(&map, "%d beginbfrange\n", chunk);
+		bk_buf_addf(&map, "%d beginbfrange\n", chunk);
 		for (int c = 0; c < chunk; c++)
-			pb_printf(&map, "<%02X00> <%02XFF> <%02X00>\n", highs[k + c],
+			bk_buf_addf(&map, "<%02X00> <%02XFF> <%02X00>\n", highs[k + c],
 				  highs[k + c], highs[k + c]);
-		pb_str(&map, "endbfrange\n");
+		bk_buf_addstr(&map, "endbfrange\n");
 	}
 	for (size_t k = 0; k < w->nsupp; k += 100) {
 		size_t chunk = w->nsupp - k < 100 ? w->nsupp - k : 100;
-		pb_printf(&map, "%zu beginbfchar\n", chunk);
+		bk_buf_addf(&map, "%zu beginbfchar\n", chunk);
 		for (size_t c = 0; c < chunk; c++) {
 			uint32_t v = w->supp[k + c] - 0x10000;
-			pb_printf(&map, "<%04zX> <%04X%04X>\n", SUPP_CID_FIRST + k + c,
+			bk_buf_addf(&map, "<%04zX> <%04X%04X>\n", SUPP_CID_FIRST + k + c,
 				  (unsigned)(0xD800 + (v >> 10)), (unsigned)(0xDC00 + (v & 0x3FF)));
 		}
-		pb_str(&map, "endbfchar\n");
+		bk_buf_addstr(&map, "endbfchar\n");
 	}
-	pb_str(&map, "endcmap\nCMapName currentdict /CMap defineresource pop\nend\nend\n");
+	bk_buf_addstr(&map, "endcmap\nCMapName currentdict /CMap defineresource pop\nend\nend\n");
 	if (map.failed) {
-		pb_release(&map);
+		bk_buf_release(&map);
 		return fail_memory(w, err);
 	}
-	int rc = write_flate_stream(w, OBJ_TO_UNICODE, "", map.p, map.len, err);
-	pb_release(&map);
+	int rc = write_flate_stream(w, OBJ_TO_UNICODE, "", map.data, map.len, err);
+	bk_buf_release(&map);
 	return rc;
 }
 
 static int write_fonts(struct bk_pdf_writer *w, struct bk_error *err)
 {
-	struct pdf_buf d = { 0 };
+	struct bk_buf d = { 0 };
 	unsigned char *program = NULL, *gids = NULL;
 	size_t program_len = 0;
 	int rc = -1;
 
 	static const char *const encodings[2] = { "Identity-H", "Identity-V" };
 	for (int i = 0; i < 2; i++) {
-		d.len = 0;
-		pb_printf(&d, "<< /Type /Font /Subtype /Type0 /BaseFont /%s /Encoding /%s"
+		bk_buf_reset(&d);
+		bk_buf_addf(&d, "<< /Type /Font /Subtype /Type0 /BaseFont /%s /Encoding /%s"
 			      " /DescendantFonts [%d 0 R] /ToUnicode %d 0 R >>",
 			  BK_PDF_FONT_NAME, encodings[i], OBJ_CIDFONT, OBJ_TO_UNICODE);
 		if (write_object(w, OBJ_FONT_H + i, &d, err))
@@ -696,8 +589,8 @@ static int write_fonts(struct bk_pdf_writer *w, struct bk_error *err)
 	}
 	/* W2 gives every CID the vertical metrics (DW2 cannot: its position
 	 * vector's x is always half the width); DW2 repeats the rest */
-	d.len = 0;
-	pb_printf(&d, "<< /Type /Font /Subtype /CIDFontType2 /BaseFont /%s"
+	bk_buf_reset(&d);
+	bk_buf_addf(&d, "<< /Type /Font /Subtype /CIDFontType2 /BaseFont /%s"
 		      " /CIDSystemInfo << /Registry (Adobe) /Ordering (Identity) /Supplement 0 >>"
 		      " /FontDescriptor %d 0 R /DW %d /DW2 [%d %d] /W2 [0 65535 %d %d %d]"
 		      " /CIDToGIDMap %d 0 R >>",
@@ -706,8 +599,8 @@ static int write_fonts(struct bk_pdf_writer *w, struct bk_error *err)
 		  BK_PDF_FONT_VORIGIN_X, BK_PDF_FONT_VORIGIN_Y, OBJ_CID_TO_GID);
 	if (write_object(w, OBJ_CIDFONT, &d, err))
 		goto out;
-	d.len = 0;
-	pb_printf(&d, "<< /Type /FontDescriptor /FontName /%s /Flags 4"
+	bk_buf_reset(&d);
+	bk_buf_addf(&d, "<< /Type /FontDescriptor /FontName /%s /Flags 4"
 		      " /FontBBox [0 %d %d %d] /ItalicAngle 0 /Ascent %d /Descent %d"
 		      " /CapHeight %d /StemV 80 /FontFile2 %d 0 R >>",
 		  BK_PDF_FONT_NAME, BK_PDF_FONT_DESCENT, BK_PDF_FONT_ADVANCE,
@@ -726,13 +619,13 @@ static int write_fonts(struct bk_pdf_writer *w, struct bk_error *err)
 		gids[2 * cid] = 0;
 		gids[2 * cid + 1] = 1; /* every CID shows the empty glyph 1 */
 	}
-	d.len = 0;
-	pb_printf(&d, "/Length1 %zu", program_len);
+	bk_buf_reset(&d);
+	bk_buf_addf(&d, "/Length1 %zu", program_len);
 	if (d.failed) {
 		fail_memory(w, err);
 		goto out;
 	}
-	if (write_flate_stream(w, OBJ_FONT_FILE, d.p, program, program_len, err) ||
+	if (write_flate_stream(w, OBJ_FONT_FILE, d.data, program, program_len, err) ||
 	    write_flate_stream(w, OBJ_CID_TO_GID, "", gids, 2 * 65536, err))
 		goto out;
 
@@ -740,55 +633,55 @@ static int write_fonts(struct bk_pdf_writer *w, struct bk_error *err)
 		goto out;
 	rc = 0;
 out:
-	pb_release(&d);
+	bk_buf_release(&d);
 	free(program);
 	free(gids);
 	return rc;
 }
 
 /* A PDF text string: literal when printable ASCII, else UTF-16BE with BOM. */
-static void pb_text_string(struct pdf_buf *b, const char *s)
+static void add_text_string(struct bk_buf *b, const char *s)
 {
 	bool ascii = true;
 	for (const unsigned char *p = (const unsigned char *)s; *p; p++)
 		if (*p < 0x20 || *p > 0x7E)
 			ascii = false;
 	if (ascii) {
-		pb_str(b, "(");
+		bk_buf_addstr(b, "(");
 		for (const char *p = s; *p; p++) {
 			if (*p == '(' || *p == ')' || *p == '\\')
-				pb_str(b, "\\");
-			pb_add(b, p, 1);
+				bk_buf_addstr(b, "\\");
+			bk_buf_add(b, p, 1);
 		}
-		pb_str(b, ")");
+		bk_buf_addstr(b, ")");
 		return;
 	}
-	pb_str(b, "<FEFF");
-	const unsigned char *p = (const unsigned char *)s;
+	bk_buf_addstr(b, "<FEFF");
+	const char *p = s;
 	while (*p) {
-		unsigned cp = utf8_next(&p);
+		unsigned cp = bk_utf8_next(&p);
 		if (cp >= 0x10000) {
 			cp -= 0x10000;
-			pb_printf(b, "%04X%04X", 0xD800 + (cp >> 10), 0xDC00 + (cp & 0x3FF));
+			bk_buf_addf(b, "%04X%04X", 0xD800 + (cp >> 10), 0xDC00 + (cp & 0x3FF));
 		} else {
-			pb_printf(b, "%04X", cp);
+			bk_buf_addf(b, "%04X", cp);
 		}
 	}
-	pb_str(b, ">");
+	bk_buf_addstr(b, ">");
 }
 
-static void pb_xml(struct pdf_buf *b, const char *s)
+static void add_xml(struct bk_buf *b, const char *s)
 {
 	for (; *s; s++) {
 		switch (*s) {
-		case '&': pb_str(b, "&amp;"); break;
-		case '<': pb_str(b, "&lt;"); break;
-		case '>': pb_str(b, "&gt;"); break;
-		case '"': pb_str(b, "&quot;"); break;
+		case '&': bk_buf_addstr(b, "&amp;"); break;
+		case '<': bk_buf_addstr(b, "&lt;"); break;
+		case '>': bk_buf_addstr(b, "&gt;"); break;
+		case '"': bk_buf_addstr(b, "&quot;"); break;
 		default:
 			/* XML 1.0 forbids most control characters */
 			if ((unsigned char)*s >= 0x20 || *s == '\t' || *s == '\n')
-				pb_add(b, s, 1);
+				bk_buf_add(b, s, 1);
 		}
 	}
 }
@@ -796,16 +689,16 @@ static void pb_xml(struct pdf_buf *b, const char *s)
 /* "collection: X; date: Y" — the Subject / dc:description; NULL if empty. */
 static char *describe(const struct bk_pdf_writer *w)
 {
-	struct pdf_buf b = { 0 };
+	struct bk_buf b = { 0 };
 	if (w->collection)
-		pb_printf(&b, "collection: %s", w->collection);
+		bk_buf_addf(&b, "collection: %s", w->collection);
 	if (w->date)
-		pb_printf(&b, "%sdate: %s", b.len ? "; " : "", w->date);
+		bk_buf_addf(&b, "%sdate: %s", b.len ? "; " : "", w->date);
 	if (b.failed || !b.len) {
-		pb_release(&b);
+		bk_buf_release(&b);
 		return NULL;
 	}
-	return b.p;
+	return b.data;
 }
 
 /* True for ISO 8601 dates XMP accepts: YYYY, YYYY-MM, YYYY-MM-DD. */
@@ -831,54 +724,54 @@ static const char *creator_tool(const struct bk_pdf_writer *w)
 
 static int write_info(struct bk_pdf_writer *w, const char *desc, struct bk_error *err)
 {
-	struct pdf_buf d = { 0 };
+	struct bk_buf d = { 0 };
 	struct tm tm;
 	char date[32];
 
 	gmtime_r(&w->created, &tm);
 	strftime(date, sizeof(date), "D:%Y%m%d%H%M%SZ", &tm);
-	pb_str(&d, "<< /Producer (bunko " BUNKO_VERSION ") /Creator ");
-	pb_text_string(&d, creator_tool(w));
-	pb_printf(&d, " /CreationDate (%s) /ModDate (%s)", date, date);
+	bk_buf_addstr(&d, "<< /Producer (bunko " BUNKO_VERSION ") /Creator ");
+	add_text_string(&d, creator_tool(w));
+	bk_buf_addf(&d, " /CreationDate (%s) /ModDate (%s)", date, date);
 	if (w->title) {
-		pb_str(&d, " /Title ");
-		pb_text_string(&d, w->title);
+		bk_buf_addstr(&d, " /Title ");
+		add_text_string(&d, w->title);
 	}
 	if (desc) {
-		pb_str(&d, " /Subject ");
-		pb_text_string(&d, desc);
+		bk_buf_addstr(&d, " /Subject ");
+		add_text_string(&d, desc);
 	}
 	/* bunko's own keys: not part of any XMP schema, so PDF/A lets them be */
 	static const char *const keys[3] = { "BunkoCollection", "BunkoDate", "BunkoSource" };
 	const char *values[3] = { w->collection, w->date, w->source };
 	for (int i = 0; i < 3; i++)
 		if (values[i]) {
-			pb_printf(&d, " /%s ", keys[i]);
-			pb_text_string(&d, values[i]);
+			bk_buf_addf(&d, " /%s ", keys[i]);
+			add_text_string(&d, values[i]);
 		}
-	pb_str(&d, " >>");
+	bk_buf_addstr(&d, " >>");
 	int rc = write_object(w, OBJ_INFO, &d, err);
-	pb_release(&d);
+	bk_buf_release(&d);
 	return rc;
 }
 
-static void xmp_alt(struct pdf_buf *x, const char *prop, const char *value)
+static void xmp_alt(struct bk_buf *x, const char *prop, const char *value)
 {
-	pb_printf(x, "   <%s><rdf:Alt><rdf:li xml:lang=\"x-default\">", prop);
-	pb_xml(x, value);
-	pb_printf(x, "</rdf:li></rdf:Alt></%s>\n", prop);
+	bk_buf_addf(x, "   <%s><rdf:Alt><rdf:li xml:lang=\"x-default\">", prop);
+	add_xml(x, value);
+	bk_buf_addf(x, "</rdf:li></rdf:Alt></%s>\n", prop);
 }
 
-static void xmp_simple(struct pdf_buf *x, const char *prop, const char *value)
+static void xmp_simple(struct bk_buf *x, const char *prop, const char *value)
 {
-	pb_printf(x, "   <%s>", prop);
-	pb_xml(x, value);
-	pb_printf(x, "</%s>\n", prop);
+	bk_buf_addf(x, "   <%s>", prop);
+	add_xml(x, value);
+	bk_buf_addf(x, "</%s>\n", prop);
 }
 
 static int write_metadata(struct bk_pdf_writer *w, const char *desc, struct bk_error *err)
 {
-	struct pdf_buf x = { 0 };
+	struct bk_buf x = { 0 };
 	struct tm tm;
 	char date[32], uuid[40];
 
@@ -889,7 +782,7 @@ static int write_metadata(struct bk_pdf_writer *w, const char *desc, struct bk_e
 		 "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x",
 		 id[0], id[1], id[2], id[3], id[4], id[5], id[6], id[7], id[8], id[9],
 		 id[10], id[11], id[12], id[13], id[14], id[15]);
-	pb_str(&x, "<?xpacket begin=\"\xEF\xBB\xBF\" id=\"W5M0MpCehiHzreSzNTczkc9d\"?>\n"
+	bk_buf_addstr(&x, "<?xpacket begin=\"\xEF\xBB\xBF\" id=\"W5M0MpCehiHzreSzNTczkc9d\"?>\n"
 		   "<x:xmpmeta xmlns:x=\"adobe:ns:meta/\">\n"
 		   " <rdf:RDF xmlns:rdf=\"http://www.w3.org/1999/02/22-rdf-syntax-ns#\">\n"
 		   "  <rdf:Description rdf:about=\"\"\n"
@@ -908,25 +801,25 @@ static int write_metadata(struct bk_pdf_writer *w, const char *desc, struct bk_e
 	if (w->source)
 		xmp_simple(&x, "dc:source", w->source);
 	if (w->date && iso_date(w->date)) {
-		pb_str(&x, "   <dc:date><rdf:Seq><rdf:li>");
-		pb_xml(&x, w->date);
-		pb_str(&x, "</rdf:li></rdf:Seq></dc:date>\n");
+		bk_buf_addstr(&x, "   <dc:date><rdf:Seq><rdf:li>");
+		add_xml(&x, w->date);
+		bk_buf_addstr(&x, "</rdf:li></rdf:Seq></dc:date>\n");
 	}
 	xmp_simple(&x, "xmp:CreatorTool", creator_tool(w));
 	xmp_simple(&x, "xmp:CreateDate", date);
 	xmp_simple(&x, "xmp:ModifyDate", date);
 	xmp_simple(&x, "xmp:MetadataDate", date);
 	xmp_simple(&x, "pdf:Producer", "bunko " BUNKO_VERSION);
-	pb_printf(&x, "   <xmpMM:DocumentID>uuid:%s</xmpMM:DocumentID>\n", uuid);
-	pb_str(&x, "  </rdf:Description>\n </rdf:RDF>\n</x:xmpmeta>\n"
+	bk_buf_addf(&x, "   <xmpMM:DocumentID>uuid:%s</xmpMM:DocumentID>\n", uuid);
+	bk_buf_addstr(&x, "  </rdf:Description>\n </rdf:RDF>\n</x:xmpmeta>\n"
 		   "<?xpacket end=\"w\"?>");
 	if (x.failed) {
-		pb_release(&x);
+		bk_buf_release(&x);
 		return fail_memory(w, err);
 	}
 	/* PDF/A: the metadata stream is not filtered, so any tool can read it */
-	int rc = write_stream(w, OBJ_METADATA, "/Type /Metadata /Subtype /XML", x.p, x.len, err);
-	pb_release(&x);
+	int rc = write_stream(w, OBJ_METADATA, "/Type /Metadata /Subtype /XML", x.data, x.len, err);
+	bk_buf_release(&x);
 	return rc;
 }
 
@@ -943,71 +836,71 @@ static int write_output_profile(struct bk_pdf_writer *w, struct bk_error *err)
 
 static int write_null(struct bk_pdf_writer *w, int obj, struct bk_error *err)
 {
-	struct pdf_buf d = { 0 };
-	pb_str(&d, "null");
+	struct bk_buf d = { 0 };
+	bk_buf_addstr(&d, "null");
 	int rc = write_object(w, obj, &d, err);
-	pb_release(&d);
+	bk_buf_release(&d);
 	return rc;
 }
 
 static int write_pages_and_catalog(struct bk_pdf_writer *w, struct bk_error *err)
 {
-	struct pdf_buf d = { 0 };
+	struct bk_buf d = { 0 };
 	int rc = -1;
 
-	pb_printf(&d, "<< /Type /Pages /Count %d /Kids [", w->npages);
+	bk_buf_addf(&d, "<< /Type /Pages /Count %d /Kids [", w->npages);
 	for (int i = 0; i < w->npages; i++)
-		pb_printf(&d, "%s%d 0 R", i % 10 ? " " : "\n",
+		bk_buf_addf(&d, "%s%d 0 R", i % 10 ? " " : "\n",
 			  OBJ_FIRST_PAGE + OBJS_PER_PAGE * i + 2);
-	pb_str(&d, "] >>");
+	bk_buf_addstr(&d, "] >>");
 	if (write_object(w, OBJ_PAGES, &d, err))
 		goto out;
-	d.len = 0;
-	pb_printf(&d, "<< /Type /Catalog /Pages %d 0 R", OBJ_PAGES);
+	bk_buf_reset(&d);
+	bk_buf_addf(&d, "<< /Type /Catalog /Pages %d 0 R", OBJ_PAGES);
 	if (w->title)
-		pb_str(&d, " /ViewerPreferences << /DisplayDocTitle true >>");
+		bk_buf_addstr(&d, " /ViewerPreferences << /DisplayDocTitle true >>");
 	if (w->pdfa)
-		pb_printf(&d, " /Metadata %d 0 R /OutputIntents [<< /Type /OutputIntent"
+		bk_buf_addf(&d, " /Metadata %d 0 R /OutputIntents [<< /Type /OutputIntent"
 			      " /S /GTS_PDFA1 /OutputConditionIdentifier (sRGB IEC61966-2.1)"
 			      " /Info (sRGB IEC61966-2.1) /RegistryName (http://www.color.org)"
 			      " /DestOutputProfile %d 0 R >>]",
 			  OBJ_METADATA, OBJ_OUTPUT_PROFILE);
-	pb_str(&d, " >>");
+	bk_buf_addstr(&d, " >>");
 	if (write_object(w, OBJ_CATALOG, &d, err))
 		goto out;
 	rc = 0;
 out:
-	pb_release(&d);
+	bk_buf_release(&d);
 	return rc;
 }
 
 static int write_xref_trailer(struct bk_pdf_writer *w, struct bk_error *err)
 {
-	struct pdf_buf d = { 0 };
+	struct bk_buf d = { 0 };
 	int size = OBJ_FIRST_PAGE + OBJS_PER_PAGE * w->npages;
 	long long xref = w->pos;
 	int rc = -1;
 
-	pb_printf(&d, "xref\n0 %d\n0000000000 65535 f \n", size);
+	bk_buf_addf(&d, "xref\n0 %d\n0000000000 65535 f \n", size);
 	for (int obj = 1; obj < size; obj++) {
-		pb_printf(&d, "%010lld 00000 n \n", w->offsets[obj]);
+		bk_buf_addf(&d, "%010lld 00000 n \n", w->offsets[obj]);
 		if (d.len > 65536) { /* large documents: flush as we go */
 			if (emit_buf(w, &d, err))
 				goto out;
-			d.len = 0;
+			bk_buf_reset(&d);
 		}
 	}
-	pb_printf(&d, "trailer\n<< /Size %d /Root %d 0 R /Info %d 0 R /ID [<", size,
+	bk_buf_addf(&d, "trailer\n<< /Size %d /Root %d 0 R /Info %d 0 R /ID [<", size,
 		  OBJ_CATALOG, OBJ_INFO);
 	for (int i = 0; i < 16; i++)
-		pb_printf(&d, "%02X", w->id[i]);
-	pb_str(&d, "> <");
+		bk_buf_addf(&d, "%02X", w->id[i]);
+	bk_buf_addstr(&d, "> <");
 	for (int i = 0; i < 16; i++)
-		pb_printf(&d, "%02X", w->id[i]);
-	pb_printf(&d, ">] >>\nstartxref\n%lld\n%%%%EOF\n", xref);
+		bk_buf_addf(&d, "%02X", w->id[i]);
+	bk_buf_addf(&d, ">] >>\nstartxref\n%lld\n%%%%EOF\n", xref);
 	rc = emit_buf(w, &d, err);
 out:
-	pb_release(&d);
+	bk_buf_release(&d);
 	return rc;
 }
 

@@ -13,6 +13,7 @@
  * curve shared by rTRC/gTRC/bTRC.
  */
 #include "archive/pdf_internal.h"
+#include "bunko/buf.h"
 
 #include <math.h>
 #include <stdbool.h>
@@ -96,64 +97,15 @@ static void srgb_to_d50(mat3 out)
 	mat_mul(adapt, rgb_to_xyz, out);
 }
 
-struct icc_buf {
-	unsigned char *p;
-	size_t len, alloc;
-	bool failed;
-};
-
-static void icc_put(struct icc_buf *b, const void *data, size_t n)
+static void icc_s15f16(struct bk_buf *b, double v)
 {
-	if (b->failed)
-		return;
-	if (b->len + n > b->alloc) {
-		size_t want = b->alloc ? b->alloc * 2 : 4096;
-		while (want < b->len + n)
-			want *= 2;
-		unsigned char *q = realloc(b->p, want);
-		if (!q) {
-			b->failed = true;
-			return;
-		}
-		b->p = q;
-		b->alloc = want;
-	}
-	memcpy(b->p + b->len, data, n);
-	b->len += n;
+	bk_buf_add_be32(b, (uint32_t)(int32_t)lround(v * 65536.0));
 }
 
-static void icc_put16(struct icc_buf *b, unsigned v)
+static void icc_xyz(struct bk_buf *b, const double xyz[3])
 {
-	unsigned char c[2] = { (unsigned char)(v >> 8), (unsigned char)v };
-	icc_put(b, c, 2);
-}
-
-static void icc_put32(struct icc_buf *b, uint32_t v)
-{
-	unsigned char c[4] = { (unsigned char)(v >> 24), (unsigned char)(v >> 16),
-			       (unsigned char)(v >> 8), (unsigned char)v };
-	icc_put(b, c, 4);
-}
-
-static void icc_zeros(struct icc_buf *b, size_t n)
-{
-	static const unsigned char zeros[128] = { 0 };
-	while (n > 0) {
-		size_t k = n < sizeof(zeros) ? n : sizeof(zeros);
-		icc_put(b, zeros, k);
-		n -= k;
-	}
-}
-
-static void icc_s15f16(struct icc_buf *b, double v)
-{
-	icc_put32(b, (uint32_t)(int32_t)lround(v * 65536.0));
-}
-
-static void icc_xyz(struct icc_buf *b, const double xyz[3])
-{
-	icc_put(b, "XYZ ", 4);
-	icc_put32(b, 0);
+	bk_buf_add(b, "XYZ ", 4);
+	bk_buf_add_be32(b, 0);
 	for (int i = 0; i < 3; i++)
 		icc_s15f16(b, xyz[i]);
 }
@@ -165,61 +117,53 @@ static double srgb_decode(double v)
 
 enum { TRC_POINTS = 256 };
 
-static void icc_trc(struct icc_buf *b)
+static void icc_trc(struct bk_buf *b)
 {
-	icc_put(b, "curv", 4);
-	icc_put32(b, 0);
-	icc_put32(b, TRC_POINTS);
+	bk_buf_add(b, "curv", 4);
+	bk_buf_add_be32(b, 0);
+	bk_buf_add_be32(b, TRC_POINTS);
 	for (int i = 0; i < TRC_POINTS; i++)
-		icc_put16(b, (unsigned)lround(srgb_decode(i / (double)(TRC_POINTS - 1)) *
-					      65535.0));
+		bk_buf_add_be16(b, (unsigned)lround(srgb_decode(i / (double)(TRC_POINTS - 1)) *
+						    65535.0));
 }
 
 static const char profile_desc[] = "sRGB IEC61966-2.1";
 static const char profile_copyright[] = "No copyright, use freely";
 
-static void icc_desc(struct icc_buf *b)
+static void icc_desc(struct bk_buf *b)
 {
-	icc_put(b, "desc", 4);
-	icc_put32(b, 0);
-	icc_put32(b, sizeof(profile_desc)); /* ASCII count with NUL */
-	icc_put(b, profile_desc, sizeof(profile_desc));
-	icc_put32(b, 0); /* Unicode language code */
-	icc_put32(b, 0); /* Unicode count */
-	icc_put16(b, 0); /* ScriptCode code */
-	icc_zeros(b, 1 + 67); /* ScriptCode count and its fixed 67 bytes */
+	bk_buf_add(b, "desc", 4);
+	bk_buf_add_be32(b, 0);
+	bk_buf_add_be32(b, sizeof(profile_desc)); /* ASCII count with NUL */
+	bk_buf_add(b, profile_desc, sizeof(profile_desc));
+	bk_buf_add_be32(b, 0); /* Unicode language code */
+	bk_buf_add_be32(b, 0); /* Unicode count */
+	bk_buf_add_be16(b, 0); /* ScriptCode code */
+	bk_buf_add_zeros(b, 1 + 67); /* ScriptCode count and its fixed 67 bytes */
 }
 
-static void icc_text(struct icc_buf *b)
+static void icc_text(struct bk_buf *b)
 {
-	icc_put(b, "text", 4);
-	icc_put32(b, 0);
-	icc_put(b, profile_copyright, sizeof(profile_copyright));
+	bk_buf_add(b, "text", 4);
+	bk_buf_add_be32(b, 0);
+	bk_buf_add(b, profile_copyright, sizeof(profile_copyright));
 }
 
-static void set_be32(unsigned char *p, uint32_t v)
+static void icc_header(struct bk_buf *b)
 {
-	p[0] = (unsigned char)(v >> 24);
-	p[1] = (unsigned char)(v >> 16);
-	p[2] = (unsigned char)(v >> 8);
-	p[3] = (unsigned char)v;
-}
-
-static void icc_header(struct icc_buf *b)
-{
-	icc_put32(b, 0);           /* size, set at the end */
-	icc_put32(b, 0);           /* preferred CMM */
-	icc_put32(b, 0x02100000);  /* version 2.1 */
-	icc_put(b, "mntrRGB XYZ ", 12);
+	bk_buf_add_be32(b, 0);           /* size, set at the end */
+	bk_buf_add_be32(b, 0);           /* preferred CMM */
+	bk_buf_add_be32(b, 0x02100000);  /* version 2.1 */
+	bk_buf_add(b, "mntrRGB XYZ ", 12);
 	static const unsigned date[6] = { 2024, 1, 1, 0, 0, 0 };
 	for (int i = 0; i < 6; i++)
-		icc_put16(b, date[i]);
-	icc_put(b, "acsp", 4);
-	icc_zeros(b, 4 + 4 + 4 + 4 + 8); /* platform, flags, maker, model, attributes */
-	icc_put32(b, 0);           /* rendering intent: perceptual */
+		bk_buf_add_be16(b, date[i]);
+	bk_buf_add(b, "acsp", 4);
+	bk_buf_add_zeros(b, 4 + 4 + 4 + 4 + 8); /* platform, flags, maker, model, attributes */
+	bk_buf_add_be32(b, 0);           /* rendering intent: perceptual */
 	for (int i = 0; i < 3; i++)
 		icc_s15f16(b, pcs_d50[i]);
-	icc_zeros(b, 4 + 16 + 28);  /* creator, profile ID, reserved */
+	bk_buf_add_zeros(b, 4 + 16 + 28);  /* creator, profile ID, reserved */
 }
 
 unsigned char *bk_pdf_srgb_profile(size_t *len)
@@ -227,23 +171,23 @@ unsigned char *bk_pdf_srgb_profile(size_t *len)
 	enum { NTAGS = 9 };
 	static const char *const tags[NTAGS] = { "desc", "cprt", "wtpt", "rXYZ", "gXYZ",
 						 "bXYZ", "rTRC", "gTRC", "bTRC" };
-	struct icc_buf b = { 0 };
+	struct bk_buf b = { 0 };
 	uint32_t offsets[NTAGS], sizes[NTAGS];
 	mat3 m;
 
 	*len = 0;
 	srgb_to_d50(m);
 	icc_header(&b);
-	icc_put32(&b, NTAGS);
+	bk_buf_add_be32(&b, NTAGS);
 	size_t table = b.len;
-	icc_zeros(&b, 12 * NTAGS);
+	bk_buf_add_zeros(&b, 12 * NTAGS);
 	for (int t = 0; t < NTAGS; t++) {
 		if (t >= 7) { /* gTRC, bTRC share rTRC's data */
 			offsets[t] = offsets[6];
 			sizes[t] = sizes[6];
 			continue;
 		}
-		icc_zeros(&b, (4 - b.len % 4) % 4);
+		bk_buf_add_zeros(&b, (4 - b.len % 4) % 4);
 		size_t start = b.len;
 		if (t == 0) {
 			icc_desc(&b);
@@ -260,18 +204,17 @@ unsigned char *bk_pdf_srgb_profile(size_t *len)
 		offsets[t] = (uint32_t)start;
 		sizes[t] = (uint32_t)(b.len - start);
 	}
-	icc_zeros(&b, (4 - b.len % 4) % 4);
+	bk_buf_add_zeros(&b, (4 - b.len % 4) % 4);
 	if (b.failed) {
-		free(b.p);
+		bk_buf_release(&b);
 		return NULL;
 	}
 	for (int t = 0; t < NTAGS; t++) {
-		unsigned char *entry = b.p + table + 12 * (size_t)t;
+		unsigned char *entry = (unsigned char *)b.data + table + 12 * (size_t)t;
 		memcpy(entry, tags[t], 4);
-		set_be32(entry + 4, offsets[t]);
-		set_be32(entry + 8, sizes[t]);
+		bk_be32_store(entry + 4, offsets[t]);
+		bk_be32_store(entry + 8, sizes[t]);
 	}
-	set_be32(b.p, (uint32_t)b.len);
-	*len = b.len;
-	return b.p;
+	bk_be32_store(b.data, (uint32_t)b.len);
+	return (unsigned char *)bk_buf_detach(&b, len);
 }

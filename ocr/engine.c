@@ -148,23 +148,26 @@ int bk_engine_load(struct bk_engine *engine, const char *model,
 	return handle_for(engine, model, err) ? 0 : -1;
 }
 
-static int check_gray(const struct bk_gray *img, struct bk_error *err)
+/* The handle for `model` with `img` set on it (results of an earlier page
+ * cleared), or NULL with `err` filled when the image is unusable or the
+ * model cannot be loaded. */
+static TessBaseAPI *handle_with_image(struct bk_engine *engine, const char *model,
+				      const struct bk_gray *img, struct bk_error *err)
 {
 	if (!img || !img->data || img->width <= 0 || img->height <= 0 ||
 	    img->stride < img->width) {
 		bk_error_set(err, "invalid gray image given to the OCR engine");
-		return -1;
+		return NULL;
 	}
-	return 0;
-}
-
-static void set_image(TessBaseAPI *api, const struct bk_gray *img)
-{
+	TessBaseAPI *api = handle_for(engine, model, err);
+	if (!api)
+		return NULL;
 	TessBaseAPIClear(api);
 	TessBaseAPISetImage(api, img->data, img->width, img->height, 1,
 			    img->stride);
 	TessBaseAPISetSourceResolution(api, img->resolution > 0 ? img->resolution
 								: BK_DEFAULT_DPI);
+	return api;
 }
 
 /* Clips `rect` to the image; false when nothing is left. */
@@ -259,12 +262,9 @@ int bk_engine_recognize(struct bk_engine *engine, const struct bk_gray *img,
 	struct bk_box clipped;
 	int rc = -1;
 
-	if (check_gray(img, err))
-		return -1;
-	TessBaseAPI *api = handle_for(engine, model, err);
+	TessBaseAPI *api = handle_with_image(engine, model, img, err);
 	if (!api)
 		return -1;
-	set_image(api, img);
 	if (rect) {
 		if (!clip_rect(img, rect, &clipped)) {
 			rc = 0;
@@ -349,12 +349,9 @@ int bk_engine_layout(struct bk_engine *engine, const struct bk_gray *img,
 
 	*regions = NULL;
 	*nregions = 0;
-	if (check_gray(img, err))
-		return -1;
-	TessBaseAPI *api = handle_for(engine, model, err);
+	TessBaseAPI *api = handle_with_image(engine, model, img, err);
 	if (!api)
 		return -1;
-	set_image(api, img);
 	TessBaseAPISetPageSegMode(api, PSM_AUTO);
 	pi = TessBaseAPIAnalyseLayout(api);
 	rc = pi ? collect_regions(pi, regions, nregions, err) : 0;
@@ -377,12 +374,9 @@ int bk_engine_orientation(struct bk_engine *engine, const struct bk_gray *img,
 	const char *script = NULL;
 
 	memset(out, 0, sizeof(*out));
-	if (check_gray(img, err))
-		return -1;
-	TessBaseAPI *api = handle_for(engine, "osd", err);
+	TessBaseAPI *api = handle_with_image(engine, "osd", img, err);
 	if (!api)
 		return -1;
-	set_image(api, img);
 	TessBaseAPISetPageSegMode(api, PSM_OSD_ONLY);
 	/* Fails (returns false) when too few characters are found; that is
 	 * an answer ("unknown"), not an error. The script name points into

@@ -16,46 +16,24 @@
 #include "ocr/sidecar.h"
 
 #include <math.h>
-#include <stdint.h>
 #include <string.h>
+#include <utf8proc.h>
 
 #ifndef BUNKO_VERSION
 #define BUNKO_VERSION "0"
 #endif
 
-/* Length of the valid UTF-8 sequence at s that XML 1.0 allows, or 0. */
+/* Length of the well-formed UTF-8 character at s if XML 1.0 allows it, or
+ * 0: no C0 controls but tab, LF and CR; no U+FFFE, U+FFFF. */
 static int xml_char_len(const unsigned char *s)
 {
-	uint32_t cp;
-	int n;
+	utf8proc_int32_t cp;
+	utf8proc_ssize_t n = utf8proc_iterate(s, -1, &cp);
 
-	if (s[0] < 0x80) {
-		if (s[0] < 0x20 && s[0] != '\t' && s[0] != '\n' && s[0] != '\r')
-			return 0;
-		return 1;
-	}
-	if ((s[0] & 0xE0) == 0xC0) {
-		cp = s[0] & 0x1F;
-		n = 2;
-	} else if ((s[0] & 0xF0) == 0xE0) {
-		cp = s[0] & 0x0F;
-		n = 3;
-	} else if ((s[0] & 0xF8) == 0xF0) {
-		cp = s[0] & 0x07;
-		n = 4;
-	} else {
+	if (n <= 0 || (cp < 0x20 && cp != '\t' && cp != '\n' && cp != '\r') ||
+	    cp == 0xFFFE || cp == 0xFFFF)
 		return 0;
-	}
-	for (int i = 1; i < n; i++) {
-		if ((s[i] & 0xC0) != 0x80)
-			return 0;
-		cp = (cp << 6) | (s[i] & 0x3F);
-	}
-	static const uint32_t min_for_len[5] = { 0, 0, 0x80, 0x800, 0x10000 };
-	if (cp < min_for_len[n] || cp > 0x10FFFF ||
-	    (cp >= 0xD800 && cp <= 0xDFFF) || cp == 0xFFFE || cp == 0xFFFF)
-		return 0;
-	return n;
+	return (int)n;
 }
 
 void bk_xml_escape(FILE *fp, const char *s)

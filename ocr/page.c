@@ -1,6 +1,7 @@
 /*
  * ocr/page.c — the page model (see page.h): construction, reading-order text
- * with Japanese-aware spacing, and the stored text format.
+ * with Japanese-aware spacing, the stored text format, and the one UTF-8
+ * decoder the writers share (bk_utf8_next, on utf8proc).
  */
 #include "ocr/page.h"
 
@@ -9,6 +10,9 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <utf8proc.h>
+
+#include "bunko/buf.h"
 
 void bk_page_init(struct bk_page *page)
 {
@@ -100,37 +104,17 @@ struct bk_word *bk_line_add_word(struct bk_line *line, struct bk_box box,
 	return word;
 }
 
-/* Decodes the UTF-8 sequence at s; returns its code point, or U+FFFD. */
-static unsigned decode_utf8(const unsigned char *s, int *nbytes)
+unsigned bk_utf8_next(const char **s)
 {
-	unsigned cp;
-	int n;
+	utf8proc_int32_t cp;
+	utf8proc_ssize_t n = utf8proc_iterate((const utf8proc_uint8_t *)*s, -1, &cp);
 
-	if (s[0] < 0x80) {
-		*nbytes = 1;
-		return s[0];
-	} else if ((s[0] & 0xE0) == 0xC0) {
-		cp = s[0] & 0x1F;
-		n = 2;
-	} else if ((s[0] & 0xF0) == 0xE0) {
-		cp = s[0] & 0x0F;
-		n = 3;
-	} else if ((s[0] & 0xF8) == 0xF0) {
-		cp = s[0] & 0x07;
-		n = 4;
-	} else {
-		*nbytes = 1;
+	if (n <= 0) {
+		(*s)++;
 		return 0xFFFD;
 	}
-	for (int i = 1; i < n; i++) {
-		if ((s[i] & 0xC0) != 0x80) {
-			*nbytes = i;
-			return 0xFFFD;
-		}
-		cp = (cp << 6) | (s[i] & 0x3F);
-	}
-	*nbytes = n;
-	return cp;
+	*s += n;
+	return (unsigned)cp;
 }
 
 bool bk_codepoint_is_cjk(unsigned cp)
@@ -149,8 +133,7 @@ bool bk_codepoint_is_cjk(unsigned cp)
 
 static unsigned first_codepoint(const char *s)
 {
-	int n;
-	return *s ? decode_utf8((const unsigned char *)s, &n) : 0;
+	return *s ? bk_utf8_next(&s) : 0;
 }
 
 static unsigned last_codepoint(const char *s)
@@ -161,8 +144,8 @@ static unsigned last_codepoint(const char *s)
 	size_t i = len - 1;
 	while (i > 0 && ((unsigned char)s[i] & 0xC0) == 0x80)
 		i--;
-	int n;
-	return decode_utf8((const unsigned char *)s + i, &n);
+	s += i;
+	return bk_utf8_next(&s);
 }
 
 bool bk_text_needs_space(const char *prev_word, const char *next_word)
@@ -172,66 +155,26 @@ bool bk_text_needs_space(const char *prev_word, const char *next_word)
 	return a && b && !bk_codepoint_is_cjk(a) && !bk_codepoint_is_cjk(b);
 }
 
-/* A growable string; on allocation failure `failed` is set and the text
- * stops growing, so callers check once at the end. */
-struct strbuf {
-	char *buf;
-	size_t len, alloc;
-	bool failed;
-};
-
-static void sb_add(struct strbuf *sb, const char *s, size_t n)
-{
-	if (sb->failed)
-		return;
-	if (sb->len + n + 1 > sb->alloc) {
-		size_t want = sb->alloc ? sb->alloc : 256;
-		while (want < sb->len + n + 1)
-			want *= 2;
-		char *p = realloc(sb->buf, want);
-		if (!p) {
-			sb->failed = true;
-			return;
-		}
-		sb->buf = p;
-		sb->alloc = want;
-	}
-	memcpy(sb->buf + sb->len, s, n);
-	sb->len += n;
-	sb->buf[sb->len] = '\0';
-}
-
-static char *sb_finish(struct strbuf *sb)
-{
-	if (!sb->failed && !sb->buf)
-		sb_add(sb, "", 0);
-	if (sb->failed) {
-		free(sb->buf);
-		return NULL;
-	}
-	return sb->buf;
-}
-
-static void add_line_text(struct strbuf *sb, const struct bk_line *line)
+static void add_line_text(struct bk_buf *sb, const struct bk_line *line)
 {
 	for (size_t w = 0; w < line->nwords; w++) {
 		const char *t = line->words[w].text;
 		if (w && bk_text_needs_space(line->words[w - 1].text, t))
-			sb_add(sb, " ", 1);
-		sb_add(sb, t, strlen(t));
+			bk_buf_addstr(sb, " ");
+		bk_buf_addstr(sb, t);
 	}
 }
 
 char *bk_line_text(const struct bk_line *line)
 {
-	struct strbuf sb = { 0 };
+	struct bk_buf sb = { 0 };
 	add_line_text(&sb, line);
-	return sb_finish(&sb);
+	return bk_buf_detach(&sb, NULL);
 }
 
 char *bk_page_text(const struct bk_page *page)
 {
-	struct strbuf sb = { 0 };
+	struct bk_buf sb = { 0 };
 	bool first_block = true;
 
 	for (size_t b = 0; b < page->nblocks; b++) {
@@ -242,16 +185,16 @@ char *bk_page_text(const struct bk_page *page)
 		if (!any)
 			continue;
 		if (!first_block)
-			sb_add(&sb, "\n", 1);
+			bk_buf_addstr(&sb, "\n");
 		first_block = false;
 		for (size_t l = 0; l < block->nlines; l++) {
 			if (!block->lines[l].nwords)
 				continue;
 			add_line_text(&sb, &block->lines[l]);
-			sb_add(&sb, "\n", 1);
+			bk_buf_addstr(&sb, "\n");
 		}
 	}
-	return sb_finish(&sb);
+	return bk_buf_detach(&sb, NULL);
 }
 
 size_t bk_page_word_count(const struct bk_page *page)

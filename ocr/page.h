@@ -90,6 +90,12 @@ struct bk_word *bk_line_add_word(struct bk_line *line, struct bk_box box,
 bool bk_text_needs_space(const char *prev_word, const char *next_word);
 /* True when the UTF-8 code point `cp` is Japanese/CJK script or punctuation. */
 bool bk_codepoint_is_cjk(unsigned cp);
+/* Decodes the character at *s (a NUL-terminated UTF-8 string, *s not at
+ * its end) and advances *s past it. A byte that does not start a
+ * well-formed character (utf8proc's rules: no overlongs, surrogates, code
+ * points beyond U+10FFFF or cut-short sequences) yields U+FFFD and
+ * advances one byte, so every byte is consumed exactly once. */
+unsigned bk_utf8_next(const char **s);
 
 /* Newly allocated text of a line, words joined by the rule above. */
 char *bk_line_text(const struct bk_line *line);

@@ -716,26 +716,13 @@ static bool is_auto(const struct bk_read_options *opt)
 	return !opt->lang || !opt->lang[0] || strcmp(opt->lang, "auto") == 0;
 }
 
-/* Whether the UTF-8 character at *s is a letter that names a place or a
- * title: kanji, kana (not the long-vowel mark alone), Latin letters and
- * digits, full-width ones included. *s is advanced past it. */
-static bool is_letter(const unsigned char **s)
+/* Whether code point `c` is a letter that names a place or a title: kanji,
+ * kana (not the long-vowel mark alone), Latin letters and digits,
+ * full-width ones included. */
+static bool is_letter(unsigned c)
 {
-	const unsigned char *p = *s;
-	uint32_t c;
-	int n;
-
-	if (*p < 0x80) {
-		*s = p + 1;
-		return ((*p | 0x20) >= 'a' && (*p | 0x20) <= 'z') || (*p >= '0' && *p <= '9');
-	}
-	n = *p >= 0xF0 ? 4 : *p >= 0xE0 ? 3 : 2;
-	c = *p & (0x3F >> (n - 1));
-	for (int k = 1; k < n && p[k]; k++)
-		c = (c << 6) | (p[k] & 0x3F);
-	for (int k = 0; k < n && *p; k++)
-		p++;
-	*s = p;
+	if (c < 0x80)
+		return ((c | 0x20) >= 'a' && (c | 0x20) <= 'z') || (c >= '0' && c <= '9');
 	return (c >= 0x3041 && c <= 0x309F) ||                /* hiragana */
 	       (c >= 0x30A1 && c <= 0x30FA) ||                /* katakana */
 	       (c >= 0x3400 && c <= 0x4DBF) ||                /* kanji ext. A */
@@ -780,12 +767,12 @@ static bool only_line_glyphs(const char *text)
  * non-answer. */
 static bool plausible_word(const struct bk_word *w, int dpi)
 {
-	const unsigned char *s = (const unsigned char *)w->text;
+	const char *s = w->text;
 	bool letter = false;
 	int bw = w->box.x1 - w->box.x0, bh = w->box.y1 - w->box.y0;
 
 	while (*s && !letter)
-		letter = is_letter(&s);
+		letter = is_letter(bk_utf8_next(&s));
 	return letter && !only_line_glyphs(w->text) && w->conf >= BK_PICTURE_WORD_FLOOR &&
 	       (bw < bh ? bw : bh) >= dpi / 25;
 }
