@@ -2,15 +2,29 @@
  * archive/pdf.c — the searchable-PDF writer (see pdf.h for what it
  * guarantees).
  *
- * File protocol. Object numbers 1..OBJ_FIRST_PAGE-1 are reserved at open for
- * the objects written at close (catalog, page tree, fonts, metadata, output
- * intent); page i (0-based) owns the three numbers OBJ_FIRST_PAGE + 3i
- * (image), +1 (content stream) and +2 (page object), written when the page is
- * added. The writer keeps only the byte offset of each object, and at close
- * writes the shared objects, the page tree (its kids are computed from the
- * numbering), a classic cross-reference table and the trailer, then commits
- * the temporary file (archive/atomic.h). Reserved objects that plain PDF
- * does not use (metadata, output intent) are written as `null`.
+ * File protocol (PDF 1.7, ISO 32000-1 7.5.7 and 7.5.8). Object numbers are
+ * handed out in order: 1..4 are reserved at open for the objects pages refer
+ * to before they exist (catalog, page tree, the two fonts); each added page
+ * takes three more (image, content stream, page object), and the objects
+ * written at close (font parts, Info, metadata, output-intent profile) and
+ * every object stream take theirs when they are written. Streams are
+ * written where they stand. Every other object (page objects, fonts, page
+ * tree, catalog, Info) is queued into an object stream (/Type /ObjStm,
+ * Flate), which is written out when it holds OBJSTM_MAX objects and once
+ * more at close, so memory stays bounded however long the document. The
+ * writer keeps, per object number, where the object went (a byte offset, or
+ * an object stream and an index in it) and, per page, its page object's
+ * number for the page tree. Close ends the file with a cross-reference
+ * stream (/Type /XRef, Flate with the PNG Up predictor) whose dictionary is
+ * the trailer (Root, Info, ID), `startxref` and `%%EOF`, then commits the
+ * temporary file (archive/atomic.h).
+ *
+ * PDF/A-2 allows cross-reference and object streams (PDF/A-1, based on
+ * PDF 1.4, did not). The XMP metadata stream stays a plain stream without
+ * a filter, so that tools that know nothing of PDF can read it (PDF/A-1
+ * 6.7.2 requires this; it is kept for PDF/A-2). The ID is in the
+ * cross-reference stream's dictionary, which is the trailer; nothing is
+ * encrypted.
  *
  * Text layer. For each page-model line, in the model's order, one BT..ET:
  * the line's words are cut into runs wherever bk_text_needs_space() says a
@@ -19,7 +33,9 @@
  * matrix so that its glyphs exactly cover the run's boxes, and a run that
  * is followed by another carries one space glyph covering the gap. The font
  * size is 1 and the matrix does the scaling. Text is rendered invisibly
- * (3 Tr).
+ * (3 Tr, set once per page: render mode and font are text state, which
+ * outlives ET; a line selects its font only when it differs from the
+ * previous line's).
  *
  * Horizontal lines use the horizontal font (Identity-H) and the matrix
  * [advance 0 0 line-height x baseline]: each glyph box is its cell. Poppler
@@ -74,21 +90,20 @@
 #define BUNKO_VERSION "0"
 #endif
 
-enum {
-	OBJ_CATALOG = 1,
-	OBJ_PAGES,
-	OBJ_FONT_H,
-	OBJ_FONT_V,
-	OBJ_CIDFONT,
-	OBJ_FONT_DESCRIPTOR,
-	OBJ_FONT_FILE,
-	OBJ_CID_TO_GID,
-	OBJ_TO_UNICODE,
-	OBJ_INFO,
-	OBJ_METADATA,
-	OBJ_OUTPUT_PROFILE,
-	OBJ_FIRST_PAGE,
-	OBJS_PER_PAGE = 3
+/* Numbers reserved at open: pages refer to these before they are written. */
+enum { OBJ_CATALOG = 1, OBJ_PAGES, OBJ_FONT_H, OBJ_FONT_V, OBJ_FIRST_FREE };
+
+/* Objects per object stream: a page object is about 200 bytes, so a
+ * pending stream stays near 20 KB. */
+enum { OBJSTM_MAX = 100 };
+
+/* Where an object went (the three fields of a cross-reference stream
+ * entry): type 0 free (never written), 1 at byte offset `where`, 2 in the
+ * object stream numbered `where` at position `index`. */
+struct xref_entry {
+	long long where;
+	unsigned short index;
+	unsigned char type;
 };
 
 /* CIDs for characters outside the BMP: U+D800..U+DFFF are never characters. */
@@ -103,9 +118,16 @@ struct bk_pdf_writer {
 	char *title, *collection, *date, *source, *creator;
 	bool pdfa;
 	long long pos;        /* bytes written so far */
-	long long *offsets;   /* offsets[n]: where object n starts */
-	size_t noffsets;
+	struct xref_entry *xref; /* xref[n]: where object n went */
+	size_t xref_alloc;
+	int next_obj;           /* the next object number to hand out */
 	int npages;
+	int *page_objs;         /* page_objs[i]: page i's page object */
+	size_t page_alloc;
+	/* the object stream being filled: "num offset ..." pairs and the bodies */
+	struct bk_buf stm_head, stm_body;
+	int stm_objs[OBJSTM_MAX];
+	int stm_n;
 	uint32_t *supp;       /* supp[i]: code point with CID SUPP_CID_FIRST + i */
 	size_t nsupp, supp_alloc;
 	unsigned char used_high[32]; /* bit per high byte of the BMP CIDs used */
@@ -114,8 +136,9 @@ struct bk_pdf_writer {
 	bool broken; /* a write failed: only abort is left */
 };
 
-/* A number with at most 2 decimals (1/7200 inch in points), trailing zeros
- * dropped: "12.5", "-3". */
+/* A number with at most 2 decimals (1/7200 inch in points), as short as PDF
+ * syntax allows: trailing zeros and a leading zero dropped ("12.5", "-3",
+ * ".25"). */
 static void add_num(struct bk_buf *b, double v)
 {
 	long long t = llround(v * 100.0);
@@ -132,7 +155,10 @@ static void add_num(struct bk_buf *b, double v)
 		frac /= 10;
 		digits--;
 	}
-	bk_buf_addf(b, "%s%lld.%0*lld", sign, whole, digits, frac);
+	if (whole)
+		bk_buf_addf(b, "%s%lld.%0*lld", sign, whole, digits, frac);
+	else
+		bk_buf_addf(b, "%s.%0*lld", sign, digits, frac);
 }
 
 /* ---- output ---- */
@@ -167,40 +193,35 @@ static int emit_buf(struct bk_pdf_writer *w, const struct bk_buf *b,
 	return emit(w, b->data, b->len, err);
 }
 
-static int note_offset(struct bk_pdf_writer *w, int obj, struct bk_error *err)
+/* Makes room in the cross-reference for object numbers up to `obj`. */
+static int xref_reserve(struct bk_pdf_writer *w, int obj, struct bk_error *err)
 {
-	if ((size_t)obj >= w->noffsets) {
-		size_t want = w->noffsets ? w->noffsets : 64;
-		while (want <= (size_t)obj)
-			want *= 2;
-		long long *q = realloc(w->offsets, want * sizeof(*q));
-		if (!q)
-			return fail_memory(w, err);
-		memset(q + w->noffsets, 0, (want - w->noffsets) * sizeof(*q));
-		w->offsets = q;
-		w->noffsets = want;
-	}
-	w->offsets[obj] = w->pos;
+	if ((size_t)obj < w->xref_alloc)
+		return 0;
+	size_t want = w->xref_alloc ? w->xref_alloc : 64;
+	while (want <= (size_t)obj)
+		want *= 2;
+	struct xref_entry *q = realloc(w->xref, want * sizeof(*q));
+	if (!q)
+		return fail_memory(w, err);
+	memset(q + w->xref_alloc, 0, (want - w->xref_alloc) * sizeof(*q));
+	w->xref = q;
+	w->xref_alloc = want;
 	return 0;
 }
 
-/* Writes "N 0 obj <body> endobj". */
-static int write_object(struct bk_pdf_writer *w, int obj, const struct bk_buf *body,
-			struct bk_error *err)
+/* Hands out the next object number; -1 when out of memory. */
+static int new_object(struct bk_pdf_writer *w, struct bk_error *err)
 {
-	struct bk_buf head = { 0 };
-	int rc = -1;
+	if (xref_reserve(w, w->next_obj, err))
+		return -1;
+	return w->next_obj++;
+}
 
-	if (note_offset(w, obj, err))
-		goto out;
-	bk_buf_addf(&head, "%d 0 obj\n", obj);
-	if (emit_buf(w, &head, err) || emit_buf(w, body, err) ||
-	    emit(w, "\nendobj\n", 8, err))
-		goto out;
-	rc = 0;
-out:
-	bk_buf_release(&head);
-	return rc;
+/* Object `obj` (a number already handed out) starts here. */
+static void note_offset(struct bk_pdf_writer *w, int obj)
+{
+	w->xref[obj] = (struct xref_entry){ .where = w->pos, .type = 1 };
 }
 
 /* Writes a stream object; `dict` holds the entries other than /Length. */
@@ -210,9 +231,8 @@ static int write_stream(struct bk_pdf_writer *w, int obj, const char *dict,
 	struct bk_buf head = { 0 };
 	int rc = -1;
 
-	if (note_offset(w, obj, err))
-		goto out;
-	bk_buf_addf(&head, "%d 0 obj\n<< %s /Length %zu >>\nstream\n", obj, dict, len);
+	note_offset(w, obj);
+	bk_buf_addf(&head, "%d 0 obj\n<<%s /Length %zu>>\nstream\n", obj, dict, len);
 	if (emit_buf(w, &head, err) || emit(w, data, len, err) ||
 	    emit(w, "\nendstream\nendobj\n", 18, err))
 		goto out;
@@ -222,7 +242,8 @@ out:
 	return rc;
 }
 
-/* Writes a stream compressed with /FlateDecode. */
+/* Writes a stream compressed with /FlateDecode; `dict` holds the entries
+ * other than /Filter and /Length. */
 static int write_flate_stream(struct bk_pdf_writer *w, int obj, const char *dict,
 			      const void *data, size_t len, struct bk_error *err)
 {
@@ -239,7 +260,7 @@ static int write_flate_stream(struct bk_pdf_writer *w, int obj, const char *dict
 		fail_memory(w, err);
 		goto out;
 	}
-	bk_buf_addf(&full, "/Filter /FlateDecode %s", dict);
+	bk_buf_addf(&full, "/Filter /FlateDecode%s%s", *dict ? " " : "", dict);
 	if (full.failed) {
 		fail_memory(w, err);
 		goto out;
@@ -249,6 +270,56 @@ out:
 	free(z);
 	bk_buf_release(&full);
 	return rc;
+}
+
+/* Writes the pending object stream, if it holds anything, and records
+ * where its objects went. */
+static int flush_objects(struct bk_pdf_writer *w, struct bk_error *err)
+{
+	struct bk_buf data = { 0 }, dict = { 0 };
+	int rc = -1;
+
+	if (!w->stm_n)
+		return 0;
+	int obj = new_object(w, err);
+	if (obj < 0)
+		return -1;
+	bk_buf_add(&data, w->stm_head.data, w->stm_head.len);
+	bk_buf_add(&data, w->stm_body.data, w->stm_body.len);
+	bk_buf_addf(&dict, "/Type /ObjStm /N %d /First %zu", w->stm_n, w->stm_head.len);
+	if (data.failed || dict.failed || w->stm_head.failed || w->stm_body.failed) {
+		fail_memory(w, err);
+		goto out;
+	}
+	if (write_flate_stream(w, obj, dict.data, data.data, data.len, err))
+		goto out;
+	for (int i = 0; i < w->stm_n; i++)
+		w->xref[w->stm_objs[i]] = (struct xref_entry){
+			.where = obj, .index = (unsigned short)i, .type = 2 };
+	w->stm_n = 0;
+	bk_buf_reset(&w->stm_head);
+	bk_buf_reset(&w->stm_body);
+	rc = 0;
+out:
+	bk_buf_release(&data);
+	bk_buf_release(&dict);
+	return rc;
+}
+
+/* Queues object `obj` (not a stream) into the pending object stream, which
+ * is written out when full. The body is its value, e.g. "<< ... >>". */
+static int queue_object(struct bk_pdf_writer *w, int obj, const struct bk_buf *body,
+			struct bk_error *err)
+{
+	if (body->failed)
+		return fail_memory(w, err);
+	bk_buf_addf(&w->stm_head, "%d %zu ", obj, w->stm_body.len);
+	bk_buf_add(&w->stm_body, body->data, body->len);
+	bk_buf_addstr(&w->stm_body, "\n");
+	if (w->stm_head.failed || w->stm_body.failed)
+		return fail_memory(w, err);
+	w->stm_objs[w->stm_n++] = obj;
+	return w->stm_n == OBJSTM_MAX ? flush_objects(w, err) : 0;
 }
 
 /* ---- text ---- */
@@ -353,16 +424,21 @@ static double word_to(const struct bk_word *wd, enum bk_dir dir)
 	return dir == BK_DIR_VERTICAL ? wd->box.y1 : wd->box.x1;
 }
 
-/* One BT..ET for the line: runs of words that join without a space. */
+/* One BT..ET for the line: runs of words that join without a space.
+ * `*font` is the direction whose font is selected, -1 for none (updated). */
 static int line_text(struct bk_pdf_writer *w, struct bk_buf *cs,
 		     const struct page_geom *g, const struct bk_line *line,
-		     enum bk_dir dir)
+		     enum bk_dir dir, int *font)
 {
 	struct bk_buf hex = { 0 };
 	int rc = -1;
 	size_t i = 0;
 
-	bk_buf_addf(cs, "BT 3 Tr /%s 1 Tf\n", dir == BK_DIR_VERTICAL ? "FV" : "FH");
+	if ((int)dir != *font) /* Tf, like Tr, is text state: it outlives ET */
+		bk_buf_addf(cs, "BT /%s 1 Tf\n", dir == BK_DIR_VERTICAL ? "FV" : "FH");
+	else
+		bk_buf_addstr(cs, "BT\n");
+	*font = (int)dir;
 	cid_for(w, ' '); /* the space between runs is written as "0020" */
 	while (i < line->nwords) {
 		size_t j = i + 1;
@@ -402,12 +478,15 @@ out:
 static int text_layer(struct bk_pdf_writer *w, struct bk_buf *cs,
 		      const struct page_geom *g, const struct bk_page *page)
 {
+	int font = -1;
+
+	bk_buf_addstr(cs, "3 Tr\n"); /* invisible text, for the whole page */
 	for (size_t b = 0; b < page->nblocks; b++) {
 		const struct bk_block *block = &page->blocks[b];
 		for (size_t l = 0; l < block->nlines; l++) {
 			const struct bk_line *line = &block->lines[l];
 			if (line->nwords &&
-			    line_text(w, cs, g, line, line->dir))
+			    line_text(w, cs, g, line, line->dir, &font))
 				return -1;
 		}
 	}
@@ -456,11 +535,15 @@ static int image_dict(const struct bk_pdf_writer *w, const struct bk_encoded_ima
 	return 0;
 }
 
-static int page_object(struct bk_pdf_writer *w, int obj, double width, double height,
-		       struct bk_error *err)
+/* Object numbers of one page's objects. */
+struct page_objs {
+	int image, contents, page;
+};
+
+static int page_object(struct bk_pdf_writer *w, const struct page_objs *o, double width,
+		       double height, struct bk_error *err)
 {
 	struct bk_buf d = { 0 };
-	int first = obj - 2;
 
 	bk_buf_addf(&d, "<< /Type /Page /Parent %d 0 R /MediaBox [0 0 ", OBJ_PAGES);
 	add_num(&d, width);
@@ -468,18 +551,37 @@ static int page_object(struct bk_pdf_writer *w, int obj, double width, double he
 	add_num(&d, height);
 	bk_buf_addf(&d, "] /Resources << /XObject << /Im0 %d 0 R >> /Font << /FH %d 0 R /FV %d 0 R >> >>"
 		      " /Contents %d 0 R >>",
-		  first, OBJ_FONT_H, OBJ_FONT_V, first + 1);
-	int rc = write_object(w, obj, &d, err);
+		  o->image, OBJ_FONT_H, OBJ_FONT_V, o->contents);
+	int rc = queue_object(w, o->page, &d, err);
 	bk_buf_release(&d);
 	return rc;
+}
+
+/* Hands out the page's object numbers and remembers its page object for
+ * the page tree. */
+static int number_page(struct bk_pdf_writer *w, struct page_objs *o, struct bk_error *err)
+{
+	if ((size_t)w->npages == w->page_alloc) {
+		size_t want = w->page_alloc ? w->page_alloc * 2 : 16;
+		int *q = realloc(w->page_objs, want * sizeof(*q));
+		if (!q)
+			return fail_memory(w, err);
+		w->page_objs = q;
+		w->page_alloc = want;
+	}
+	if ((o->image = new_object(w, err)) < 0 || (o->contents = new_object(w, err)) < 0 ||
+	    (o->page = new_object(w, err)) < 0)
+		return -1;
+	w->page_objs[w->npages] = o->page;
+	return 0;
 }
 
 int bk_pdf_writer_add_page(struct bk_pdf_writer *w, const struct bk_encoded_image *img,
 			   const struct bk_page *page, struct bk_error *err)
 {
 	struct bk_buf dict = { 0 }, cs = { 0 };
+	struct page_objs o = { 0 };
 	int rc = -1;
-	int first = OBJ_FIRST_PAGE + OBJS_PER_PAGE * w->npages;
 
 	if (w->broken)
 		return bk_error_set(err, "cannot write '%s': an earlier write failed", w->path);
@@ -509,9 +611,10 @@ int bk_pdf_writer_add_page(struct bk_pdf_writer *w, const struct bk_encoded_imag
 		fail_memory(w, err);
 		goto out;
 	}
-	if (write_stream(w, first, dict.data, img->data, img->size, err) ||
-	    write_flate_stream(w, first + 1, "", cs.data, cs.len, err) ||
-	    page_object(w, first + 2, width, height, err))
+	if (number_page(w, &o, err) ||
+	    write_stream(w, o.image, dict.data, img->data, img->size, err) ||
+	    write_flate_stream(w, o.contents, "", cs.data, cs.len, err) ||
+	    page_object(w, &o, width, height, err))
 		goto out;
 	w->npages++;
 	rc = 0;
@@ -528,10 +631,31 @@ int bk_pdf_writer_page_count(const struct bk_pdf_writer *w)
 
 /* ---- shared objects, written at close ---- */
 
+/* Numbers of the objects written at close, other than the reserved ones;
+ * 0 for those a plain PDF leaves out. */
+struct shared_objs {
+	int cidfont, descriptor, font_file, cid_to_gid, to_unicode, info;
+	int metadata, profile;
+};
+
+static int number_shared(struct bk_pdf_writer *w, struct shared_objs *o,
+			 struct bk_error *err)
+{
+	int *numbers[] = { &o->cidfont, &o->descriptor, &o->font_file, &o->cid_to_gid,
+			   &o->to_unicode, &o->info, &o->metadata, &o->profile };
+	size_t n = sizeof(numbers) / sizeof(numbers[0]) - (w->pdfa ? 0 : 2);
+
+	memset(o, 0, sizeof(*o));
+	for (size_t i = 0; i < n; i++)
+		if ((*numbers[i] = new_object(w, err)) < 0)
+			return -1;
+	return 0;
+}
+
 /* ToUnicode: BMP ranges one high byte at a time (a bfrange may only vary
  * the last byte) for the high bytes the document used, then the
  * supplementary characters' CIDs as surrogate pairs. */
-static int write_to_unicode(struct bk_pdf_writer *w, struct bk_error *err)
+static int write_to_unicode(struct bk_pdf_writer *w, int obj, struct bk_error *err)
 {
 	struct bk_buf map = { 0 };
 
@@ -566,12 +690,13 @@ static int write_to_unicode(struct bk_pdf_writer *w, struct bk_error *err)
 		bk_buf_release(&map);
 		return fail_memory(w, err);
 	}
-	int rc = write_flate_stream(w, OBJ_TO_UNICODE, "", map.data, map.len, err);
+	int rc = write_flate_stream(w, obj, "", map.data, map.len, err);
 	bk_buf_release(&map);
 	return rc;
 }
 
-static int write_fonts(struct bk_pdf_writer *w, struct bk_error *err)
+static int write_fonts(struct bk_pdf_writer *w, const struct shared_objs *o,
+		       struct bk_error *err)
 {
 	struct bk_buf d = { 0 };
 	unsigned char *program = NULL, *gids = NULL;
@@ -583,8 +708,8 @@ static int write_fonts(struct bk_pdf_writer *w, struct bk_error *err)
 		bk_buf_reset(&d);
 		bk_buf_addf(&d, "<< /Type /Font /Subtype /Type0 /BaseFont /%s /Encoding /%s"
 			      " /DescendantFonts [%d 0 R] /ToUnicode %d 0 R >>",
-			  BK_PDF_FONT_NAME, encodings[i], OBJ_CIDFONT, OBJ_TO_UNICODE);
-		if (write_object(w, OBJ_FONT_H + i, &d, err))
+			  BK_PDF_FONT_NAME, encodings[i], o->cidfont, o->to_unicode);
+		if (queue_object(w, OBJ_FONT_H + i, &d, err))
 			goto out;
 	}
 	/* W2 gives every CID the vertical metrics (DW2 cannot: its position
@@ -594,10 +719,10 @@ static int write_fonts(struct bk_pdf_writer *w, struct bk_error *err)
 		      " /CIDSystemInfo << /Registry (Adobe) /Ordering (Identity) /Supplement 0 >>"
 		      " /FontDescriptor %d 0 R /DW %d /DW2 [%d %d] /W2 [0 65535 %d %d %d]"
 		      " /CIDToGIDMap %d 0 R >>",
-		  BK_PDF_FONT_NAME, OBJ_FONT_DESCRIPTOR, BK_PDF_FONT_ADVANCE,
+		  BK_PDF_FONT_NAME, o->descriptor, BK_PDF_FONT_ADVANCE,
 		  BK_PDF_FONT_VORIGIN_Y, BK_PDF_FONT_VADVANCE, BK_PDF_FONT_VADVANCE,
-		  BK_PDF_FONT_VORIGIN_X, BK_PDF_FONT_VORIGIN_Y, OBJ_CID_TO_GID);
-	if (write_object(w, OBJ_CIDFONT, &d, err))
+		  BK_PDF_FONT_VORIGIN_X, BK_PDF_FONT_VORIGIN_Y, o->cid_to_gid);
+	if (queue_object(w, o->cidfont, &d, err))
 		goto out;
 	bk_buf_reset(&d);
 	bk_buf_addf(&d, "<< /Type /FontDescriptor /FontName /%s /Flags 4"
@@ -605,8 +730,8 @@ static int write_fonts(struct bk_pdf_writer *w, struct bk_error *err)
 		      " /CapHeight %d /StemV 80 /FontFile2 %d 0 R >>",
 		  BK_PDF_FONT_NAME, BK_PDF_FONT_DESCENT, BK_PDF_FONT_ADVANCE,
 		  BK_PDF_FONT_ASCENT, BK_PDF_FONT_ASCENT, BK_PDF_FONT_DESCENT,
-		  BK_PDF_FONT_ASCENT, OBJ_FONT_FILE);
-	if (write_object(w, OBJ_FONT_DESCRIPTOR, &d, err))
+		  BK_PDF_FONT_ASCENT, o->font_file);
+	if (queue_object(w, o->descriptor, &d, err))
 		goto out;
 
 	program = bk_pdf_glyphless_font(&program_len);
@@ -625,11 +750,11 @@ static int write_fonts(struct bk_pdf_writer *w, struct bk_error *err)
 		fail_memory(w, err);
 		goto out;
 	}
-	if (write_flate_stream(w, OBJ_FONT_FILE, d.data, program, program_len, err) ||
-	    write_flate_stream(w, OBJ_CID_TO_GID, "", gids, 2 * 65536, err))
+	if (write_flate_stream(w, o->font_file, d.data, program, program_len, err) ||
+	    write_flate_stream(w, o->cid_to_gid, "", gids, 2 * 65536, err))
 		goto out;
 
-	if (write_to_unicode(w, err))
+	if (write_to_unicode(w, o->to_unicode, err))
 		goto out;
 	rc = 0;
 out:
@@ -722,7 +847,8 @@ static const char *creator_tool(const struct bk_pdf_writer *w)
 	return w->creator ? w->creator : "bunko " BUNKO_VERSION;
 }
 
-static int write_info(struct bk_pdf_writer *w, const char *desc, struct bk_error *err)
+static int write_info(struct bk_pdf_writer *w, int obj, const char *desc,
+		      struct bk_error *err)
 {
 	struct bk_buf d = { 0 };
 	struct tm tm;
@@ -750,26 +876,31 @@ static int write_info(struct bk_pdf_writer *w, const char *desc, struct bk_error
 			add_text_string(&d, values[i]);
 		}
 	bk_buf_addstr(&d, " >>");
-	int rc = write_object(w, OBJ_INFO, &d, err);
+	int rc = queue_object(w, obj, &d, err);
 	bk_buf_release(&d);
 	return rc;
 }
 
 static void xmp_alt(struct bk_buf *x, const char *prop, const char *value)
 {
-	bk_buf_addf(x, "   <%s><rdf:Alt><rdf:li xml:lang=\"x-default\">", prop);
+	bk_buf_addf(x, "<%s><rdf:Alt><rdf:li xml:lang=\"x-default\">", prop);
 	add_xml(x, value);
 	bk_buf_addf(x, "</rdf:li></rdf:Alt></%s>\n", prop);
 }
 
 static void xmp_simple(struct bk_buf *x, const char *prop, const char *value)
 {
-	bk_buf_addf(x, "   <%s>", prop);
+	bk_buf_addf(x, "<%s>", prop);
 	add_xml(x, value);
 	bk_buf_addf(x, "</%s>\n", prop);
 }
 
-static int write_metadata(struct bk_pdf_writer *w, const char *desc, struct bk_error *err)
+/* The XMP packet: one property per line, no indentation and no padding
+ * (padding only serves editors that rewrite the packet in place, which an
+ * archival copy never is); the properties PDF/A asks for and those that
+ * mirror the Info dictionary, nothing more. */
+static int write_metadata(struct bk_pdf_writer *w, int obj, const char *desc,
+			  struct bk_error *err)
 {
 	struct bk_buf x = { 0 };
 	struct tm tm;
@@ -784,16 +915,16 @@ static int write_metadata(struct bk_pdf_writer *w, const char *desc, struct bk_e
 		 id[10], id[11], id[12], id[13], id[14], id[15]);
 	bk_buf_addstr(&x, "<?xpacket begin=\"\xEF\xBB\xBF\" id=\"W5M0MpCehiHzreSzNTczkc9d\"?>\n"
 		   "<x:xmpmeta xmlns:x=\"adobe:ns:meta/\">\n"
-		   " <rdf:RDF xmlns:rdf=\"http://www.w3.org/1999/02/22-rdf-syntax-ns#\">\n"
-		   "  <rdf:Description rdf:about=\"\"\n"
-		   "    xmlns:pdfaid=\"http://www.aiim.org/pdfa/ns/id/\"\n"
-		   "    xmlns:dc=\"http://purl.org/dc/elements/1.1/\"\n"
-		   "    xmlns:xmp=\"http://ns.adobe.com/xap/1.0/\"\n"
-		   "    xmlns:xmpMM=\"http://ns.adobe.com/xap/1.0/mm/\"\n"
-		   "    xmlns:pdf=\"http://ns.adobe.com/pdf/1.3/\">\n"
-		   "   <pdfaid:part>2</pdfaid:part>\n"
-		   "   <pdfaid:conformance>B</pdfaid:conformance>\n"
-		   "   <dc:format>application/pdf</dc:format>\n");
+		   "<rdf:RDF xmlns:rdf=\"http://www.w3.org/1999/02/22-rdf-syntax-ns#\">\n"
+		   "<rdf:Description rdf:about=\"\""
+		   " xmlns:pdfaid=\"http://www.aiim.org/pdfa/ns/id/\""
+		   " xmlns:dc=\"http://purl.org/dc/elements/1.1/\""
+		   " xmlns:xmp=\"http://ns.adobe.com/xap/1.0/\""
+		   " xmlns:xmpMM=\"http://ns.adobe.com/xap/1.0/mm/\""
+		   " xmlns:pdf=\"http://ns.adobe.com/pdf/1.3/\">\n"
+		   "<pdfaid:part>2</pdfaid:part>\n"
+		   "<pdfaid:conformance>B</pdfaid:conformance>\n"
+		   "<dc:format>application/pdf</dc:format>\n");
 	if (w->title)
 		xmp_alt(&x, "dc:title", w->title);
 	if (desc)
@@ -801,59 +932,50 @@ static int write_metadata(struct bk_pdf_writer *w, const char *desc, struct bk_e
 	if (w->source)
 		xmp_simple(&x, "dc:source", w->source);
 	if (w->date && iso_date(w->date)) {
-		bk_buf_addstr(&x, "   <dc:date><rdf:Seq><rdf:li>");
+		bk_buf_addstr(&x, "<dc:date><rdf:Seq><rdf:li>");
 		add_xml(&x, w->date);
 		bk_buf_addstr(&x, "</rdf:li></rdf:Seq></dc:date>\n");
 	}
 	xmp_simple(&x, "xmp:CreatorTool", creator_tool(w));
 	xmp_simple(&x, "xmp:CreateDate", date);
 	xmp_simple(&x, "xmp:ModifyDate", date);
-	xmp_simple(&x, "xmp:MetadataDate", date);
 	xmp_simple(&x, "pdf:Producer", "bunko " BUNKO_VERSION);
-	bk_buf_addf(&x, "   <xmpMM:DocumentID>uuid:%s</xmpMM:DocumentID>\n", uuid);
-	bk_buf_addstr(&x, "  </rdf:Description>\n </rdf:RDF>\n</x:xmpmeta>\n"
+	bk_buf_addf(&x, "<xmpMM:DocumentID>uuid:%s</xmpMM:DocumentID>\n", uuid);
+	bk_buf_addstr(&x, "</rdf:Description>\n</rdf:RDF>\n</x:xmpmeta>\n"
 		   "<?xpacket end=\"w\"?>");
 	if (x.failed) {
 		bk_buf_release(&x);
 		return fail_memory(w, err);
 	}
-	/* PDF/A: the metadata stream is not filtered, so any tool can read it */
-	int rc = write_stream(w, OBJ_METADATA, "/Type /Metadata /Subtype /XML", x.data, x.len, err);
+	/* PDF/A: the metadata stream is not filtered, so any tool can read it
+	 * (PDF/A-1 6.7.2 forbids a filter; kept under PDF/A-2) */
+	int rc = write_stream(w, obj, "/Type /Metadata /Subtype /XML", x.data, x.len, err);
 	bk_buf_release(&x);
 	return rc;
 }
 
-static int write_output_profile(struct bk_pdf_writer *w, struct bk_error *err)
+static int write_output_profile(struct bk_pdf_writer *w, int obj, struct bk_error *err)
 {
 	size_t len = 0;
 	unsigned char *icc = bk_pdf_srgb_profile(&len);
 	if (!icc)
 		return fail_memory(w, err);
-	int rc = write_flate_stream(w, OBJ_OUTPUT_PROFILE, "/N 3", icc, len, err);
+	int rc = write_flate_stream(w, obj, "/N 3", icc, len, err);
 	free(icc);
 	return rc;
 }
 
-static int write_null(struct bk_pdf_writer *w, int obj, struct bk_error *err)
-{
-	struct bk_buf d = { 0 };
-	bk_buf_addstr(&d, "null");
-	int rc = write_object(w, obj, &d, err);
-	bk_buf_release(&d);
-	return rc;
-}
-
-static int write_pages_and_catalog(struct bk_pdf_writer *w, struct bk_error *err)
+static int write_pages_and_catalog(struct bk_pdf_writer *w, const struct shared_objs *o,
+				   struct bk_error *err)
 {
 	struct bk_buf d = { 0 };
 	int rc = -1;
 
 	bk_buf_addf(&d, "<< /Type /Pages /Count %d /Kids [", w->npages);
 	for (int i = 0; i < w->npages; i++)
-		bk_buf_addf(&d, "%s%d 0 R", i % 10 ? " " : "\n",
-			  OBJ_FIRST_PAGE + OBJS_PER_PAGE * i + 2);
+		bk_buf_addf(&d, "%s%d 0 R", i % 10 ? " " : "\n", w->page_objs[i]);
 	bk_buf_addstr(&d, "] >>");
-	if (write_object(w, OBJ_PAGES, &d, err))
+	if (queue_object(w, OBJ_PAGES, &d, err))
 		goto out;
 	bk_buf_reset(&d);
 	bk_buf_addf(&d, "<< /Type /Catalog /Pages %d 0 R", OBJ_PAGES);
@@ -864,9 +986,9 @@ static int write_pages_and_catalog(struct bk_pdf_writer *w, struct bk_error *err
 			      " /S /GTS_PDFA1 /OutputConditionIdentifier (sRGB IEC61966-2.1)"
 			      " /Info (sRGB IEC61966-2.1) /RegistryName (http://www.color.org)"
 			      " /DestOutputProfile %d 0 R >>]",
-			  OBJ_METADATA, OBJ_OUTPUT_PROFILE);
+			  o->metadata, o->profile);
 	bk_buf_addstr(&d, " >>");
-	if (write_object(w, OBJ_CATALOG, &d, err))
+	if (queue_object(w, OBJ_CATALOG, &d, err))
 		goto out;
 	rc = 0;
 out:
@@ -874,33 +996,74 @@ out:
 	return rc;
 }
 
-static int write_xref_trailer(struct bk_pdf_writer *w, struct bk_error *err)
+/* Bytes needed for `v` (>= 0) as an unsigned big-endian number. */
+static int byte_width(long long v)
 {
-	struct bk_buf d = { 0 };
-	int size = OBJ_FIRST_PAGE + OBJS_PER_PAGE * w->npages;
-	long long xref = w->pos;
+	int n = 1;
+	while (v >>= 8)
+		n++;
+	return n;
+}
+
+/*
+ * The cross-reference stream, which is also the trailer, and the end of the
+ * file. One row per object: type (1 byte), offset or object stream number
+ * (as many bytes as the largest needs), generation or index (2 bytes; the
+ * free head, object 0, has generation 65535 as in a classic table). Rows
+ * go through the PNG Up predictor before Flate: neighbouring rows differ
+ * little, so the differences compress well.
+ */
+static int write_xref_stream(struct bk_pdf_writer *w, int info, struct bk_error *err)
+{
+	struct bk_buf rows = { 0 }, dict = { 0 }, tail = { 0 };
 	int rc = -1;
 
-	bk_buf_addf(&d, "xref\n0 %d\n0000000000 65535 f \n", size);
-	for (int obj = 1; obj < size; obj++) {
-		bk_buf_addf(&d, "%010lld 00000 n \n", w->offsets[obj]);
-		if (d.len > 65536) { /* large documents: flush as we go */
-			if (emit_buf(w, &d, err))
-				goto out;
-			bk_buf_reset(&d);
+	int obj = new_object(w, err);
+	if (obj < 0)
+		return -1;
+	long long start = w->pos;
+	note_offset(w, obj);
+	int size = w->next_obj;
+	int w2 = byte_width(start > size ? start : size);
+	int cols = 1 + w2 + 2;
+	unsigned char prev[1 + 8 + 2] = { 0 }, row[1 + 8 + 2];
+
+	for (int n = 0; n < size; n++) {
+		const struct xref_entry *e = &w->xref[n];
+		unsigned f3 = n == 0 ? 65535 : e->index;
+		row[0] = e->type;
+		for (int k = 0; k < w2; k++)
+			row[1 + k] = (unsigned char)(e->where >> (8 * (w2 - 1 - k)));
+		row[1 + w2] = (unsigned char)(f3 >> 8);
+		row[2 + w2] = (unsigned char)f3;
+		bk_buf_add(&rows, "\x02", 1); /* PNG filter type 2: Up */
+		for (int k = 0; k < cols; k++) {
+			unsigned char up = (unsigned char)(row[k] - prev[k]);
+			bk_buf_add(&rows, &up, 1);
+			prev[k] = row[k];
 		}
 	}
-	bk_buf_addf(&d, "trailer\n<< /Size %d /Root %d 0 R /Info %d 0 R /ID [<", size,
-		  OBJ_CATALOG, OBJ_INFO);
+	bk_buf_addf(&dict, "/Type /XRef /Size %d /W [1 %d 2] /Root %d 0 R", size, w2,
+		    OBJ_CATALOG);
+	bk_buf_addf(&dict, " /Info %d 0 R /ID [<", info);
 	for (int i = 0; i < 16; i++)
-		bk_buf_addf(&d, "%02X", w->id[i]);
-	bk_buf_addstr(&d, "> <");
+		bk_buf_addf(&dict, "%02X", w->id[i]);
+	bk_buf_addstr(&dict, "> <");
 	for (int i = 0; i < 16; i++)
-		bk_buf_addf(&d, "%02X", w->id[i]);
-	bk_buf_addf(&d, ">] >>\nstartxref\n%lld\n%%%%EOF\n", xref);
-	rc = emit_buf(w, &d, err);
+		bk_buf_addf(&dict, "%02X", w->id[i]);
+	bk_buf_addf(&dict, ">] /DecodeParms << /Predictor 12 /Columns %d >>", cols);
+	if (rows.failed || dict.failed) {
+		fail_memory(w, err);
+		goto out;
+	}
+	if (write_flate_stream(w, obj, dict.data, rows.data, rows.len, err))
+		goto out;
+	bk_buf_addf(&tail, "startxref\n%lld\n%%%%EOF\n", start);
+	rc = emit_buf(w, &tail, err);
 out:
-	bk_buf_release(&d);
+	bk_buf_release(&rows);
+	bk_buf_release(&dict);
+	bk_buf_release(&tail);
 	return rc;
 }
 
@@ -969,7 +1132,10 @@ static void writer_free(struct bk_pdf_writer *w)
 	free(w->date);
 	free(w->source);
 	free(w->creator);
-	free(w->offsets);
+	free(w->xref);
+	free(w->page_objs);
+	bk_buf_release(&w->stm_head);
+	bk_buf_release(&w->stm_body);
 	free(w->supp);
 	free(w);
 }
@@ -1003,6 +1169,9 @@ int bk_pdf_writer_open(struct bk_pdf_writer **wp, const char *path,
 	w->pdfa = meta->pdfa;
 	w->created = creation_time();
 	make_id(w);
+	w->next_obj = OBJ_FIRST_FREE;
+	if (xref_reserve(w, OBJ_FIRST_FREE, err))
+		goto out;
 	if (bk_atomic_open(&w->af, path, err))
 		goto out;
 	/* a binary comment tells transfer tools the file is binary (PDF/A) */
@@ -1023,6 +1192,7 @@ out:
 int bk_pdf_writer_close(struct bk_pdf_writer **wp, struct bk_error *err)
 {
 	struct bk_pdf_writer *w = *wp;
+	struct shared_objs o;
 	char *desc = NULL;
 	int rc = -1;
 
@@ -1038,12 +1208,14 @@ int bk_pdf_writer_close(struct bk_pdf_writer **wp, struct bk_error *err)
 		goto out;
 	}
 	desc = describe(w);
-	if (write_fonts(w, err) || write_info(w, desc, err))
+	if (number_shared(w, &o, err) || write_fonts(w, &o, err) ||
+	    write_info(w, o.info, desc, err))
 		goto out;
-	if (w->pdfa ? write_metadata(w, desc, err) || write_output_profile(w, err)
-		    : write_null(w, OBJ_METADATA, err) || write_null(w, OBJ_OUTPUT_PROFILE, err))
+	if (w->pdfa && (write_metadata(w, o.metadata, desc, err) ||
+			write_output_profile(w, o.profile, err)))
 		goto out;
-	if (write_pages_and_catalog(w, err) || write_xref_trailer(w, err))
+	if (write_pages_and_catalog(w, &o, err) || flush_objects(w, err) ||
+	    write_xref_stream(w, o.info, err))
 		goto out;
 	if (bk_atomic_commit(&w->af, err))
 		goto out;

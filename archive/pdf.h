@@ -15,8 +15,13 @@
  *   glyphless embedded font whose ToUnicode CMap maps each code back.
  * - PDF/A-2b by default (XMP metadata, sRGB output intent, embedded font,
  *   document ID); a plain PDF 1.7 when meta->pdfa is false.
- * - streamed: a page's image, content stream and page object are written
- *   when the page is added; only object offsets stay in memory.
+ * - streamed: a page's image and content stream are written when the page
+ *   is added, its page object with the next batch of at most 100 small
+ *   objects (one compressed object stream); what stays in memory is one
+ *   such batch and a few bytes per object (where it went).
+ * - compact: PDF 1.7 cross-reference and object streams, an XMP packet
+ *   without padding and a small ICC profile, so that a one-page 300-dpi
+ *   bilevel document stays within 1.1 times its G4 TIFF.
  * - the file appears at `path` whole or not at all: it is written to a
  *   temporary beside it (archive/atomic.h) and renamed at close; abort (or
  *   a crash) leaves no file at `path`.
@@ -63,7 +68,7 @@ int bk_pdf_writer_add_page(struct bk_pdf_writer *w, const struct bk_encoded_imag
 /* Number of pages added so far. */
 int bk_pdf_writer_page_count(const struct bk_pdf_writer *w);
 
-/* Writes fonts, metadata, the page tree and the cross-reference table,
+/* Writes fonts, metadata, the page tree and the cross-reference stream,
  * fsyncs and renames into place; frees the writer (*w = NULL) either way.
  * A document without pages is refused (nothing is left at `path`). */
 int bk_pdf_writer_close(struct bk_pdf_writer **w, struct bk_error *err);

@@ -804,3 +804,96 @@ Test(pdf, errors_name_the_file_and_page)
 	free(path);
 	free(missing);
 }
+
+/* ---- long documents: objects go into object streams of bounded size ---- */
+
+/* A small page whose single line names its number ("page 137"). */
+static void build_numbered(struct bk_page *page, int number)
+{
+	char text[32];
+	int n = snprintf(text, sizeof(text), "page %d", number);
+	bk_page_init(page);
+	page->width = 160;
+	page->height = 80;
+	page->xres = page->yres = DPI;
+	page->number = number;
+	struct bk_block *b = bk_page_add_block(page, (struct bk_box){ 10, 20, 150, 60 },
+						BK_DIR_HORIZONTAL, "eng");
+	cr_assert_not_null(b);
+	struct bk_line *line = bk_block_add_line(b, (struct bk_box){ 10, 20, 150, 60 },
+						 BK_DIR_HORIZONTAL);
+	cr_assert_not_null(line);
+	cr_assert_not_null(bk_line_add_word(line, (struct bk_box){ 10, 20, 50, 60 }, 95.0f,
+					    text, 4));
+	cr_assert_not_null(bk_line_add_word(line, (struct bk_box){ 60, 20, 150, 60 }, 95.0f,
+					    text + 5, (size_t)n - 5));
+}
+
+/*
+ * More pages than one object stream holds: the page objects are spread
+ * over several object streams (written as the pages come), and every page
+ * is still found in order with its own text. qpdf checks the
+ * cross-reference stream and the object streams; poppler reads the pages.
+ */
+Test(pdf, long_document_spans_several_object_streams)
+{
+	enum { NPAGES = 230 };
+	char *dir = ts_mkdtemp("pdf-long"), *path = NULL;
+	struct bk_pdf_writer *w = NULL;
+	struct bk_error err;
+	struct bk_encoded_image enc;
+	unsigned char bits[80 * 20] = { 0 };
+
+	require_tools();
+	cr_assert(asprintf(&path, "%s/long.pdf", dir) > 0);
+	struct bk_image *img = bk_image_from_raw(160, 80, 1, bits, 20, DPI, DPI, &err);
+	cr_assert_not_null(img, "%s", err.msg);
+	encode(img, BK_ENC_G4, &enc);
+	cr_assert_eq(bk_pdf_writer_open(&w, path, NULL, &err), 0, "%s", err.msg);
+	for (int i = 1; i <= NPAGES; i++) {
+		struct bk_page page;
+		build_numbered(&page, i);
+		cr_assert_eq(bk_pdf_writer_add_page(w, &enc, &page, &err), 0, "%s", err.msg);
+		bk_page_release(&page);
+	}
+	cr_assert_eq(bk_pdf_writer_close(&w, &err), 0, "%s", err.msg);
+
+	char *out = run_tool("qpdf --check", path, "", 0);
+	cr_expect_not_null(strstr(out, "No syntax or stream encoding errors"), "%s", out);
+	free(out);
+	/* "N/0: compressed; stream = S, index = I": count the distinct streams */
+	out = run_tool("qpdf --show-xref", path, "", 0);
+	int streams[16], nstreams = 0, compressed = 0;
+	for (char *line = strtok(out, "\n"); line; line = strtok(NULL, "\n")) {
+		int obj, stream, index;
+		if (sscanf(line, "%d/0: compressed; stream = %d, index = %d", &obj, &stream,
+			   &index) != 3)
+			continue;
+		compressed++;
+		bool seen = false;
+		for (int k = 0; k < nstreams; k++)
+			seen = seen || streams[k] == stream;
+		if (!seen && nstreams < 16)
+			streams[nstreams++] = stream;
+	}
+	cr_expect_geq(compressed, NPAGES, "only %d objects in object streams", compressed);
+	cr_expect_geq(nstreams, 3, "%d pages in %d object stream(s)", NPAGES, nstreams);
+	free(out);
+
+	out = run_tool("pdfinfo", path, "", 0);
+	cr_expect_not_null(strstr(out, "Pages:           230"), "%s", out);
+	free(out);
+	static const int probe[] = { 1, 100, 101, 199, 230 };
+	for (size_t i = 0; i < sizeof(probe) / sizeof(probe[0]); i++) {
+		char want[32];
+		snprintf(want, sizeof(want), "page %d", probe[i]);
+		out = page_text(path, probe[i]);
+		cr_expect_geq(line_pos(out, want), 0, "page %d reads '%s'", probe[i], out);
+		free(out);
+	}
+	bk_encoded_image_release(&enc);
+	bk_image_free(&img);
+	ts_rmtree(dir);
+	free(dir);
+	free(path);
+}

@@ -2,12 +2,14 @@
  * tests/test_cli_ocr.c — `bunko ocr` end to end: a horizontal scan becomes
  * a PDF whose text layer (read back by poppler's pdftotext) holds the
  * page's ground truth, with text/hOCR/ALTO sidecars; a bad input fails with
- * one line naming the file and leaves no output behind.
+ * one line naming the file and leaves no output behind; a one-page bilevel
+ * scan's PDF is at most 1.1 times the size of its G4 TIFF.
  */
 #include <criterion/criterion.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "test_support.h"
@@ -82,6 +84,56 @@ Test(cli_ocr, bad_input_fails_cleanly)
 	cr_expect_eq(atoi(out), 0, "files left in the output directory: %s", out);
 	free(out);
 	free(cmd);
+	free(pdf);
+	ts_rmtree(dir);
+	free(dir);
+}
+
+static long long file_size(const char *path)
+{
+	struct stat st;
+	cr_assert_eq(stat(path, &st), 0, "cannot stat '%s'", path);
+	return (long long)st.st_size;
+}
+
+/*
+ * The size target for 300-dpi bilevel pages: the PDF, with everything
+ * PDF/A-2b needs (XMP, output intent, embedded font) and the text layer,
+ * is at most 1.1 times the G4 TIFF it was made from. A one-page document
+ * is the hard case: the per-document overhead is paid by a single page.
+ * The file must also be whole (qpdf --check) and keep its text layer.
+ */
+Test(cli_ocr, single_bilevel_page_within_size_target, .timeout = 300)
+{
+	char *dir = ts_mkdtemp("cli-ocr-size"), *cmd = NULL, *out = NULL, *pdf = NULL;
+	char *tif = ts_sample("v-gian.tif");
+
+	cr_assert(asprintf(&pdf, "%s/v.pdf", dir) > 0);
+	cr_assert(asprintf(&cmd, "%s ocr '%s' -o '%s'", BUNKO_EXE, tif, pdf) > 0);
+	int rc = ts_run(cmd, &out, 1);
+	cr_assert_eq(rc, 0, "%s", out);
+	free(out);
+	free(cmd);
+
+	long long pdf_size = file_size(pdf), tif_size = file_size(tif);
+	cr_expect_leq(pdf_size * 10, tif_size * 11,
+		      "the PDF is %lld bytes, %.3f times the %lld-byte TIFF (at most 1.1)",
+		      pdf_size, (double)pdf_size / (double)tif_size, tif_size);
+
+	if (!ts_have_tool("qpdf") || !ts_have_tool("pdftotext"))
+		cr_skip_test("qpdf or pdftotext is not installed");
+	cr_assert(asprintf(&cmd, "qpdf --check '%s'", pdf) > 0);
+	rc = ts_run(cmd, &out, 1);
+	cr_expect_eq(rc, 0, "qpdf --check failed:\n%s", out);
+	free(out);
+	free(cmd);
+	cr_assert(asprintf(&cmd, "pdftotext -enc UTF-8 '%s' -", pdf) > 0);
+	rc = ts_run(cmd, &out, 0);
+	cr_expect_eq(rc, 0);
+	cr_expect_gt(strlen(ts_strip_space(out)), 200, "the text layer is (nearly) empty: %s", out);
+	free(out);
+	free(cmd);
+	free(tif);
 	free(pdf);
 	ts_rmtree(dir);
 	free(dir);
