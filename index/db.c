@@ -1200,7 +1200,8 @@ int bk_index_search(struct bk_index *idx, const struct bk_search_query *q,
 			goto out;
 	}
 	score_cands(&s.cands);
-	qsort(s.cands.v, (size_t)s.cands.n, sizeof(*s.cands.v), cmp_cand);
+	if (s.cands.n) /* qsort(NULL, 0, ...) is undefined */
+		qsort(s.cands.v, (size_t)s.cands.n, sizeof(*s.cands.v), cmp_cand);
 	rc = 0;
 	for (int i = 0; i < s.cands.n && i < s.limit && rc == 0; i++)
 		rc = deliver(idx, &s, &s.cands.v[i], fn, ud, err);

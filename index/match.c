@@ -500,6 +500,8 @@ static int cmp_range(const void *a, const void *b)
 static void merge_ranges(struct ranges *rs)
 {
 	int out = 0;
+	if (!rs->n) /* qsort(NULL, 0, ...) is undefined */
+		return;
 	qsort(rs->v, (size_t)rs->n, sizeof(*rs->v), cmp_range);
 	for (int i = 0; i < rs->n; i++) {
 		if (out && rs->v[i].start <= rs->v[out - 1].end) {

@@ -156,7 +156,8 @@ static int list_dir(const char *dir, char ***names, size_t *count,
 			goto oom;
 		n++;
 	}
-	qsort(v, n, sizeof(*v), cmp_names);
+	if (n) /* qsort(NULL, 0, ...) is undefined */
+		qsort(v, n, sizeof(*v), cmp_names);
 	*names = v;
 	*count = n;
 	v = NULL;
