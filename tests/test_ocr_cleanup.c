@@ -287,6 +287,38 @@ Test(cleanup, gray_page_deskewed_and_binarized)
 	bk_image_free(&in);
 }
 
+/* An evenly lit gray page: the display is bilevel, but Tesseract gets the
+ * gray (its own thresholding keeps more stroke detail there); h-kokuji.png
+ * above, unevenly lit, gets the bilevel copy. */
+Test(cleanup, evenly_lit_gray_page_is_read_in_gray)
+{
+	const int w = 1200, h = 1600;
+	unsigned char *px = malloc((size_t)w * h);
+	struct bk_cleanup_options o;
+	struct bk_cleaned_page pg[2];
+	struct bk_cleanup_report rep;
+	struct bk_error err;
+	int n;
+
+	cr_assert_not_null(px);
+	memset(px, 235, (size_t)w * h); /* paper */
+	for (int line = 0; line < 20; line++)     /* "text": dark bars */
+		for (int y = 200 + line * 60; y < 230 + line * 60; y++)
+			for (int x = 150; x < 1050; x++)
+				px[(size_t)y * w + x] = (x / 40) % 2 ? 40 : 235;
+	struct bk_image *in = bk_image_from_raw(w, h, 8, px, (size_t)w, 300, 300, &err);
+	free(px);
+	cr_assert_not_null(in, "%s", err.msg);
+	bk_cleanup_defaults(&o, BK_PROFILE_RECORD);
+	cr_assert_eq(bk_cleanup_page(in, &o, false, pg, &n, &rep, &err), 0, "%s", err.msg);
+	cr_assert_eq(n, 1);
+	check_pair(&pg[0]);
+	cr_expect_eq(bk_image_depth(pg[0].display), 1, "the stored image is bilevel");
+	cr_expect_eq(bk_image_depth(pg[0].ocr), 8, "Tesseract reads the gray");
+	bk_cleaned_page_release(&pg[0]);
+	bk_image_free(&in);
+}
+
 Test(cleanup, color_profiles_keep_the_display_untouched)
 {
 	static const struct {
