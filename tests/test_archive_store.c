@@ -48,24 +48,13 @@ static void teardown(void)
 
 TestSuite(store, .init = setup, .fini = teardown);
 
-__attribute__((format(printf, 1, 2)))
-static char *path_of(const char *fmt, ...)
-{
-	char *p = NULL;
-	va_list ap;
-	va_start(ap, fmt);
-	int n = vasprintf(&p, fmt, ap);
-	va_end(ap);
-	cr_assert(n > 0);
-	return p;
-}
 
 /* A scan to store as a master: a real sample if the generator has made
  * it, else pseudo-random bytes (a master is opaque bytes to the store). */
 static char *make_master(const char *name, size_t size, unsigned seed)
 {
 	char *sample = ts_sample("h-reiki.tif");
-	char *path = path_of("%s/%s", scratch, name);
+	char *path = ts_fmt("%s/%s", scratch, name);
 	size_t len = 0;
 	char *bytes = sample && seed == 1 ? ts_read(sample, &len) : NULL;
 
@@ -230,7 +219,7 @@ static void verify(struct findings *f, struct bk_verify_stats *stats)
 /* The hex digest `sha256sum` (coreutils) prints for a file. */
 static char *tool_sha256(const char *path)
 {
-	char *cmd = path_of("sha256sum '%s'", path);
+	char *cmd = ts_fmt("sha256sum '%s'", path);
 	char *out = NULL;
 	cr_assert_eq(ts_run(cmd, &out, 0), 0);
 	cr_assert_geq(strlen(out), BK_SHA256_HEX_LEN);
@@ -241,7 +230,7 @@ static char *tool_sha256(const char *path)
 
 static int staging_entries(const char *coll)
 {
-	char *cmd = path_of("ls -A '%s/store/.staging/%s' 2>/dev/null | wc -l", archive, coll);
+	char *cmd = ts_fmt("ls -A '%s/store/.staging/%s' 2>/dev/null | wc -l", archive, coll);
 	char *out = NULL;
 	ts_run(cmd, &out, 0);
 	int n = atoi(out);
@@ -291,8 +280,8 @@ static const char bag_check_py[] =
 
 static void bag_check_independently(const char *coll, const char *id)
 {
-	char *script = path_of("%s/bag_check.py", scratch);
-	char *cmd = path_of("/usr/bin/python3 '%s' '%s/store/%s/%s'", script, archive, coll, id);
+	char *script = ts_fmt("%s/bag_check.py", scratch);
+	char *cmd = ts_fmt("/usr/bin/python3 '%s' '%s/store/%s/%s'", script, archive, coll, id);
 	char *out = NULL;
 
 	cr_assert_eq(ts_write(script, bag_check_py, strlen(bag_check_py)), 0);
@@ -333,19 +322,19 @@ Test(store, round_trip_keeps_metadata_masters_and_pages)
 
 	/* the master, byte for byte: the real sha256sum agrees on both copies,
 	 * and the manifest lists that same digest */
-	char *stored = path_of("%s/data/masters/%s", seen.dirs[0], "box12 第3巻.tif");
+	char *stored = ts_fmt("%s/data/masters/%s", seen.dirs[0], "box12 第3巻.tif");
 	char *want = tool_sha256(master), *got = tool_sha256(stored);
 	cr_assert_str_eq(got, want);
-	char *manifest_path = path_of("%s/%s", seen.dirs[0], "manifest-sha256.txt");
+	char *manifest_path = ts_fmt("%s/%s", seen.dirs[0], "manifest-sha256.txt");
 	char *manifest = ts_read(manifest_path, NULL);
-	char *line = path_of("%s  data/masters/%s\n", want, "box12 第3巻.tif");
+	char *line = ts_fmt("%s  data/masters/%s\n", want, "box12 第3巻.tif");
 	cr_assert_not_null(strstr(manifest, line), "%s", manifest);
 
 	/* BagIt declaration and the page models a reindex will read */
-	char *bagit_path = path_of("%s/%s", seen.dirs[0], "bagit.txt");
+	char *bagit_path = ts_fmt("%s/%s", seen.dirs[0], "bagit.txt");
 	char *bagit = ts_read(bagit_path, NULL);
 	cr_assert_str_eq(bagit, "BagIt-Version: 1.0\nTag-File-Character-Encoding: UTF-8\n");
-	char *page_path = path_of("%s/%s", seen.dirs[0], "data/pages/0002.page");
+	char *page_path = ts_fmt("%s/%s", seen.dirs[0], "data/pages/0002.page");
 	FILE *fp = fopen(page_path, "rb");
 	cr_assert_not_null(fp);
 	struct bk_page page;
@@ -400,7 +389,7 @@ Test(store, recommit_replaces_without_duplicates)
 	cr_assert_eq(seen.n, 2);
 	cr_assert_str_eq(seen.metas[0].id, "job-3-0001");
 	cr_assert_str_eq(seen.metas[1].id, "job-3-0002");
-	char *pdf = path_of("%s/%s", seen.dirs[0], "data/document.pdf");
+	char *pdf = ts_fmt("%s/%s", seen.dirs[0], "data/document.pdf");
 	char *content = ts_read(pdf, NULL);
 	cr_assert_str_eq(content, "second version, longer");
 	cr_assert_eq(staging_entries("議案"), 0, "old copy or stage left behind");
@@ -457,7 +446,7 @@ Test(store, concurrent_commits_of_one_id_leave_one_document)
 	cr_assert_eq(bk_store_foreach(store, NULL, collect, &seen, &err), 0, "%s", err.msg);
 	cr_assert_eq(seen.n, 1);
 	cr_assert_eq(staging_entries("議案"), 0);
-	char *pdf = path_of("%s/data/document.pdf", seen.dirs[0]);
+	char *pdf = ts_fmt("%s/data/document.pdf", seen.dirs[0]);
 	char *content = ts_read(pdf, NULL);
 	cr_assert_not_null(strstr(content, "round 4"), "the last round of some writer: %s", content);
 	struct findings f = { 0 };
@@ -472,7 +461,7 @@ Test(store, concurrent_commits_of_one_id_leave_one_document)
 Test(store, verify_finds_flipped_byte_deleted_and_added_files)
 {
 	char *master = make_master("scan.tif", 100000, 3);
-	char *docdir = path_of("%s/store/%s", archive, "告示/job-1-0001");
+	char *docdir = ts_fmt("%s/store/%s", archive, "告示/job-1-0001");
 	struct bk_error err;
 
 	bk_error_init(&err);
@@ -480,7 +469,7 @@ Test(store, verify_finds_flipped_byte_deleted_and_added_files)
 	store_doc("告示", "job-1-0002", master, "%PDF-1.7 untouched");
 
 	/* flip one byte in the middle of the master */
-	char *stored = path_of("%s/%s", docdir, "data/masters/scan.tif");
+	char *stored = ts_fmt("%s/%s", docdir, "data/masters/scan.tif");
 	int fd = open(stored, O_RDWR);
 	unsigned char byte;
 	cr_assert_eq(pread(fd, &byte, 1, 50000), 1);
@@ -488,11 +477,11 @@ Test(store, verify_finds_flipped_byte_deleted_and_added_files)
 	cr_assert_eq(pwrite(fd, &byte, 1, 50000), 1);
 	close(fd);
 	/* delete a page model, add a stray file, edit the metadata */
-	char *page = path_of("%s/%s", docdir, "data/pages/0001.page");
+	char *page = ts_fmt("%s/%s", docdir, "data/pages/0001.page");
 	cr_assert_eq(unlink(page), 0);
-	char *added = path_of("%s/%s", docdir, "data/notes from staff.txt");
+	char *added = ts_fmt("%s/%s", docdir, "data/notes from staff.txt");
 	cr_assert_eq(ts_write(added, "x", 1), 0);
-	char *info = path_of("%s/%s", docdir, "bag-info.txt");
+	char *info = ts_fmt("%s/%s", docdir, "bag-info.txt");
 	FILE *fp = fopen(info, "a");
 	fputs("Bunko-Note: edited by hand\n", fp);
 	fclose(fp);
@@ -533,13 +522,13 @@ Test(store, verify_reports_bags_without_manifests_and_strays)
 
 	bk_error_init(&err);
 	store_doc("区史", "job-2-0001", master, "pdf");
-	char *manifest = path_of("%s/store/%s", archive, "区史/job-2-0001/manifest-sha256.txt");
+	char *manifest = ts_fmt("%s/store/%s", archive, "区史/job-2-0001/manifest-sha256.txt");
 	cr_assert_eq(unlink(manifest), 0);
-	char *bare = path_of("%s/store/%s", archive, "区史/job-2-0002/data");
+	char *bare = ts_fmt("%s/store/%s", archive, "区史/job-2-0002/data");
 	cr_assert_eq(bk_mkdir_p(bare, 0, &err), 0, "%s", err.msg);
-	char *stray = path_of("%s/store/%s", archive, "区史/README");
+	char *stray = ts_fmt("%s/store/%s", archive, "区史/README");
 	cr_assert_eq(ts_write(stray, "?", 1), 0);
-	char *link = path_of("%s/store/%s", archive, "区史/job-2-0001/data/link.pdf");
+	char *link = ts_fmt("%s/store/%s", archive, "区史/job-2-0001/data/link.pdf");
 	cr_assert_eq(symlink("/etc/passwd", link), 0);
 
 	struct findings f = { 0 };
@@ -666,9 +655,9 @@ Test(store, stage_paths_stay_inside_the_payload)
 
 	/* two masters with one name: refused, the first kept */
 	char *m1 = make_master("same.tif", 10, 7);
-	char *sub = path_of("%s/%s", scratch, "other");
+	char *sub = ts_fmt("%s/%s", scratch, "other");
 	cr_assert_eq(mkdir(sub, 0777), 0);
-	char *m2 = path_of("%s/%s", sub, "same.tif");
+	char *m2 = ts_fmt("%s/%s", sub, "same.tif");
 	cr_assert_eq(ts_write(m2, "different", 9), 0);
 	cr_assert_eq(bk_doc_stage_add_master(st, m1, &err), 0, "%s", err.msg);
 	cr_assert_eq(bk_doc_stage_add_master(st, m2, &err), -1);
@@ -680,7 +669,7 @@ Test(store, stage_paths_stay_inside_the_payload)
 	struct bk_doc_meta back;
 	cr_assert_eq(bk_store_read_meta(store, "告示", "job-4-0001", &back, &err), 0, "%s", err.msg);
 	cr_assert_eq(back.nsources, 1);
-	char *stored = path_of("%s/store/%s", archive, "告示/job-4-0001/data/masters/same.tif");
+	char *stored = ts_fmt("%s/store/%s", archive, "告示/job-4-0001/data/masters/same.tif");
 	char *want = tool_sha256(m1), *got = tool_sha256(stored);
 	cr_assert_str_eq(got, want);
 	bk_doc_meta_release(&back);
@@ -710,7 +699,7 @@ Test(store, awkward_file_names_are_percent_encoded)
 	write_staged(st, "data/ページ 1.txt", "text");
 	cr_assert_eq(bk_store_commit(&st, &err), 0, "%s", err.msg);
 
-	char *manifest_path = path_of("%s/store/%s", archive, "告示/job-5-0001/manifest-sha256.txt");
+	char *manifest_path = ts_fmt("%s/store/%s", archive, "告示/job-5-0001/manifest-sha256.txt");
 	char *manifest = ts_read(manifest_path, NULL);
 	cr_assert_not_null(strstr(manifest, "  data/masters/100%25 scan%0Aline two.tif\n"), "%s", manifest);
 	cr_assert_not_null(strstr(manifest, "  data/ページ 1.txt\n"), "%s", manifest);
@@ -735,7 +724,7 @@ Test(store, awkward_file_names_are_percent_encoded)
 
 	/* and the reference implementation too, when it is installed */
 	if (ts_run("/usr/bin/python3 -c 'import bagit' 2>/dev/null", NULL, 0) == 0) {
-		char *cmd = path_of("/usr/bin/python3 -c 'import bagit,sys; bagit.Bag(sys.argv[1]).validate()' '%s/store/%s'",
+		char *cmd = ts_fmt("/usr/bin/python3 -c 'import bagit,sys; bagit.Bag(sys.argv[1]).validate()' '%s/store/%s'",
 				    archive, "告示/job-5-0001");
 		char *out = NULL;
 		cr_assert_eq(ts_run(cmd, &out, 1), 0, "python bagit: %s", out);
@@ -777,7 +766,7 @@ Test(store, foreach_is_sorted_filters_and_stops)
 	seen_release(&seen);
 
 	/* a document whose metadata is gone is an error that names it */
-	char *info = path_of("%s/store/%s", archive, "b-coll/doc-2/bag-info.txt");
+	char *info = ts_fmt("%s/store/%s", archive, "b-coll/doc-2/bag-info.txt");
 	cr_assert_eq(unlink(info), 0);
 	seen.stop_after = 0;
 	cr_assert_eq(bk_store_foreach(store, NULL, collect, &seen, &err), -1);
@@ -793,12 +782,12 @@ Test(store, init_and_open_check_the_archive)
 	struct bk_store *other = (struct bk_store *)&err;
 
 	bk_error_init(&err);
-	char *marker = path_of("%s/%s", archive, "bunko-archive");
+	char *marker = ts_fmt("%s/%s", archive, "bunko-archive");
 	char *text = ts_read(marker, NULL);
 	cr_assert_str_eq(text, "bunko-archive 1\n");
 	const char *subs[] = { "queue", "store", "index", "log" };
 	for (int i = 0; i < 4; i++) {
-		char *sub = path_of("%s/%s", archive, subs[i]);
+		char *sub = ts_fmt("%s/%s", archive, subs[i]);
 		struct stat sb;
 		cr_assert_eq(stat(sub, &sb), 0, "%s", sub);
 		cr_assert(S_ISDIR(sb.st_mode));
@@ -812,26 +801,26 @@ Test(store, init_and_open_check_the_archive)
 	cr_assert_eq(access(doc, F_OK), 0);
 
 	/* a non-empty directory that is not an archive is refused */
-	char *plain = path_of("%s/%s", scratch, "photos");
-	char *file = path_of("%s/%s", plain, "IMG_0001.jpg");
+	char *plain = ts_fmt("%s/%s", scratch, "photos");
+	char *file = ts_fmt("%s/%s", plain, "IMG_0001.jpg");
 	cr_assert_eq(mkdir(plain, 0777), 0);
 	cr_assert_eq(ts_write(file, "jpeg", 4), 0);
 	cr_assert_eq(bk_archive_init(plain, &err), -1);
 	cr_assert_not_null(strstr(err.msg, "not empty"), "%s", err.msg);
 	cr_assert_eq(bk_store_open(&other, plain, &err), -1);
 	cr_assert_null(other);
-	char *want = path_of("'%s' is not a bunko archive (run 'bunko init %s')", plain, plain);
+	char *want = ts_fmt("'%s' is not a bunko archive (run 'bunko init %s')", plain, plain);
 	cr_assert_str_eq(err.msg, want);
 
 	/* a new nested path and an empty directory are fine */
-	char *fresh = path_of("%s/%s", scratch, "new/nested/archive");
+	char *fresh = ts_fmt("%s/%s", scratch, "new/nested/archive");
 	cr_assert_eq(bk_archive_init(fresh, &err), 0, "%s", err.msg);
 	cr_assert_eq(bk_store_open(&other, fresh, &err), 0, "%s", err.msg);
 	bk_store_free(&other);
 	cr_assert_null(other);
 
 	/* a marker of another version is not silently accepted */
-	char *fresh_marker = path_of("%s/%s", fresh, "bunko-archive");
+	char *fresh_marker = ts_fmt("%s/%s", fresh, "bunko-archive");
 	cr_assert_eq(ts_write(fresh_marker, "bunko-archive 2\n", 16), 0);
 	cr_assert_eq(bk_store_open(&other, fresh, &err), -1);
 	cr_assert_not_null(strstr(err.msg, "version 2"), "%s", err.msg);
@@ -889,7 +878,7 @@ Test(store, recovery_restores_an_old_copy_caught_mid_replace)
 	bk_error_init(&err);
 	store_doc("例規集", "job-1-0001", master, "old copy");
 	store_doc("例規集", "job-1-0002", master, "present");
-	char *staging = path_of("%s/store/.staging/%s", archive, "例規集");
+	char *staging = ts_fmt("%s/store/.staging/%s", archive, "例規集");
 	cr_assert_eq(bk_mkdir_p(staging, 0, &err), 0);
 
 	/* crash between "old copy aside" and "new copy in" */
@@ -922,7 +911,7 @@ Test(store, recovery_restores_an_old_copy_caught_mid_replace)
 	cr_assert_eq(access(old2, F_OK), -1);
 	cr_assert_eq(access(foreign, F_OK), 0);
 	cr_assert_eq(access(live, F_OK), 0);
-	char *pdf = path_of("%s/%s", doc1, "data/document.pdf");
+	char *pdf = ts_fmt("%s/%s", doc1, "data/document.pdf");
 	char *content = ts_read(pdf, NULL);
 	cr_assert_str_eq(content, "old copy");
 

@@ -254,16 +254,6 @@ static double now_seconds(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-static char *path_of(const char *fmt, ...)
-{
-	va_list ap;
-	char *p = NULL;
-	va_start(ap, fmt);
-	int n = vasprintf(&p, fmt, ap);
-	va_end(ap);
-	cr_assert(n >= 0, "out of memory");
-	return p;
-}
 
 /* Names in `dir` (dot files included, "." and ".." not), sorted. */
 static int list_names(const char *dir, char ***names)
@@ -469,7 +459,7 @@ static int children_of(pid_t parent, pid_t *out, int cap)
  * and the source page it is on; false if it holds none. */
 static bool claim_of(struct chaos *c, pid_t pid, char *job, size_t cap, int *page)
 {
-	char *dir = path_of("%s/queue/claimed", c->archive), **names;
+	char *dir = ts_fmt("%s/queue/claimed", c->archive), **names;
 	int n = list_names(dir, &names);
 	bool found = false;
 
@@ -479,7 +469,7 @@ static bool claim_of(struct chaos *c, pid_t pid, char *job, size_t cap, int *pag
 			continue;
 		found = true;
 		snprintf(job, cap, "%.*s", (int)(at - names[i]), names[i]);
-		char *prog = path_of("%s/%s/work/progress", dir, names[i]);
+		char *prog = ts_fmt("%s/%s/work/progress", dir, names[i]);
 		char *text = ts_read(prog, NULL);
 		const char *p = text ? strstr(text, "source_done=") : NULL;
 		*page = (p ? atoi(p + 12) : 0) + 1;
@@ -567,7 +557,7 @@ static void print_kill(const struct chaos *c, int i)
 
 static bool incoming_empty(const struct chaos *c)
 {
-	char *dir = path_of("%s/queue/incoming", c->archive), **names;
+	char *dir = ts_fmt("%s/queue/incoming", c->archive), **names;
 	int n = list_names(dir, &names);
 	free_names(names, n);
 	free(dir);
@@ -649,7 +639,7 @@ static void chaos_drain(struct chaos *c)
 static int check_status(const char *archive, struct job *jobs, int njobs,
 			int source_total)
 {
-	char *cmd = path_of("%s status '%s' --json", BUNKO_EXE, archive);
+	char *cmd = ts_fmt("%s status '%s' --json", BUNKO_EXE, archive);
 	char *out = run_ok(cmd);
 	int tries = 0;
 
@@ -660,7 +650,7 @@ static int check_status(const char *archive, struct job *jobs, int njobs,
 	cr_expect_eq(json_int(out, "pages_total"), source_total, "%s", out);
 	cr_expect_eq(json_int(out, "pages_done"), source_total, "%s", out);
 	for (int i = 0; i < njobs; i++) {
-		char *want = path_of("{\"id\": \"%s\", \"state\": \"done\"", jobs[i].id);
+		char *want = ts_fmt("{\"id\": \"%s\", \"state\": \"done\"", jobs[i].id);
 		cr_expect(strstr(out, want) != NULL, "job %s (%s) is not done: %s",
 			  jobs[i].spec->tag, jobs[i].id, out);
 		free(want);
@@ -679,7 +669,7 @@ static void check_queue(const char *archive, struct job *jobs, int njobs)
 	int n;
 
 	for (size_t s = 0; s < sizeof(empty) / sizeof(*empty); s++) {
-		char *dir = path_of("%s/queue/%s", archive, empty[s]);
+		char *dir = ts_fmt("%s/queue/%s", archive, empty[s]);
 		n = list_names(dir, &names);
 		char *list = join_names(names, n);
 		cr_expect_eq(n, 0, "queue/%s/ is not empty: %s", empty[s], list);
@@ -687,7 +677,7 @@ static void check_queue(const char *archive, struct job *jobs, int njobs)
 		free_names(names, n);
 		free(dir);
 	}
-	char *done = path_of("%s/queue/done", archive);
+	char *done = ts_fmt("%s/queue/done", archive);
 	n = list_names(done, &names);
 	char *list = join_names(names, n);
 	cr_expect_eq(n, njobs, "queue/done/ holds %d entries, not %d: %s", n, njobs, list);
@@ -733,7 +723,7 @@ static void check_masters(const struct job *j, const char *doc)
 {
 	for (int f = 0; f < j->nfiles; f++) {
 		const char *base = strrchr(j->paths[f], '/') + 1;
-		char *path = path_of("%s/data/masters/%s", doc, base);
+		char *path = ts_fmt("%s/data/masters/%s", doc, base);
 		size_t la = 0, lb = 0;
 		char *a = ts_read(j->paths[f], &la), *b = ts_read(path, &lb);
 		cr_expect(b && la == lb && memcmp(a, b, la) == 0,
@@ -747,12 +737,12 @@ static void check_masters(const struct job *j, const char *doc)
 
 static void check_pdf(const struct job *j, const char *doc)
 {
-	char *cmd = path_of("qpdf --check '%s/data/document.pdf'", doc), *out = NULL;
+	char *cmd = ts_fmt("qpdf --check '%s/data/document.pdf'", doc), *out = NULL;
 	int rc = ts_run(cmd, &out, 1);
 	cr_expect_eq(rc, 0, "%s: qpdf --check exited %d: %s", j->spec->tag, rc, out);
 	free(out);
 	free(cmd);
-	cmd = path_of("pdfinfo '%s/data/document.pdf'", doc);
+	cmd = ts_fmt("pdfinfo '%s/data/document.pdf'", doc);
 	out = run_ok(cmd);
 	const char *p = strstr(out, "Pages:");
 	cr_expect(p && atoi(p + 6) == j->logical, "%s: the PDF has %d pages, not %d",
@@ -763,7 +753,7 @@ static void check_pdf(const struct job *j, const char *doc)
 
 static void check_document(const struct job *j, const char *doc)
 {
-	char *path = path_of("%s/bag-info.txt", doc);
+	char *path = ts_fmt("%s/bag-info.txt", doc);
 	char *info = ts_read(path, NULL);
 	cr_assert_not_null(info, "%s: no '%s'", j->spec->tag, path);
 	char *pages = bag_info(info, "Bunko-Pages");
@@ -777,12 +767,12 @@ static void check_document(const struct job *j, const char *doc)
 	free(info);
 	free(path);
 
-	path = path_of("%s/data/pages", doc);
+	path = ts_fmt("%s/data/pages", doc);
 	cr_expect_eq(count_entries(path), j->logical, "%s: %d page models, not %d",
 		     j->spec->tag, count_entries(path), j->logical);
 	free(path);
 
-	path = path_of("%s/data/text.txt", doc);
+	path = ts_fmt("%s/data/text.txt", doc);
 	char *text = ts_read(path, NULL);
 	cr_assert_not_null(text, "%s: no '%s'", j->spec->tag, path);
 	int ff = 0;
@@ -799,13 +789,13 @@ static void check_document(const struct job *j, const char *doc)
 
 static void check_store(const char *archive, struct job *jobs, int njobs)
 {
-	char *store = path_of("%s/store", archive), **colls;
+	char *store = ts_fmt("%s/store", archive), **colls;
 	int nc = list_names(store, &colls), docs = 0;
 
 	for (int c = 0; c < nc; c++) {
 		if (!strcmp(colls[c], ".staging"))
 			continue;
-		char *cdir = path_of("%s/%s", store, colls[c]), **ids;
+		char *cdir = ts_fmt("%s/%s", store, colls[c]), **ids;
 		int n = list_names(cdir, &ids);
 		for (int i = 0; i < n; i++) {
 			struct job *j = job_by_id(jobs, njobs, ids[i]);
@@ -819,7 +809,7 @@ static void check_store(const char *archive, struct job *jobs, int njobs)
 	free_names(colls, nc);
 	cr_expect_eq(docs, njobs, "the store holds %d entries for %d jobs", docs, njobs);
 	for (int i = 0; i < njobs; i++) {
-		char *doc = path_of("%s/%s/%s", store, jobs[i].spec->collection, jobs[i].id);
+		char *doc = ts_fmt("%s/%s/%s", store, jobs[i].spec->collection, jobs[i].id);
 		struct stat st;
 		if (stat(doc, &st) == 0)
 			check_document(&jobs[i], doc);
@@ -830,7 +820,7 @@ static void check_store(const char *archive, struct job *jobs, int njobs)
 	}
 	free(store);
 
-	char *cmd = path_of("%s verify '%s'", BUNKO_EXE, archive), *out = NULL;
+	char *cmd = ts_fmt("%s verify '%s'", BUNKO_EXE, archive), *out = NULL;
 	int rc = ts_run(cmd, &out, 1);
 	cr_expect_eq(rc, 0, "bunko verify exited %d: %s", rc, out);
 	free(out);
@@ -857,7 +847,7 @@ static void find_tmp_names(const char *dir, struct leftovers *l)
 	char **names;
 	int n = list_names(dir, &names);
 	for (int i = 0; i < n; i++) {
-		char *path = path_of("%s/%s", dir, names[i]);
+		char *path = ts_fmt("%s/%s", dir, names[i]);
 		struct stat st;
 		if (strstr(names[i], ".tmp."))
 			leftover(l, path);
@@ -873,13 +863,13 @@ static void find_tmp_names(const char *dir, struct leftovers *l)
 static void find_index_leftovers(const char *archive, struct leftovers *l)
 {
 	static const char *const levels[] = { "public", "restricted", "confidential" };
-	char *dir = path_of("%s/index", archive), **names;
+	char *dir = ts_fmt("%s/index", archive), **names;
 	char allowed[3 * 4][300];
 	int na = 0, n = list_names(dir, &names);
 
 	for (int v = 0; v < 3; v++) {
 		char target[256];
-		char *link = path_of("%s/%s.db", dir, levels[v]);
+		char *link = ts_fmt("%s/%s.db", dir, levels[v]);
 		ssize_t len = readlink(link, target, sizeof(target) - 1);
 		if (len > 0) {
 			target[len] = '\0';
@@ -896,7 +886,7 @@ static void find_index_leftovers(const char *archive, struct leftovers *l)
 		for (int a = 0; a < na; a++)
 			ok |= !strcmp(names[i], allowed[a]);
 		if (!ok) {
-			char *path = path_of("%s/%s", dir, names[i]);
+			char *path = ts_fmt("%s/%s", dir, names[i]);
 			leftover(l, path);
 			free(path);
 		}
@@ -912,22 +902,22 @@ static void check_no_leftovers(const char *archive)
 	int n;
 
 	find_tmp_names(archive, &l);
-	char *qtmp = path_of("%s/queue/tmp", archive);
+	char *qtmp = ts_fmt("%s/queue/tmp", archive);
 	n = list_names(qtmp, &names);
 	for (int i = 0; i < n; i++) {
-		char *path = path_of("%s/%s", qtmp, names[i]);
+		char *path = ts_fmt("%s/%s", qtmp, names[i]);
 		leftover(&l, path);
 		free(path);
 	}
 	free_names(names, n);
 	free(qtmp);
-	char *staging = path_of("%s/store/.staging", archive);
+	char *staging = ts_fmt("%s/store/.staging", archive);
 	n = list_names(staging, &names);
 	for (int i = 0; i < n; i++) {
-		char *cdir = path_of("%s/%s", staging, names[i]), **inside;
+		char *cdir = ts_fmt("%s/%s", staging, names[i]), **inside;
 		int m = list_names(cdir, &inside);
 		for (int k = 0; k < m; k++) {
-			char *path = path_of("%s/%s", cdir, inside[k]);
+			char *path = ts_fmt("%s/%s", cdir, inside[k]);
 			leftover(&l, path);
 			free(path);
 		}
@@ -989,7 +979,7 @@ static sqlite3_int64 count_rows(sqlite3 *db, const char *table)
 static void check_level(const char *archive, const char *level, struct job *jobs,
 			int njobs, int *seen)
 {
-	char *path = path_of("%s/index/%s.db", archive, level);
+	char *path = ts_fmt("%s/index/%s.db", archive, level);
 	sqlite3 *db = NULL;
 	sqlite3_stmt *st = NULL;
 	sqlite3_int64 pages = 0;
@@ -1107,7 +1097,7 @@ static bool page_phrase(const char *s, const char *end, char *out, size_t cap)
 static void check_search_hit(const char *archive, const struct job *j, int page,
 			     const char *phrase)
 {
-	char *cmd = path_of("%s search '%s' '\"%s\"' --json --role admin --limit 100",
+	char *cmd = ts_fmt("%s search '%s' '\"%s\"' --json --role admin --limit 100",
 			    BUNKO_EXE, archive, phrase);
 	char *out = run_ok(cmd);
 	char seen[128][96];
@@ -1141,7 +1131,7 @@ static int check_search(const char *archive, struct job *jobs, int njobs)
 	int searched = 0;
 	for (int i = 0; i < njobs; i++) {
 		const struct job *j = &jobs[i];
-		char *path = path_of("%s/store/%s/%s/data/text.txt", archive,
+		char *path = ts_fmt("%s/store/%s/%s/data/text.txt", archive,
 				     j->spec->collection, j->id);
 		char *text = ts_read(path, NULL);
 		cr_assert_not_null(text, "no '%s'", path);
@@ -1182,7 +1172,7 @@ static int check_end_state(const char *archive, struct job *jobs, int njobs)
 static void log_summary(const char *archive, int source_total, int tries)
 {
 	/* one log per host: log/worker-HOST.log */
-	char *path = path_of("cat '%s'/log/worker*.log 2>/dev/null", archive);
+	char *path = ts_fmt("cat '%s'/log/worker*.log 2>/dev/null", archive);
 	char *log = NULL;
 	ts_run(path, &log, 0);
 	int ok = 0, lost = 0, failed = 0, done = 0;
@@ -1244,8 +1234,8 @@ Test(cli_chaos, sigkill_workers_and_power_cuts, .timeout = 900)
 
 	check_samples_table();
 
-	char *archive = path_of("%s/archive", dir);
-	char *cmd = path_of("%s init '%s'", BUNKO_EXE, archive);
+	char *archive = ts_fmt("%s/archive", dir);
+	char *cmd = ts_fmt("%s init '%s'", BUNKO_EXE, archive);
 	free(run_ok(cmd));
 	free(cmd);
 	for (int i = 0; i < NJOBS; i++) {
@@ -1260,7 +1250,7 @@ Test(cli_chaos, sigkill_workers_and_power_cuts, .timeout = 900)
 	source_total = logical_total = 0;
 
 	c.archive = archive;
-	c.pool_log = path_of("%s/pool.log", dir);
+	c.pool_log = ts_fmt("%s/pool.log", dir);
 	c.rng.s = seed;
 	chaos_run(&c);
 	double killed_at = now_seconds() - c.t0;
@@ -1278,7 +1268,7 @@ Test(cli_chaos, sigkill_workers_and_power_cuts, .timeout = 900)
 
 	/* the last run an operator would do: must find nothing left, or finish it */
 	double t = now_seconds();
-	cmd = path_of("OMP_THREAD_LIMIT=1 timeout 300 %s worker '%s' -j 2 --drain "
+	cmd = ts_fmt("OMP_THREAD_LIMIT=1 timeout 300 %s worker '%s' -j 2 --drain "
 		      "--lease %s --tries %s", BUNKO_EXE, archive, CHAOS_LEASE, CHAOS_TRIES);
 	free(run_ok(cmd));
 	free(cmd);
@@ -1364,9 +1354,9 @@ static bool group_gone(pid_t pgid, double seconds)
 static char *crash_once(const char *dir, const char *archive,
 			const struct crash_point *cp)
 {
-	char *trace = path_of("%s/strace-%s-%d.log", dir, cp->syscall, cp->when);
-	char *filter = path_of("trace=%s", cp->syscall);
-	char *inject = path_of("inject=%s:signal=KILL:when=%d", cp->syscall, cp->when);
+	char *trace = ts_fmt("%s/strace-%s-%d.log", dir, cp->syscall, cp->when);
+	char *filter = ts_fmt("trace=%s", cp->syscall);
+	char *inject = ts_fmt("inject=%s:signal=KILL:when=%d", cp->syscall, cp->when);
 	double until = now_seconds() + 180;
 	bool killed = false, exited = false;
 	char *log = NULL;
@@ -1431,13 +1421,13 @@ Test(cli_chaos, sigkill_at_each_publishing_call, .timeout = 900)
 
 	for (size_t i = 0; i < sizeof(crash_points) / sizeof(*crash_points); i++) {
 		const struct crash_point *cp = &crash_points[i];
-		char *sub = path_of("%s/%s-%d", dir, cp->syscall, cp->when);
-		char *archive = path_of("%s/archive", sub);
+		char *sub = ts_fmt("%s/%s-%d", dir, cp->syscall, cp->when);
+		char *archive = ts_fmt("%s/archive", sub);
 		struct job job;
 		double t0 = now_seconds();
 
 		cr_assert_eq(mkdir(sub, 0777), 0, "%s", strerror(errno));
-		char *cmd = path_of("%s init '%s'", BUNKO_EXE, archive);
+		char *cmd = ts_fmt("%s init '%s'", BUNKO_EXE, archive);
 		free(run_ok(cmd));
 		free(cmd);
 		job_make(&job, &crash_spec, sub, archive);
@@ -1450,7 +1440,7 @@ Test(cli_chaos, sigkill_at_each_publishing_call, .timeout = 900)
 			      cp->when, log);
 		free(log);
 
-		cmd = path_of("OMP_THREAD_LIMIT=1 timeout 300 %s worker '%s' -j 1 --drain "
+		cmd = ts_fmt("OMP_THREAD_LIMIT=1 timeout 300 %s worker '%s' -j 1 --drain "
 			      "--lease %s --tries %s", BUNKO_EXE, archive, CHAOS_LEASE,
 			      CHAOS_TRIES);
 		free(run_ok(cmd));

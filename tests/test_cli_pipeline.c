@@ -247,16 +247,6 @@ Test(cli_pipeline, add_checks_its_arguments)
 
 /* ---- the worker pool's edges ------------------------------------------- */
 
-static char *fmt(const char *f, ...)
-{
-	char *s = NULL;
-	va_list ap;
-	va_start(ap, f);
-	int n = vasprintf(&s, f, ap);
-	va_end(ap);
-	cr_assert(n >= 0);
-	return s;
-}
 
 static double now_s(void)
 {
@@ -268,10 +258,10 @@ static double now_s(void)
 /* A new archive in `dir` with one job of `sample`; returns the job id. */
 static char *archive_with_job(const char *dir, const char *sample, const char *coll)
 {
-	char *cmd = fmt("%s init %s/a", BUNKO_EXE, dir);
+	char *cmd = ts_fmt("%s init %s/a", BUNKO_EXE, dir);
 	free(run_ok(cmd));
 	free(cmd);
-	cmd = fmt("%s add %s/a %s/%s --collection %s", BUNKO_EXE, dir, BUNKO_SAMPLES_DIR,
+	cmd = ts_fmt("%s add %s/a %s/%s --collection %s", BUNKO_EXE, dir, BUNKO_SAMPLES_DIR,
 		  sample, coll);
 	char *id = run_ok(cmd);
 	*strchr(id, '\n') = '\0';
@@ -282,7 +272,7 @@ static char *archive_with_job(const char *dir, const char *sample, const char *c
 /* Every log/worker*.log of the archive, concatenated. */
 static char *worker_logs(const char *dir)
 {
-	char *cmd = fmt("cat %s/a/log/worker*.log", dir);
+	char *cmd = ts_fmt("cat %s/a/log/worker*.log", dir);
 	char *out = run_ok(cmd);
 	free(cmd);
 	return out;
@@ -290,7 +280,7 @@ static char *worker_logs(const char *dir)
 
 static int entries(const char *dir, const char *sub)
 {
-	char *path = fmt("%s/a/queue/%s", dir, sub);
+	char *path = ts_fmt("%s/a/queue/%s", dir, sub);
 	DIR *d = opendir(path);
 	struct dirent *de;
 	int n = 0;
@@ -330,9 +320,9 @@ static char *fake_claim(const char *dir, const char *id, pid_t pid)
 {
 	char host[256];
 	cr_assert_eq(gethostname(host, sizeof(host)), 0);
-	char *from = fmt("%s/a/queue/incoming/%s", dir, id);
-	char *to = fmt("%s/a/queue/claimed/%s@%s.%ld", dir, id, host, (long)pid);
-	char *hb = fmt("%s/heartbeat", to);
+	char *from = ts_fmt("%s/a/queue/incoming/%s", dir, id);
+	char *to = ts_fmt("%s/a/queue/claimed/%s@%s.%ld", dir, id, host, (long)pid);
+	char *hb = ts_fmt("%s/heartbeat", to);
 	cr_assert_eq(rename(from, to), 0, "%s", strerror(errno));
 	cr_assert_eq(ts_write(hb, "", 0), 0);
 	free(from);
@@ -350,7 +340,7 @@ Test(cli_pipeline, drain_takes_back_a_claim_nobody_renews, .timeout = 300)
 	char *hb = fake_claim(dir, id, other);
 
 	double t0 = now_s();
-	char *cmd = fmt("OMP_THREAD_LIMIT=1 timeout 120 %s worker %s/a -j 1 --drain --lease 3",
+	char *cmd = ts_fmt("OMP_THREAD_LIMIT=1 timeout 120 %s worker %s/a -j 1 --drain --lease 3",
 			BUNKO_EXE, dir);
 	free(run_ok(cmd));
 	free(cmd);
@@ -363,11 +353,11 @@ Test(cli_pipeline, drain_takes_back_a_claim_nobody_renews, .timeout = 300)
 	cr_expect_eq(entries(dir, "done"), 1, "the job was not done");
 	cr_expect_geq(took, 3.0, "drained in %.1f s, before the lease could expire", took);
 	char *log = worker_logs(dir);
-	char *want = fmt("event=recover job=%s tries=1 ", id);
+	char *want = ts_fmt("event=recover job=%s tries=1 ", id);
 	cr_expect(strstr(log, want) != NULL, "no recovery logged: %s", log);
 	free(want);
 	free(log);
-	cmd = fmt("%s status %s/a --json", BUNKO_EXE, dir);
+	cmd = ts_fmt("%s status %s/a --json", BUNKO_EXE, dir);
 	char *out = run_ok(cmd);
 	cr_expect_eq(json_int(out, "running"), 0, "%s", out);
 	cr_expect_eq(json_int(out, "done"), 1, "%s", out);
@@ -386,13 +376,13 @@ Test(cli_pipeline, drain_does_not_wait_for_a_claim_a_live_worker_renews, .timeou
 	/* another live worker holds the job and renews its lease */
 	char host[256];
 	cr_assert_eq(gethostname(host, sizeof(host)), 0);
-	char *prefix = fmt("%s/a/queue/claimed/%s@%s.", dir, id, host);
+	char *prefix = ts_fmt("%s/a/queue/claimed/%s@%s.", dir, id, host);
 	pid_t live = holder(prefix);
 	char *hb = fake_claim(dir, id, live);
 	usleep(500 * 1000);
 
 	double t0 = now_s();
-	char *cmd = fmt("OMP_THREAD_LIMIT=1 timeout 60 %s worker %s/a -j 1 --drain --lease 30",
+	char *cmd = ts_fmt("OMP_THREAD_LIMIT=1 timeout 60 %s worker %s/a -j 1 --drain --lease 30",
 			BUNKO_EXE, dir);
 	free(run_ok(cmd));
 	free(cmd);
@@ -412,7 +402,7 @@ Test(cli_pipeline, drain_does_not_wait_for_a_claim_a_live_worker_renews, .timeou
 /* The pid of the worker holding a claim in claimed/, or 0. */
 static pid_t claim_holder(const char *dir)
 {
-	char *path = fmt("%s/a/queue/claimed", dir);
+	char *path = ts_fmt("%s/a/queue/claimed", dir);
 	DIR *d = opendir(path);
 	struct dirent *de;
 	pid_t pid = 0;
@@ -429,7 +419,7 @@ Test(cli_pipeline, crashed_worker_is_restarted_and_logged, .timeout = 300)
 {
 	char *dir = ts_mkdtemp("cli-restart");
 	char *id = archive_with_job(dir, "h-reiki.tif", "reiki");
-	char *archive = fmt("%s/a", dir);
+	char *archive = ts_fmt("%s/a", dir);
 
 	pid_t pool = fork();
 	cr_assert_geq(pool, 0);
@@ -464,12 +454,12 @@ Test(cli_pipeline, crashed_worker_is_restarted_and_logged, .timeout = 300)
 
 	char host[256];
 	cr_assert_eq(gethostname(host, sizeof(host)), 0);
-	char *log_path = fmt("%s/log/worker-%s.log", archive, host);
+	char *log_path = ts_fmt("%s/log/worker-%s.log", archive, host);
 	char *log = ts_read(log_path, NULL);
 	cr_assert_not_null(log, "no '%s'", log_path);
-	char *crash = fmt("event=crash worker=%s.%ld reason=signal 9", host, (long)victim);
-	char *restart = fmt("event=restart worker=%s.%ld new=", host, (long)victim);
-	char *recover = fmt("event=recover job=%s tries=1 from=%s.%ld to=incoming", id, host,
+	char *crash = ts_fmt("event=crash worker=%s.%ld reason=signal 9", host, (long)victim);
+	char *restart = ts_fmt("event=restart worker=%s.%ld new=", host, (long)victim);
+	char *recover = ts_fmt("event=recover job=%s tries=1 from=%s.%ld to=incoming", id, host,
 			    (long)victim);
 	cr_expect(strstr(log, crash) != NULL, "no '%s' in: %s", crash, log);
 	cr_expect(strstr(log, restart) != NULL, "no '%s' in: %s", restart, log);
@@ -493,26 +483,26 @@ static char *page_line(const char *job, double seconds)
 	struct tm tm;
 	localtime_r(&now, &tm);
 	strftime(stamp, sizeof(stamp), "%Y-%m-%dT%H:%M:%S", &tm);
-	return fmt("%s job=%s page=1/1 seconds=%.2f result=ok worker=x.1\n", stamp, job,
+	return ts_fmt("%s job=%s page=1/1 seconds=%.2f result=ok worker=x.1\n", stamp, job,
 		   seconds);
 }
 
 Test(cli_pipeline, status_reads_every_hosts_log)
 {
-	char *dir = ts_mkdtemp("cli-logs"), *cmd = fmt("%s init %s/a", BUNKO_EXE, dir);
+	char *dir = ts_mkdtemp("cli-logs"), *cmd = ts_fmt("%s init %s/a", BUNKO_EXE, dir);
 	free(run_ok(cmd));
 	free(cmd);
 	/* two hosts, one page each, both begun 100 s ago: 72 pages an hour;
 	 * one host's log alone would say 36 */
 	const char *hosts[] = { "node-a", "node-b.cluster" };
 	for (int i = 0; i < 2; i++) {
-		char *path = fmt("%s/a/log/worker-%s.log", dir, hosts[i]);
+		char *path = ts_fmt("%s/a/log/worker-%s.log", dir, hosts[i]);
 		char *line = page_line(hosts[i], 100);
 		cr_assert_eq(ts_write(path, line, strlen(line)), 0);
 		free(line);
 		free(path);
 	}
-	cmd = fmt("%s status %s/a --json", BUNKO_EXE, dir);
+	cmd = ts_fmt("%s status %s/a --json", BUNKO_EXE, dir);
 	char *out = run_ok(cmd);
 	const char *p = strstr(out, "\"pages_per_hour\": ");
 	cr_assert_not_null(p, "%s", out);
@@ -528,28 +518,28 @@ Test(cli_pipeline, no_index_stores_without_indexing, .timeout = 300)
 {
 	char *dir = ts_mkdtemp("cli-noindex");
 	char *id = archive_with_job(dir, "h-reiki.tif", "reiki");
-	char *cmd = fmt("%s help worker", BUNKO_EXE);
+	char *cmd = ts_fmt("%s help worker", BUNKO_EXE);
 	char *out = NULL;
 	ts_run(cmd, &out, 1);
 	cr_expect(strstr(out, "--no-index") != NULL, "usage lacks --no-index: %s", out);
 	free(out);
 	free(cmd);
 
-	cmd = fmt("OMP_THREAD_LIMIT=1 %s worker %s/a -j 1 --drain --no-index", BUNKO_EXE, dir);
+	cmd = ts_fmt("OMP_THREAD_LIMIT=1 %s worker %s/a -j 1 --drain --no-index", BUNKO_EXE, dir);
 	free(run_ok(cmd));
 	free(cmd);
 	/* stored, with its page models; the index untouched */
-	cmd = fmt("ls %s/a/store/reiki/%s/data/pages", dir, id);
+	cmd = ts_fmt("ls %s/a/store/reiki/%s/data/pages", dir, id);
 	out = run_ok(cmd);
 	cr_expect_str_eq(out, "0001.page\n0002.page\n");
 	free(out);
 	free(cmd);
-	cmd = fmt("find %s/a/index -mindepth 1 | wc -l", dir);
+	cmd = ts_fmt("find %s/a/index -mindepth 1 | wc -l", dir);
 	out = run_ok(cmd);
 	cr_expect_eq(atoi(out), 0, "the index was written: %s entries", out);
 	free(out);
 	free(cmd);
-	cmd = fmt("cat %s/a/queue/done/%s/result", dir, id);
+	cmd = ts_fmt("cat %s/a/queue/done/%s/result", dir, id);
 	out = run_ok(cmd);
 	cr_expect(strstr(out, "\nindexed=0\n") != NULL, "%s", out);
 	free(out);
@@ -558,10 +548,10 @@ Test(cli_pipeline, no_index_stores_without_indexing, .timeout = 300)
 	/* reindex builds it from the stored page models */
 	char *p1 = gt("h-reiki.p1.gt.txt"), phrase[64];
 	cr_assert_eq(utf8_slice(p1, 0, 4, phrase, sizeof(phrase)), 0);
-	cmd = fmt("%s reindex %s/a", BUNKO_EXE, dir);
+	cmd = ts_fmt("%s reindex %s/a", BUNKO_EXE, dir);
 	free(run_ok(cmd));
 	free(cmd);
-	cmd = fmt("%s search %s/a '%s' --json", BUNKO_EXE, dir, phrase);
+	cmd = ts_fmt("%s search %s/a '%s' --json", BUNKO_EXE, dir, phrase);
 	out = NULL;
 	ts_run(cmd, &out, 0);
 	cr_expect(strstr(out, id) != NULL, "'%s' not found after reindex: %s", phrase, out);

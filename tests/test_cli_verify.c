@@ -19,17 +19,6 @@
 
 static char *scratch, *archive;
 
-__attribute__((format(printf, 1, 2)))
-static char *fmt(const char *f, ...)
-{
-	char *s = NULL;
-	va_list ap;
-	va_start(ap, f);
-	int n = vasprintf(&s, f, ap);
-	va_end(ap);
-	cr_assert(n >= 0);
-	return s;
-}
 
 /* Runs bunko with `args` (already shell-quoted); returns the exit status. */
 __attribute__((format(printf, 2, 3)))
@@ -41,7 +30,7 @@ static int bunko(char **output, const char *args, ...)
 	int n = vasprintf(&rest, args, ap);
 	va_end(ap);
 	cr_assert(n >= 0);
-	cmd = fmt("'%s' %s", BUNKO_EXE, rest);
+	cmd = ts_fmt("'%s' %s", BUNKO_EXE, rest);
 	int rc = ts_run(cmd, output, 1);
 	free(cmd);
 	free(rest);
@@ -52,7 +41,7 @@ static void setup(void)
 {
 	scratch = ts_mkdtemp("cli-verify");
 	cr_assert_not_null(scratch);
-	archive = fmt("%s/ward archive", scratch); /* a space, on purpose */
+	archive = ts_fmt("%s/ward archive", scratch); /* a space, on purpose */
 }
 
 static void teardown(void)
@@ -70,7 +59,7 @@ static void store_doc(struct bk_store *store, const char *coll, const char *id,
 	struct bk_doc_meta meta;
 	struct bk_doc_stage *st = NULL;
 	struct bk_error err;
-	char *master = fmt("%s/%s.tif", scratch, id);
+	char *master = ts_fmt("%s/%s.tif", scratch, id);
 	char scan[4096];
 
 	bk_error_init(&err);
@@ -106,7 +95,7 @@ static void make_archive(void)
 
 	bk_error_init(&err);
 	cr_assert_eq(bunko(&out, "init '%s'", archive), 0, "%s", out);
-	char *want = fmt("initialized archive '%s'\n", archive);
+	char *want = ts_fmt("initialized archive '%s'\n", archive);
 	cr_assert_str_eq(out, want);
 	free(out);
 	free(want);
@@ -137,15 +126,15 @@ Test(cli_verify, damage_is_reported_with_exit_one)
 	char *out = NULL;
 
 	make_archive();
-	char *doc = fmt("%s/store/議案/job-1-0001", archive);
-	char *pdf = fmt("%s/data/document.pdf", doc);
+	char *doc = ts_fmt("%s/store/議案/job-1-0001", archive);
+	char *pdf = ts_fmt("%s/data/document.pdf", doc);
 	int fd = open(pdf, O_RDWR);
 	cr_assert_geq(fd, 0);
 	cr_assert_eq(pwrite(fd, "X", 1, 3), 1); /* "%PDF" -> "%PDX" */
 	close(fd);
-	char *page = fmt("%s/data/pages/0001.page", doc);
+	char *page = ts_fmt("%s/data/pages/0001.page", doc);
 	cr_assert_eq(unlink(page), 0);
-	char *extra = fmt("%s/data/extra file.txt", doc);
+	char *extra = ts_fmt("%s/data/extra file.txt", doc);
 	cr_assert_eq(ts_write(extra, "added", 5), 0);
 
 	cr_assert_eq(bunko(&out, "verify '%s'", archive), 1, "%s", out);
@@ -157,7 +146,7 @@ Test(cli_verify, damage_is_reported_with_exit_one)
 	free(out);
 
 	/* the same findings as JSON, read back by an independent parser */
-	char *cmd = fmt("'%s' verify --json '%s' | /usr/bin/python3 -c '"
+	char *cmd = ts_fmt("'%s' verify --json '%s' | /usr/bin/python3 -c '"
 			"import json,sys; d=json.load(sys.stdin); "
 			"print(d[\"documents\"], d[\"files\"], d[\"problems\"]); "
 			"[print(f[\"kind\"], f[\"path\"]) for f in sorted(d[\"findings\"], key=lambda f: f[\"kind\"])]'",
@@ -205,12 +194,12 @@ Test(cli_verify, usage_and_refusals)
 
 	/* not an archive: refused, with the command that makes one */
 	cr_assert_eq(bunko(&out, "verify '%s'", scratch), 1, "%s", out);
-	char *want = fmt("bunko: '%s' is not a bunko archive (run 'bunko init %s')\n",
+	char *want = ts_fmt("bunko: '%s' is not a bunko archive (run 'bunko init %s')\n",
 			 scratch, scratch);
 	cr_assert_str_eq(out, want);
 	free(want);
 	free(out);
-	char *photo = fmt("%s/IMG_0001.jpg", scratch);
+	char *photo = ts_fmt("%s/IMG_0001.jpg", scratch);
 	cr_assert_eq(ts_write(photo, "jpeg", 4), 0);
 	cr_assert_eq(bunko(&out, "init '%s'", scratch), 1, "%s", out);
 	cr_assert_not_null(strstr(out, "not empty"), "%s", out);

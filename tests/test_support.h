@@ -17,6 +17,12 @@ void ts_rmtree(const char *path);
  * merge_stderr) in *output (caller frees); returns the exit status, or -1
  * if it did not exit normally. */
 int ts_run(const char *cmd, char **output, int merge_stderr);
+/* A new string formatted like printf (caller frees); aborts when out of
+ * memory, which a test reports as a crash. */
+#if defined(__GNUC__)
+__attribute__((format(printf, 1, 2)))
+#endif
+char *ts_fmt(const char *fmt, ...);
 /* Reads a whole file (NUL-terminated); NULL if it cannot. */
 char *ts_read(const char *path, size_t *len);
 /* Writes a whole file; 0 on success. */
