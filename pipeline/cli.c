@@ -39,7 +39,8 @@ const struct bk_command bk_commands[] = {
 	  "usage: bunko search ARCHIVE QUERY [--collection C] [--profile P]\n"
 	  "                    [--from YYYY[-MM[-DD]]] [--to YYYY[-MM[-DD]]]\n"
 	  "                    [--role public|staff|admin] [--limit N] [--json]\n"
-	  "  QUERY: words (AND), \"a phrase\", a OR b, -excluded\n" },
+	  "  QUERY: words (AND), \"a phrase\", a OR b, -excluded\n"
+	  "  '--' ends the options (for a query that starts with '--')\n" },
 	{ "reindex", cmd_reindex, "rebuild the index from stored page models",
 	  "usage: bunko reindex ARCHIVE [--collection C]\n" },
 	{ "verify", cmd_verify, "re-check every stored file against its checksum",

@@ -93,10 +93,21 @@ static int parse_args(const struct bk_command *cmd, int argc, char **argv,
 {
 	const char **positional[] = { &a->archive, &a->query };
 	int npos = 0;
+	bool options = true; /* until "--": what follows is ARCHIVE and QUERY */
 
 	for (int i = 1; i < argc; i++) {
 		const char *opt = argv[i];
 		const char **target = NULL;
+		if (options && !strcmp(opt, "--")) {
+			options = false;
+			continue;
+		}
+		if (!options) {
+			if (npos == 2)
+				return bk_usage_error(cmd, "unexpected argument '%s' (quote a query with spaces)", opt);
+			*positional[npos++] = opt;
+			continue;
+		}
 		if (!strcmp(opt, "--json")) {
 			a->json = true;
 			continue;

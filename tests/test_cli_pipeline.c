@@ -191,6 +191,13 @@ Test(cli_pipeline, batch_of_good_and_bad_files, .timeout = 900)
 	free(cmd);
 	cr_expect(strstr(out, good_id) && strstr(out, "\"page\":1"), "'%s': %s", phrase, out);
 	free(out);
+	/* '--' ends the options: the same search with options first */
+	cmd = ts_fmt("%s search --json --limit 5 -- %s/a '%s'", BUNKO_EXE, dir, phrase);
+	out = NULL;
+	cr_expect_eq(ts_run(cmd, &out, 0), 0, "%s", cmd);
+	free(cmd);
+	cr_expect(strstr(out, good_id) && strstr(out, "\"page\":1"), "after '--': %s", out);
+	free(out);
 
 	free(p1);
 	free(p2);
