@@ -826,22 +826,6 @@ static char *describe(const struct bk_pdf_writer *w)
 	return b.data;
 }
 
-/* True for ISO 8601 dates XMP accepts: YYYY, YYYY-MM, YYYY-MM-DD. */
-static bool iso_date(const char *s)
-{
-	static const char *const shapes[] = { "dddd", "dddd-dd", "dddd-dd-dd" };
-	for (size_t i = 0; i < sizeof(shapes) / sizeof(shapes[0]); i++) {
-		const char *p = shapes[i], *q = s;
-		while (*p && *q && (*p == 'd' ? (*q >= '0' && *q <= '9') : *p == *q)) {
-			p++;
-			q++;
-		}
-		if (!*p && !*q)
-			return true;
-	}
-	return false;
-}
-
 static const char *creator_tool(const struct bk_pdf_writer *w)
 {
 	return w->creator ? w->creator : "bunko " BUNKO_VERSION;
@@ -931,7 +915,7 @@ static int write_metadata(struct bk_pdf_writer *w, int obj, const char *desc,
 		xmp_alt(&x, "dc:description", desc);
 	if (w->source)
 		xmp_simple(&x, "dc:source", w->source);
-	if (w->date && iso_date(w->date)) {
+	if (w->date && bk_date_valid(w->date)) {
 		bk_buf_addstr(&x, "<dc:date><rdf:Seq><rdf:li>");
 		add_xml(&x, w->date);
 		bk_buf_addstr(&x, "</rdf:li></rdf:Seq></dc:date>\n");

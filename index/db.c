@@ -1153,9 +1153,9 @@ static int check_query(const struct bk_search_query *q, struct bk_error *err)
 {
 	if (q->profile && *q->profile && bk_profile_parse(q->profile) < 0)
 		return bk_error_set(err, "unknown profile '%s'", q->profile);
-	if (q->date_from && *q->date_from && !bk_index_date_valid(q->date_from))
+	if (q->date_from && *q->date_from && !bk_date_valid(q->date_from))
 		return bk_error_set(err, "invalid date '%s': expected YYYY[-MM[-DD]]", q->date_from);
-	if (q->date_to && *q->date_to && !bk_index_date_valid(q->date_to))
+	if (q->date_to && *q->date_to && !bk_date_valid(q->date_to))
 		return bk_error_set(err, "invalid date '%s': expected YYYY[-MM[-DD]]", q->date_to);
 	return 0;
 }
@@ -1208,20 +1208,6 @@ int bk_index_search(struct bk_index *idx, const struct bk_search_query *q,
 out:
 	search_release(&s);
 	return rc;
-}
-
-bool bk_index_date_valid(const char *d)
-{
-	static const char *const shapes[] = { "dddd", "dddd-dd", "dddd-dd-dd" };
-	for (size_t i = 0; i < sizeof(shapes) / sizeof(shapes[0]); i++) {
-		const char *s = shapes[i];
-		size_t k = 0;
-		while (s[k] && d[k] && (s[k] == 'd' ? d[k] >= '0' && d[k] <= '9' : d[k] == s[k]))
-			k++;
-		if (!s[k] && !d[k])
-			return true;
-	}
-	return false;
 }
 
 /* ---- rebuild ----------------------------------------------------------------- */

@@ -106,7 +106,5 @@ int bk_index_search(struct bk_index *idx, const struct bk_search_query *q,
  * that crashed, are removed. */
 int bk_index_rebuild(const char *index_dir, const char *collection /* NULL all */,
                      int (*feed)(struct bk_index *building, void *ud, struct bk_error *err), void *ud, struct bk_error *err);
-/* Checks a YYYY[-MM[-DD]] date string (for command-line filters). */
-bool bk_index_date_valid(const char *date);
 
 #endif

@@ -30,6 +30,9 @@ const struct bk_command *bk_command_find(const char *name);
 void bk_command_usage(const struct bk_command *cmd, FILE *fp);
 /* True if argv holds -h or --help. */
 int bk_wants_help(int argc, char **argv);
+/* Parses a whole decimal integer in [lo, hi] into *out; -1 if `s` is not
+ * one (nothing after it, no overflow). */
+int bk_parse_int(const char *s, long lo, long hi, int *out);
 /* Prints "bunko: MSG\n" to stderr; returns BK_EXIT_FAIL. */
 int bk_die(const char *msg);
 /* Prints "bunko CMD: MSG" and the usage hint; returns BK_EXIT_USAGE. */

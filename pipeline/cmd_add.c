@@ -19,32 +19,6 @@
 #include "pipeline/queue.h"
 #include "pipeline/source.h"
 
-/* YYYY, YYYY-MM or YYYY-MM-DD with a real month and day. */
-static int date_valid(const char *s)
-{
-	static const int mdays[] = { 31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31 };
-	size_t n = strlen(s);
-	int y, m = 1, d = 1;
-
-	if (n != 4 && n != 7 && n != 10)
-		return 0;
-	for (size_t i = 0; i < n; i++) {
-		bool dash = i == 4 || i == 7;
-		if (dash ? s[i] != '-' : !isdigit((unsigned char)s[i]))
-			return 0;
-	}
-	y = atoi(s);
-	if (n >= 7)
-		m = atoi(s + 5);
-	if (n == 10)
-		d = atoi(s + 8);
-	if (y < 1 || m < 1 || m > 12 || d < 1 || d > mdays[m - 1])
-		return 0;
-	if (m == 2 && d == 29 && !(y % 4 == 0 && (y % 100 != 0 || y % 400 == 0)))
-		return 0;
-	return 1;
-}
-
 /* "auto" or Tesseract model names joined with '+'. */
 static int lang_valid(const char *s)
 {
@@ -53,17 +27,6 @@ static int lang_valid(const char *s)
 	for (const char *p = s; *p; p++)
 		if (!islower((unsigned char)*p) && *p != '_' && *p != '+')
 			return 0;
-	return 1;
-}
-
-static int positive(const char *s, int *out)
-{
-	char *end;
-	errno = 0;
-	long v = strtol(s, &end, 10);
-	if (errno || *end || end == s || v < 1 || v > 1000000000)
-		return 0;
-	*out = (int)v;
 	return 1;
 }
 
@@ -153,14 +116,14 @@ int cmd_add(int argc, char **argv)
 			free(m.title);
 			m.title = strdup(v);
 		} else if (!strcmp(a, "--date")) {
-			if (!date_valid(v)) {
+			if (!bk_date_valid(v)) {
 				bk_usage_error(cmd, "invalid date '%s' (YYYY, YYYY-MM or YYYY-MM-DD)", v);
 				goto out;
 			}
 			free(m.date);
 			m.date = strdup(v);
 		} else if (!strcmp(a, "--box") || !strcmp(a, "--volume")) {
-			if (!positive(v, a[2] == 'b' ? &m.box : &m.volume)) {
+			if (bk_parse_int(v, 1, 1000000000, a[2] == 'b' ? &m.box : &m.volume)) {
 				bk_usage_error(cmd, "%s needs a positive number, not '%s'", a, v);
 				goto out;
 			}

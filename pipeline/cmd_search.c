@@ -77,17 +77,6 @@ static int print_hit(const struct bk_search_hit *h, void *ud)
 	return 0;
 }
 
-static int parse_limit(const char *s, int *limit)
-{
-	char *end;
-	errno = 0;
-	long v = strtol(s, &end, 10);
-	if (errno || *end || end == s || v < 1 || v > 10000)
-		return -1;
-	*limit = (int)v;
-	return 0;
-}
-
 static int parse_args(const struct bk_command *cmd, int argc, char **argv,
 		      struct search_args *a)
 {
@@ -127,7 +116,7 @@ static int parse_args(const struct bk_command *cmd, int argc, char **argv,
 				return bk_usage_error(cmd, "option '%s' needs a value", opt);
 			if (target)
 				*target = argv[++i];
-			else if (parse_limit(argv[++i], &a->q.limit))
+			else if (bk_parse_int(argv[++i], 1, 10000, &a->q.limit))
 				return bk_usage_error(cmd, "invalid limit '%s': expected 1 to 10000", argv[i]);
 			continue;
 		}
@@ -143,9 +132,9 @@ static int parse_args(const struct bk_command *cmd, int argc, char **argv,
 		return bk_usage_error(cmd, "unknown role '%s'", a->role);
 	if (a->q.profile && bk_profile_parse(a->q.profile) < 0)
 		return bk_usage_error(cmd, "unknown profile '%s'", a->q.profile);
-	if (a->q.date_from && !bk_index_date_valid(a->q.date_from))
+	if (a->q.date_from && !bk_date_valid(a->q.date_from))
 		return bk_usage_error(cmd, "invalid date '%s': expected YYYY[-MM[-DD]]", a->q.date_from);
-	if (a->q.date_to && !bk_index_date_valid(a->q.date_to))
+	if (a->q.date_to && !bk_date_valid(a->q.date_to))
 		return bk_usage_error(cmd, "invalid date '%s': expected YYYY[-MM[-DD]]", a->q.date_to);
 	return 0;
 }

@@ -4,7 +4,6 @@
  * (pipeline/worker.h) and, on a terminal, keeps one live progress line on
  * stderr.
  */
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -38,17 +37,6 @@ static void show_progress(const struct bk_status *st, bool final, void *ud)
 	pl->last_len = n;
 }
 
-static int int_arg(const char *s, int lo, int hi, int *out)
-{
-	char *end;
-	errno = 0;
-	long v = strtol(s, &end, 10);
-	if (errno || *end || end == s || v < lo || v > hi)
-		return -1;
-	*out = (int)v;
-	return 0;
-}
-
 int cmd_worker(int argc, char **argv)
 {
 	const struct bk_command *cmd = bk_command_find("worker");
@@ -66,11 +54,11 @@ int cmd_worker(int argc, char **argv)
 		} else if (!strcmp(a, "-j") || !strcmp(a, "--lease") || !strcmp(a, "--tries")) {
 			int *dst = a[1] == 'j' ? &opt.processes
 				   : a[2] == 'l' ? &opt.lease_seconds : &opt.max_tries;
-			if (i + 1 >= argc || int_arg(argv[i + 1], 1, a[1] == 'j' ? 256 : 1000000, dst))
+			if (i + 1 >= argc || bk_parse_int(argv[i + 1], 1, a[1] == 'j' ? 256 : 1000000, dst))
 				return bk_usage_error(cmd, "%s needs a positive number", a);
 			i++;
 		} else if (!strncmp(a, "-j", 2) && a[2]) {
-			if (int_arg(a + 2, 1, 256, &opt.processes))
+			if (bk_parse_int(a + 2, 1, 256, &opt.processes))
 				return bk_usage_error(cmd, "-j needs a positive number");
 		} else if (a[0] == '-') {
 			return bk_usage_error(cmd, "unknown option '%s'", a);

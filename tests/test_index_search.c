@@ -285,6 +285,12 @@ Test(search, errors_and_injection_attempts)
 	q.date_from = "2020/01";
 	cr_assert_eq(bk_index_search(idx, &q, on_hit, &f, &err), -1);
 	cr_assert(strstr(err.msg, "invalid date '2020/01'"), "%s", err.msg);
+	q.date_from = "2020-13"; /* the right shape, but no such month */
+	cr_assert_eq(bk_index_search(idx, &q, on_hit, &f, &err), -1);
+	cr_assert(strstr(err.msg, "invalid date '2020-13'"), "%s", err.msg);
+	q.date_from = "2024-02-29"; /* a leap day is a date */
+	cr_assert_eq(bk_index_search(idx, &q, on_hit, &f, &err), 0, "%s", err.msg);
+	q.date_from = NULL;
 	const char *attempts[] = {
 		"text:予算", "NEAR(予算 決算)", "予算*", "*", "\"\"", "予算\"; DROP TABLE doc; --\"",
 		"'); DELETE FROM page; --", "予算 AND", "{text}:予算", "^予算", "予算 NOT", "予算)",

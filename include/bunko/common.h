@@ -14,6 +14,7 @@
 #define BUNKO_COMMON_H
 
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -85,6 +86,32 @@ static inline int bk_profile_parse(const char *s)
 		if (strcmp(s, bk_profile_names[i]) == 0)
 			return i;
 	return -1;
+}
+
+/* True for the dates bunko records and filters by: YYYY, YYYY-MM or
+ * YYYY-MM-DD (ISO 8601, as XMP accepts them) with a real month and day. */
+static inline bool bk_date_valid(const char *s)
+{
+	static const int mdays[] = { 31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31 };
+	size_t n = s ? strlen(s) : 0;
+	int y = 0, m = 1, d = 1;
+
+	if (n != 4 && n != 7 && n != 10)
+		return false;
+	for (size_t i = 0; i < n; i++) {
+		bool dash = i == 4 || i == 7;
+		if (dash ? s[i] != '-' : (s[i] < '0' || s[i] > '9'))
+			return false;
+	}
+	for (size_t i = 0; i < 4; i++)
+		y = y * 10 + (s[i] - '0');
+	if (n >= 7)
+		m = (s[5] - '0') * 10 + (s[6] - '0');
+	if (n == 10)
+		d = (s[8] - '0') * 10 + (s[9] - '0');
+	if (y < 1 || m < 1 || m > 12 || d < 1 || d > mdays[m - 1])
+		return false;
+	return !(m == 2 && d == 29 && !(y % 4 == 0 && (y % 100 != 0 || y % 400 == 0)));
 }
 
 /* Returns the access level named `s`, or -1. */
