@@ -123,6 +123,29 @@ static void printable_name(char *out, size_t outsize, const char *name)
 	out[i] = '\0';
 }
 
+int bk_text_check(const char *what, const char *text, size_t max,
+		  struct bk_error *err)
+{
+	char shown[72];
+	size_t len = strlen(text);
+
+	printable_name(shown, sizeof(shown), text);
+	if (!len)
+		return bk_error_set(err, "%s is empty", what);
+	if (len > max)
+		return bk_error_set(err, "%s '%s...' is longer than %zu bytes", what,
+				    shown, max);
+	for (size_t i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)text[i];
+		if (c < 0x20 || c == 0x7f)
+			return bk_error_set(err, "%s '%s' contains a control character",
+					    what, shown);
+	}
+	if (!bk_utf8_valid(text, len))
+		return bk_error_set(err, "%s '%s' is not valid UTF-8", what, shown);
+	return 0;
+}
+
 int bk_name_check(const char *what, const char *name, struct bk_error *err)
 {
 	char shown[BK_NAME_MAX + 8];

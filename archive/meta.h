@@ -37,6 +37,8 @@
 #include "bunko/common.h"
 
 #define BK_NAME_MAX 100 /* bytes, for document ids and collection names */
+#define BK_TITLE_MAX 1000 /* bytes, for a title */
+#define BK_FILE_NAME_MAX 255 /* bytes, for an input file's name (NAME_MAX) */
 
 /* All strings are owned by the struct (malloc'd); NULL means unknown. */
 struct bk_doc_meta {
@@ -73,6 +75,14 @@ int bk_doc_meta_add_source(struct bk_doc_meta *meta, const char *name,
  * "..", and never a hidden or staging name).
  */
 int bk_name_check(const char *what, const char *name, struct bk_error *err);
+/*
+ * Checks one line of text (a title, an input file's name); `what` names it
+ * in the message. Valid: 1 to `max` bytes of well-formed UTF-8 without
+ * control characters (so no line break or tab either). The message shows
+ * the text with control characters as '?', cut when long.
+ */
+int bk_text_check(const char *what, const char *text, size_t max,
+		  struct bk_error *err);
 /* True if `s` is well-formed UTF-8 (no overlongs, surrogates or > U+10FFFF). */
 int bk_utf8_valid(const char *s, size_t len);
 

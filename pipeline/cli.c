@@ -9,6 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <utf8proc.h>
+
 const struct bk_command bk_commands[] = {
 	{ "init", cmd_init, "create an empty archive",
 	  "usage: bunko init ARCHIVE\n" },
@@ -89,20 +91,69 @@ int bk_parse_int(const char *s, long lo, long hi, int *out)
 	return 0;
 }
 
+void bk_print_line(FILE *fp, const char *text)
+{
+	const utf8proc_uint8_t *p = (const utf8proc_uint8_t *)text;
+	size_t len = strlen(text), i = 0;
+
+	while (i < len) {
+		utf8proc_int32_t cp;
+		utf8proc_ssize_t n = utf8proc_iterate(p + i, (utf8proc_ssize_t)(len - i), &cp);
+		if (n <= 0 || cp < 0x20 || cp == 0x7f) {
+			unsigned char c = p[i];
+			if (c == '\n')
+				fputs("\\n", fp);
+			else if (c == '\t')
+				fputs("\\t", fp);
+			else if (c == '\r')
+				fputs("\\r", fp);
+			else
+				fprintf(fp, "\\x%02x", c);
+			i++;
+			continue;
+		}
+		fwrite(p + i, 1, (size_t)n, fp);
+		i += (size_t)n;
+	}
+	fputc('\n', fp);
+}
+
+static void vnote(const char *prefix, const char *fmt, va_list ap)
+{
+	char *msg = NULL;
+
+	if (vasprintf(&msg, fmt, ap) < 0)
+		msg = NULL;
+	fputs(prefix, stderr);
+	bk_print_line(stderr, msg ? msg : "out of memory");
+	free(msg);
+}
+
 int bk_die(const char *msg)
 {
-	fprintf(stderr, "bunko: %s\n", msg);
+	fputs("bunko: ", stderr);
+	bk_print_line(stderr, msg);
 	return BK_EXIT_FAIL;
+}
+
+void bk_note(const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vnote("bunko: ", fmt, ap);
+	va_end(ap);
 }
 
 int bk_usage_error(const struct bk_command *cmd, const char *fmt, ...)
 {
+	char prefix[64];
 	va_list ap;
-	fprintf(stderr, "bunko %s: ", cmd->name);
+
+	snprintf(prefix, sizeof(prefix), "bunko %s: ", cmd->name);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	vnote(prefix, fmt, ap);
 	va_end(ap);
-	fprintf(stderr, "\n%s", cmd->usage);
+	fputs(cmd->usage, stderr);
 	return BK_EXIT_USAGE;
 }
 

@@ -33,10 +33,21 @@ int bk_wants_help(int argc, char **argv);
 /* Parses a whole decimal integer in [lo, hi] into *out; -1 if `s` is not
  * one (nothing after it, no overflow). */
 int bk_parse_int(const char *s, long lo, long hi, int *out);
+/* Every message below is printed as ONE line: a line break, another
+ * control character or a byte that is not UTF-8 inside it (a query, a file
+ * name) is shown escaped, as \n, \t, \r or \xHH (bk_print_line). */
 /* Prints "bunko: MSG\n" to stderr; returns BK_EXIT_FAIL. */
 int bk_die(const char *msg);
+/* Prints "bunko: " and the formatted message to stderr. */
+void bk_note(const char *fmt, ...)
+#if defined(__GNUC__)
+	__attribute__((format(printf, 1, 2)))
+#endif
+	;
 /* Prints "bunko CMD: MSG" and the usage hint; returns BK_EXIT_USAGE. */
 int bk_usage_error(const struct bk_command *cmd, const char *fmt, ...);
+/* Writes `text` to `fp` escaped as above, then a newline. */
+void bk_print_line(FILE *fp, const char *text);
 
 int cmd_help(int argc, char **argv);
 int cmd_version(int argc, char **argv);

@@ -109,8 +109,8 @@ int cmd_add(int argc, char **argv)
 			}
 			m.access = x;
 		} else if (!strcmp(a, "--title")) {
-			if (strpbrk(v, "\r\n")) {
-				bk_usage_error(cmd, "a title must be one line");
+			if (bk_text_check("title", v, BK_TITLE_MAX, &err)) {
+				bk_usage_error(cmd, "%s", err.msg);
 				goto out;
 			}
 			free(m.title);
@@ -149,7 +149,10 @@ int cmd_add(int argc, char **argv)
 	}
 	rc = BK_EXIT_FAIL;
 	for (size_t i = 0; i < nfiles; i++) {
-		if (check_input(files[i], &err))
+		const char *slash = strrchr(files[i], '/');
+		if (bk_text_check("file name", slash ? slash + 1 : files[i],
+				  BK_FILE_NAME_MAX, &err) ||
+		    check_input(files[i], &err))
 			goto report;
 		m.pages += page_count(files[i]);
 	}

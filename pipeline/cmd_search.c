@@ -23,6 +23,7 @@
 
 #include "index/index.h"
 #include "pipeline/cli.h"
+#include "pipeline/record.h"
 
 struct search_args {
 	const char *archive, *query, *role;
@@ -33,42 +34,30 @@ struct search_args {
 struct search_out {
 	bool json;
 	int nhits;
+	bool write_failed;
 };
-
-static void json_string(FILE *fp, const char *s)
-{
-	fputc('"', fp);
-	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-		switch (*p) {
-		case '"': fputs("\\\"", fp); break;
-		case '\\': fputs("\\\\", fp); break;
-		case '\n': fputs("\\n", fp); break;
-		case '\r': fputs("\\r", fp); break;
-		case '\t': fputs("\\t", fp); break;
-		default:
-			if (*p < 0x20 || *p == 0x7f)
-				fprintf(fp, "\\u%04x", *p);
-			else
-				fputc(*p, fp); /* UTF-8 kept as is */
-		}
-	}
-	fputc('"', fp);
-}
 
 static int print_hit(const struct bk_search_hit *h, void *ud)
 {
 	struct search_out *out = ud;
 
 	if (out->json) {
-		static const char *const keys[] = { "doc", "collection", "title", "date", "snippet", "pdf" };
-		const char *vals[] = { h->doc, h->collection, h->title, h->date, h->snippet, h->pdf };
-		fputc('{', stdout);
-		for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
-			printf("%s\"%s\":", i ? "," : "", keys[i]);
-			json_string(stdout, vals[i]);
+		struct bk_record *r = bk_record_new(NULL);
+		int bad = !r || bk_record_set_str(r, "doc", h->doc) ||
+			  bk_record_set_str(r, "collection", h->collection) ||
+			  bk_record_set_str(r, "title", h->title) ||
+			  bk_record_set_str(r, "date", h->date) ||
+			  bk_record_set_str(r, "snippet", h->snippet) ||
+			  bk_record_set_str(r, "pdf", h->pdf) ||
+			  bk_record_set_int(r, "page", h->page) ||
+			  bk_record_set_real(r, "score", h->score) ||
+			  bk_record_set_str(r, "access", bk_access_name(h->access)) ||
+			  bk_record_print(r, stdout, false);
+		bk_record_free(&r);
+		if (bad) {
+			out->write_failed = true;
+			return -1;
 		}
-		printf(",\"page\":%d,\"score\":%.6f,\"access\":\"%s\"}\n", h->page, h->score,
-		       bk_access_name(h->access));
 	} else {
 		printf("%s%s  page %d  %s\n  %s\n  %s\n", out->nhits ? "\n" : "", h->doc, h->page,
 		       *h->title ? h->title : "(untitled)", h->snippet, *h->pdf ? h->pdf : "-");
@@ -156,7 +145,7 @@ int cmd_search(int argc, char **argv)
 	a.q.text = a.query;
 	out.json = a.json;
 	if (stat(a.archive, &st) || !S_ISDIR(st.st_mode)) {
-		fprintf(stderr, "bunko: cannot open archive '%s': %s\n", a.archive,
+		bk_note("cannot open archive '%s': %s", a.archive,
 			errno ? strerror(errno) : "not a directory");
 		return BK_EXIT_FAIL;
 	}
@@ -167,11 +156,11 @@ int cmd_search(int argc, char **argv)
 	rc = BK_EXIT_FAIL;
 	if (bk_index_open(&idx, dir, (enum bk_role)bk_role_parse(a.role), false, &err) ||
 	    bk_index_search(idx, &a.q, print_hit, &out, &err)) {
-		bk_die(err.msg);
+		bk_die(out.write_failed ? "cannot write the results" : err.msg);
 		goto out;
 	}
 	if (!out.nhits && !a.json)
-		fprintf(stderr, "bunko: no hits for '%s'\n", a.query);
+		bk_note("no hits for '%s'", a.query);
 	rc = BK_EXIT_OK;
 out:
 	bk_index_free(&idx);

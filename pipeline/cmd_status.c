@@ -7,69 +7,65 @@
 #include <string.h>
 
 #include "pipeline/cli.h"
+#include "pipeline/record.h"
 #include "pipeline/status.h"
 
-static void json_string(const char *s)
+/* One object on one line (see the top of the file); -1 when out of memory
+ * or the output cannot be written. */
+static int print_json(const struct bk_status *st)
 {
-	if (!s) {
-		fputs("null", stdout);
-		return;
-	}
-	putchar('"');
-	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-		if (*p == '"' || *p == '\\')
-			printf("\\%c", *p);
-		else if (*p == '\n')
-			fputs("\\n", stdout);
-		else if (*p == '\t')
-			fputs("\\t", stdout);
-		else if (*p < 0x20)
-			printf("\\u%04x", *p);
-		else
-			putchar(*p);
-	}
-	putchar('"');
-}
+	struct bk_record *r = bk_record_new(NULL);
+	int bad = !r;
 
-static void print_json(const struct bk_status *st)
-{
-	printf("{\"queued\": %d, \"running\": %d, \"done\": %d, \"failed\": %d,\n",
-	       st->queued, st->running, st->done, st->failed);
-	printf(" \"pages_done\": %ld, \"pages_total\": %ld, \"pages_per_hour\": %.1f, ",
-	       st->pages_done, st->pages_total, st->pages_per_hour);
-	if (st->eta_seconds >= 0)
-		printf("\"eta_seconds\": %.0f,\n", st->eta_seconds);
-	else
-		printf("\"eta_seconds\": null,\n");
-	printf(" \"jobs\": [");
-	for (size_t i = 0; i < st->njobs; i++) {
-		const struct bk_status_job *j = &st->jobs[i];
-		printf("%s\n  {\"id\": ", i ? "," : "");
-		json_string(j->id);
-		printf(", \"state\": \"%s\", \"collection\": ", bk_job_state_name(j->state));
-		json_string(j->collection);
-		printf(", \"pages_done\": %d, \"pages_total\": %d, \"tries\": %d, \"worker\": ",
-		       j->pages_done, j->pages_total, j->tries);
-		json_string(j->worker);
-		if (j->state == BK_JOB_RUNNING)
-			printf(", \"stale\": %s", j->stale ? "true" : "false");
-		putchar('}');
+	if (r) {
+		bad |= bk_record_set_int(r, "queued", st->queued);
+		bad |= bk_record_set_int(r, "running", st->running);
+		bad |= bk_record_set_int(r, "done", st->done);
+		bad |= bk_record_set_int(r, "failed", st->failed);
+		bad |= bk_record_set_int(r, "pages_done", st->pages_done);
+		bad |= bk_record_set_int(r, "pages_total", st->pages_total);
+		bad |= bk_record_set_real(r, "pages_per_hour", st->pages_per_hour);
+		if (st->eta_seconds >= 0)
+			bad |= bk_record_set_int(r, "eta_seconds", (long long)(st->eta_seconds + 0.5));
+		else
+			bad |= bk_record_set_str(r, "eta_seconds", NULL);
+		bad |= bk_record_set_array(r, "jobs") || bk_record_set_array(r, "failures");
 	}
-	printf("],\n \"failures\": [");
-	int nf = 0;
-	for (size_t i = 0; i < st->njobs; i++) {
+	for (size_t i = 0; r && i < st->njobs; i++) {
+		const struct bk_status_job *j = &st->jobs[i];
+		struct bk_record *o = bk_record_add_object(r, "jobs");
+		if (!o) {
+			bad = 1;
+			break;
+		}
+		bad |= bk_record_set_str(o, "id", j->id);
+		bad |= bk_record_set_str(o, "state", bk_job_state_name(j->state));
+		bad |= bk_record_set_str(o, "collection", j->collection);
+		bad |= bk_record_set_int(o, "pages_done", j->pages_done);
+		bad |= bk_record_set_int(o, "pages_total", j->pages_total);
+		bad |= bk_record_set_int(o, "tries", j->tries);
+		bad |= bk_record_set_str(o, "worker", j->worker);
+		if (j->state == BK_JOB_RUNNING)
+			bad |= bk_record_set_bool(o, "stale", j->stale);
+	}
+	for (size_t i = 0; r && i < st->njobs; i++) {
 		const struct bk_status_job *j = &st->jobs[i];
 		if (j->state != BK_JOB_FAILED)
 			continue;
-		printf("%s\n  {\"job\": ", nf++ ? "," : "");
-		json_string(j->id);
-		printf(", \"file\": ");
-		json_string(j->fail_file);
-		printf(", \"page\": %d, \"message\": ", j->fail_page);
-		json_string(j->fail_message);
-		putchar('}');
+		struct bk_record *o = bk_record_add_object(r, "failures");
+		if (!o) {
+			bad = 1;
+			break;
+		}
+		bad |= bk_record_set_str(o, "job", j->id);
+		bad |= bk_record_set_str(o, "file", j->fail_file);
+		bad |= bk_record_set_int(o, "page", j->fail_page);
+		bad |= bk_record_set_str(o, "message", j->fail_message);
 	}
-	printf("]}\n");
+	if (!bad)
+		bad = bk_record_print(r, stdout, true);
+	bk_record_free(&r);
+	return bad ? -1 : 0;
 }
 
 static void print_text(const char *archive, const struct bk_status *st)
@@ -95,8 +91,10 @@ static void print_text(const char *archive, const struct bk_status *st)
 	}
 	for (size_t i = 0; i < st->njobs; i++) {
 		const struct bk_status_job *j = &st->jobs[i];
-		if (j->state == BK_JOB_FAILED)
-			printf("failed  %s  %s\n", j->id, j->fail_message);
+		if (j->state == BK_JOB_FAILED) {
+			printf("failed  %s  ", j->id);
+			bk_print_line(stdout, j->fail_message);
+		}
 	}
 }
 
@@ -123,10 +121,11 @@ int cmd_status(int argc, char **argv)
 		return bk_usage_error(cmd, "an archive is needed");
 	if (bk_status_collect(archive, &st, &err))
 		return bk_die(err.msg);
-	if (json)
-		print_json(&st);
-	else
+	int rc = BK_EXIT_OK;
+	if (!json)
 		print_text(archive, &st);
+	else if (print_json(&st))
+		rc = bk_die("cannot write the status");
 	bk_status_release(&st);
-	return BK_EXIT_OK;
+	return rc;
 }

@@ -6,18 +6,21 @@
  * Text output: one line per finding as it is found, "KIND  PATH" (KIND is
  * missing, changed, unexpected, unreadable or malformed; PATH relative to
  * the archive, control characters shown as '?'), then
- * "verified N documents, M files: K problems". --json prints one object:
+ * "verified N documents, M files: K problems". --json prints one object on
+ * one line, written by pipeline/record.h once the check is over:
  *   {"findings":[{"kind":"changed","path":"store/c/d/data/document.pdf"}],
  *    "documents":N,"files":M,"bytes":B,"problems":K}
- * and, if the check stopped on an error, "error":"message" as well.
+ * and, if the check stopped on an error, "error":"message" as well. A path
+ * that is not UTF-8 shows each invalid byte as U+FFFD there.
  * Exit status: 0 all intact, 1 any finding or an error, 2 usage error.
  */
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 
-#include "archive/meta.h"
 #include "archive/store.h"
 #include "pipeline/cli.h"
+#include "pipeline/record.h"
 
 struct verify_options {
 	const char *archive;
@@ -26,30 +29,10 @@ struct verify_options {
 };
 
 struct verify_output {
-	int json;
-	long printed; /* findings written so far (for JSON commas) */
+	struct bk_record *json; /* --json: the object being built, else NULL */
+	long printed;           /* findings so far */
+	bool oom;
 };
-
-/* A JSON string: quotes, backslashes and control characters escaped. A
- * name that is not UTF-8 has its high bytes written as \u00XX, which keeps
- * the document valid JSON. */
-static void json_string(FILE *fp, const char *s)
-{
-	int utf8 = bk_utf8_valid(s, strlen(s));
-
-	fputc('"', fp);
-	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-		if (*p == '"' || *p == '\\')
-			fprintf(fp, "\\%c", *p);
-		else if (*p == '\n')
-			fputs("\\n", fp);
-		else if (*p < 0x20 || *p == 0x7f || (!utf8 && *p >= 0x80))
-			fprintf(fp, "\\u%04x", *p);
-		else
-			fputc(*p, fp);
-	}
-	fputc('"', fp);
-}
 
 static void text_path(FILE *fp, const char *s)
 {
@@ -62,12 +45,10 @@ static int print_finding(const char *kind, const char *path, void *ud)
 	struct verify_output *out = ud;
 
 	if (out->json) {
-		fputs(out->printed ? ",\n  " : "\n  ", stdout);
-		fputs("{\"kind\":", stdout);
-		json_string(stdout, kind);
-		fputs(",\"path\":", stdout);
-		json_string(stdout, path);
-		fputc('}', stdout);
+		struct bk_record *f = bk_record_add_object(out->json, "findings");
+		if (!f || bk_record_set_str(f, "kind", kind) ||
+		    bk_record_set_str(f, "path", path))
+			out->oom = true;
 	} else {
 		printf("%s  ", kind);
 		text_path(stdout, path);
@@ -114,7 +95,7 @@ int cmd_verify(int argc, char **argv)
 {
 	const struct bk_command *cmd = bk_command_find("verify");
 	struct verify_options opt;
-	struct verify_output out = { 0, 0 };
+	struct verify_output out = { 0 };
 	struct bk_verify_stats stats = { 0 };
 	struct bk_store *store = NULL;
 	struct bk_error err;
@@ -124,22 +105,28 @@ int cmd_verify(int argc, char **argv)
 	rc = parse_options(argc, argv, &opt, cmd);
 	if (rc != BK_EXIT_OK)
 		return rc;
-	out.json = opt.json;
 	if (bk_store_open(&store, opt.archive, &err))
 		return bk_die(err.msg);
-	if (opt.json)
-		fputs("{\"findings\":[", stdout);
+	if (opt.json && (!(out.json = bk_record_new(NULL)) ||
+			 bk_record_set_array(out.json, "findings"))) {
+		bk_store_free(&store);
+		bk_record_free(&out.json);
+		return bk_die("out of memory");
+	}
 	int failed = bk_store_verify_collection(store, opt.collection, print_finding,
 						&out, &stats, &err) != 0;
-	if (opt.json) {
-		printf("%s],\n \"documents\":%ld,\"files\":%ld,\"bytes\":%llu,\"problems\":%ld",
-		       out.printed ? "\n" : "", stats.documents, stats.files,
-		       (unsigned long long)stats.bytes, stats.problems);
-		if (failed) {
-			fputs(",\"error\":", stdout);
-			json_string(stdout, err.msg);
+	if (out.json) {
+		struct bk_record *r = out.json;
+		if (bk_record_set_int(r, "documents", stats.documents) ||
+		    bk_record_set_int(r, "files", stats.files) ||
+		    bk_record_set_int(r, "bytes", (long long)stats.bytes) ||
+		    bk_record_set_int(r, "problems", stats.problems) ||
+		    (failed && bk_record_set_str(r, "error", err.msg)) || out.oom ||
+		    bk_record_print(r, stdout, false)) {
+			failed = 1;
+			snprintf(err.msg, sizeof(err.msg), "cannot write the findings");
 		}
-		fputs("}\n", stdout);
+		bk_record_free(&out.json);
 	} else if (!failed) {
 		printf("verified %ld %s, %ld %s: %ld %s\n", stats.documents,
 		       plural(stats.documents, "document", "documents"), stats.files,

@@ -9,6 +9,7 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -20,6 +21,7 @@
 #include "archive/store.h"
 #include "index/index.h"
 #include "ocr/sidecar.h"
+#include "pipeline/record.h"
 
 static double now_seconds(void)
 {
@@ -59,9 +61,9 @@ static int count_pages(const char *job_dir, const struct bk_job_meta *m,
 	*total = 0;
 	for (size_t i = 0; i < m->nfiles; i++) {
 		struct bk_source *src = NULL;
-		char *path = NULL;
+		char *path = bk_job_input_path(job_dir, m->files[i]);
 		int rc;
-		if (asprintf(&path, "%s/%s", job_dir, m->files[i]) < 0)
+		if (!path)
 			return bk_error_set(err, "out of memory");
 		rc = bk_source_open(&src, path, m->files[i], 0, err);
 		free(path);
@@ -121,7 +123,7 @@ static int ocr_pages(struct bk_job_context *ctx, const char *job_dir,
 		char *path = NULL;
 		if (g + counts[i] <= prog.source_done)
 			continue; /* checkpointed by an earlier run */
-		if (asprintf(&path, "%s/%s", job_dir, m->files[i]) < 0) {
+		if (!(path = bk_job_input_path(job_dir, m->files[i]))) {
 			bk_error_set(err, "out of memory");
 			goto out;
 		}
@@ -355,8 +357,8 @@ static int build_document(struct bk_job_context *ctx, const char *job_dir,
 	if (bk_store_stage(ctx->store, &dm, &b.stage, err))
 		goto out;
 	for (size_t i = 0; i < m->nfiles; i++) {
-		char *src = NULL;
-		if (asprintf(&src, "%s/%s", job_dir, m->files[i]) < 0) {
+		char *src = bk_job_input_path(job_dir, m->files[i]);
+		if (!src) {
 			bk_error_set(err, "out of memory");
 			goto out;
 		}
@@ -449,25 +451,30 @@ static int write_result(const struct bk_job_context *ctx, const char *job_dir,
 			const struct bk_job_meta *m, int source_pages, int pages,
 			double seconds, struct bk_error *err)
 {
-	char *path = result_path(job_dir), *text = NULL, *finished = utc_now();
-	int rc = -1, n;
+	char *path = result_path(job_dir), *finished = utc_now(), *store = NULL;
+	struct bk_record *r = bk_record_new("bunko-result");
+	int rc = -1;
 
-	if (!path || !finished) {
+	if (!path || !finished || !r ||
+	    asprintf(&store, "store/%s/%s", m->collection, m->id) < 0) {
+		store = NULL;
 		bk_error_set(err, "out of memory");
 		goto out;
 	}
-	n = asprintf(&text, "bunko-result 1\ndoc=%s\ncollection=%s\nstore=store/%s/%s\n"
-		     "pages=%d\nsource_pages=%d\nseconds=%.2f\nindexed=%d\nfinished=%s\n",
-		     m->id, m->collection, m->collection, m->id, pages, source_pages,
-		     seconds, ctx->no_index ? 0 : 1, finished);
-	if (n < 0) {
-		text = NULL;
+	if (bk_record_set_str(r, "doc", m->id) ||
+	    bk_record_set_str(r, "collection", m->collection) ||
+	    bk_record_set_str(r, "store", store) || bk_record_set_int(r, "pages", pages) ||
+	    bk_record_set_int(r, "source_pages", source_pages) ||
+	    bk_record_set_real(r, "seconds", round(seconds * 100) / 100) ||
+	    bk_record_set_bool(r, "indexed", !ctx->no_index) ||
+	    bk_record_set_str(r, "finished", finished)) {
 		bk_error_set(err, "out of memory");
 		goto out;
 	}
-	rc = bk_atomic_write(path, text, (size_t)n, err);
+	rc = bk_record_write(r, path, err);
 out:
-	free(text);
+	bk_record_free(&r);
+	free(store);
 	free(finished);
 	free(path);
 	return rc;
@@ -491,16 +498,25 @@ static int drop_job_payload(const char *job_dir, const struct bk_job_meta *m,
 	int rc = -1;
 
 	for (size_t i = 0; i < m->nfiles; i++) {
-		char *path = NULL;
-		if (asprintf(&path, "%s/%s", job_dir, m->files[i]) < 0)
+		char *path = bk_job_input_path(job_dir, m->files[i]);
+		if (!path)
 			return bk_error_set(err, "out of memory");
 		int r = unlink_quiet(path, err);
 		free(path);
 		if (r)
 			return -1;
 	}
-	if (asprintf(&work, "%s/work", job_dir) < 0)
+	if (asprintf(&work, "%s/input", job_dir) < 0)
 		return bk_error_set(err, "out of memory");
+	if (rmdir(work) && errno != ENOENT) {
+		bk_error_set(err, "cannot remove '%s': %s", work, strerror(errno));
+		goto out;
+	}
+	free(work);
+	if (asprintf(&work, "%s/work", job_dir) < 0) {
+		work = NULL;
+		return bk_error_set(err, "out of memory");
+	}
 	d = opendir(work);
 	if (!d && errno != ENOENT) {
 		bk_error_set(err, "cannot open '%s': %s", work, strerror(errno));

@@ -28,6 +28,7 @@
 
 #include "archive/atomic.h"
 #include "ocr/reader.h"
+#include "pipeline/record.h"
 
 static int encode_display(const struct bk_read_result *res, int which,
 			  const struct bk_source_page *sp, enum bk_profile profile,
@@ -115,7 +116,8 @@ int bk_checkpoint_write(const char *job_dir, int n, const struct bk_page *page,
 			const struct bk_encoded_image *img, struct bk_error *err)
 {
 	struct bk_atomic_file af = { 0 };
-	char *dir = NULL, *img_path = work_path(job_dir, n, "img");
+	struct bk_record *header = NULL;
+	char *line = NULL, *dir = NULL, *img_path = work_path(job_dir, n, "img");
 	char *page_path = work_path(job_dir, n, "page");
 	int rc = -1;
 
@@ -126,12 +128,22 @@ int bk_checkpoint_write(const char *job_dir, int n, const struct bk_page *page,
 	}
 	if (bk_mkdir_p(dir, 0777, err))
 		goto out;
+	header = bk_record_new("bunko-img");
+	if (!header || bk_record_set_str(header, "encoding", enc_names[img->encoding]) ||
+	    bk_record_set_int(header, "width", img->width) ||
+	    bk_record_set_int(header, "height", img->height) ||
+	    bk_record_set_int(header, "bits_per_component", img->bits_per_component) ||
+	    bk_record_set_int(header, "components", img->components) ||
+	    bk_record_set_int(header, "xres", img->xres) ||
+	    bk_record_set_int(header, "yres", img->yres) ||
+	    bk_record_set_int(header, "size", (long long)img->size) ||
+	    !(line = bk_record_dump(header, false))) {
+		bk_error_set(err, "out of memory");
+		goto out;
+	}
 	if (bk_atomic_open(&af, img_path, err))
 		goto out;
-	fprintf(af.fp, "bunko-img 1 %s %d %d %d %d %d %d %zu\n",
-		enc_names[img->encoding], img->width, img->height,
-		img->bits_per_component, img->components, img->xres, img->yres,
-		img->size);
+	fprintf(af.fp, "%s\n", line);
 	fwrite(img->data, 1, img->size, af.fp);
 	if (bk_atomic_commit(&af, err))
 		goto out;
@@ -146,6 +158,8 @@ int bk_checkpoint_write(const char *job_dir, int n, const struct bk_page *page,
 		goto out;
 	rc = 0;
 out:
+	bk_record_free(&header);
+	free(line);
 	free(dir);
 	free(img_path);
 	free(page_path);
@@ -155,21 +169,31 @@ out:
 static int read_img(const char *path, struct bk_encoded_image *img,
 		    struct bk_error *err)
 {
+	struct bk_record *header = NULL;
 	char *data = NULL;
-	size_t len = 0;
-	char enc[16];
-	int hdr = 0, rc = -1;
+	const char *nl, *enc;
+	size_t len = 0, hdr;
+	long long size = -1;
+	int rc = -1;
 
 	memset(img, 0, sizeof(*img));
 	if (bk_read_file(path, &data, &len, err))
 		return -1;
-	if (sscanf(data, "bunko-img 1 %15s %d %d %d %d %d %d %zu\n%n", enc,
-		   &img->width, &img->height, &img->bits_per_component,
-		   &img->components, &img->xres, &img->yres, &img->size, &hdr) != 8 ||
-	    hdr <= 0 || (size_t)hdr + img->size != len) {
-		bk_error_set(err, "'%s': damaged page checkpoint", path);
-		goto out;
-	}
+	nl = memchr(data, '\n', len);
+	hdr = nl ? (size_t)(nl - data) + 1 : 0;
+	if (!nl || bk_record_parse(&header, data, hdr, path, "bunko-img", err))
+		goto bad;
+	enc = bk_record_str(header, "encoding");
+	if (!bk_record_int(header, "width", &img->width) ||
+	    !bk_record_int(header, "height", &img->height) ||
+	    !bk_record_int(header, "bits_per_component", &img->bits_per_component) ||
+	    !bk_record_int(header, "components", &img->components) ||
+	    !bk_record_int(header, "xres", &img->xres) ||
+	    !bk_record_int(header, "yres", &img->yres) ||
+	    !bk_record_long(header, "size", &size) || size < 0 || !enc ||
+	    hdr + (size_t)size != len)
+		goto bad;
+	img->size = (size_t)size;
 	img->encoding = 0;
 	for (int e = BK_ENC_G4; e <= BK_ENC_FLATE; e++)
 		if (!strcmp(enc, enc_names[e]))
@@ -185,9 +209,13 @@ static int read_img(const char *path, struct bk_encoded_image *img,
 	}
 	memcpy(img->data, data + hdr, img->size);
 	rc = 0;
+	goto out;
+bad:
+	bk_error_set(err, "'%s': damaged page checkpoint", path);
 out:
 	if (rc)
 		memset(img, 0, sizeof(*img));
+	bk_record_free(&header);
 	free(data);
 	return rc;
 }

@@ -12,9 +12,10 @@
  * pages of the job's files, in order. Each logical page is checkpointed in
  * the job directory as soon as it is read:
  *   work/NNNN.page   the page model (bk_page_write format)
- *   work/NNNN.img    the encoded display image: one header line
- *                    "bunko-img 1 ENC W H BPC COMP XRES YRES SIZE\n" then
- *                    SIZE bytes (ENC: g4, jpeg, flate)
+ *   work/NNNN.img    the encoded display image: one header line, a
+ *                    "bunko-img" record (pipeline/record.h) with encoding
+ *                    (g4, jpeg, flate), width, height, bits_per_component,
+ *                    components, xres, yres and size, then size bytes
  *   work/progress    source pages done, logical pages written, and the
  *                    next file/page (pipeline/queue.h, bk_job_progress)
  * each written atomically (temp + fsync + rename), images and models
@@ -34,9 +35,10 @@
  *
  * Finishing (what a done job keeps): once the document is committed and
  * indexed, the run
- *   1. writes <job>/result atomically: "bunko-result 1" then doc=, collection=,
- *      store= (the document's directory relative to the archive), pages=
- *      (document pages), source_pages=, seconds=, indexed=1|0;
+ *   1. writes <job>/result atomically, a "bunko-result" record
+ *      (pipeline/record.h): doc, collection, store (the document's
+ *      directory relative to the archive), pages (document pages),
+ *      source_pages, seconds, indexed (true|false), finished;
  *   2. only then deletes what the store now holds or no longer needs: the
  *      input files (their bytes are the document's masters) and the page
  *      checkpoints work/NNNN.img and work/NNNN.page (about 70 KB a page).

@@ -11,12 +11,19 @@
  *
  * A job is a directory named by its id, YYYYMMDD-HHMMSS-<pid>-<rand>, so
  * sorting the names gives the order jobs were queued in. It holds:
- *   job.meta     key=value lines (see bk_job_meta_write), written atomically
- *   <files>      the input scans, copied (or hard-linked) byte for byte
+ *   job.meta     the job's metadata, written atomically
+ *   input/       the input scans under their own names, copied (or
+ *                hard-linked) byte for byte; in a directory of their own,
+ *                so an input called job.meta, heartbeat or work is only
+ *                a scan (bk_job_input_path)
  *   heartbeat    only while claimed: its mtime is the worker's lease
  *   work/        the worker's page checkpoints and progress (process.c)
  *   result       once the document is stored: what and where (process.h)
- *   reason       only in failed/: file=, page=, message= lines
+ *   reason       only in failed/: the file, page and message of the failure
+ * job.meta, work/progress, result, reason and the header of each page
+ * checkpoint are records: one JSON object each, written and read by
+ * pipeline/record.h and nothing else, so no value (a file name with a
+ * newline, say) can add or change a key.
  *
  * Every state change is one rename(2) of the job directory inside the one
  * queue tree. rename is atomic on a local filesystem and on NFS (the server
@@ -24,8 +31,8 @@
  * half moved. Nothing relies on flock/fcntl locks, which are unreliable
  * across hosts.
  *
- * 1. Add: the job is built in tmp/<job>@<host>.<pid> (files, then
- *    job.meta, all fsync()ed) and renamed to incoming/<job> when complete.
+ * 1. Add: the job is built in tmp/<job>@<host>.<pid> (input/ and its
+ *    files, then job.meta, all fsync()ed) and renamed to incoming/<job> when complete.
  *    A crashed `add` leaves only a directory in tmp/, which no worker takes
  *    a job from; recovery (4) deletes it.
  * 2. Claim: a worker renames incoming/<job> to claimed/<job>@<host>.<pid>.
@@ -61,7 +68,7 @@
  *    clock file older than the lease (it lives for microseconds) and an
  *    add directory (or any other entry) untouched for a day.
  * 5. Finish: claimed/<claim> -> done/<job>, which by then holds only
- *    job.meta, work/progress and result (the worker deleted the inputs and
+ *    job.meta, work/progress and result (the worker deleted input/ and
  *    checkpoints once the store had the document). Fail: write reason, then
  *    claimed/<claim> -> failed/<job>. Graceful stop (SIGTERM): the worker
  *    gives the job back, claimed/<claim> -> incoming/<job>, tries unchanged.
@@ -87,8 +94,10 @@
 #include <unistd.h>
 
 #include "archive/atomic.h"
+#include "archive/meta.h"
 #include "archive/store.h"
 #include "pipeline/log.h"
+#include "pipeline/record.h"
 
 static const char *const queue_subdirs[] = { "tmp", "incoming", "claimed",
 					     "done", "failed" };
@@ -240,80 +249,60 @@ static int meta_add_file(struct bk_job_meta *m, const char *name)
 static int set_str(char **dst, const char *v)
 {
 	free(*dst);
-	*dst = strdup(v);
-	return *dst ? 0 : -1;
+	*dst = v ? strdup(v) : NULL;
+	return !v || *dst ? 0 : -1;
 }
+
+#define JOB_META_TYPES                                                       \
+	"id:s collection:s title:s date:s lang:s recoverer:s profile:s "     \
+	"access:s files:a box:i volume:i pages:i tries:i"
 
 int bk_job_meta_read(struct bk_job_meta *m, const char *path, struct bk_error *err)
 {
-	char *data = NULL, *save = NULL;
-	size_t len;
+	struct bk_record *r = NULL;
+	const char *profile, *access;
 	int rc = -1;
 
 	bk_job_meta_init(m);
-	if (bk_read_file(path, &data, &len, err))
-		return -1;
-	if (strncmp(data, "bunko-job 1\n", 12) != 0) {
-		bk_error_set(err, "'%s' is not a bunko job file", path);
+	if (bk_record_read(&r, path, "bunko-job", err) ||
+	    bk_record_check_types(r, path, JOB_META_TYPES, err))
+		goto out;
+	if (set_str(&m->id, bk_record_str(r, "id")) ||
+	    set_str(&m->collection, bk_record_str(r, "collection")) ||
+	    set_str(&m->title, bk_record_str(r, "title")) ||
+	    set_str(&m->date, bk_record_str(r, "date")) ||
+	    set_str(&m->lang, bk_record_str(r, "lang")) ||
+	    set_str(&m->recoverer, bk_record_str(r, "recoverer")))
+		goto oom;
+	for (size_t i = 0; i < bk_record_count(r, "files"); i++)
+		if (meta_add_file(m, bk_record_str_at(r, "files", i)))
+			goto oom;
+	bk_record_int(r, "box", &m->box);
+	bk_record_int(r, "volume", &m->volume);
+	bk_record_int(r, "pages", &m->pages);
+	bk_record_int(r, "tries", &m->tries);
+	profile = bk_record_str(r, "profile");
+	access = bk_record_str(r, "access");
+	if (!m->id || !m->collection || m->nfiles == 0 || !profile || !access) {
+		bk_error_set(err, "'%s' lacks id, collection, files, profile or access", path);
 		goto out;
 	}
-	for (char *line = strtok_r(data + 12, "\n", &save); line;
-	     line = strtok_r(NULL, "\n", &save)) {
-		char *eq = strchr(line, '=');
-		int r = 0;
-		if (!eq)
-			continue;
-		*eq = '\0';
-		const char *k = line, *v = eq + 1;
-		if (!strcmp(k, "id"))
-			r = set_str(&m->id, v);
-		else if (!strcmp(k, "collection"))
-			r = set_str(&m->collection, v);
-		else if (!strcmp(k, "title"))
-			r = set_str(&m->title, v);
-		else if (!strcmp(k, "date"))
-			r = set_str(&m->date, v);
-		else if (!strcmp(k, "lang"))
-			r = set_str(&m->lang, v);
-		else if (!strcmp(k, "file"))
-			r = meta_add_file(m, v);
-		else if (!strcmp(k, "box"))
-			m->box = atoi(v);
-		else if (!strcmp(k, "volume"))
-			m->volume = atoi(v);
-		else if (!strcmp(k, "pages"))
-			m->pages = atoi(v);
-		else if (!strcmp(k, "tries"))
-			m->tries = atoi(v);
-		else if (!strcmp(k, "recoverer"))
-			r = set_str(&m->recoverer, v);
-		else if (!strcmp(k, "profile")) {
-			int p = bk_profile_parse(v);
-			if (p < 0) {
-				bk_error_set(err, "'%s': unknown profile '%s'", path, v);
-				goto out;
-			}
-			m->profile = p;
-		} else if (!strcmp(k, "access")) {
-			int a = bk_access_parse(v);
-			if (a < 0) {
-				bk_error_set(err, "'%s': unknown access level '%s'", path, v);
-				goto out;
-			}
-			m->access = a;
-		}
-		if (r) {
-			bk_error_set(err, "out of memory reading '%s'", path);
-			goto out;
-		}
-	}
-	if (!m->id || !m->collection || m->nfiles == 0) {
-		bk_error_set(err, "'%s' lacks id, collection or files", path);
+	if (bk_profile_parse(profile) < 0) {
+		bk_error_set(err, "'%s': unknown profile '%s'", path, profile);
 		goto out;
 	}
+	m->profile = bk_profile_parse(profile);
+	if (bk_access_parse(access) < 0) {
+		bk_error_set(err, "'%s': unknown access level '%s'", path, access);
+		goto out;
+	}
+	m->access = bk_access_parse(access);
 	rc = 0;
+	goto out;
+oom:
+	bk_error_set(err, "out of memory reading '%s'", path);
 out:
-	free(data);
+	bk_record_free(&r);
 	if (rc)
 		bk_job_meta_release(m);
 	return rc;
@@ -322,27 +311,34 @@ out:
 int bk_job_meta_write(const struct bk_job_meta *m, const char *path,
 		      struct bk_error *err)
 {
-	struct bk_atomic_file af;
+	struct bk_record *r = bk_record_new("bunko-job");
+	int bad = !r;
+	int rc;
 
-	if (bk_atomic_open(&af, path, err))
-		return -1;
-	fprintf(af.fp, "bunko-job 1\nid=%s\ncollection=%s\n", m->id, m->collection);
-	if (m->title)
-		fprintf(af.fp, "title=%s\n", m->title);
-	if (m->date)
-		fprintf(af.fp, "date=%s\n", m->date);
-	if (m->box)
-		fprintf(af.fp, "box=%d\n", m->box);
-	if (m->volume)
-		fprintf(af.fp, "volume=%d\n", m->volume);
-	fprintf(af.fp, "profile=%s\naccess=%s\nlang=%s\n", bk_profile_name(m->profile),
-		bk_access_name(m->access), m->lang ? m->lang : "auto");
-	for (size_t i = 0; i < m->nfiles; i++)
-		fprintf(af.fp, "file=%s\n", m->files[i]);
-	fprintf(af.fp, "pages=%d\ntries=%d\n", m->pages, m->tries);
-	if (m->recoverer)
-		fprintf(af.fp, "recoverer=%s\n", m->recoverer);
-	return bk_atomic_commit(&af, err);
+	if (r) {
+		bad |= bk_record_set_str(r, "id", m->id);
+		bad |= bk_record_set_str(r, "collection", m->collection);
+		bad |= bk_record_set_str(r, "title", m->title);
+		bad |= bk_record_set_str(r, "date", m->date);
+		if (m->box)
+			bad |= bk_record_set_int(r, "box", m->box);
+		if (m->volume)
+			bad |= bk_record_set_int(r, "volume", m->volume);
+		bad |= bk_record_set_str(r, "profile", bk_profile_name(m->profile));
+		bad |= bk_record_set_str(r, "access", bk_access_name(m->access));
+		bad |= bk_record_set_str(r, "lang", m->lang ? m->lang : "auto");
+		bad |= bk_record_set_array(r, "files");
+		for (size_t i = 0; i < m->nfiles; i++)
+			bad |= bk_record_add_str(r, "files", m->files[i]);
+		bad |= bk_record_set_int(r, "pages", m->pages);
+		bad |= bk_record_set_int(r, "tries", m->tries);
+		if (m->recoverer)
+			bad |= bk_record_set_str(r, "recoverer", m->recoverer);
+	}
+	rc = bad ? bk_error_set(err, "out of memory writing '%s'", path)
+		 : bk_record_write(r, path, err);
+	bk_record_free(&r);
+	return rc;
 }
 
 /* ---- opening ---------------------------------------------------------- */
@@ -474,14 +470,25 @@ static const char *base_name(const char *path)
 	return s ? s + 1 : path;
 }
 
+char *bk_job_input_path(const char *job_dir, const char *name)
+{
+	char *p = NULL;
+	if (asprintf(&p, "%s/input/%s", job_dir, name) < 0)
+		return NULL;
+	return p;
+}
+
 int bk_queue_add(struct bk_queue *q, struct bk_job_meta *meta,
 		 const char *const *paths, size_t npaths, struct bk_error *err)
 {
-	char *tmpdir = NULL, *incoming = NULL, *metapath = NULL;
+	char *tmpdir = NULL, *incoming = NULL, *metapath = NULL, *inputs = NULL;
 	int rc = -1;
 
 	if (npaths == 0)
 		return bk_error_set(err, "no input files");
+	for (size_t i = 0; i < npaths; i++)
+		if (bk_text_check("file name", base_name(paths[i]), BK_FILE_NAME_MAX, err))
+			return -1;
 	for (size_t i = 0; i < npaths; i++)
 		for (size_t j = 0; j < i; j++)
 			if (!strcmp(base_name(paths[i]), base_name(paths[j])))
@@ -500,7 +507,8 @@ int bk_queue_add(struct bk_queue *q, struct bk_job_meta *meta,
 	}
 	incoming = bk_queue_path(q, "incoming", meta->id);
 	metapath = tmpdir ? path_join(tmpdir, "job.meta") : NULL;
-	if (!tmpdir || !incoming || !metapath) {
+	inputs = tmpdir ? path_join(tmpdir, "input") : NULL;
+	if (!tmpdir || !incoming || !metapath || !inputs) {
 		bk_error_set(err, "out of memory");
 		goto out;
 	}
@@ -508,8 +516,12 @@ int bk_queue_add(struct bk_queue *q, struct bk_job_meta *meta,
 		bk_error_set(err, "cannot create '%s': %s", tmpdir, strerror(errno));
 		goto out;
 	}
+	if (mkdir(inputs, 0777)) {
+		bk_error_set(err, "cannot create '%s': %s", inputs, strerror(errno));
+		goto out;
+	}
 	for (size_t i = 0; i < npaths; i++) {
-		char *dst = path_join(tmpdir, base_name(paths[i]));
+		char *dst = bk_job_input_path(tmpdir, base_name(paths[i]));
 		int r;
 		if (!dst) {
 			bk_error_set(err, "out of memory");
@@ -525,7 +537,8 @@ int bk_queue_add(struct bk_queue *q, struct bk_job_meta *meta,
 			goto out;
 	}
 	meta->tries = 0;
-	if (bk_job_meta_write(meta, metapath, err) || bk_fsync_dir(tmpdir, err))
+	if (bk_fsync_dir(inputs, err) || bk_job_meta_write(meta, metapath, err) ||
+	    bk_fsync_dir(tmpdir, err))
 		goto out;
 	if (rename(tmpdir, incoming)) {
 		bk_error_set(err, "cannot move job into '%s': %s", incoming,
@@ -546,6 +559,7 @@ out:
 	free(tmpdir);
 	free(incoming);
 	free(metapath);
+	free(inputs);
 	return rc;
 }
 
@@ -681,24 +695,52 @@ static int write_reason(const char *job_dir, const char *file, int page,
 			const char *message, struct bk_error *err)
 {
 	char *path = path_join(job_dir, "reason");
-	char *text = NULL;
+	struct bk_record *r = bk_record_new("bunko-reason");
 	int rc;
 
-	if (!path)
-		return bk_error_set(err, "out of memory");
-	if (asprintf(&text, "file=%s\npage=%d\nmessage=%s\n", file ? file : "",
-		     page, message) < 0) {
-		free(path);
-		return bk_error_set(err, "out of memory");
-	}
-	/* a message is one line: newlines inside it would break the format */
-	for (char *p = strstr(text, "message=") + 8; *p; p++)
-		if (*p == '\n' && p[1])
-			*p = ' ';
-	rc = bk_atomic_write(path, text, strlen(text), err);
-	free(text);
+	if (!path || !r || bk_record_set_str(r, "file", file && *file ? file : NULL) ||
+	    bk_record_set_int(r, "page", page) || bk_record_set_str(r, "message", message))
+		rc = bk_error_set(err, "out of memory");
+	else
+		rc = bk_record_write(r, path, err);
+	bk_record_free(&r);
 	free(path);
 	return rc;
+}
+
+int bk_job_reason_read(struct bk_job_reason *reason, const char *job_dir,
+		       struct bk_error *err)
+{
+	char *path = path_join(job_dir, "reason");
+	struct bk_record *r = NULL;
+	int rc = -1;
+
+	memset(reason, 0, sizeof(*reason));
+	if (!path)
+		return bk_error_set(err, "out of memory");
+	if (bk_record_read(&r, path, "bunko-reason", err) ||
+	    bk_record_check_types(r, path, "file:s page:i message:s", err))
+		goto out;
+	bk_record_int(r, "page", &reason->page);
+	if (set_str(&reason->file, bk_record_str(r, "file")) ||
+	    set_str(&reason->message, bk_record_str(r, "message"))) {
+		bk_error_set(err, "out of memory reading '%s'", path);
+		goto out;
+	}
+	rc = 0;
+out:
+	if (rc)
+		bk_job_reason_release(reason);
+	bk_record_free(&r);
+	free(path);
+	return rc;
+}
+
+void bk_job_reason_release(struct bk_job_reason *reason)
+{
+	free(reason->file);
+	free(reason->message);
+	memset(reason, 0, sizeof(*reason));
 }
 
 int bk_queue_fail(struct bk_queue *q, struct bk_claim *c, const char *file,
@@ -1076,8 +1118,8 @@ void bk_job_progress_release(struct bk_job_progress *p)
 int bk_job_progress_read(struct bk_job_progress *p, const char *job_dir,
 			 struct bk_error *err)
 {
-	char *path = NULL, *data = NULL, *save = NULL;
-	size_t len;
+	struct bk_record *r = NULL;
+	char *path = NULL;
 	struct stat st;
 	int rc = -1;
 
@@ -1088,30 +1130,22 @@ int bk_job_progress_read(struct bk_job_progress *p, const char *job_dir,
 		rc = 0;
 		goto out;
 	}
-	if (bk_read_file(path, &data, &len, err))
+	if (bk_record_read(&r, path, "bunko-progress", err) ||
+	    bk_record_check_types(r, path, "source_done:i logical_pages:i "
+				  "next_file:s next_page:i", err))
 		goto out;
-	for (char *line = strtok_r(data, "\n", &save); line;
-	     line = strtok_r(NULL, "\n", &save)) {
-		char *eq = strchr(line, '=');
-		if (!eq)
-			continue;
-		*eq = '\0';
-		if (!strcmp(line, "source_done"))
-			p->source_done = atoi(eq + 1);
-		else if (!strcmp(line, "logical_pages"))
-			p->logical_pages = atoi(eq + 1);
-		else if (!strcmp(line, "next_page"))
-			p->next_page = atoi(eq + 1);
-		else if (!strcmp(line, "next_file") && set_str(&p->next_file, eq + 1)) {
-			bk_error_set(err, "out of memory");
-			goto out;
-		}
+	bk_record_int(r, "source_done", &p->source_done);
+	bk_record_int(r, "logical_pages", &p->logical_pages);
+	bk_record_int(r, "next_page", &p->next_page);
+	if (set_str(&p->next_file, bk_record_str(r, "next_file"))) {
+		bk_error_set(err, "out of memory");
+		goto out;
 	}
 	rc = 0;
 out:
 	if (rc)
 		bk_job_progress_release(p);
-	free(data);
+	bk_record_free(&r);
 	free(path);
 	return rc;
 }
@@ -1119,24 +1153,31 @@ out:
 int bk_job_progress_write(const struct bk_job_progress *p, const char *job_dir,
 			  struct bk_error *err)
 {
-	char *path = NULL, *text = NULL;
-	int rc, n;
+	struct bk_record *r = NULL;
+	char *path = NULL;
+	int rc = -1;
 
 	if (asprintf(&path, "%s/work", job_dir) < 0)
 		return bk_error_set(err, "out of memory");
-	if (bk_mkdir_p(path, 0777, err)) {
-		free(path);
-		return -1;
-	}
+	if (bk_mkdir_p(path, 0777, err))
+		goto out;
 	free(path);
-	if (asprintf(&path, "%s/work/progress", job_dir) < 0)
-		return bk_error_set(err, "out of memory");
-	n = asprintf(&text, "source_done=%d\nlogical_pages=%d\nnext_file=%s\nnext_page=%d\n",
-		     p->source_done, p->logical_pages,
-		     p->next_file ? p->next_file : "", p->next_page);
-	rc = n < 0 ? bk_error_set(err, "out of memory")
-		   : bk_atomic_write(path, text, (size_t)n, err);
-	free(text);
+	if (asprintf(&path, "%s/work/progress", job_dir) < 0) {
+		path = NULL;
+		bk_error_set(err, "out of memory");
+		goto out;
+	}
+	r = bk_record_new("bunko-progress");
+	if (!r || bk_record_set_int(r, "source_done", p->source_done) ||
+	    bk_record_set_int(r, "logical_pages", p->logical_pages) ||
+	    bk_record_set_str(r, "next_file", p->next_file) ||
+	    bk_record_set_int(r, "next_page", p->next_page)) {
+		bk_error_set(err, "out of memory");
+		goto out;
+	}
+	rc = bk_record_write(r, path, err);
+out:
+	bk_record_free(&r);
 	free(path);
 	return rc;
 }

@@ -4,7 +4,8 @@
  * take jobs from. The protocol is written down at the top of queue.c.
  *
  * A job is one document to be: the list of scanned files (copied into the
- * job, byte for byte) and the metadata `bunko add` was given. Everything a
+ * job's input/ directory, byte for byte, under their own names) and the
+ * metadata `bunko add` was given. Everything a
  * worker learns while processing (page checkpoints) lives inside the job's
  * own directory, so it moves with the job when a claim is recovered.
  *
@@ -23,7 +24,8 @@
 #define BK_QUEUE_LEASE_DEFAULT 120 /* seconds without heartbeat: claim is stale */
 #define BK_QUEUE_TRIES_DEFAULT 3   /* worker deaths before a job is failed */
 
-/* job.meta: what `bunko add` recorded about one job. */
+/* job.meta: what `bunko add` recorded about one job (a "bunko-job" record,
+ * pipeline/record.h). */
 struct bk_job_meta {
 	char *id;         /* 20261122-123456-<pid>-<rand> */
 	char *collection; /* required */
@@ -31,7 +33,7 @@ struct bk_job_meta {
 	int box, volume;           /* 0 = not given */
 	enum bk_profile profile;
 	enum bk_access access;
-	char **files;  /* base names of the input files inside the job, in order */
+	char **files;  /* names of the input files in the job's input/, in order */
 	size_t nfiles;
 	int pages;     /* source pages of all files (counted at add; 0 unknown) */
 	int tries;     /* times a worker died holding this job */
@@ -43,9 +45,15 @@ struct bk_job_meta {
 void bk_job_meta_init(struct bk_job_meta *m);
 void bk_job_meta_release(struct bk_job_meta *m);
 int bk_job_meta_read(struct bk_job_meta *m, const char *path, struct bk_error *err);
-/* Atomic (archive/atomic.h). Values must not contain newlines. */
+/* Atomic (archive/atomic.h). Any string is stored safely (record.h). */
 int bk_job_meta_write(const struct bk_job_meta *m, const char *path,
 		      struct bk_error *err);
+
+/* "<job_dir>/input/<name>": where input file `name` of a job lives, apart
+ * from the job's own files (job.meta, heartbeat, work/, ...) so that no
+ * input name can collide with them. Newly allocated; NULL when out of
+ * memory. */
+char *bk_job_input_path(const char *job_dir, const char *name);
 
 struct bk_queue {
 	char *archive;     /* ARCHIVE */
@@ -90,8 +98,8 @@ int bk_queue_claim(struct bk_queue *q, struct bk_claim *c, struct bk_error *err)
 int bk_claim_heartbeat(const struct bk_claim *c, struct bk_error *err);
 /* Finished: claimed/<claim> -> done/<job>. */
 int bk_queue_finish(struct bk_queue *q, struct bk_claim *c, struct bk_error *err);
-/* Failed for good: writes <claim>/reason ("file=", "page=", "message="
- * lines; file/page may be NULL/0) and moves it to failed/<job>. */
+/* Failed for good: writes <claim>/reason (a "bunko-reason" record: file,
+ * page, message; file/page may be NULL/0) and moves it to failed/<job>. */
 int bk_queue_fail(struct bk_queue *q, struct bk_claim *c, const char *file,
 		  int page, const char *message, struct bk_error *err);
 /* Gives the job back untouched (graceful stop): -> incoming/<job>, tries
@@ -135,10 +143,20 @@ int bk_queue_foreach(struct bk_queue *q,
  * parts, or -1 when it is not one. */
 int bk_claim_name_parse(const char *name, char **job_id, char **host, long *pid);
 
+/* failed/<job>/reason, read back. */
+struct bk_job_reason {
+	char *file;    /* NULL when no file is concerned */
+	int page;      /* 0 when no page is */
+	char *message;
+};
+int bk_job_reason_read(struct bk_job_reason *reason, const char *job_dir,
+		       struct bk_error *err);
+void bk_job_reason_release(struct bk_job_reason *reason);
+
 /*
- * Per-job progress, kept in <job>/work/progress by the worker (see
- * pipeline/process.h) and read by `bunko status` and by recovery to name
- * the page a dead worker was on.
+ * Per-job progress, kept in <job>/work/progress (a "bunko-progress"
+ * record) by the worker (see pipeline/process.h) and read by `bunko status`
+ * and by recovery to name the page a dead worker was on.
  */
 struct bk_job_progress {
 	int source_done;   /* source pages finished (checkpointed) */

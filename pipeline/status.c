@@ -45,29 +45,23 @@ void bk_status_release(struct bk_status *st)
 	bk_status_init(st);
 }
 
-/* Reads failed/<job>/reason ("file=", "page=", "message=" lines). */
+/* Reads failed/<job>/reason; a reason that cannot be read is reported as
+ * the job's failure, with why. */
 static void read_reason(const char *dir, struct bk_status_job *j)
 {
-	char *path = NULL, *data = NULL, *save = NULL;
-	size_t len;
+	struct bk_job_reason reason;
+	struct bk_error err;
 
-	if (asprintf(&path, "%s/reason", dir) < 0)
-		return;
-	if (bk_read_file(path, &data, &len, NULL) == 0) {
-		for (char *line = strtok_r(data, "\n", &save); line;
-		     line = strtok_r(NULL, "\n", &save)) {
-			if (!strncmp(line, "file=", 5) && line[5])
-				j->fail_file = strdup(line + 5);
-			else if (!strncmp(line, "page=", 5))
-				j->fail_page = atoi(line + 5);
-			else if (!strncmp(line, "message=", 8))
-				j->fail_message = strdup(line + 8);
-		}
+	bk_error_init(&err);
+	if (bk_job_reason_read(&reason, dir, &err) == 0) {
+		j->fail_file = reason.file;
+		j->fail_page = reason.page;
+		j->fail_message = reason.message;
+		reason.file = reason.message = NULL;
+		bk_job_reason_release(&reason);
 	}
 	if (!j->fail_message)
-		j->fail_message = strdup("no reason recorded");
-	free(data);
-	free(path);
+		j->fail_message = strdup(err.msg[0] ? err.msg : "no reason recorded");
 }
 
 struct collect {

@@ -10,6 +10,7 @@
  * Real Tesseract, three small pages, one engine for the whole test.
  */
 #include <criterion/criterion.h>
+#include <jansson.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -132,15 +133,21 @@ Test(job, resumes_after_the_last_checkpointed_page, .timeout = 600)
 	 * page checkpoints are gone, job.meta and progress stay */
 	char *result_path = NULL;
 	cr_assert(asprintf(&result_path, "%s/result", claim.dir) > 0);
-	char *result = ts_read(result_path, NULL);
-	cr_assert_not_null(result, "no result record");
+	json_error_t je;
+	json_t *result = json_load_file(result_path, JSON_REJECT_DUPLICATES, &je);
+	cr_assert_not_null(result, "no result record: %s", je.text);
 	char *want = NULL;
-	cr_assert(asprintf(&want, "doc=%s\ncollection=reiki\nstore=store/reiki/%s\n"
-			   "pages=3\nsource_pages=3\n", m.id, m.id) > 0);
-	cr_expect(strstr(result, want) != NULL, "%s", result);
-	cr_expect(strstr(result, "\nindexed=1\n") != NULL, "%s", result);
-	cr_expect_eq(inode_of(claim.dir, "h-reiki.tif"), 0, "input copy kept");
-	cr_expect_eq(inode_of(claim.dir, "eng.png"), 0, "input copy kept");
+	cr_assert(asprintf(&want, "store/reiki/%s", m.id) > 0);
+	cr_expect_str_eq(json_string_value(json_object_get(result, "format")), "bunko-result");
+	cr_expect_str_eq(json_string_value(json_object_get(result, "doc")), m.id);
+	cr_expect_str_eq(json_string_value(json_object_get(result, "collection")), "reiki");
+	cr_expect_str_eq(json_string_value(json_object_get(result, "store")), want);
+	cr_expect_eq(json_integer_value(json_object_get(result, "pages")), 3);
+	cr_expect_eq(json_integer_value(json_object_get(result, "source_pages")), 3);
+	cr_expect(json_is_true(json_object_get(result, "indexed")));
+	cr_expect_eq(inode_of(claim.dir, "input/h-reiki.tif"), 0, "input copy kept");
+	cr_expect_eq(inode_of(claim.dir, "input/eng.png"), 0, "input copy kept");
+	cr_expect_eq(inode_of(claim.dir, "input"), 0, "input/ kept");
 	for (int n = 1; n <= 3; n++) {
 		char rel[32];
 		snprintf(rel, sizeof(rel), "work/%04d.img", n);
@@ -153,7 +160,7 @@ Test(job, resumes_after_the_last_checkpointed_page, .timeout = 600)
 	cr_expect_eq(prog.source_done, 3);
 	bk_job_progress_release(&prog);
 	free(want);
-	free(result);
+	json_decref(result);
 
 	char *doc_dir = bk_store_doc_dir(ctx.store, "reiki", m.id);
 	char *text = NULL;

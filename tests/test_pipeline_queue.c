@@ -8,6 +8,7 @@
  */
 #include <criterion/criterion.h>
 #include <errno.h>
+#include <jansson.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -97,6 +98,30 @@ static struct bk_job_meta read_meta(const char *sub, const char *name)
 	return m;
 }
 
+static char *queue_file(const char *sub, const char *name, const char *rel)
+{
+	char *p = NULL;
+	cr_assert(asprintf(&p, "%s/queue/%s/%s%s%s", archive, sub, name, rel ? "/" : "",
+			   rel ? rel : "") > 0);
+	return p;
+}
+
+/* A record file read by jansson itself, not by bunko's reader: the file is
+ * one JSON object, with no key twice. */
+static json_t *load_record(const char *path)
+{
+	json_error_t je;
+	json_t *o = json_load_file(path, JSON_REJECT_DUPLICATES, &je);
+	cr_assert_not_null(o, "'%s': %s", path, je.text);
+	cr_assert(json_is_object(o), "'%s' is not an object", path);
+	return o;
+}
+
+static const char *record_str(json_t *o, const char *key)
+{
+	return json_string_value(json_object_get(o, key));
+}
+
 TestSuite(queue, .init = setup, .fini = teardown);
 
 Test(queue, add_creates_a_complete_job)
@@ -106,7 +131,7 @@ Test(queue, add_creates_a_complete_job)
 	cr_expect(!exists("tmp", id, NULL));
 	char *p = NULL;
 	size_t len;
-	cr_assert(asprintf(&p, "%s/queue/incoming/%s/x-a.tif", archive, id) > 0);
+	cr_assert(asprintf(&p, "%s/queue/incoming/%s/input/x-a.tif", archive, id) > 0);
 	char *data = ts_read(p, &len);
 	cr_assert_not_null(data);
 	cr_expect(len == 11 && memcmp(data, "first\0bytes", 11) == 0);
@@ -305,13 +330,14 @@ Test(queue, job_that_keeps_killing_workers_goes_to_failed)
 	bk_job_meta_release(&m);
 	char *p = NULL;
 	cr_assert(asprintf(&p, "%s/queue/failed/%s/reason", archive, id) > 0);
-	char *reason = ts_read(p, NULL);
-	cr_assert_not_null(reason);
-	cr_expect(strstr(reason, "file=x-a.tif\n") != NULL, "%s", reason);
-	cr_expect(strstr(reason, "page=2\n") != NULL, "%s", reason);
-	cr_expect(strstr(reason, "message='x-a.tif' page 2: worker died 3 times") != NULL,
-		  "%s", reason);
-	free(reason);
+	json_t *reason = load_record(p);
+	cr_expect_str_eq(record_str(reason, "format"), "bunko-reason");
+	cr_expect_str_eq(record_str(reason, "file"), "x-a.tif");
+	cr_expect_eq(json_integer_value(json_object_get(reason, "page")), 2);
+	cr_expect(!strncmp(record_str(reason, "message"),
+			   "'x-a.tif' page 2: worker died 3 times", 37),
+		  "%s", record_str(reason, "message"));
+	json_decref(reason);
 	free(p);
 	free(id);
 }
@@ -375,9 +401,20 @@ Test(queue, live_local_claim_is_not_stale_and_states_move)
 
 	char *p = NULL;
 	cr_assert(asprintf(&p, "%s/queue/failed/%s/reason", archive, id2) > 0);
-	char *reason = ts_read(p, NULL);
-	cr_expect_str_eq(reason, "file=s2-b.png\npage=4\nmessage='s2-b.png' page 4: bad thing\n");
-	free(reason);
+	json_t *reason = load_record(p);
+	cr_expect_str_eq(record_str(reason, "file"), "s2-b.png");
+	cr_expect_eq(json_integer_value(json_object_get(reason, "page")), 4);
+	cr_expect_str_eq(record_str(reason, "message"), "'s2-b.png' page 4: bad\nthing");
+	json_decref(reason);
+	/* bunko's own reader gives the same back */
+	struct bk_job_reason back;
+	char *failed_dir = queue_file("failed", id2, NULL);
+	cr_assert_eq(bk_job_reason_read(&back, failed_dir, &err), 0, "%s", err.msg);
+	cr_expect_str_eq(back.file, "s2-b.png");
+	cr_expect_eq(back.page, 4);
+	cr_expect_str_eq(back.message, "'s2-b.png' page 4: bad\nthing");
+	bk_job_reason_release(&back);
+	free(failed_dir);
 	free(p);
 	free(id1);
 	free(id2);
@@ -395,14 +432,6 @@ static pid_t dead_pid(void)
 		_exit(0);
 	waitpid(pid, NULL, 0);
 	return pid;
-}
-
-static char *queue_file(const char *sub, const char *name, const char *rel)
-{
-	char *p = NULL;
-	cr_assert(asprintf(&p, "%s/queue/%s/%s%s%s", archive, sub, name, rel ? "/" : "",
-			   rel ? rel : "") > 0);
-	return p;
 }
 
 Test(queue, recovery_deletes_the_dead_holders_temporaries)
@@ -424,7 +453,7 @@ Test(queue, recovery_deletes_the_dead_holders_temporaries)
 	cr_expect(!exists("incoming", id, ".job.meta.tmp.4242.Zz9Yy8"), "%s kept", a);
 	cr_expect(!exists("incoming", id, "work/.0001.img.tmp.4242.Zz9Yy8"), "%s kept", b);
 	cr_expect(exists("incoming", id, "work/progress"), "the checkpoints must stay");
-	cr_expect(exists("incoming", id, "t-a.tif"), "the inputs must stay");
+	cr_expect(exists("incoming", id, "input/t-a.tif"), "the inputs must stay");
 	free(a);
 	free(b);
 	free(t1);
