@@ -3,6 +3,9 @@
  * Leptonica's headers; a `struct bk_image` is a Pix of depth 1, 8 or 32 and
  * nothing else (see ocr/image.h for the guarantees).
  *
+ * PNG and JPEG are decoded with libpng and libjpeg directly (see "PNG and
+ * JPEG" below), so that the codecs' messages become bunko's one error.
+ *
  * Leptonica's messages. Leptonica reports its own errors and warnings on
  * stderr, which would break the rule that a failure is reported once, by
  * the command at the top. Its message level is a process-wide setting of
@@ -28,8 +31,13 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <jpeglib.h>
 #include <leptonica/allheaders.h>
 #include <malloc.h>
+#include <png.h>
+#include <setjmp.h>
+#include <stdbool.h>
+#include <stdio.h>
 
 struct bk_image {
 	PIX *pix;
@@ -137,22 +145,220 @@ static bool supported_format(int format)
 	}
 }
 
+/* ---- PNG and JPEG through their own libraries ------------------------
+ *
+ * Leptonica decodes PNG and JPEG with the codecs' default message handlers,
+ * which print to stderr ("libpng error: ...", "Premature end of JPEG
+ * file") before bunko reports the same failure: two or three lines for one
+ * damaged file. So these two formats are decoded here, with handlers that
+ * put the codec's own words into the one bunko error instead. The rows go
+ * straight into the Pix (in the codec's byte order, then swapped to
+ * Leptonica's 32-bit words with pixEndianByteSwap), so no second copy of a
+ * large image is held. */
+
+struct codec_msg {
+	jmp_buf jump;
+	char text[200]; /* the codec's first error or warning */
+};
+
+struct png_input {
+	const l_uint8 *data;
+	size_t len, pos;
+};
+
+static void png_on_error(png_structp png, png_const_charp msg)
+{
+	struct codec_msg *m = png_get_error_ptr(png);
+	if (!m->text[0])
+		snprintf(m->text, sizeof(m->text), "%s", msg);
+	longjmp(m->jump, 1);
+}
+
+static void png_on_warning(png_structp png, png_const_charp msg)
+{
+	(void)png; /* benign (a stale iCCP profile, say): not printed, not fatal */
+	(void)msg;
+}
+
+static void png_read_mem(png_structp png, png_bytep out, size_t n)
+{
+	struct png_input *in = png_get_io_ptr(png);
+	if (n > in->len - in->pos)
+		png_error(png, "the file ends early (truncated)");
+	memcpy(out, in->data + in->pos, n);
+	in->pos += n;
+}
+
+/* 1 (bilevel), 8 (gray) or 32 (RGB, alpha composed over white) bits. */
+static PIX *decode_png(const l_uint8 *data, size_t len, const char *name,
+		       struct bk_error *err)
+{
+	struct codec_msg msg = { .text = "" };
+	struct png_input in = { data, len, 0 };
+	png_structp png = NULL;
+	png_infop info = NULL;
+	png_bytep *volatile rows = NULL;
+	PIX *volatile pix = NULL;
+	png_uint_32 w, h, xppm = 0, yppm = 0;
+	int depth, color, unit = 0, d;
+
+	png = png_create_read_struct(PNG_LIBPNG_VER_STRING, &msg, png_on_error,
+				     png_on_warning);
+	info = png ? png_create_info_struct(png) : NULL;
+	if (!info) {
+		snprintf(msg.text, sizeof(msg.text), "out of memory");
+		goto fail;
+	}
+	if (setjmp(msg.jump))
+		goto fail;
+	png_set_read_fn(png, &in, png_read_mem);
+	png_read_info(png, info);
+	png_get_IHDR(png, info, &w, &h, &depth, &color, NULL, NULL, NULL);
+	d = (color == PNG_COLOR_TYPE_GRAY && depth == 1) ? 1
+	    : (color & PNG_COLOR_MASK_COLOR) ? 32 : 8;
+	png_set_strip_16(png);
+	if (color == PNG_COLOR_TYPE_PALETTE)
+		png_set_palette_to_rgb(png);
+	if (color == PNG_COLOR_TYPE_GRAY && depth > 1 && depth < 8)
+		png_set_expand_gray_1_2_4_to_8(png);
+	if (png_get_valid(png, info, PNG_INFO_tRNS))
+		png_set_tRNS_to_alpha(png);
+	if ((color & PNG_COLOR_MASK_ALPHA) || png_get_valid(png, info, PNG_INFO_tRNS)) {
+		png_color_16 white = { 0, 255, 255, 255, 255 };
+		if (d == 1)
+			d = 8;
+		if (d == 8 && !(color & PNG_COLOR_MASK_COLOR) && depth < 8)
+			white.gray = (png_uint_16)((1 << depth) - 1);
+		png_set_background(png, &white, PNG_BACKGROUND_GAMMA_FILE, 1, 1.0);
+	}
+	if (d == 32)
+		png_set_filler(png, 0xff, PNG_FILLER_AFTER);
+	png_set_interlace_handling(png);
+	png_read_update_info(png, info);
+	if (png_get_rowbytes(png, info) > (size_t)w * (size_t)(d == 1 ? 1 : d / 8) + 4)
+		png_error(png, "unexpected row layout");
+	pix = pixCreate((l_int32)w, (l_int32)h, d);
+	rows = pix ? malloc(h * sizeof(*rows)) : NULL;
+	if (!rows)
+		png_error(png, "out of memory");
+	for (png_uint_32 y = 0; y < h; y++)
+		rows[y] = (png_bytep)(pixGetData(pix) + (size_t)y * (size_t)pixGetWpl(pix));
+	png_read_image(png, rows);
+	png_read_end(png, NULL);
+	if (png_get_pHYs(png, info, &xppm, &yppm, &unit) && unit == PNG_RESOLUTION_METER)
+		pixSetResolution(pix, (l_int32)(xppm * 0.0254 + 0.5),
+				 (l_int32)(yppm * 0.0254 + 0.5));
+	png_destroy_read_struct(&png, &info, NULL);
+	free(rows);
+	pixEndianByteSwap(pix);
+	if (d == 1)
+		pixInvert(pix, pix); /* PNG: 0 is black; Leptonica: 1 is */
+	if (d == 32)
+		pixSetSpp(pix, 3);
+	return pix;
+fail:
+	png_destroy_read_struct(&png, &info, NULL);
+	free(rows);
+	pixDestroy((PIX **)&pix);
+	bk_error_set(err, "'%s': cannot decode PNG data: %s", name, msg.text);
+	return NULL;
+}
+
+struct jpeg_msg {
+	struct jpeg_error_mgr mgr; /* first: libjpeg passes the struct back */
+	struct codec_msg msg;
+	int warnings;
+};
+
+static void jpeg_keep_message(j_common_ptr c)
+{
+	struct jpeg_msg *m = (struct jpeg_msg *)c->err;
+	if (!m->msg.text[0])
+		c->err->format_message(c, m->msg.text);
+}
+
+static void jpeg_on_error(j_common_ptr c)
+{
+	jpeg_keep_message(c);
+	longjmp(((struct jpeg_msg *)c->err)->msg.jump, 1);
+}
+
+static void jpeg_on_message(j_common_ptr c, int level)
+{
+	if (level < 0) { /* a warning: the decoder patched damaged data */
+		((struct jpeg_msg *)c->err)->warnings++;
+		jpeg_keep_message(c);
+	}
+}
+
 /* Decodes a JPEG, refusing data the decoder had to patch up (truncated or
- * damaged files decode to gray fill with only a warning). */
+ * damaged files decode to gray fill with only a warning). 8 or 32 bits. */
 static PIX *decode_jpeg(const l_uint8 *data, size_t len, const char *name,
 			struct bk_error *err)
 {
-	int nwarn = 0;
-	PIX *pix = pixReadMemJpeg(data, len, 0, 1, &nwarn, 0);
+	struct jpeg_decompress_struct cinfo;
+	struct jpeg_msg jm;
+	PIX *volatile pix = NULL;
+	JSAMPLE *volatile cmyk = NULL;
 
-	if (pix && nwarn > 0) {
-		pixDestroy(&pix);
-		bk_error_set(err, "'%s': damaged or truncated JPEG data", name);
+	memset(&jm, 0, sizeof(jm));
+	cinfo.err = jpeg_std_error(&jm.mgr);
+	jm.mgr.error_exit = jpeg_on_error;
+	jm.mgr.emit_message = jpeg_on_message;
+	jm.mgr.output_message = jpeg_keep_message;
+	if (setjmp(jm.msg.jump))
+		goto fail;
+	jpeg_create_decompress(&cinfo);
+	jpeg_mem_src(&cinfo, data, (unsigned long)len);
+	jpeg_read_header(&cinfo, TRUE);
+	bool is_cmyk = cinfo.jpeg_color_space == JCS_CMYK || cinfo.jpeg_color_space == JCS_YCCK;
+	bool gray = cinfo.num_components == 1;
+	cinfo.out_color_space = gray ? JCS_GRAYSCALE : is_cmyk ? JCS_CMYK : JCS_EXT_RGBX;
+	jpeg_start_decompress(&cinfo);
+	pix = pixCreate((l_int32)cinfo.output_width, (l_int32)cinfo.output_height, gray ? 8 : 32);
+	if (!pix || (is_cmyk && !(cmyk = malloc((size_t)cinfo.output_width * 4)))) {
+		snprintf(jm.msg.text, sizeof(jm.msg.text), "out of memory");
+		goto fail;
+	}
+	while (cinfo.output_scanline < cinfo.output_height) {
+		l_uint32 *line = pixGetData(pix) + (size_t)cinfo.output_scanline * pixGetWpl(pix);
+		JSAMPROW row = is_cmyk ? cmyk : (JSAMPROW)line;
+		jpeg_read_scanlines(&cinfo, &row, 1);
+		for (JDIMENSION x = 0; is_cmyk && x < cinfo.output_width; x++) {
+			/* Adobe writes CMYK inverted: each value is 255 - ink */
+			unsigned c = cmyk[4 * x], m = cmyk[4 * x + 1], y = cmyk[4 * x + 2],
+				 k = cmyk[4 * x + 3];
+			if (!cinfo.saw_Adobe_marker) {
+				c = 255 - c, m = 255 - m, y = 255 - y, k = 255 - k;
+			}
+			composeRGBPixel((l_int32)(c * k / 255), (l_int32)(m * k / 255),
+					(l_int32)(y * k / 255), &line[x]);
+		}
+	}
+	if (cinfo.density_unit == 1 || cinfo.density_unit == 2) {
+		double f = cinfo.density_unit == 2 ? 2.54 : 1.0;
+		pixSetResolution(pix, (l_int32)(cinfo.X_density * f + 0.5),
+				 (l_int32)(cinfo.Y_density * f + 0.5));
+	}
+	jpeg_finish_decompress(&cinfo);
+	jpeg_destroy_decompress(&cinfo);
+	free(cmyk);
+	if (jm.warnings) {
+		bk_error_set(err, "'%s': damaged or truncated JPEG data: %s", name, jm.msg.text);
+		pixDestroy((PIX **)&pix);
 		return NULL;
 	}
-	if (!pix)
-		bk_error_set(err, "'%s': cannot decode JPEG data (damaged or truncated)", name);
+	if (!is_cmyk) /* the rows hold bytes; a CMYK row was converted to words */
+		pixEndianByteSwap(pix);
+	if (!gray)
+		pixSetSpp(pix, 3);
 	return pix;
+fail:
+	jpeg_destroy_decompress(&cinfo);
+	free(cmyk);
+	pixDestroy((PIX **)&pix);
+	bk_error_set(err, "'%s': cannot decode JPEG data: %s", name, jm.msg.text);
+	return NULL;
 }
 
 struct bk_image *bk_image_read_mem(const void *data, size_t len, const char *name,
@@ -192,6 +398,8 @@ struct bk_image *bk_image_read_mem(const void *data, size_t len, const char *nam
 	}
 	if (format == IFF_JFIF_JPEG)
 		pix = decode_jpeg(bytes, len, name, err);
+	else if (format == IFF_PNG)
+		pix = decode_png(bytes, len, name, err);
 	else if ((pix = pixReadMem(bytes, len)) == NULL)
 		bk_error_set(err, "'%s': cannot decode image (damaged or truncated)", name);
 	if (!pix)

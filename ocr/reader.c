@@ -63,6 +63,7 @@ void bk_read_options_init(struct bk_read_options *opt)
 {
 	opt->lang = "auto";
 	opt->profile = BK_PROFILE_RECORD;
+	opt->source_page = 0;
 }
 
 void bk_read_result_release(struct bk_read_result *r)
@@ -1267,6 +1268,6 @@ fail:
 	for (int i = 0; i < 2; i++)
 		bk_cleaned_page_release(&pages[i]);
 	bk_read_result_release(out);
-	name_the_page(err, name, failed_page);
+	name_the_page(err, name, opt->source_page > 0 ? opt->source_page : failed_page);
 	return -1;
 }

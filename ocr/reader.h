@@ -50,6 +50,9 @@ struct bk_read_options {
 			     "jpn", "jpn_vert", "eng", "jpn+eng": that model,
 			     full layout analysis, no direction choice */
 	enum bk_profile profile;
+	int source_page;  /* the page's 1-based number in its file, named in
+			     error messages; 0 (the default): the first
+			     logical page number is named instead */
 };
 
 void bk_read_options_init(struct bk_read_options *opt);
@@ -62,7 +65,8 @@ struct bk_read_result {
 };
 
 /* Orientation -> cleanup -> writing direction per block -> OCR, for one
- * scanned page. `name` is the file name used in error messages. On
+ * scanned page. `name` is the file name used in error messages, quoted
+ * once: "'x.tif' page 3: ...". On
  * failure `out` holds nothing (it is released). Boxes in the page models
  * are pixels of display[i], which has the same geometry as the OCR image. */
 int bk_read_page(struct bk_engine *engine, const struct bk_image *scan,

@@ -47,6 +47,25 @@ static int encode_display(const struct bk_read_result *res, int which,
 	return bk_image_encode(d, BK_ENC_JPEG, BK_JPEG_QUALITY, out, err);
 }
 
+/* Makes the message start with `where` ("'x.tif' page 3"), the subject
+ * quoted once: "'x.tif': msg" becomes "'x.tif' page 3: msg"; a message
+ * that names the file elsewhere is left alone. */
+static void name_source_page(struct bk_error *err, const char *name, const char *where)
+{
+	struct bk_error inner = *err;
+	char *quoted = NULL;
+	size_t wlen = strlen(where), qlen;
+
+	if (!strncmp(err->msg, where, wlen) || asprintf(&quoted, "'%s'", name) < 0)
+		return;
+	qlen = strlen(quoted);
+	if (!strncmp(inner.msg, quoted, qlen) && !strncmp(inner.msg + qlen, ": ", 2))
+		bk_error_set(err, "%s: %s", where, inner.msg + qlen + 2);
+	else if (!strstr(inner.msg, quoted))
+		bk_error_set(err, "%s: %s", where, inner.msg);
+	free(quoted);
+}
+
 int bk_process_source_page(struct bk_engine *engine, struct bk_source *src,
 			   int index, const struct bk_process_options *opt,
 			   int first_number, bk_page_emit_fn emit, void *ud,
@@ -62,23 +81,25 @@ int bk_process_source_page(struct bk_engine *engine, struct bk_source *src,
 
 	*nemitted = 0;
 	memset(&res, 0, sizeof(res));
-	if (bk_source_read_page(src, index, &sp, err))
-		goto out;
 	if (asprintf(&where, "'%s' page %d", bk_source_name(src), index + 1) < 0) {
 		where = NULL;
 		bk_error_set(err, "out of memory");
 		goto out;
 	}
+	if (bk_source_read_page(src, index, &sp, err))
+		goto out;
 	bk_read_options_init(&ropt);
 	if (opt->lang)
 		ropt.lang = opt->lang;
 	ropt.profile = opt->profile;
-	/* the reader's messages name what it is given: file and page */
-	if (bk_read_page(engine, sp.image, &ropt, first_number, where, &res, err))
+	ropt.source_page = index + 1;
+	/* the reader's messages name the file and this page, quoted once */
+	if (bk_read_page(engine, sp.image, &ropt, first_number, bk_source_name(src),
+			 &res, err))
 		goto out;
 	have_res = true;
 	for (int i = 0; i < res.npages; i++) {
-		if (encode_display(&res, i, &sp, opt->profile, where, &enc, err))
+		if (encode_display(&res, i, &sp, opt->profile, bk_source_name(src), &enc, err))
 			goto out;
 		if (emit(ud, &res.pages[i], &enc, err))
 			goto out;
@@ -87,11 +108,8 @@ int bk_process_source_page(struct bk_engine *engine, struct bk_source *src,
 	}
 	rc = 0;
 out:
-	if (rc && err->msg[0] && where && strncmp(err->msg, where, strlen(where)) &&
-	    !strstr(err->msg, bk_source_name(src))) {
-		struct bk_error inner = *err;
-		bk_error_set(err, "%s: %s", where, inner.msg);
-	}
+	if (rc && err->msg[0] && where)
+		name_source_page(err, bk_source_name(src), where);
 	bk_encoded_image_release(&enc);
 	if (have_res)
 		bk_read_result_release(&res);

@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <leptonica/allheaders.h>
 
 #include "ocr/image.h"
 #include "test_support.h"
@@ -685,4 +686,115 @@ Test(image, normalize_and_gray_keep_geometry)
 	bk_image_free(&n);
 	bk_image_free(&g);
 	bk_image_free(&img);
+}
+
+/*
+ * PNG and JPEG are decoded by image.c with libpng/libjpeg directly; what it
+ * decodes must be what Leptonica's own reader gives (after the same depth
+ * normalization), for every kind of PNG Leptonica writes and for JPEG.
+ * The reference goes through Leptonica's reader, the candidate through
+ * bk_image_read_mem, and both are compared pixel for pixel as PNGs written
+ * by Leptonica.
+ */
+static PIX *reference_of(PIX *p)
+{
+	PIX *q;
+	if (pixGetColormap(p)) {
+		q = pixRemoveColormap(p, REMOVE_CMAP_BASED_ON_SRC);
+		pixDestroy(&p);
+		p = q;
+	}
+	if (pixGetDepth(p) == 32 && pixGetSpp(p) == 4) {
+		q = pixAlphaBlendUniform(p, 0xffffff00);
+		pixDestroy(&p);
+		pixSetSpp(q, 3);
+		return q;
+	}
+	if (pixGetDepth(p) == 2 || pixGetDepth(p) == 4) {
+		q = pixConvertTo8(p, FALSE);
+		pixDestroy(&p);
+		return q;
+	}
+	if (pixGetDepth(p) == 16) {
+		q = pixConvert16To8(p, L_MS_BYTE);
+		pixDestroy(&p);
+		return q;
+	}
+	return p;
+}
+
+static void expect_decodes_like_leptonica(PIX *variant, const char *dir, const char *tag,
+					  int format)
+{
+	char path[512], back_path[512];
+	struct bk_error err;
+	size_t len = 0;
+	int same = 0;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, tag);
+	snprintf(back_path, sizeof(back_path), "%s/back-%s.png", dir, tag);
+	cr_assert_eq(pixWrite(path, variant, format), 0, "%s", tag);
+	PIX *ref = reference_of(pixRead(path));
+	cr_assert_not_null(ref, "%s", tag);
+	char *data = ts_read(path, &len);
+	struct bk_image *img = bk_image_read_mem(data, len, tag, 0, &err);
+	cr_assert_not_null(img, "%s: %s", tag, err.msg);
+	cr_assert_eq(bk_image_write_png(img, back_path, &err), 0, "%s", err.msg);
+	PIX *got = pixRead(back_path);
+	cr_assert_not_null(got);
+	cr_expect_eq(pixGetDepth(got), pixGetDepth(ref), "%s: depth %d, Leptonica %d", tag,
+		     pixGetDepth(got), pixGetDepth(ref));
+	if (pixGetDepth(got) == 32) /* compare RGB only */
+		pixSetSpp(got, 3), pixSetSpp(ref, 3);
+	pixEqual(got, ref, &same);
+	cr_expect(same, "%s: pixels differ from Leptonica's decode", tag);
+	cr_expect_eq(bk_image_xres(img), pixGetXRes(ref), "%s: %d dpi, Leptonica %d", tag,
+		     bk_image_xres(img), pixGetXRes(ref));
+	pixDestroy(&got);
+	pixDestroy(&ref);
+	bk_image_free(&img);
+	free(data);
+}
+
+Test(image, png_and_jpeg_decode_like_leptonica)
+{
+	char *dir = ts_mkdtemp("codec");
+	char *path = ts_sample("map.png");
+	PIX *rgb = pixRead(path), *small, *gray, *bin, *v;
+	free(path);
+	cr_assert_not_null(rgb);
+	small = pixScaleBySampling(rgb, 0.2f, 0.2f);
+	pixSetResolution(small, 300, 300);
+	gray = pixConvertRGBToLuminance(small);
+	bin = pixThresholdToBinary(gray, 128);
+
+	expect_decodes_like_leptonica(small, dir, "rgb.png", IFF_PNG);
+	expect_decodes_like_leptonica(gray, dir, "gray.png", IFF_PNG);
+	expect_decodes_like_leptonica(bin, dir, "bilevel.png", IFF_PNG);
+	v = pixThresholdTo4bpp(gray, 16, 0);
+	expect_decodes_like_leptonica(v, dir, "gray4.png", IFF_PNG);
+	pixDestroy(&v);
+	v = pixThresholdTo2bpp(gray, 4, 0);
+	expect_decodes_like_leptonica(v, dir, "gray2.png", IFF_PNG);
+	pixDestroy(&v);
+	v = pixConvertRGBToColormap(small, 1);
+	expect_decodes_like_leptonica(v, dir, "palette.png", IFF_PNG);
+	pixDestroy(&v);
+	v = pixConvert8To16(gray, 8);
+	expect_decodes_like_leptonica(v, dir, "gray16.png", IFF_PNG);
+	pixDestroy(&v);
+	v = pixCopy(NULL, small);
+	pixSetSpp(v, 4);
+	pixSetAlphaOverWhite(v);
+	expect_decodes_like_leptonica(v, dir, "rgba.png", IFF_PNG);
+	pixDestroy(&v);
+	expect_decodes_like_leptonica(small, dir, "rgb.jpg", IFF_JFIF_JPEG);
+	expect_decodes_like_leptonica(gray, dir, "gray.jpg", IFF_JFIF_JPEG);
+
+	pixDestroy(&bin);
+	pixDestroy(&gray);
+	pixDestroy(&small);
+	pixDestroy(&rgb);
+	ts_rmtree(dir);
+	free(dir);
 }
