@@ -250,12 +250,12 @@ int bk_record_parse(struct bk_record **r, const char *text, size_t len,
 	*r = NULL;
 	o = json_loadb(text, len, JSON_REJECT_DUPLICATES, &je);
 	if (!o)
-		return bk_error_set(err, "'%s' is not a bunko %s record: %s (line %d)",
+		return bk_error_set(err, "'%s' is not a %s record: %s (line %d)",
 				    name, format, je.text, je.line);
 	f = json_string_value(json_object_get(o, "format"));
 	if (!json_is_object(o) || !f || strcmp(f, format)) {
 		json_decref(o);
-		return bk_error_set(err, "'%s' is not a bunko %s record", name, format);
+		return bk_error_set(err, "'%s' is not a %s record", name, format);
 	}
 	if (json_integer_value(json_object_get(o, "version")) != 1) {
 		json_decref(o);

@@ -41,8 +41,15 @@ static int on_tiff_error(TIFF *tif, void *ud, const char *module,
 			 const char *fmt, va_list ap)
 {
 	struct tiff_source *t = ud;
-	if (t && !t->msg[0])
+	if (t && !t->msg[0]) {
 		vsnprintf(t->msg, sizeof(t->msg), fmt, ap);
+		/* libtiff starts many messages with the file name, which
+		 * bunko's message names already, quoted */
+		const char *file = tif ? TIFFFileName(tif) : NULL;
+		size_t n = file ? strlen(file) : 0;
+		if (n && !strncmp(t->msg, file, n) && !strncmp(t->msg + n, ": ", 2))
+			memmove(t->msg, t->msg + n + 2, strlen(t->msg + n + 2) + 1);
+	}
 	return 1; /* handled: do not call the global handler */
 }
 

@@ -73,6 +73,36 @@ int ts_run(const char *cmd, char **output, int merge_stderr)
 	return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 }
 
+int ts_run_argv(const char *const *argv, char **out, char **err)
+{
+	char *dir = ts_mkdtemp("argv");
+	char *out_path = NULL, *err_path = NULL;
+	int status = -1;
+	pid_t pid;
+
+	if (!dir || asprintf(&out_path, "%s/out", dir) < 0 ||
+	    asprintf(&err_path, "%s/err", dir) < 0)
+		abort();
+	pid = fork();
+	if (pid == 0) {
+		if (!freopen(out_path, "w", stdout) || !freopen(err_path, "w", stderr))
+			_exit(127);
+		execvp(argv[0], (char *const *)argv);
+		_exit(127);
+	}
+	if (pid > 0)
+		waitpid(pid, &status, 0);
+	if (out)
+		*out = ts_read(out_path, NULL);
+	if (err)
+		*err = ts_read(err_path, NULL);
+	ts_rmtree(dir);
+	free(dir);
+	free(out_path);
+	free(err_path);
+	return pid > 0 && WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
 char *ts_fmt(const char *fmt, ...)
 {
 	char *s = NULL;

@@ -17,6 +17,11 @@ void ts_rmtree(const char *path);
  * merge_stderr) in *output (caller frees); returns the exit status, or -1
  * if it did not exit normally. */
 int ts_run(const char *cmd, char **output, int merge_stderr);
+/* Runs argv[0] (searched on PATH) with `argv` directly, no shell, so any
+ * bytes can be an argument; stores its stdout and its stderr apart in *out
+ * and *err (either may be NULL; caller frees). Returns the exit status, or
+ * -1 if it did not exit normally. */
+int ts_run_argv(const char *const *argv, char **out, char **err);
 /* A new string formatted like printf (caller frees); aborts when out of
  * memory, which a test reports as a crash. */
 #if defined(__GNUC__)
