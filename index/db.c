@@ -752,9 +752,11 @@ static int insert_pages(sqlite3 *db, const struct bk_index_doc *doc, sqlite3_int
 }
 
 /* Deletes `doc_id` from `db` and, if `doc` is given, inserts it; one
- * transaction unless the index is building (one long transaction). */
+ * transaction unless the index is building (one long transaction). On
+ * failure `why` holds SQLite's message for the statement that failed,
+ * taken before the ROLLBACK (which would replace it with its own). */
 static int replace_in(struct bk_index *idx, sqlite3 *db, const char *doc_id,
-		      const struct bk_index_doc *doc)
+		      const struct bk_index_doc *doc, char *why, size_t whysize)
 {
 	sqlite3_int64 id;
 	int rc = SQLITE_OK;
@@ -769,12 +771,14 @@ static int replace_in(struct bk_index *idx, sqlite3 *db, const char *doc_id,
 		rc = insert_doc(db, doc, &id);
 	if (rc == SQLITE_OK && doc)
 		rc = insert_pages(db, doc, id);
-	if (!idx->building) {
-		if (rc == SQLITE_OK)
-			rc = sqlite3_exec(db, "COMMIT", NULL, NULL, NULL);
-		if (rc != SQLITE_OK)
-			sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
-	}
+	if (!idx->building && rc == SQLITE_OK)
+		rc = sqlite3_exec(db, "COMMIT", NULL, NULL, NULL);
+	if (rc != SQLITE_OK)
+		snprintf(why, whysize, "%s", sqlite3_errcode(db) == rc ||
+					       sqlite3_extended_errcode(db) == rc
+					     ? sqlite3_errmsg(db) : sqlite3_errstr(rc));
+	if (!idx->building && rc != SQLITE_OK)
+		sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
 	return rc;
 }
 
@@ -789,13 +793,14 @@ static int replace_at_level(struct bk_index *idx, enum bk_access level, const ch
 			return -1;
 		if (!idx->db[level])
 			return 0;
-		int rc = replace_in(idx, idx->db[level], doc_id, doc);
+		char why[256] = "";
+		int rc = replace_in(idx, idx->db[level], doc_id, doc, why, sizeof(why));
 		if (rc == SQLITE_OK)
 			return 0;
 		if (rc != SQLITE_READONLY_DBMOVED || idx->building) {
 			return bk_error_set(err, "cannot %s '%s' in the %s index: %s",
 					    doc ? "index" : "remove", doc_id, bk_access_name(level),
-					    sqlite3_errmsg(idx->db[level]));
+					    why);
 		}
 		close_level(idx, level);
 	}

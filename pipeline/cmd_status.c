@@ -1,7 +1,9 @@
 /*
  * pipeline/cmd_status.c — `bunko status ARCHIVE [--json]`: jobs per state,
- * pages done of total, the recent rate and ETA, running jobs, and failures
- * with their file, page and reason.
+ * pages done of total, the recent rate and ETA, running jobs, failures
+ * with their file, page and reason, and the latest errors of the workers
+ * themselves (pipeline/status.h). Every message is printed on one line
+ * (cli.h); --json prints one object through pipeline/record.h.
  */
 #include <stdio.h>
 #include <string.h>
@@ -62,6 +64,19 @@ static int print_json(const struct bk_status *st)
 		bad |= bk_record_set_int(o, "page", j->fail_page);
 		bad |= bk_record_set_str(o, "message", j->fail_message);
 	}
+	if (r)
+		bad |= bk_record_set_array(r, "worker_errors");
+	for (size_t i = 0; r && i < st->nworker_errors; i++) {
+		const struct bk_status_worker_error *e = &st->worker_errors[i];
+		struct bk_record *o = bk_record_add_object(r, "worker_errors");
+		if (!o) {
+			bad = 1;
+			break;
+		}
+		bad |= bk_record_set_str(o, "time", e->when);
+		bad |= bk_record_set_str(o, "worker", e->worker);
+		bad |= bk_record_set_str(o, "message", e->message);
+	}
 	if (!bad)
 		bad = bk_record_print(r, stdout, true);
 	bk_record_free(&r);
@@ -95,6 +110,11 @@ static void print_text(const char *archive, const struct bk_status *st)
 			printf("failed  %s  ", j->id);
 			bk_print_line(stdout, j->fail_message);
 		}
+	}
+	for (size_t i = 0; i < st->nworker_errors; i++) {
+		const struct bk_status_worker_error *e = &st->worker_errors[i];
+		printf("worker error  %s  %s  ", e->when, e->worker);
+		bk_print_line(stdout, e->message);
 	}
 }
 

@@ -13,6 +13,13 @@
  *   job=ID page=N/M seconds=S result=ok|error worker=H.P   a source page
  *   job=ID pages=N documentpages=N seconds=S result=done worker=H.P
  *   job=ID result=failed|lost worker=H.P [reason=...]
+ *   worker=H.P result=error reason=...         a worker could not start or
+ *                                              go on (logged in the
+ *                                              supervisor's log when its own
+ *                                              is not open yet)
+ *   worker=H.P job=ID result=error reason=heartbeat: ...
+ *                                              a lease it could not renew
+ * (`bunko status` shows the latest worker=... result=error lines.)
  *   event=crash worker=H.P reason=...          a worker process died
  *   event=restart worker=H.P new=H.P           ... and was replaced
  *   event=recover job=ID tries=N from=H.P to=incoming|failed worker=H.P

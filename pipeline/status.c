@@ -42,6 +42,12 @@ void bk_status_release(struct bk_status *st)
 		free(j->fail_message);
 	}
 	free(st->jobs);
+	for (size_t i = 0; i < st->nworker_errors; i++) {
+		free(st->worker_errors[i].when);
+		free(st->worker_errors[i].worker);
+		free(st->worker_errors[i].message);
+	}
+	free(st->worker_errors);
 	bk_status_init(st);
 }
 
@@ -155,9 +161,44 @@ static int parse_page_line(const char *line, time_t *start, time_t *end)
 	return 1;
 }
 
+/* A worker error line (see status.h): kept, dropping the oldest kept one
+ * beyond BK_STATUS_WORKER_ERRORS. */
+static void keep_worker_error(struct bk_status *st, const char *line)
+{
+	const char *worker = strstr(line, " worker="), *reason = strstr(line, " result=error reason=");
+	struct bk_status_worker_error e;
+
+	if (!worker || !reason || worker > reason || strncmp(line + 19, " worker=", 8))
+		return;
+	worker += 8;
+	e.when = strndup(line, 19);
+	e.worker = strndup(worker, strcspn(worker, " "));
+	e.message = strdup(reason + 21);
+	if (st->nworker_errors == BK_STATUS_WORKER_ERRORS) {
+		free(st->worker_errors[0].when);
+		free(st->worker_errors[0].worker);
+		free(st->worker_errors[0].message);
+		memmove(st->worker_errors, st->worker_errors + 1,
+			(st->nworker_errors - 1) * sizeof(e));
+		st->nworker_errors--;
+	}
+	struct bk_status_worker_error *nv =
+		realloc(st->worker_errors, (st->nworker_errors + 1) * sizeof(e));
+	if (!nv || !e.when || !e.worker || !e.message) {
+		st->worker_errors = nv ? nv : st->worker_errors;
+		free(e.when);
+		free(e.worker);
+		free(e.message);
+		return;
+	}
+	st->worker_errors = nv;
+	st->worker_errors[st->nworker_errors++] = e;
+}
+
 /* Page lines of one log's tail: counts those that ended within the window
- * and keeps the earliest start among them in *first. */
-static void log_file_pages(const char *path, time_t now, long *count, time_t *first)
+ * and keeps the earliest start among them in *first; keeps worker errors. */
+static void log_file_pages(const char *path, time_t now, long *count, time_t *first,
+			   struct bk_status *status)
 {
 	char *buf = NULL;
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
@@ -179,6 +220,7 @@ static void log_file_pages(const char *path, time_t now, long *count, time_t *fi
 		line = strchr(buf, '\n') ? strchr(buf, '\n') + 1 : buf + n;
 	for (line = strtok_r(line, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
 		time_t s, e;
+		keep_worker_error(status, line);
 		if (!parse_page_line(line, &s, &e) || e < now - BK_STATUS_RATE_WINDOW)
 			continue;
 		if (*count == 0 || s < *first)
@@ -193,7 +235,7 @@ out:
 
 /* The rate over every host's log: log/worker-<host>.log (pipeline/log.h),
  * and log/worker.log of older versions. */
-static double log_rate(const char *archive)
+static double log_rate(const char *archive, struct bk_status *st)
 {
 	char *dir = NULL;
 	DIR *d;
@@ -213,7 +255,7 @@ static double log_rate(const char *archive)
 			continue;
 		if (asprintf(&path, "%s/%s", dir, de->d_name) < 0)
 			break;
-		log_file_pages(path, now, &count, &first);
+		log_file_pages(path, now, &count, &first, st);
 		free(path);
 	}
 	if (d)
@@ -244,7 +286,7 @@ int bk_status_collect(const char *archive, struct bk_status *st,
 		bk_status_release(st);
 		return -1;
 	}
-	st->pages_per_hour = log_rate(archive);
+	st->pages_per_hour = log_rate(archive, st);
 	long left = st->pages_total - st->pages_done;
 	if (left <= 0)
 		st->eta_seconds = 0;

@@ -15,6 +15,7 @@
 #include "pipeline/queue.h"
 
 #define BK_STATUS_RATE_WINDOW 600 /* seconds of log the rate is measured over */
+#define BK_STATUS_WORKER_ERRORS 10 /* the latest worker errors shown */
 
 struct bk_status_job {
 	char *id, *collection;
@@ -30,6 +31,15 @@ struct bk_status_job {
 	char *fail_message;
 };
 
+/* A worker's own error from the log ("worker=H.P ... result=error
+ * reason=..."): one that could not start or go on, or a lease it could not
+ * renew. Job failures are in the jobs' reasons instead. */
+struct bk_status_worker_error {
+	char *when;    /* "YYYY-MM-DDTHH:MM:SS", the log's local time */
+	char *worker;  /* "<host>.<pid>" */
+	char *message;
+};
+
 struct bk_status {
 	int queued, running, done, failed;
 	long pages_total;      /* jobs not failed */
@@ -38,6 +48,10 @@ struct bk_status {
 	double eta_seconds;    /* < 0: unknown */
 	struct bk_status_job *jobs; /* every job, queue order per state */
 	size_t njobs;
+	/* the latest BK_STATUS_WORKER_ERRORS in the logs' tails, oldest first
+	 * per host's log */
+	struct bk_status_worker_error *worker_errors;
+	size_t nworker_errors;
 };
 
 void bk_status_init(struct bk_status *st);

@@ -47,6 +47,8 @@ struct heartbeat {
 	bool stop, running;
 	const struct bk_claim *claim;
 	int interval;
+	int log_fd;         /* a failed renewal is logged here (pipeline/log.h) */
+	const char *worker; /* "<host>.<pid>", for the log */
 };
 
 static void *heartbeat_main(void *arg)
@@ -61,18 +63,25 @@ static void *heartbeat_main(void *arg)
 		while (!hb->stop &&
 		       pthread_cond_timedwait(&hb->cv, &hb->mu, &until) != ETIMEDOUT)
 			;
-		if (!hb->stop)
-			bk_claim_heartbeat(hb->claim, NULL);
+		struct bk_error err;
+		bk_error_init(&err);
+		/* a lease that cannot be renewed lets another worker take the
+		 * job: the log says why, and `bunko status` shows it */
+		if (!hb->stop && bk_claim_heartbeat(hb->claim, &err))
+			bk_log_line(hb->log_fd, "worker=%s job=%s result=error reason=heartbeat: %s",
+				    hb->worker, hb->claim->job_id, err.msg);
 	}
 	pthread_mutex_unlock(&hb->mu);
 	return NULL;
 }
 
 static int heartbeat_start(struct heartbeat *hb, const struct bk_claim *claim,
-			   int lease, struct bk_error *err)
+			   int lease, int log_fd, const char *worker, struct bk_error *err)
 {
 	memset(hb, 0, sizeof(*hb));
 	hb->claim = claim;
+	hb->log_fd = log_fd;
+	hb->worker = worker;
 	hb->interval = lease / 4 > 1 ? lease / 4 : 1;
 	pthread_mutex_init(&hb->mu, NULL);
 	pthread_cond_init(&hb->cv, NULL);
@@ -163,7 +172,7 @@ static int work_on(struct worker *w, struct bk_claim *claim, struct bk_error *er
 		}
 	}
 	ctx.engine = w->engine;
-	if (heartbeat_start(&hb, claim, w->queue.lease_seconds, err)) {
+	if (heartbeat_start(&hb, claim, w->queue.lease_seconds, w->log_fd, w->name, err)) {
 		bk_queue_unclaim(&w->queue, claim, NULL);
 		return -1;
 	}
@@ -186,14 +195,18 @@ static int work_on(struct worker *w, struct bk_claim *claim, struct bk_error *er
 	return rc;
 }
 
-int bk_worker_loop(const struct bk_worker_options *opt, struct bk_error *err)
+/* The worker loop; an error is logged in its own log or, when that is not
+ * open yet, in `fallback_log_fd` (the supervisor's, inherited by fork), so
+ * a worker that cannot start says why. */
+static int worker_run(const struct bk_worker_options *opt, int fallback_log_fd,
+		      struct bk_error *err)
 {
 	struct worker w = { .opt = opt, .log_fd = -1 };
 	int rc = -1;
 
 	setenv("OMP_THREAD_LIMIT", "1", 1);
 	if (bk_queue_open(&w.queue, opt->archive, err))
-		return -1;
+		goto out;
 	if (opt->lease_seconds > 0)
 		w.queue.lease_seconds = opt->lease_seconds;
 	if (opt->max_tries > 0)
@@ -223,14 +236,24 @@ int bk_worker_loop(const struct bk_worker_options *opt, struct bk_error *err)
 	}
 	rc = 0;
 out:
-	if (rc)
-		bk_log_line(w.log_fd, "worker=%s result=error reason=%s", w.name, err->msg);
+	if (rc) {
+		if (!w.name[0])
+			snprintf(w.name, sizeof(w.name), "%s.%ld",
+				 w.queue.host ? w.queue.host : "?", (long)getpid());
+		bk_log_line(w.log_fd >= 0 ? w.log_fd : fallback_log_fd,
+			    "worker=%s result=error reason=%s", w.name, err->msg);
+	}
 	bk_engine_free(&w.engine);
 	bk_store_free(&w.store);
 	if (w.log_fd >= 0)
 		close(w.log_fd);
 	bk_queue_release(&w.queue);
 	return rc;
+}
+
+int bk_worker_loop(const struct bk_worker_options *opt, struct bk_error *err)
+{
+	return worker_run(opt, -1, err);
 }
 
 /* ---- the supervisor --------------------------------------------------- */
@@ -241,7 +264,8 @@ struct slot {
 	pid_t crashed;  /* the last process, if it died unclean: not yet replaced */
 };
 
-static pid_t spawn_worker(const struct bk_worker_options *opt, struct bk_error *err)
+static pid_t spawn_worker(const struct bk_worker_options *opt, int log_fd,
+			  struct bk_error *err)
 {
 	fflush(stdout);
 	fflush(stderr);
@@ -255,7 +279,7 @@ static pid_t spawn_worker(const struct bk_worker_options *opt, struct bk_error *
 		sigemptyset(&chld);
 		sigaddset(&chld, SIGCHLD);
 		sigprocmask(SIG_UNBLOCK, &chld, NULL);
-		_exit(bk_worker_loop(opt, &cerr) ? 3 : 0);
+		_exit(worker_run(opt, log_fd, &cerr) ? 3 : 0);
 	}
 	return pid;
 }
@@ -430,7 +454,7 @@ int bk_worker_pool_run(const struct bk_worker_options *opt, struct bk_error *err
 		for (int i = 0; i < n && !stopping && !fatal && work; i++) {
 			if (slots[i].pid || now - slots[i].started < 1)
 				continue;
-			pid_t pid = spawn_worker(opt, err);
+			pid_t pid = spawn_worker(opt, q.log_fd, err);
 			if (pid < 0)
 				goto out;
 			if (slots[i].crashed)
