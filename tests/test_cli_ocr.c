@@ -26,8 +26,7 @@ Test(cli_ocr, horizontal_scan_to_searchable_pdf, .timeout = 300)
 	free(out);
 	free(cmd);
 
-	if (!ts_have_tool("pdftotext"))
-		cr_skip_test("pdftotext is not installed");
+	TS_NEED_TOOL("pdftotext");
 	cr_assert(asprintf(&cmd, "pdftotext -enc UTF-8 %s/k.pdf %s/pdf.txt && "
 			   "/usr/bin/python3 %s/scripts/textmetrics phrases %s/h-kokuji.p1.gt.txt %s/pdf.txt 4",
 			   dir, dir, BUNKO_SOURCE_DIR, BUNKO_SAMPLES_DIR, dir) > 0);
@@ -120,8 +119,8 @@ Test(cli_ocr, single_bilevel_page_within_size_target, .timeout = 300)
 		      "the PDF is %lld bytes, %.3f times the %lld-byte TIFF (at most 1.1)",
 		      pdf_size, (double)pdf_size / (double)tif_size, tif_size);
 
-	if (!ts_have_tool("qpdf") || !ts_have_tool("pdftotext"))
-		cr_skip_test("qpdf or pdftotext is not installed");
+	TS_NEED_TOOL("qpdf");
+	TS_NEED_TOOL("pdftotext");
 	cr_assert(asprintf(&cmd, "qpdf --check '%s'", pdf) > 0);
 	rc = ts_run(cmd, &out, 1);
 	cr_expect_eq(rc, 0, "qpdf --check failed:\n%s", out);

@@ -90,7 +90,7 @@ static void setup(void)
 	cr_assert_eq(bk_index_open(&idx, idxdir, BK_ROLE_ADMIN, true, &err), 0, "%s", err.msg);
 	for (int i = 0; i < 3; i++) {
 		char path[512], id[32];
-		snprintf(path, sizeof(path), "%s/corpus/%s", BUNKO_SHARED_DIR, files[i]);
+		snprintf(path, sizeof(path), "%s/tests/data/corpus/%s", BUNKO_SOURCE_DIR, files[i]);
 		char *text = ts_read(path, NULL);
 		cr_assert_not_null(text, "cannot read %s", path);
 		npages[i] = split_pages(text, pages[i], 64);

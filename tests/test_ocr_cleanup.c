@@ -162,7 +162,8 @@ Test(cleanup, spread_split_in_reading_order, .timeout = 300)
 	cr_expect(same_pixels(ltr[1].display, rtl[0].display));
 
 	/* pages[0] of the vertical book is the RIGHT half: its text is GT p1 */
-	if (ts_have_tool("tesseract")) {
+	TS_NEED_TOOL("tesseract");
+	{
 		char *dir = ts_mkdtemp("spread");
 		char *text = ocr_vertical(rtl[0].ocr, dir);
 		char *p1 = gt_start("spread-reiki.p1.gt.txt", 20 * 3);

@@ -246,8 +246,7 @@ static char *render_in_pdf(const struct bk_encoded_image *enc, const char *dir, 
 	long xref;
 	const char *space = enc->components == 3 ? "/DeviceRGB" : "/DeviceGray";
 
-	if (!ts_have_tool("pdftoppm"))
-		return NULL;
+	TS_NEED_TOOL("pdftoppm");
 	if (enc->encoding == BK_ENC_G4)
 		snprintf(dict, sizeof(dict),
 			 "/Filter /CCITTFaxDecode /DecodeParms << /K -1 /Columns %d /Rows %d /BlackIs1 false >> /BitsPerComponent 1",
@@ -323,7 +322,8 @@ Test(image, g4_is_small_and_shows_black_on_white)
 	cr_expect_eq(enc.xres, 72);
 	cr_expect_lt(enc.size, 200 * 120 / 8 / 4, "G4 of a square: %zu bytes", enc.size);
 	ppm = render_in_pdf(&enc, dir, &len);
-	if (ppm) {
+	cr_assert_not_null(ppm, "pdftoppm rendered nothing");
+	{
 		cr_expect_lt(ppm_pixel(ppm, len, 70, 60)[0], 50, "inside the square is not black");
 		cr_expect_gt(ppm_pixel(ppm, len, 10, 10)[0], 200, "the page is not white");
 		cr_expect_gt(ppm_pixel(ppm, len, 150, 100)[0], 200, "the page is not white");
@@ -379,7 +379,8 @@ static void check_color_encoding(enum bk_encoding which)
 	cr_expect_eq(enc.bits_per_component, 8);
 	cr_expect_eq(enc.width, W);
 	ppm = render_in_pdf(&enc, dir, &len);
-	if (ppm) {
+	cr_assert_not_null(ppm, "pdftoppm rendered nothing");
+	{
 		const unsigned char *l = ppm_pixel(ppm, len, 8, 16), *r = ppm_pixel(ppm, len, 56, 16);
 
 		cr_expect(l[0] > 180 && l[2] < 60, "left is %d,%d,%d, not red", l[0], l[1], l[2]);

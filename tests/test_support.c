@@ -181,3 +181,9 @@ char *ts_strip_space(char *s)
 	*out = '\0';
 	return s;
 }
+
+int ts_in_ci(void)
+{
+	const char *ci = getenv("CI");
+	return ci && !strcmp(ci, "true");
+}

@@ -8,6 +8,7 @@
 #define BUNKO_TEST_SUPPORT_H
 
 #include <stddef.h>
+#include <stdio.h>
 
 /* Creates a fresh directory under $TMPDIR (or /tmp); caller frees. */
 char *ts_mkdtemp(const char *tag);
@@ -36,6 +37,24 @@ int ts_write(const char *path, const void *data, size_t len);
 char *ts_sample(const char *name);
 /* True if `tool` is on PATH. */
 int ts_have_tool(const char *tool);
+/* True under CI=true (.ci/run), where every tool the tests use is installed
+ * (scripts/install-deps --tests) and a missing one is a failure. */
+int ts_in_ci(void);
+/*
+ * For a test (or a part of one) that needs a tool: when `tool` is missing,
+ * fails the test under CI, and elsewhere skips it, printing why. Needs
+ * <criterion/criterion.h> included before this header.
+ */
+#define TS_NEED_TOOL(tool)                                                          \
+	do {                                                                        \
+		if (!ts_have_tool(tool)) {                                          \
+			if (ts_in_ci())                                             \
+				cr_assert_fail("%s is not installed (scripts/install-deps " \
+					       "--tests installs it)", tool);       \
+			printf("skipped: %s is not installed\n", tool);             \
+			cr_skip_test("%s is not installed", tool);                  \
+		}                                                                   \
+	} while (0)
 /* Removes all whitespace from a UTF-8 string in place and returns it. */
 char *ts_strip_space(char *s);
 
