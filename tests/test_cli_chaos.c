@@ -471,8 +471,8 @@ static bool claim_of(struct chaos *c, pid_t pid, char *job, size_t cap, int *pag
 		snprintf(job, cap, "%.*s", (int)(at - names[i]), names[i]);
 		char *prog = ts_fmt("%s/%s/work/progress", dir, names[i]);
 		char *text = ts_read(prog, NULL);
-		const char *p = text ? strstr(text, "source_done=") : NULL;
-		*page = (p ? atoi(p + 12) : 0) + 1;
+		const char *p = text ? strstr(text, "\"source_done\":") : NULL;
+		*page = (p ? atoi(p + 14) : 0) + 1;
 		free(text);
 		free(prog);
 	}
