@@ -18,8 +18,7 @@ int main(int argc, char **argv)
 		name = "version";
 	const struct bk_command *cmd = bk_command_find(name);
 	if (!cmd) {
-		fprintf(stderr, "bunko: '%s' is not a bunko command; see 'bunko help'\n",
-			argv[1]);
+		bk_note("'%s' is not a bunko command; see 'bunko help'", argv[1]);
 		return BK_EXIT_USAGE;
 	}
 	if (cmd->fn != cmd_help && bk_wants_help(argc - 1, argv + 1)) {
