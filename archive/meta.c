@@ -149,28 +149,17 @@ int bk_text_check(const char *what, const char *text, size_t max,
 int bk_name_check(const char *what, const char *name, struct bk_error *err)
 {
 	char shown[BK_NAME_MAX + 8];
-	size_t len;
 
 	if (!name || !*name)
 		return bk_error_set(err, "%s is empty", what);
-	len = strlen(name);
+	if (bk_text_check(what, name, BK_NAME_MAX, err))
+		return -1;
 	printable_name(shown, sizeof(shown), name);
-	if (len > BK_NAME_MAX)
-		return bk_error_set(err, "%s '%s...' is longer than %d bytes",
-				    what, shown, BK_NAME_MAX);
-	for (size_t i = 0; i < len; i++) {
-		unsigned char c = (unsigned char)name[i];
-		if (c < 0x20 || c == 0x7f)
-			return bk_error_set(err, "%s '%s' contains a control character",
-					    what, shown);
-	}
 	if (strchr(name, '/'))
 		return bk_error_set(err, "%s '%s' contains '/'", what, shown);
 	if (name[0] == '.')
 		return bk_error_set(err, "%s '%s' must not start with '.'", what,
 				    shown);
-	if (!bk_utf8_valid(name, len))
-		return bk_error_set(err, "%s '%s' is not valid UTF-8", what, shown);
 	return 0;
 }
 

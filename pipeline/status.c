@@ -8,7 +8,8 @@
  * divided by the time since the first of them started (so a pool that has
  * run for one minute is not reported at a tenth of its speed). Every
  * host's log is read (log/worker*.log, pipeline/log.h), only its tail, so
- * a long log costs nothing.
+ * a long log costs nothing. The same tails give the workers' own errors
+ * ("worker=H.P ... result=error reason=..."), the latest kept.
  */
 #include "pipeline/status.h"
 
@@ -168,8 +169,9 @@ static void keep_worker_error(struct bk_status *st, const char *line)
 	const char *worker = strstr(line, " worker="), *reason = strstr(line, " result=error reason=");
 	struct bk_status_worker_error e;
 
-	if (!worker || !reason || worker > reason || strncmp(line + 19, " worker=", 8))
-		return;
+	if (!worker || !reason || worker > reason || strlen(line) < 27 ||
+	    strncmp(line + 19, " worker=", 8))
+		return; /* not "YYYY-MM-DDTHH:MM:SS worker=..." */
 	worker += 8;
 	e.when = strndup(line, 19);
 	e.worker = strndup(worker, strcspn(worker, " "));
