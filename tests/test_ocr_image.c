@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <jpeglib.h>
 #include <leptonica/allheaders.h>
 
 #include "ocr/image.h"
@@ -798,4 +799,71 @@ Test(image, png_and_jpeg_decode_like_leptonica)
 	pixDestroy(&rgb);
 	ts_rmtree(dir);
 	free(dir);
+}
+
+/* A CMYK JPEG (Adobe's inverted convention, as libjpeg writes with its
+ * Adobe marker) decodes to the colours Leptonica's reader gives, within
+ * rounding. */
+Test(image, cmyk_jpeg_decodes_like_leptonica)
+{
+	enum { W = 64, H = 32 };
+	struct jpeg_compress_struct c;
+	struct jpeg_error_mgr jerr;
+	unsigned char *jpeg = NULL;
+	unsigned long len = 0;
+	JSAMPLE row[W * 4];
+	struct bk_error err;
+
+	c.err = jpeg_std_error(&jerr);
+	jpeg_create_compress(&c);
+	jpeg_mem_dest(&c, &jpeg, &len);
+	c.image_width = W;
+	c.image_height = H;
+	c.input_components = 4;
+	c.in_color_space = JCS_CMYK;
+	jpeg_set_defaults(&c);
+	jpeg_set_quality(&c, 95, TRUE);
+	jpeg_start_compress(&c, TRUE);
+	while (c.next_scanline < H) {
+		for (int x = 0; x < W; x++) {
+			/* left half: much cyan; right half: much magenta and yellow */
+			bool left = x < W / 2;
+			row[4 * x] = left ? 40 : 250;
+			row[4 * x + 1] = left ? 230 : 60;
+			row[4 * x + 2] = left ? 220 : 50;
+			row[4 * x + 3] = 235;
+		}
+		JSAMPROW r = row;
+		jpeg_write_scanlines(&c, &r, 1);
+	}
+	jpeg_finish_compress(&c);
+	jpeg_destroy_compress(&c);
+
+	PIX *ref = pixReadMemJpeg(jpeg, len, 0, 1, NULL, 0);
+	cr_assert_not_null(ref);
+	struct bk_image *img = bk_image_read_mem(jpeg, len, "cmyk.jpg", 0, &err);
+	cr_assert_not_null(img, "%s", err.msg);
+	cr_assert_eq(bk_image_depth(img), 32);
+	char *dir = ts_mkdtemp("cmyk");
+	char *back = ts_fmt("%s/back.png", dir);
+	cr_assert_eq(bk_image_write_png(img, back, &err), 0, "%s", err.msg);
+	PIX *got = pixRead(back);
+	cr_assert_not_null(got);
+	for (int x = 8; x < W; x += 32) {
+		l_int32 r1, g1, b1, r2, g2, b2;
+		l_uint32 p1, p2;
+		pixGetPixel(ref, x, H / 2, &p1);
+		pixGetPixel(got, x, H / 2, &p2);
+		extractRGBValues(p1, &r1, &g1, &b1);
+		extractRGBValues(p2, &r2, &g2, &b2);
+		cr_expect(abs(r1 - r2) <= 2 && abs(g1 - g2) <= 2 && abs(b1 - b2) <= 2,
+			  "x=%d: %d,%d,%d, Leptonica %d,%d,%d", x, r2, g2, b2, r1, g1, b1);
+	}
+	pixDestroy(&got);
+	pixDestroy(&ref);
+	bk_image_free(&img);
+	ts_rmtree(dir);
+	free(back);
+	free(dir);
+	free(jpeg);
 }
