@@ -12,11 +12,17 @@
  * A job is a directory named by its id, YYYYMMDD-HHMMSS-<pid>-<rand>, so
  * sorting the names gives the order jobs were queued in. It holds:
  *   job.meta     key=value lines (see bk_job_meta_write), written atomically
- *   <files>      the input scans, copied (or hard-linked) byte for byte
+ *   <files>      the input scans, copied byte for byte (public jobs:
+ *                hard-linked where the filesystem allows)
  *   heartbeat    only while claimed: its mtime is the worker's lease
  *   work/        the worker's page checkpoints and progress (process.c)
  *   result       once the document is stored: what and where (process.h)
  *   reason       only in failed/: file=, page=, message= lines
+ *
+ * The job directory has its access level's mode from its mkdir on
+ * (bk_access_dir_mode), and everything inside takes its mode from it
+ * (archive/atomic.h), so a restricted or confidential job's inputs,
+ * checkpoints and records are never readable beyond its level.
  *
  * Every state change is one rename(2) of the job directory inside the one
  * queue tree. rename is atomic on a local filesystem and on NFS (the server
@@ -193,9 +199,9 @@ static char *own_claim_name(const struct bk_queue *q, const char *job_id)
 
 static int touch(const char *path, struct bk_error *err)
 {
-	int fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
+	int fd = bk_create_file(path, 0, err); /* the mode of its job */
 	if (fd < 0)
-		return bk_error_set(err, "cannot touch '%s': %s", path, strerror(errno));
+		return -1;
 	/* UTIME_NOW: on NFS the server stamps the time, so every host's
 	 * heartbeat is measured with the same clock. */
 	int rc = futimens(fd, NULL);
@@ -374,7 +380,7 @@ int bk_queue_open(struct bk_queue *q, const char *archive, struct bk_error *err)
 	}
 	for (size_t i = 0; i < sizeof(queue_subdirs) / sizeof(*queue_subdirs); i++) {
 		char *d = bk_queue_path(q, queue_subdirs[i], NULL);
-		int r = d ? bk_mkdir_p(d, 0777, err) : bk_error_set(err, "out of memory");
+		int r = d ? bk_mkdir_p(d, 0, err) : bk_error_set(err, "out of memory");
 		free(d);
 		if (r)
 			goto out;
@@ -431,11 +437,9 @@ static int copy_file(const char *src, const char *dst, struct bk_error *err)
 		bk_error_set(err, "cannot open '%s': %s", src, strerror(errno));
 		goto out;
 	}
-	out = open(dst, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
-	if (out < 0) {
-		bk_error_set(err, "cannot create '%s': %s", dst, strerror(errno));
+	out = bk_create_file(dst, O_EXCL, err); /* the mode of its job */
+	if (out < 0)
 		goto out;
-	}
 	while ((n = read(in, buf, sizeof(buf))) != 0) {
 		if (n < 0) {
 			if (errno == EINTR)
@@ -504,10 +508,10 @@ int bk_queue_add(struct bk_queue *q, struct bk_job_meta *meta,
 		bk_error_set(err, "out of memory");
 		goto out;
 	}
-	if (mkdir(tmpdir, 0777)) {
-		bk_error_set(err, "cannot create '%s': %s", tmpdir, strerror(errno));
+	/* the job's level's mode from the start: what is put inside takes
+	 * it (archive/atomic.h), and it moves with the job */
+	if (bk_mkdir_mode(tmpdir, bk_access_dir_mode(meta->access), err))
 		goto out;
-	}
 	for (size_t i = 0; i < npaths; i++) {
 		char *dst = path_join(tmpdir, base_name(paths[i]));
 		int r;
@@ -516,8 +520,11 @@ int bk_queue_add(struct bk_queue *q, struct bk_job_meta *meta,
 			goto out;
 		}
 		/* A hard link costs nothing and is the same bytes; across
-		 * filesystems (EXDEV) or where links are refused, copy. */
-		r = link(paths[i], dst) == 0 ? 0 : copy_file(paths[i], dst, err);
+		 * filesystems (EXDEV) or where links are refused, copy. Not for
+		 * a restricted or confidential job: a link is the user's own
+		 * file, with its owner and mode, not the level's. */
+		r = meta->access == BK_ACCESS_PUBLIC && link(paths[i], dst) == 0
+			    ? 0 : copy_file(paths[i], dst, err);
 		if (r == 0 && meta_add_file(meta, base_name(paths[i])))
 			r = bk_error_set(err, "out of memory");
 		free(dst);
@@ -1124,7 +1131,7 @@ int bk_job_progress_write(const struct bk_job_progress *p, const char *job_dir,
 
 	if (asprintf(&path, "%s/work", job_dir) < 0)
 		return bk_error_set(err, "out of memory");
-	if (bk_mkdir_p(path, 0777, err)) {
+	if (bk_mkdir_p(path, 0, err)) {
 		free(path);
 		return -1;
 	}
