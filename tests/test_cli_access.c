@@ -6,8 +6,9 @@
  * does: `bunko init --staff-group`, `bunko add` of a public, a restricted
  * and a confidential document, a confidential job that fails after a page
  * was checkpointed (its inputs, checkpoints and reason stay in failed/),
- * `bunko worker --drain`, then a restricted and a confidential job left
- * queued (their input copies in incoming/). Then each user, in a process
+ * `bunko worker --drain`, `bunko reindex` and `bunko verify`, then a
+ * restricted and a confidential job left queued (their input copies in
+ * incoming/); `add` runs under umask 077, the worker and reindex under 000. Then each user, in a process
  * of their own uid and groups, walks the whole archive, opening and reading
  * every file and listing every directory, and runs `bunko search` with
  * --role public, staff and admin and `bunko status --json`.
@@ -389,8 +390,9 @@ static void add_doc(struct doc *d)
 	char *files = d->files[1] ? ts_fmt("%s/in/%s %s/in/%s", scratch, d->files[0], scratch,
 					   d->files[1])
 				  : ts_fmt("%s/in/%s", scratch, d->files[0]);
-	char *cmd = ts_fmt("%s add %s %s --collection kiroku --access %s --title %s", bunko,
-			   archive, files, level_names[d->level], d->title);
+	/* a umask that would keep the public job from everyone */
+	char *cmd = ts_fmt("umask 077; %s add %s %s --collection kiroku --access %s --title %s",
+			   bunko, archive, files, level_names[d->level], d->title);
 	char *out = run_as_ok(OWNER, cmd);
 	cr_assert_lt(strlen(out), sizeof(d->id));
 	sscanf(out, "%63s", d->id);
@@ -407,10 +409,16 @@ static void build_archive(void)
 	for (size_t i = 0; i < NDOCS; i++)
 		if (!docs[i].after_drain)
 			add_doc(&docs[i]);
-	cmd = ts_fmt("OMP_THREAD_LIMIT=1 %s worker %s --drain", bunko, archive);
+	/* a umask that would give every file to everyone */
+	cmd = ts_fmt("umask 000; OMP_THREAD_LIMIT=1 %s worker %s --drain", bunko, archive);
 	char *out = NULL;
 	run_as(OWNER, cmd, &out); /* the damaged job's failure is expected */
 	free(out);
+	free(cmd);
+	/* the owner's maintenance: a rebuilt index (new files for every
+	 * level) and a clean fixity check */
+	cmd = ts_fmt("umask 000; %s reindex %s && %s verify %s", bunko, archive, bunko, archive);
+	free(run_as_ok(OWNER, cmd));
 	free(cmd);
 	for (size_t i = 0; i < NDOCS; i++)
 		if (docs[i].after_drain)
