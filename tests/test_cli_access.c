@@ -78,6 +78,11 @@ static void remove_users(void)
 			run_admin(cmd);
 			free(cmd);
 			made_user[w] = false;
+			if (getgrnam(user[w])) { /* where userdel keeps private groups */
+				cmd = ts_fmt("groupdel %s", user[w]);
+				run_admin(cmd);
+				free(cmd);
+			}
 		}
 	if (made_group) {
 		char *cmd = ts_fmt("groupdel %s", group);
