@@ -31,6 +31,7 @@
 #include <fcntl.h>
 #include <grp.h>
 #include <pwd.h>
+#include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -118,9 +119,50 @@ static const char *cannot_run(void)
 	return NULL;
 }
 
+/* Removes the accounts and groups "bk<pid>..." of earlier runs of this
+ * test whose process is gone (killed before its clean-up). */
+static void remove_stale_users(void)
+{
+	char *stale = NULL;
+	size_t len = 0;
+	FILE *cmds = open_memstream(&stale, &len);
+	struct passwd *pw;
+	struct group *g;
+
+	setpwent();
+	while ((pw = getpwent())) {
+		char *end;
+		long pid = strncmp(pw->pw_name, "bk", 2) ? 0 : strtol(pw->pw_name + 2, &end, 10);
+		if (pid > 0 && (!strcmp(end, "owner") || !strcmp(end, "staff1") || !strcmp(end, "out")) &&
+		    kill((pid_t)pid, 0) && errno == ESRCH)
+			fprintf(cmds, "userdel %s\n", pw->pw_name);
+	}
+	endpwent();
+	setgrent();
+	while ((g = getgrent())) {
+		char *end;
+		long pid = strncmp(g->gr_name, "bk", 2) ? 0 : strtol(g->gr_name + 2, &end, 10);
+		if (pid > 0 && (!strcmp(end, "staff") || !strcmp(end, "owner") ||
+				!strcmp(end, "staff1") || !strcmp(end, "out")) &&
+		    kill((pid_t)pid, 0) && errno == ESRCH)
+			fprintf(cmds, "groupdel %s\n", g->gr_name);
+	}
+	endgrent();
+	fclose(cmds);
+	for (char *line = stale, *next; line && *line; line = next) {
+		next = strchr(line, '\n');
+		*next++ = '\0';
+		run_admin(line); /* userdel first: a group in use cannot go */
+	}
+	free(stale);
+}
+
 static void make_users(void)
 {
 	long tag = (long)getpid();
+	/* a test killed by a closed pipe would leave its users behind */
+	signal(SIGPIPE, SIG_IGN);
+	remove_stale_users();
 	snprintf(group, sizeof(group), "bk%ldstaff", tag);
 	snprintf(user[OWNER], sizeof(user[OWNER]), "bk%ldowner", tag);
 	snprintf(user[STAFF], sizeof(user[STAFF]), "bk%ldstaff1", tag);
