@@ -1666,6 +1666,100 @@ out:
 	return vc.stop ? vc.stop : rc;
 }
 
+/* ---- access check --------------------------------------------------------- */
+
+/* True if `st` lets someone read or search beyond what its level allows
+ * (`allowed`: the level's mode for it), or, for a restricted document, lets
+ * a group other than the archive's read it. */
+static int is_exposed(const struct stat *st, unsigned allowed, enum bk_access level,
+		      gid_t group)
+{
+	if ((unsigned)st->st_mode & 0555 & ~allowed)
+		return 1;
+	return level == BK_ACCESS_RESTRICTED && (st->st_mode & 0050) && st->st_gid != group;
+}
+
+static int check_doc_access(struct verify_ctx *vc, const char *coll, const char *id,
+			    gid_t group, struct bk_error *err)
+{
+	char *dir = bk_store_doc_dir(vc->store, coll, id), *path = NULL;
+	struct bk_doc_meta meta;
+	struct bk_error ignored;
+	struct tree t = { 0 };
+	struct stat st;
+	int rc = -1;
+
+	if (!dir)
+		return bk_error_set(err, "out of memory checking '%s'", id);
+	if (read_meta_at(dir, coll, id, &meta, &ignored)) {
+		rc = 0; /* the fixity check reports a bag-info it cannot read */
+		goto out;
+	}
+	enum bk_access level = meta.access;
+	unsigned dmode = bk_access_dir_mode(level);
+	bk_doc_meta_release(&meta);
+	if (walk_tree(dir, "", &t, err))
+		goto out;
+	if (lstat(dir, &st) == 0 && is_exposed(&st, dmode, level, group) &&
+	    finding(vc, "exposed", coll, id, NULL, err))
+		goto out;
+	for (int files = 0; files < 2; files++) {
+		const struct strlist *l = files ? &t.files : &t.dirs;
+		for (size_t i = 0; i < l->n; i++) {
+			free(path);
+			path = join(dir, l->v[i]);
+			if (!path) {
+				bk_error_set(err, "out of memory checking '%s'", id);
+				goto out;
+			}
+			if (lstat(path, &st) == 0 &&
+			    is_exposed(&st, files ? bk_file_mode_in(dmode) : dmode, level, group) &&
+			    finding(vc, "exposed", coll, id, l->v[i], err))
+				goto out;
+		}
+	}
+	rc = 0;
+out:
+	tree_release(&t);
+	free(path);
+	free(dir);
+	return vc->stop ? vc->stop : rc;
+}
+
+int bk_store_check_access(struct bk_store *s, const char *collection,
+			  int (*report)(const char *kind, const char *path, void *ud),
+			  void *ud, struct bk_verify_stats *stats, struct bk_error *err)
+{
+	struct bk_verify_stats local = { 0 };
+	struct verify_ctx vc = { s, report, ud, stats ? stats : &local, 0 };
+	struct strlist colls = { 0 }, ids = { 0 };
+	struct stat ast;
+	int rc = -1;
+
+	if (stat(s->archive, &ast))
+		return bk_error_set(err, "cannot open archive '%s': %s", s->archive,
+				    strerror(errno));
+	if (collections(s, collection, &colls, NULL, err))
+		goto out;
+	for (size_t c = 0; c < colls.n; c++) {
+		char *cdir = join(s->store_dir, colls.v[c]);
+		strlist_release(&ids);
+		int bad = !cdir ? bk_error_set(err, "out of memory checking '%s'", colls.v[c])
+				: list_dir(cdir, &ids, NULL, err);
+		free(cdir);
+		if (bad)
+			goto out;
+		for (size_t i = 0; i < ids.n; i++)
+			if (check_doc_access(&vc, colls.v[c], ids.v[i], ast.st_gid, err))
+				goto out;
+	}
+	rc = 0;
+out:
+	strlist_release(&colls);
+	strlist_release(&ids);
+	return vc.stop ? vc.stop : rc;
+}
+
 int bk_store_verify(struct bk_store *s,
 		    int (*report)(const char *kind, const char *path, void *ud),
 		    void *ud, struct bk_error *err)

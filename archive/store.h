@@ -184,4 +184,17 @@ int bk_store_verify_collection(struct bk_store *s, const char *collection,
 			       void *ud, struct bk_verify_stats *stats,
 			       struct bk_error *err);
 
+/*
+ * Access check: reports as "exposed" every file and directory of a stored
+ * document that is readable beyond its level (read or search bits wider
+ * than the level's modes, see "Access levels on disk" above, or, for a
+ * restricted document, readable by a group other than the archive's): an
+ * archive made by an earlier bunko, a chmod or chgrp by hand. Findings and
+ * return value as bk_store_verify_collection; `stats->problems` (if given)
+ * is added to, not reset.
+ */
+int bk_store_check_access(struct bk_store *s, const char *collection,
+			  int (*report)(const char *kind, const char *path, void *ud),
+			  void *ud, struct bk_verify_stats *stats, struct bk_error *err);
+
 #endif

@@ -1,10 +1,11 @@
 /*
  * pipeline/cmd_verify.c — `bunko verify ARCHIVE [--collection C] [--json]`:
  * re-hashes every stored file against its document's SHA-256 manifests
- * (bk_store_verify_collection in archive/store.h).
+ * (bk_store_verify_collection in archive/store.h), then reports files and
+ * directories readable beyond their document's level (bk_store_check_access).
  *
  * Text output: one line per finding as it is found, "KIND  PATH" (KIND is
- * missing, changed, unexpected, unreadable or malformed; PATH relative to
+ * missing, changed, unexpected, unreadable, malformed or exposed; PATH relative to
  * the archive, control characters shown as '?'), then
  * "verified N documents, M files: K problems". --json prints one object:
  *   {"findings":[{"kind":"changed","path":"store/c/d/data/document.pdf"}],
@@ -130,7 +131,9 @@ int cmd_verify(int argc, char **argv)
 	if (opt.json)
 		fputs("{\"findings\":[", stdout);
 	int failed = bk_store_verify_collection(store, opt.collection, print_finding,
-						&out, &stats, &err) != 0;
+						&out, &stats, &err) != 0 ||
+		     bk_store_check_access(store, opt.collection, print_finding, &out,
+					   &stats, &err) != 0;
 	if (opt.json) {
 		printf("%s],\n \"documents\":%ld,\"files\":%ld,\"bytes\":%llu,\"problems\":%ld",
 		       out.printed ? "\n" : "", stats.documents, stats.files,

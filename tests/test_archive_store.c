@@ -1134,3 +1134,70 @@ Test(store, init_gives_the_archive_its_staff_group_and_the_group_bit)
 	free(sub);
 	free(other);
 }
+
+struct exposed_seen {
+	char paths[8][256];
+	int n;
+};
+
+static int record_exposed(const char *kind, const char *path, void *ud)
+{
+	struct exposed_seen *e = ud;
+	cr_assert_str_eq(kind, "exposed");
+	cr_assert_lt(e->n, 8);
+	snprintf(e->paths[e->n++], sizeof(e->paths[0]), "%s", path);
+	return 0;
+}
+
+Test(store, access_check_reports_what_is_readable_beyond_its_level)
+{
+	char *master = make_master("scan.tif", 5000, 2);
+	struct exposed_seen e = { 0 };
+	struct bk_verify_stats stats = { 0 };
+	struct bk_error err;
+
+	bk_error_init(&err);
+	store_doc_at_level("job-open", master, BK_ACCESS_PUBLIC);
+	store_doc_at_level("job-conf", master, BK_ACCESS_CONFIDENTIAL);
+	store_doc_at_level("job-staff", master, BK_ACCESS_RESTRICTED);
+	cr_assert_eq(bk_store_check_access(store, NULL, record_exposed, &e, &stats, &err), 0,
+		     "%s", err.msg);
+	cr_assert_eq(e.n, 0, "fresh documents reported: %s", e.paths[0]);
+
+	/* what an earlier bunko made, or a chmod by hand */
+	char *doc = bk_store_doc_dir(store, "議案", "job-conf");
+	char *text = ts_fmt("%s/data/text.txt", doc), *pages = ts_fmt("%s/data/pages", doc);
+	cr_assert_eq(chmod(text, 0644), 0);
+	cr_assert_eq(chmod(pages, 0711), 0);
+	char *open_doc = bk_store_doc_dir(store, "議案", "job-open");
+	char *open_text = ts_fmt("%s/data/text.txt", open_doc);
+	cr_assert_eq(chmod(open_text, 0664), 0); /* no one reads more: not exposed */
+	cr_assert_eq(bk_store_check_access(store, NULL, record_exposed, &e, &stats, &err), 0,
+		     "%s", err.msg);
+	cr_assert_eq(e.n, 2, "%d findings", e.n);
+	cr_expect_str_eq(e.paths[0], "store/議案/job-conf/data/pages");
+	cr_expect_str_eq(e.paths[1], "store/議案/job-conf/data/text.txt");
+	cr_expect_eq(stats.problems, 2);
+
+	/* a restricted file in another group is readable by that group */
+	if (geteuid() == 0) {
+		char *staff_doc = bk_store_doc_dir(store, "議案", "job-staff");
+		char *pdf = ts_fmt("%s/data/document.pdf", staff_doc);
+		struct stat st;
+		cr_assert_eq(stat(archive, &st), 0);
+		cr_assert_eq(chown(pdf, (uid_t)-1, st.st_gid + 1), 0);
+		e.n = 0;
+		cr_assert_eq(bk_store_check_access(store, "議案", record_exposed, &e, NULL, &err), 0,
+			     "%s", err.msg);
+		cr_expect_eq(e.n, 3, "%d findings", e.n);
+		cr_expect_str_eq(e.paths[2], "store/議案/job-staff/data/document.pdf");
+		free(pdf);
+		free(staff_doc);
+	}
+	free(open_text);
+	free(open_doc);
+	free(text);
+	free(pages);
+	free(doc);
+	free(master);
+}

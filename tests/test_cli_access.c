@@ -608,6 +608,19 @@ Test(cli_access, each_user_reads_only_what_their_level_allows, .timeout = 600)
 			free(cmd);
 		}
 
+	/* verify finds a file opened up by hand */
+	char *text = ts_fmt("%s/store/kiroku/%s/data/text.txt", archive, docs[2].id);
+	cr_assert_eq(chmod(text, 0644), 0);
+	char *verify = ts_fmt("%s verify %s", bunko, archive), *found = NULL;
+	cr_expect_eq(run_as(OWNER, verify, &found), 1, "%s", found);
+	char *want = ts_fmt("exposed  store/kiroku/%s/data/text.txt\n", docs[2].id);
+	cr_expect(strstr(found, want), "%s", found);
+	cr_assert_eq(chmod(text, 0600), 0);
+	free(found);
+	free(want);
+	free(verify);
+	free(text);
+
 	/* status: the outsider sees counts, not the confidential failure */
 	char *cmd = ts_fmt("%s status %s --json", bunko, archive);
 	char *own = run_as_ok(OWNER, cmd), *out = run_as_ok(OUTSIDER, cmd);
