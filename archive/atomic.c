@@ -42,6 +42,112 @@ int bk_fsync_dir(const char *dir, struct bk_error *err)
 	return 0;
 }
 
+unsigned bk_file_mode_in(unsigned dir_mode)
+{
+	return dir_mode & 0644;
+}
+
+/* Permission bits for a new entry of `dir`: a file's or a directory's. */
+static int mode_in(const char *dir, int is_dir, unsigned *mode,
+		   struct bk_error *err)
+{
+	struct stat st;
+
+	if (stat(dir, &st))
+		return bk_error_set(err, "cannot open directory '%s': %s", dir,
+				    strerror(errno));
+	*mode = is_dir ? (unsigned)st.st_mode & 0755
+		       : bk_file_mode_in((unsigned)st.st_mode);
+	return 0;
+}
+
+/* Gives a file just created (mode 0600) the mode of its directory. */
+static int fd_take_dir_mode(int fd, const char *path, struct bk_error *err)
+{
+	char *dir = dir_of(path);
+	unsigned mode = 0600;
+	int rc = -1;
+
+	if (!dir)
+		return bk_error_set(err, "cannot create '%s': out of memory", path);
+	if (mode_in(dir, 0, &mode, err))
+		goto out;
+	if (fchmod(fd, mode)) {
+		bk_error_set(err, "cannot set the mode of '%s': %s", path,
+			     strerror(errno));
+		goto out;
+	}
+	rc = 0;
+out:
+	free(dir);
+	return rc;
+}
+
+int bk_create_file(const char *path, int flags, struct bk_error *err)
+{
+	int fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC | flags, 0600);
+
+	if (fd < 0) {
+		int saved = errno; /* the caller may tell EEXIST apart */
+		bk_error_set(err, "cannot create '%s': %s", path, strerror(saved));
+		errno = saved;
+		return -1;
+	}
+	if (fd_take_dir_mode(fd, path, err)) {
+		close(fd);
+		if (flags & O_EXCL)
+			unlink(path);
+		return -1;
+	}
+	return fd;
+}
+
+/* mkdir's bits lost what the umask took: they are set again before
+ * anything is inside; the set-group-ID bit it inherited stays, and is
+ * checked to have stayed. */
+int bk_dir_set_mode(const char *path, unsigned mode, struct bk_error *err)
+{
+	int fd = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	struct stat st;
+	int rc = -1;
+
+	if (fd < 0 || fstat(fd, &st)) {
+		bk_error_set(err, "cannot open directory '%s': %s", path,
+			     strerror(errno));
+		goto out;
+	}
+	unsigned want = (mode & 0777) | ((unsigned)st.st_mode & S_ISGID);
+	if (((unsigned)st.st_mode & 07777) != want &&
+	    (fchmod(fd, want) || fstat(fd, &st))) {
+		bk_error_set(err, "cannot set the mode of '%s': %s", path,
+			     strerror(errno));
+		goto out;
+	}
+	if (((unsigned)st.st_mode & 07777) != want) {
+		/* chmod by a non-member of the group clears set-group-ID */
+		bk_error_set(err, "cannot keep directory '%s' in group %ld: this user is not a member of it",
+			     path, (long)st.st_gid);
+		goto out;
+	}
+	rc = 0;
+out:
+	if (fd >= 0)
+		close(fd);
+	return rc;
+}
+
+int bk_mkdir_mode(const char *path, unsigned mode, struct bk_error *err)
+{
+	if (mkdir(path, mode & 0777))
+		return bk_error_set(err, "cannot create directory '%s': %s", path,
+				    strerror(errno));
+	if (bk_dir_set_mode(path, mode, err)) {
+		rmdir(path);
+		return -1;
+	}
+	return 0;
+}
+
 int bk_atomic_open(struct bk_atomic_file *af, const char *path,
 		   struct bk_error *err)
 {
@@ -70,11 +176,13 @@ int bk_atomic_open(struct bk_atomic_file *af, const char *path,
 		bk_error_set(err, "cannot create '%s': out of memory", path);
 		goto out;
 	}
-	fd = mkostemp(af->tmp_path, O_CLOEXEC);
-	if (fd < 0 || fchmod(fd, 0644)) {
+	fd = mkostemp(af->tmp_path, O_CLOEXEC); /* mode 0600 */
+	if (fd < 0) {
 		bk_error_set(err, "cannot create '%s': %s", path, strerror(errno));
 		goto out;
 	}
+	if (fd_take_dir_mode(fd, path, err))
+		goto out;
 	af->fp = fdopen(fd, "wb");
 	if (!af->fp) {
 		bk_error_set(err, "cannot create '%s': %s", path, strerror(errno));
@@ -177,13 +285,32 @@ int bk_mkdir_p(const char *path, unsigned mode, struct bk_error *err)
 			continue;
 		char saved = *p;
 		*p = '\0';
-		/* EEXIST is fine only when what exists is a directory: a file
-		 * in the way must fail here, not later at an open(). */
+		/* What exists is fine only when it is a directory: a file in
+		 * the way must fail here, not later at an open(). */
 		struct stat st;
-		if (mkdir(copy, mode ? mode : 0777) &&
-		    (errno != EEXIST || stat(copy, &st) || !S_ISDIR(st.st_mode))) {
-			bk_error_set(err, "cannot create directory '%s': %s",
-				     copy, strerror(errno == EEXIST ? ENOTDIR : errno));
+		int made = 0;
+		if (stat(copy, &st)) {
+			unsigned m = mode;
+			char *parent = mode ? NULL : dir_of(copy);
+			if (!mode && (!parent || mode_in(parent, 1, &m, err))) {
+				if (!parent)
+					bk_error_set(err, "out of memory creating '%s'", path);
+				free(parent);
+				goto out;
+			}
+			free(parent);
+			made = mkdir(copy, m & 0777) == 0;
+			if (!made && errno != EEXIST) {
+				bk_error_set(err, "cannot create directory '%s': %s",
+					     copy, strerror(errno));
+				goto out;
+			}
+			if (made && bk_dir_set_mode(copy, m, err))
+				goto out;
+		}
+		if (!made && (stat(copy, &st) || !S_ISDIR(st.st_mode))) {
+			bk_error_set(err, "cannot create directory '%s': %s", copy,
+				     strerror(ENOTDIR));
 			goto out;
 		}
 		*p = saved;

@@ -30,12 +30,44 @@ int bk_atomic_commit(struct bk_atomic_file *af, struct bk_error *err);
 /* Discards the temporary; safe on a closed or committed file. */
 void bk_atomic_abort(struct bk_atomic_file *af);
 
+/*
+ * Permissions. What bunko creates inside the archive takes its mode from
+ * the directory it is created in, umask aside: a file gets the directory's
+ * read and write bits (0755 -> 0644, 0750 -> 0640, 0700 -> 0600), a new
+ * directory its parent's bits (at most 0755), and both the directory's
+ * group through the set-group-ID bit, which `bunko init` sets on the
+ * archive's directories. A file is created 0600 and fchmod()ed to that
+ * mode on its descriptor before its name is published (atomic files) or
+ * anything is written (bk_create_file); a directory is made with at most
+ * its bits and given the rest before anything is put inside. So the mode a
+ * level gives a document's or job's directory (bk_access_dir_mode) is the
+ * mode of everything in it, and nothing is ever readable more widely than
+ * it will stay. bk_atomic_open's temporary follows the same rule.
+ */
+/* The mode of a file created in a directory of mode `dir_mode`. */
+unsigned bk_file_mode_in(unsigned dir_mode);
+/* Opens `path` for writing with O_CREAT (plus `flags`: O_EXCL, O_TRUNC,
+ * O_APPEND) and the mode of its directory (see above); returns the
+ * descriptor or -1 with `err` set. */
+int bk_create_file(const char *path, int flags, struct bk_error *err);
+/* Creates the directory `path` (not its parents; fails if it exists) with
+ * exactly the permission bits `mode`, keeping the set-group-ID bit it
+ * inherits. Fails, removing it, where the kernel would drop that bit
+ * (the caller is not in the directory's group). */
+int bk_mkdir_mode(const char *path, unsigned mode, struct bk_error *err);
+
+/* bk_mkdir_mode's second half, for a directory just made otherwise
+ * (mkdtemp) and still empty. */
+int bk_dir_set_mode(const char *path, unsigned mode, struct bk_error *err);
+
 /* Writes `len` bytes as the whole content of `path`, atomically. */
 int bk_atomic_write(const char *path, const void *data, size_t len,
 		    struct bk_error *err);
 /* fsync()s a directory so that a rename inside it is durable. */
 int bk_fsync_dir(const char *dir, struct bk_error *err);
-/* Creates `path` and its parents (mode 0777 & ~umask, or `mode`). */
+/* Creates `path` and its missing parents, each with exactly `mode` or,
+ * `mode` 0, with its parent's mode (see above); existing ones are left
+ * as they are. */
 int bk_mkdir_p(const char *path, unsigned mode, struct bk_error *err);
 /* Removes leftover ".*.tmp.*" temporaries in `dir` (not recursive);
  * returns how many were removed, or -1. Only for a directory the caller

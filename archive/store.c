@@ -10,6 +10,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
+#include <grp.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -350,17 +351,62 @@ static int dir_is_empty(const char *path, int *empty, struct bk_error *err)
 	return 0;
 }
 
+/* The id of the Unix group `name`; -1 if there is none. */
+static int group_id(const char *name, gid_t *gid)
+{
+	char buf[16384];
+	struct group gr, *found = NULL;
+
+	if (getgrnam_r(name, &gr, buf, sizeof(buf), &found) || !found)
+		return -1;
+	*gid = found->gr_gid;
+	return 0;
+}
+
+/* Gives a new archive directory its group (the staff group; NULL: the
+ * creator's) and the set-group-ID bit, so that everything made inside
+ * has that group, whoever makes it. */
+static int own_group(const char *archive, const char *group, gid_t gid,
+		     struct bk_error *err)
+{
+	struct stat st;
+
+	if (group) {
+		if (chown(archive, (uid_t)-1, gid))
+			return bk_error_set(err, "cannot give archive '%s' to group '%s': %s",
+					    archive, group, strerror(errno));
+	}
+	if (stat(archive, &st) || chmod(archive, ((unsigned)st.st_mode & 0777) | S_ISGID) ||
+	    stat(archive, &st))
+		return bk_error_set(err, "cannot set the mode of '%s': %s", archive,
+				    strerror(errno));
+	if (!(st.st_mode & S_ISGID))
+		return bk_error_set(err, "cannot keep archive '%s' in group %s: this user is not a member of it",
+				    archive, group ? group : "of the directory");
+	return 0;
+}
+
 int bk_archive_init(const char *archive, struct bk_error *err)
+{
+	return bk_archive_init_group(archive, NULL, err);
+}
+
+int bk_archive_init_group(const char *archive, const char *group,
+			  struct bk_error *err)
 {
 	static const char *const subdirs[] = { "queue", "store", "index", "log" };
 	char *marker = NULL;
 	struct stat st;
+	gid_t gid = 0;
 	int rc = -1, empty = 0;
 
 	if (stat(archive, &st) == 0 && !S_ISDIR(st.st_mode))
 		return bk_error_set(err, "cannot create archive '%s': not a directory",
 				    archive);
-	if (bk_mkdir_p(archive, 0, err))
+	if (group && group_id(group, &gid))
+		return bk_error_set(err, "cannot create archive '%s': no group '%s'",
+				    archive, group);
+	if (bk_mkdir_p(archive, 0755, err))
 		return -1;
 	marker = join(archive, BK_ARCHIVE_MARKER);
 	if (!marker) {
@@ -370,6 +416,12 @@ int bk_archive_init(const char *archive, struct bk_error *err)
 	if (path_exists(marker)) {
 		if (bk_archive_check(archive, err))
 			goto out;
+		if (group && (stat(archive, &st) || st.st_gid != gid)) {
+			/* its documents and index files have the old group */
+			bk_error_set(err, "archive '%s' exists and its group is not '%s': change it with 'chgrp -R %s %s' and 'find %s -type d -exec chmod g+s {} +'",
+				     archive, group, group, archive, archive);
+			goto out;
+		}
 	} else {
 		if (dir_is_empty(archive, &empty, err))
 			goto out;
@@ -378,6 +430,8 @@ int bk_archive_init(const char *archive, struct bk_error *err)
 				     archive);
 			goto out;
 		}
+		if (own_group(archive, group, gid, err))
+			goto out;
 		/* The marker first: if we die before the directories exist,
 		 * running init again completes the archive instead of
 		 * refusing a "non-empty" directory. */
@@ -718,14 +772,19 @@ int bk_store_stage(struct bk_store *s, const struct bk_doc_meta *meta,
 		st->dir = NULL;
 		goto out;
 	}
-	/* mkdtemp makes 0700; the bag should read like any other file. */
-	chmod(st->dir, 0755);
+	/* The bag's mode is its level's, set while it is empty (mkdtemp makes
+	 * 0700 less the umask): every file and directory in it takes its
+	 * mode from it (atomic.h), and a replaced document's new copy comes
+	 * with its new level's. */
+	if (bk_dir_set_mode(st->dir, bk_access_dir_mode(meta->access), err))
+		goto out;
 	data = join(st->dir, "data");
-	if (!data || mkdir(data, 0777)) {
-		bk_error_set(err, "cannot create '%s': %s", data ? data : st->dir,
-			     data ? strerror(errno) : "out of memory");
+	if (!data) {
+		bk_error_set(err, "out of memory staging '%s'", meta->id);
 		goto out;
 	}
+	if (bk_mkdir_p(data, 0, err))
+		goto out;
 	*out = st;
 	st = NULL;
 	rc = 0;
@@ -886,13 +945,11 @@ int bk_doc_stage_add_master(struct bk_doc_stage *stage, const char *src_path,
 		bk_error_set(err, "cannot store '%s': %s", src_path, strerror(errno));
 		goto out;
 	}
-	dst_fd = open(dst, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+	dst_fd = bk_create_file(dst, O_EXCL, err);
 	if (dst_fd < 0) {
 		if (errno == EEXIST)
 			bk_error_set(err, "cannot store '%s': document '%s' already has a master named '%s'",
 				     src_path, stage->meta.id, name);
-		else
-			bk_error_set(err, "cannot create '%s': %s", dst, strerror(errno));
 		goto out;
 	}
 	created = 1;
@@ -1606,6 +1663,100 @@ int bk_store_verify_collection(struct bk_store *s, const char *collection,
 out:
 	strlist_release(&colls);
 	strlist_release(&strays);
+	return vc.stop ? vc.stop : rc;
+}
+
+/* ---- access check --------------------------------------------------------- */
+
+/* True if `st` lets someone read or search beyond what its level allows
+ * (`allowed`: the level's mode for it), or, for a restricted document, lets
+ * a group other than the archive's read it. */
+static int is_exposed(const struct stat *st, unsigned allowed, enum bk_access level,
+		      gid_t group)
+{
+	if ((unsigned)st->st_mode & 0555 & ~allowed)
+		return 1;
+	return level == BK_ACCESS_RESTRICTED && (st->st_mode & 0050) && st->st_gid != group;
+}
+
+static int check_doc_access(struct verify_ctx *vc, const char *coll, const char *id,
+			    gid_t group, struct bk_error *err)
+{
+	char *dir = bk_store_doc_dir(vc->store, coll, id), *path = NULL;
+	struct bk_doc_meta meta;
+	struct bk_error ignored;
+	struct tree t = { 0 };
+	struct stat st;
+	int rc = -1;
+
+	if (!dir)
+		return bk_error_set(err, "out of memory checking '%s'", id);
+	if (read_meta_at(dir, coll, id, &meta, &ignored)) {
+		rc = 0; /* the fixity check reports a bag-info it cannot read */
+		goto out;
+	}
+	enum bk_access level = meta.access;
+	unsigned dmode = bk_access_dir_mode(level);
+	bk_doc_meta_release(&meta);
+	if (walk_tree(dir, "", &t, err))
+		goto out;
+	if (lstat(dir, &st) == 0 && is_exposed(&st, dmode, level, group) &&
+	    finding(vc, "exposed", coll, id, NULL, err))
+		goto out;
+	for (int files = 0; files < 2; files++) {
+		const struct strlist *l = files ? &t.files : &t.dirs;
+		for (size_t i = 0; i < l->n; i++) {
+			free(path);
+			path = join(dir, l->v[i]);
+			if (!path) {
+				bk_error_set(err, "out of memory checking '%s'", id);
+				goto out;
+			}
+			if (lstat(path, &st) == 0 &&
+			    is_exposed(&st, files ? bk_file_mode_in(dmode) : dmode, level, group) &&
+			    finding(vc, "exposed", coll, id, l->v[i], err))
+				goto out;
+		}
+	}
+	rc = 0;
+out:
+	tree_release(&t);
+	free(path);
+	free(dir);
+	return vc->stop ? vc->stop : rc;
+}
+
+int bk_store_check_access(struct bk_store *s, const char *collection,
+			  int (*report)(const char *kind, const char *path, void *ud),
+			  void *ud, struct bk_verify_stats *stats, struct bk_error *err)
+{
+	struct bk_verify_stats local = { 0 };
+	struct verify_ctx vc = { s, report, ud, stats ? stats : &local, 0 };
+	struct strlist colls = { 0 }, ids = { 0 };
+	struct stat ast;
+	int rc = -1;
+
+	if (stat(s->archive, &ast))
+		return bk_error_set(err, "cannot open archive '%s': %s", s->archive,
+				    strerror(errno));
+	if (collections(s, collection, &colls, NULL, err))
+		goto out;
+	for (size_t c = 0; c < colls.n; c++) {
+		char *cdir = join(s->store_dir, colls.v[c]);
+		strlist_release(&ids);
+		int bad = !cdir ? bk_error_set(err, "out of memory checking '%s'", colls.v[c])
+				: list_dir(cdir, &ids, NULL, err);
+		free(cdir);
+		if (bad)
+			goto out;
+		for (size_t i = 0; i < ids.n; i++)
+			if (check_doc_access(&vc, colls.v[c], ids.v[i], ast.st_gid, err))
+				goto out;
+	}
+	rc = 0;
+out:
+	strlist_release(&colls);
+	strlist_release(&ids);
 	return vc.stop ? vc.stop : rc;
 }
 

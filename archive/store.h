@@ -14,6 +14,16 @@
  *   ARCHIVE/store/.staging/<collection>/<id>.<host>.<pid>.<random>[.old]
  *       bags being built, and old copies being replaced
  *
+ * Access levels on disk: a bag's directory is created with its level's
+ * mode (bk_access_dir_mode: public 0755, restricted 0750, confidential
+ * 0700) while it is still empty in .staging, and every file and directory
+ * in it takes its mode from its directory (archive/atomic.h): 0644, 0640,
+ * 0600. Every directory of the archive has the archive's group (the staff
+ * group, bk_archive_init_group) through the set-group-ID bit, so
+ * restricted files are readable by that group, confidential ones by the
+ * archive's owner only. A replaced document's new bag is made with its
+ * new level's mode, so its files follow a change of level.
+ *
  * Manifest lines are "<sha256 hex>  <path>", paths relative to the bag with
  * CR, LF and '%' percent-encoded (%0D %0A %25) as RFC 8493 requires; names
  * are otherwise raw UTF-8, spaces included.
@@ -58,6 +68,14 @@ struct bk_doc_stage; /* a document being built; invisible until committed */
 /* Creates ARCHIVE (marker, queue/, store/, index/, log/). Idempotent on an
  * existing archive; refuses a non-empty directory that is not one. */
 int bk_archive_init(const char *archive, struct bk_error *err);
+/* The same, the archive's directory given to the Unix group `group` (the
+ * staff group, who may read restricted documents; NULL: the creator's
+ * group) with the set-group-ID bit, so that everything created in the
+ * archive belongs to that group. The caller must be a member of it (or
+ * root). An existing archive of another group is refused (its files
+ * would keep theirs). See "Access levels on disk" above. */
+int bk_archive_init_group(const char *archive, const char *group,
+			  struct bk_error *err);
 /* 0 if `archive` holds a marker of a version this bunko reads; otherwise -1
  * and "'x' is not a bunko archive (run 'bunko init x')" or similar. */
 int bk_archive_check(const char *archive, struct bk_error *err);
@@ -165,5 +183,18 @@ int bk_store_verify_collection(struct bk_store *s, const char *collection,
 					     void *ud),
 			       void *ud, struct bk_verify_stats *stats,
 			       struct bk_error *err);
+
+/*
+ * Access check: reports as "exposed" every file and directory of a stored
+ * document that is readable beyond its level (read or search bits wider
+ * than the level's modes, see "Access levels on disk" above, or, for a
+ * restricted document, readable by a group other than the archive's): an
+ * archive made by an earlier bunko, a chmod or chgrp by hand. Findings and
+ * return value as bk_store_verify_collection; `stats->problems` (if given)
+ * is added to, not reset.
+ */
+int bk_store_check_access(struct bk_store *s, const char *collection,
+			  int (*report)(const char *kind, const char *path, void *ud),
+			  void *ud, struct bk_verify_stats *stats, struct bk_error *err);
 
 #endif

@@ -45,7 +45,8 @@
  * are found by name) and corrupt both. Instead:
  *   1. a new generation is created with O_EXCL and fchmod()ed to the
  *      level's mode (0644/0640/0600), its schema made, journal_mode=WAL set
- *      and the connection closed (no -wal/-shm left behind);
+ *      and the connection closed (its -wal, emptied, and -shm stay, so
+ *      that other Unix users can read it: see open_conn);
  *   2. it is published by making a temporary symlink to it and rename(2)ing
  *      that over <level>.db (first creation: symlink(2), which fails if
  *      another process won the race; the loser drops its file);
@@ -348,6 +349,11 @@ static int open_conn(const char *path, bool readonly, sqlite3 **out, struct bk_e
 	int flags = readonly ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE;
 
 	*out = NULL;
+	/* SQLite says only "unable to open database file" when the file's
+	 * mode keeps this user out (a level the role names but the Unix user
+	 * may not read): say so */
+	if (access(path, readonly ? R_OK : R_OK | W_OK))
+		return bk_error_set(err, "cannot open index '%s': %s", path, strerror(errno));
 	if (sqlite3_open_v2(path, &db, flags, NULL) != SQLITE_OK) {
 		bk_error_set(err, "cannot open index '%s': %s", path,
 			     db ? sqlite3_errmsg(db) : "out of memory");
@@ -356,6 +362,16 @@ static int open_conn(const char *path, bool readonly, sqlite3 **out, struct bk_e
 	}
 	sqlite3_busy_timeout(db, BK_BUSY_TIMEOUT_MS);
 	sqlite3_extended_result_codes(db, 1);
+	if (!readonly) {
+		/* Keep -wal and -shm when the last writer closes: a reader who may
+		 * read the file but not write the index directory (another Unix
+		 * user) can only open a WAL database whose -wal and -shm exist.
+		 * SQLite makes them with the database file's mode; the limit
+		 * truncates the kept -wal to nothing. */
+		int persist = 1;
+		sqlite3_file_control(db, "main", SQLITE_FCNTL_PERSIST_WAL, &persist);
+		sqlite3_exec(db, "PRAGMA journal_size_limit=0;", NULL, NULL, NULL);
+	}
 	if (bk_fts5_register(db, err)) {
 		sqlite3_close(db);
 		return -1;
@@ -1318,7 +1334,7 @@ out:
 }
 
 /* Commits the bulk load, merges the segments, switches the file to WAL and
- * closes it: after this the generation has no -wal/-shm and is on disk. */
+ * closes it: after this the generation is on disk with an empty -wal. */
 static int finish_generation(struct bk_index *b, enum bk_access l, struct bk_error *err)
 {
 	char *path = path_join(b->dir, b->target[l]);
@@ -1329,8 +1345,10 @@ static int finish_generation(struct bk_index *b, enum bk_access l, struct bk_err
 		bk_error_set(err, "out of memory");
 		goto out;
 	}
+	/* the read after the switch opens the WAL, so that -wal and -shm
+	 * exist for readers of other Unix users (see open_conn) */
 	if (exec(db, "COMMIT; INSERT INTO page_fts(page_fts) VALUES('optimize');"
-		     "PRAGMA journal_mode=WAL;", path, err))
+		     "PRAGMA journal_mode=WAL; SELECT count(*) FROM bunko_index_info;", path, err))
 		goto out;
 	b->db[l] = NULL;
 	if (sqlite3_close(db) != SQLITE_OK) {

@@ -13,7 +13,14 @@
 
 const struct bk_command bk_commands[] = {
 	{ "init", cmd_init, "create an empty archive",
-	  "usage: bunko init ARCHIVE\n" },
+	  "usage: bunko init ARCHIVE [--staff-group GROUP]\n"
+	  "  --staff-group GROUP  the Unix group that may read restricted\n"
+	  "              documents: the archive's directories get this group\n"
+	  "              and the set-group-ID bit, so everything made in it\n"
+	  "              belongs to GROUP (default: your group). Run init, add\n"
+	  "              and the workers as the archive's owner, a member of\n"
+	  "              GROUP; confidential documents are readable by that\n"
+	  "              owner only\n" },
 	{ "add", cmd_add, "queue scans as one batch job; prints the job id",
 	  "usage: bunko add ARCHIVE FILE... --collection NAME\n"
 	  "                 [--profile record|bylaw|ukiyoe|map]\n"

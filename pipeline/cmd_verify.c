@@ -1,10 +1,11 @@
 /*
  * pipeline/cmd_verify.c — `bunko verify ARCHIVE [--collection C] [--json]`:
  * re-hashes every stored file against its document's SHA-256 manifests
- * (bk_store_verify_collection in archive/store.h).
+ * (bk_store_verify_collection in archive/store.h), then reports files and
+ * directories readable beyond their document's level (bk_store_check_access).
  *
  * Text output: one line per finding as it is found, "KIND  PATH" (KIND is
- * missing, changed, unexpected, unreadable or malformed; PATH relative to
+ * missing, changed, unexpected, unreadable, malformed or exposed; PATH relative to
  * the archive, control characters shown as '?'), then
  * "verified N documents, M files: K problems". --json prints one object on
  * one line, written by pipeline/record.h once the check is over:
@@ -114,7 +115,9 @@ int cmd_verify(int argc, char **argv)
 		return bk_die("out of memory");
 	}
 	int failed = bk_store_verify_collection(store, opt.collection, print_finding,
-						&out, &stats, &err) != 0;
+						&out, &stats, &err) != 0 ||
+		     bk_store_check_access(store, opt.collection, print_finding, &out,
+					   &stats, &err) != 0;
 	if (out.json) {
 		struct bk_record *r = out.json;
 		if (bk_record_set_int(r, "documents", stats.documents) ||

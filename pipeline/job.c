@@ -10,6 +10,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <math.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -245,9 +246,14 @@ static FILE *open_payload(struct doc_build *b, const char *rel, char **path,
 			     strerror(errno));
 		return NULL;
 	}
-	fp = fopen(*path, "w");
-	if (!fp)
+	int fd = bk_create_file(*path, O_TRUNC, err); /* the bag's mode */
+	if (fd < 0)
+		return NULL;
+	fp = fdopen(fd, "w");
+	if (!fp) {
 		bk_error_set(err, "cannot create '%s': %s", *path, strerror(errno));
+		close(fd);
+	}
 	return fp;
 }
 

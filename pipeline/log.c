@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -29,11 +30,17 @@ int bk_log_open(const char *archive, const char *host, struct bk_error *err)
 		bk_error_set(err, "out of memory");
 		goto out;
 	}
-	if (bk_mkdir_p(dir, 0777, err))
+	if (bk_mkdir_p(dir, 0, err))
 		goto out;
-	fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
-	if (fd < 0)
+	/* Owner only, whatever the umask and an older file's mode: the log
+	 * names the files and failures of documents of every level. */
+	fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
+	if (fd < 0 || fchmod(fd, 0600)) {
 		bk_error_set(err, "cannot open '%s': %s", path, strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		fd = -1;
+	}
 out:
 	free(dir);
 	free(path);

@@ -9,6 +9,9 @@
  * hosts never share a file: each writes its own, and readers (`bunko
  * status`) read every log/worker*.log.
  *
+ * The file is the archive owner's alone (mode 0600): its reasons name the
+ * files and pages of documents of every access level.
+ *
  * Lines the pipeline writes (the first key says what it is):
  *   job=ID page=N/M seconds=S result=ok|error worker=H.P   a source page
  *   job=ID pages=N documentpages=N seconds=S result=done worker=H.P

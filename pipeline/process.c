@@ -144,7 +144,7 @@ int bk_checkpoint_write(const char *job_dir, int n, const struct bk_page *page,
 		bk_error_set(err, "out of memory");
 		goto out;
 	}
-	if (bk_mkdir_p(dir, 0777, err))
+	if (bk_mkdir_p(dir, 0, err)) /* the job's mode */
 		goto out;
 	header = bk_record_new("bunko-img");
 	if (!header || bk_record_set_str(header, "encoding", enc_names[img->encoding]) ||

@@ -12,10 +12,11 @@
  * A job is a directory named by its id, YYYYMMDD-HHMMSS-<pid>-<rand>, so
  * sorting the names gives the order jobs were queued in. It holds:
  *   job.meta     the job's metadata, written atomically
- *   input/       the input scans under their own names, copied (or
- *                hard-linked) byte for byte; in a directory of their own,
- *                so an input called job.meta, heartbeat or work is only
- *                a scan (bk_job_input_path)
+ *   input/       the input scans under their own names, copied byte for
+ *                byte (public jobs: hard-linked where the filesystem
+ *                allows); in a directory of their own, so an input called
+ *                job.meta, heartbeat or work is only a scan
+ *                (bk_job_input_path)
  *   heartbeat    only while claimed: its mtime is the worker's lease
  *   work/        the worker's page checkpoints and progress (process.c)
  *   result       once the document is stored: what and where (process.h)
@@ -24,6 +25,11 @@
  * checkpoint are records: one JSON object each, written and read by
  * pipeline/record.h and nothing else, so no value (a file name with a
  * newline, say) can add or change a key.
+ *
+ * The job directory has its access level's mode from its mkdir on
+ * (bk_access_dir_mode), and everything inside takes its mode from it
+ * (archive/atomic.h), so a restricted or confidential job's inputs,
+ * checkpoints and records are never readable beyond its level.
  *
  * Every state change is one rename(2) of the job directory inside the one
  * queue tree. rename is atomic on a local filesystem and on NFS (the server
@@ -202,9 +208,9 @@ static char *own_claim_name(const struct bk_queue *q, const char *job_id)
 
 static int touch(const char *path, struct bk_error *err)
 {
-	int fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
+	int fd = bk_create_file(path, 0, err); /* the mode of its job */
 	if (fd < 0)
-		return bk_error_set(err, "cannot touch '%s': %s", path, strerror(errno));
+		return -1;
 	/* UTIME_NOW: on NFS the server stamps the time, so every host's
 	 * heartbeat is measured with the same clock. */
 	int rc = futimens(fd, NULL);
@@ -370,7 +376,7 @@ int bk_queue_open(struct bk_queue *q, const char *archive, struct bk_error *err)
 	}
 	for (size_t i = 0; i < sizeof(queue_subdirs) / sizeof(*queue_subdirs); i++) {
 		char *d = bk_queue_path(q, queue_subdirs[i], NULL);
-		int r = d ? bk_mkdir_p(d, 0777, err) : bk_error_set(err, "out of memory");
+		int r = d ? bk_mkdir_p(d, 0, err) : bk_error_set(err, "out of memory");
 		free(d);
 		if (r)
 			goto out;
@@ -427,11 +433,9 @@ static int copy_file(const char *src, const char *dst, struct bk_error *err)
 		bk_error_set(err, "cannot open '%s': %s", src, strerror(errno));
 		goto out;
 	}
-	out = open(dst, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
-	if (out < 0) {
-		bk_error_set(err, "cannot create '%s': %s", dst, strerror(errno));
+	out = bk_create_file(dst, O_EXCL, err); /* the mode of its job */
+	if (out < 0)
 		goto out;
-	}
 	while ((n = read(in, buf, sizeof(buf))) != 0) {
 		if (n < 0) {
 			if (errno == EINTR)
@@ -512,14 +516,12 @@ int bk_queue_add(struct bk_queue *q, struct bk_job_meta *meta,
 		bk_error_set(err, "out of memory");
 		goto out;
 	}
-	if (mkdir(tmpdir, 0777)) {
-		bk_error_set(err, "cannot create '%s': %s", tmpdir, strerror(errno));
+	/* the job's level's mode from the start: what is put inside takes
+	 * it (archive/atomic.h), and it moves with the job */
+	if (bk_mkdir_mode(tmpdir, bk_access_dir_mode(meta->access), err))
 		goto out;
-	}
-	if (mkdir(inputs, 0777)) {
-		bk_error_set(err, "cannot create '%s': %s", inputs, strerror(errno));
+	if (bk_mkdir_mode(inputs, bk_access_dir_mode(meta->access), err))
 		goto out;
-	}
 	for (size_t i = 0; i < npaths; i++) {
 		char *dst = bk_job_input_path(tmpdir, base_name(paths[i]));
 		int r;
@@ -528,8 +530,11 @@ int bk_queue_add(struct bk_queue *q, struct bk_job_meta *meta,
 			goto out;
 		}
 		/* A hard link costs nothing and is the same bytes; across
-		 * filesystems (EXDEV) or where links are refused, copy. */
-		r = link(paths[i], dst) == 0 ? 0 : copy_file(paths[i], dst, err);
+		 * filesystems (EXDEV) or where links are refused, copy. Not for
+		 * a restricted or confidential job: a link is the user's own
+		 * file, with its owner and mode, not the level's. */
+		r = meta->access == BK_ACCESS_PUBLIC && link(paths[i], dst) == 0
+			    ? 0 : copy_file(paths[i], dst, err);
 		if (r == 0 && meta_add_file(meta, base_name(paths[i])))
 			r = bk_error_set(err, "out of memory");
 		free(dst);
@@ -1159,7 +1164,7 @@ int bk_job_progress_write(const struct bk_job_progress *p, const char *job_dir,
 
 	if (asprintf(&path, "%s/work", job_dir) < 0)
 		return bk_error_set(err, "out of memory");
-	if (bk_mkdir_p(path, 0777, err))
+	if (bk_mkdir_p(path, 0, err))
 		goto out;
 	free(path);
 	if (asprintf(&path, "%s/work/progress", job_dir) < 0) {

@@ -75,7 +75,8 @@ void bk_queue_release(struct bk_queue *q);
 char *bk_queue_path(const struct bk_queue *q, const char *sub, const char *name);
 
 /*
- * Queues a new job: copies (or hard-links) `paths` into it, fills in
+ * Queues a new job: copies `paths` into it (a public job hard-links them
+ * where it can), in a job directory of its level's mode, fills in
  * meta->id (must be NULL on entry) and meta->files, and writes job.meta.
  * The job appears in incoming/ complete or not at all. Base names must be
  * distinct (they become the masters' names).

@@ -2,11 +2,13 @@
  * tests/test_archive_atomic.c — archive/atomic.c on a real filesystem: a
  * file written through the protocol is invisible until commit, an abort
  * leaves nothing, sweep removes crash leftovers and only those, and the
- * directory and read helpers report errors that name their subject.
+ * directory and read helpers report errors that name their subject; what
+ * they create takes its mode from its directory whatever the umask.
  */
 #include <criterion/criterion.h>
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -79,7 +81,7 @@ Test(atomic, file_is_invisible_until_commit)
 	cr_assert_null(af.tmp_path);
 	struct stat st;
 	cr_assert_eq(stat(path, &st), 0);
-	cr_assert_eq(st.st_mode & 0777, 0644);
+	cr_assert_eq(st.st_mode & 0777, 0600, "not the mode of its 0700 directory");
 	free(got);
 	free(path);
 }
@@ -200,7 +202,7 @@ Test(atomic, mkdir_p_creates_parents_and_is_idempotent)
 	cr_assert_eq(bk_mkdir_p(trailing, 0750, &err), 0, "%s", err.msg);
 	char *b = in_scratch("a/b");
 	cr_assert_eq(stat(b, &st), 0);
-	cr_assert_eq(st.st_mode & 0777, 0750 & ~(unsigned)umask(umask(0)));
+	cr_assert_eq(st.st_mode & 0777, 0750);
 	free(deep);
 	free(trailing);
 	free(b);
@@ -254,4 +256,81 @@ Test(atomic, fsync_dir_and_read_file)
 	cr_assert_not_null(strstr(err.msg, "not a regular file"), "%s", err.msg);
 	free(path);
 	free(absent);
+}
+
+/* The mode of `path` (permission, set-group-ID and sticky bits). */
+static unsigned mode_of(const char *path)
+{
+	struct stat st;
+	cr_assert_eq(stat(path, &st), 0, "%s", path);
+	return (unsigned)st.st_mode & 07777;
+}
+
+Test(atomic, new_files_and_directories_take_their_directory_mode_whatever_the_umask)
+{
+	static const unsigned dir_modes[] = { 0755, 0750, 0700 };
+	static const unsigned umasks[] = { 0, 022, 077, 0277 };
+	struct bk_error err;
+	mode_t old = umask(0);
+
+	bk_error_init(&err);
+	for (size_t u = 0; u < sizeof(umasks) / sizeof(*umasks); u++) {
+		umask(umasks[u]);
+		for (size_t d = 0; d < sizeof(dir_modes) / sizeof(*dir_modes); d++) {
+			unsigned dm = dir_modes[d], fm = dm & 0644;
+			char *dir = NULL, *file = NULL, *made = NULL, *sub = NULL;
+			cr_assert(asprintf(&dir, "%s/level-%zu-%zu", scratch, u, d) > 0);
+			cr_assert_eq(bk_mkdir_mode(dir, dm, &err), 0, "%s", err.msg);
+			cr_assert_eq(mode_of(dir), dm, "umask %03o: %s is %04o", umasks[u], dir,
+				     mode_of(dir));
+			cr_assert_eq(bk_mkdir_mode(dir, dm, &err), -1, "it exists");
+
+			cr_assert(asprintf(&file, "%s/job.meta", dir) > 0);
+			cr_assert_eq(bk_atomic_write(file, "x", 1, &err), 0, "%s", err.msg);
+			cr_expect_eq(mode_of(file), fm, "umask %03o: atomic file %04o in a %04o directory",
+				     umasks[u], mode_of(file), dm);
+
+			cr_assert(asprintf(&made, "%s/master.tif", dir) > 0);
+			int fd = bk_create_file(made, O_EXCL, &err);
+			cr_assert_geq(fd, 0, "%s", err.msg);
+			close(fd);
+			cr_expect_eq(mode_of(made), fm, "umask %03o: created file %04o in a %04o directory",
+				     umasks[u], mode_of(made), dm);
+			errno = 0;
+			cr_assert_eq(bk_create_file(made, O_EXCL, &err), -1);
+			cr_assert_eq(errno, EEXIST, "the caller can tell a file that exists");
+
+			cr_assert(asprintf(&sub, "%s/data/pages", dir) > 0);
+			cr_assert_eq(bk_mkdir_p(sub, 0, &err), 0, "%s", err.msg);
+			cr_expect_eq(mode_of(sub), dm, "umask %03o: directory %04o in a %04o one",
+				     umasks[u], mode_of(sub), dm);
+			free(dir);
+			free(file);
+			free(made);
+			free(sub);
+		}
+	}
+	umask(old);
+}
+
+Test(atomic, a_group_shared_directory_keeps_its_group_bit_and_never_gives_write)
+{
+	struct bk_error err;
+	char *top = in_scratch("archive"), *deep = in_scratch("archive/store/c/doc");
+	char *file = in_scratch("archive/store/c/doc/text.txt");
+	mode_t old = umask(0);
+
+	bk_error_init(&err);
+	cr_assert_eq(bk_mkdir_mode(top, 0775, &err), 0, "%s", err.msg);
+	cr_assert_eq(chmod(top, 02775), 0);
+	umask(077);
+	cr_assert_eq(bk_mkdir_p(deep, 0, &err), 0, "%s", err.msg);
+	/* inherited set-group-ID, no group write passed on */
+	cr_expect_eq(mode_of(deep), 02755, "%04o", mode_of(deep));
+	cr_assert_eq(bk_atomic_write(file, "x", 1, &err), 0, "%s", err.msg);
+	cr_expect_eq(mode_of(file), 0644, "%04o", mode_of(file));
+	umask(old);
+	free(top);
+	free(deep);
+	free(file);
 }

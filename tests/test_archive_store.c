@@ -8,6 +8,7 @@
  */
 #include <criterion/criterion.h>
 #include <errno.h>
+#include <ftw.h>
 #include <stdarg.h>
 #include <fcntl.h>
 #include <stdlib.h>
@@ -1015,4 +1016,188 @@ Test(store, sha256_matches_the_standard_and_sha256sum)
 	cr_assert(!bk_sha256_is_hex("xyz", 3));
 	free(want);
 	free(big);
+}
+
+/* ---- access levels on disk ---- */
+
+static unsigned level_dir_mode; /* what every directory of the bag must have */
+static int wrong_modes, entries_seen;
+
+static int check_level_mode(const char *path, const struct stat *st, int type,
+			    struct FTW *ftw)
+{
+	unsigned want = type == FTW_D ? level_dir_mode : level_dir_mode & 0644;
+	entries_seen++;
+	if (((unsigned)st->st_mode & 0777) != want) {
+		wrong_modes++;
+		cr_log_error("%s is %04o, not %04o", path, (unsigned)st->st_mode & 0777, want);
+	}
+	return 0;
+}
+
+/* Stages a document of `level` the way the worker writes one (payload
+ * files through bk_create_file, tag files atomically) and commits it. */
+static void store_doc_at_level(const char *id, const char *master, enum bk_access level)
+{
+	struct bk_doc_meta meta;
+	struct bk_doc_stage *st = NULL;
+	struct bk_error err;
+	static const char *const payload[] = { "data/document.pdf", "data/text.txt",
+					       "data/pages/0001.page" };
+
+	bk_error_init(&err);
+	fill_meta(&meta, "議案", id);
+	meta.access = level;
+	cr_assert_eq(bk_store_stage(store, &meta, &st, &err), 0, "%s", err.msg);
+	cr_assert_eq(bk_doc_stage_add_master(st, master, &err), 0, "%s", err.msg);
+	for (size_t i = 0; i < sizeof(payload) / sizeof(*payload); i++) {
+		char *path = bk_doc_stage_path(st, payload[i]);
+		cr_assert_not_null(path);
+		int fd = bk_create_file(path, O_TRUNC, &err);
+		cr_assert_geq(fd, 0, "%s", err.msg);
+		cr_assert_eq(write(fd, "text", 4), 4);
+		close(fd);
+		free(path);
+	}
+	cr_assert_eq(bk_store_commit(&st, &err), 0, "%s", err.msg);
+	bk_doc_meta_release(&meta);
+}
+
+static void expect_bag_modes(const char *id, enum bk_access level)
+{
+	char *dir = bk_store_doc_dir(store, "議案", id);
+	level_dir_mode = bk_access_dir_mode(level);
+	wrong_modes = entries_seen = 0;
+	cr_assert_eq(nftw(dir, check_level_mode, 16, FTW_PHYS), 0, "%s", dir);
+	/* bag dir, data, masters, pages; 4 tag files, master, 3 payload */
+	cr_expect_eq(entries_seen, 12, "%d entries in %s", entries_seen, dir);
+	cr_expect_eq(wrong_modes, 0, "%s level: %d entries of %s have another mode",
+		     bk_access_name(level), wrong_modes, dir);
+	free(dir);
+}
+
+Test(store, every_file_of_a_bag_has_its_level_mode_whatever_the_umask)
+{
+	/* the scan itself is world-readable and the umask lets everything
+	 * through: neither may widen a restricted or confidential bag */
+	char *master = make_master("scan.tif", 5000, 2);
+	mode_t old = umask(0);
+	cr_assert_eq(chmod(master, 0666), 0);
+
+	for (int l = 0; l < BK_ACCESS_COUNT; l++) {
+		char id[32];
+		snprintf(id, sizeof(id), "job-level-%d", l);
+		umask(l == 1 ? 077 : 0); /* nor narrow a public one */
+		store_doc_at_level(id, master, (enum bk_access)l);
+		expect_bag_modes(id, (enum bk_access)l);
+	}
+	umask(old);
+	free(master);
+}
+
+Test(store, a_replaced_document_takes_its_new_levels_mode)
+{
+	char *master = make_master("scan.tif", 5000, 2);
+
+	store_doc_at_level("job-relevel", master, BK_ACCESS_PUBLIC);
+	expect_bag_modes("job-relevel", BK_ACCESS_PUBLIC);
+	store_doc_at_level("job-relevel", master, BK_ACCESS_CONFIDENTIAL);
+	expect_bag_modes("job-relevel", BK_ACCESS_CONFIDENTIAL);
+	store_doc_at_level("job-relevel", master, BK_ACCESS_RESTRICTED);
+	expect_bag_modes("job-relevel", BK_ACCESS_RESTRICTED);
+	cr_assert_eq(staging_entries("議案"), 0, "old copy or stage left behind");
+	free(master);
+}
+
+Test(store, init_gives_the_archive_its_staff_group_and_the_group_bit)
+{
+	struct bk_error err;
+	char *fresh = ts_fmt("%s/grouped", scratch);
+	char *sub = ts_fmt("%s/grouped/store", scratch);
+	struct stat st;
+
+	bk_error_init(&err);
+	cr_assert_eq(bk_archive_init_group(fresh, NULL, &err), 0, "%s", err.msg);
+	cr_assert_eq(stat(sub, &st), 0);
+	cr_expect(st.st_mode & S_ISGID, "store/ lacks the set-group-ID bit: %04o",
+		  (unsigned)st.st_mode & 07777);
+	cr_expect_eq(st.st_mode & 0777, 0755);
+	bk_error_init(&err);
+	cr_assert_eq(bk_archive_init_group(fresh, "daemon", &err), -1, "another group");
+	cr_expect(strstr(err.msg, "'daemon'") && strstr(err.msg, "chgrp"), "%s", err.msg);
+	char *other = ts_fmt("%s/other", scratch);
+	bk_error_init(&err);
+	cr_assert_eq(bk_archive_init_group(other, "no-such-group-bunko", &err), -1);
+	cr_expect(strstr(err.msg, "no group 'no-such-group-bunko'"), "%s", err.msg);
+	cr_expect_neq(access(other, F_OK), 0, "made before the group was checked");
+	free(fresh);
+	free(sub);
+	free(other);
+}
+
+struct exposed_seen {
+	char paths[8][256];
+	int n;
+};
+
+static int record_exposed(const char *kind, const char *path, void *ud)
+{
+	struct exposed_seen *e = ud;
+	cr_assert_str_eq(kind, "exposed");
+	cr_assert_lt(e->n, 8);
+	snprintf(e->paths[e->n++], sizeof(e->paths[0]), "%s", path);
+	return 0;
+}
+
+Test(store, access_check_reports_what_is_readable_beyond_its_level)
+{
+	char *master = make_master("scan.tif", 5000, 2);
+	struct exposed_seen e = { 0 };
+	struct bk_verify_stats stats = { 0 };
+	struct bk_error err;
+
+	bk_error_init(&err);
+	store_doc_at_level("job-open", master, BK_ACCESS_PUBLIC);
+	store_doc_at_level("job-conf", master, BK_ACCESS_CONFIDENTIAL);
+	store_doc_at_level("job-staff", master, BK_ACCESS_RESTRICTED);
+	cr_assert_eq(bk_store_check_access(store, NULL, record_exposed, &e, &stats, &err), 0,
+		     "%s", err.msg);
+	cr_assert_eq(e.n, 0, "fresh documents reported: %s", e.paths[0]);
+
+	/* what an earlier bunko made, or a chmod by hand */
+	char *doc = bk_store_doc_dir(store, "議案", "job-conf");
+	char *text = ts_fmt("%s/data/text.txt", doc), *pages = ts_fmt("%s/data/pages", doc);
+	cr_assert_eq(chmod(text, 0644), 0);
+	cr_assert_eq(chmod(pages, 0711), 0);
+	char *open_doc = bk_store_doc_dir(store, "議案", "job-open");
+	char *open_text = ts_fmt("%s/data/text.txt", open_doc);
+	cr_assert_eq(chmod(open_text, 0664), 0); /* no one reads more: not exposed */
+	cr_assert_eq(bk_store_check_access(store, NULL, record_exposed, &e, &stats, &err), 0,
+		     "%s", err.msg);
+	cr_assert_eq(e.n, 2, "%d findings", e.n);
+	cr_expect_str_eq(e.paths[0], "store/議案/job-conf/data/pages");
+	cr_expect_str_eq(e.paths[1], "store/議案/job-conf/data/text.txt");
+	cr_expect_eq(stats.problems, 2);
+
+	/* a restricted file in another group is readable by that group */
+	if (geteuid() == 0) {
+		char *staff_doc = bk_store_doc_dir(store, "議案", "job-staff");
+		char *pdf = ts_fmt("%s/data/document.pdf", staff_doc);
+		struct stat st;
+		cr_assert_eq(stat(archive, &st), 0);
+		cr_assert_eq(chown(pdf, (uid_t)-1, st.st_gid + 1), 0);
+		e.n = 0;
+		cr_assert_eq(bk_store_check_access(store, "議案", record_exposed, &e, NULL, &err), 0,
+			     "%s", err.msg);
+		cr_expect_eq(e.n, 3, "%d findings", e.n);
+		cr_expect_str_eq(e.paths[2], "store/議案/job-staff/data/document.pdf");
+		free(pdf);
+		free(staff_doc);
+	}
+	free(open_text);
+	free(open_doc);
+	free(text);
+	free(pages);
+	free(doc);
+	free(master);
 }

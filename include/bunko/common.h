@@ -79,6 +79,17 @@ static inline const char *bk_access_name(enum bk_access a)
 	return (unsigned)a < BK_ACCESS_COUNT ? bk_access_names[a] : "?";
 }
 
+/* The permission bits of a level's directories: a document's bag and a
+ * job's directory in the queue, created with them (archive/atomic.h: what
+ * is inside follows its directory). public 0755 (files 0644), restricted
+ * 0750 (0640: the owner and the archive's group, the staff group),
+ * confidential 0700 (0600: the archive's owner only). */
+static inline unsigned bk_access_dir_mode(enum bk_access a)
+{
+	static const unsigned modes[BK_ACCESS_COUNT] = { 0755, 0750, 0700 };
+	return (unsigned)a < BK_ACCESS_COUNT ? modes[a] : 0700;
+}
+
 /* Returns the profile named `s`, or -1. */
 static inline int bk_profile_parse(const char *s)
 {
