@@ -530,12 +530,12 @@ Test(errors, a_lease_that_cannot_be_renewed_is_reported)
 	cr_assert(broke, "the job was never seen claimed");
 
 	char *log = logs();
-	cr_expect(strstr(log, " result=error reason=heartbeat: cannot touch '") &&
+	cr_expect(strstr(log, " result=error reason=heartbeat: cannot create '") &&
 		  strstr(log, "Is a directory"), "the log does not say why: %s", log);
 	free(log);
 	char *text = NULL, *messages = NULL;
 	status_errors(&text, &messages);
-	cr_expect(strstr(text, "\nworker error  ") && strstr(text, "heartbeat: cannot touch"),
+	cr_expect(strstr(text, "\nworker error  ") && strstr(text, "heartbeat: cannot create"),
 		  "%s", text);
 	cr_expect(strstr(messages, "Is a directory") != NULL, "%s", messages);
 	free(text);
