@@ -25,16 +25,20 @@
  * Search, per level file the role may read:
  *   1. candidates: the FTS5 expression of the query (query.h,
  *      BK_QUERY_TERMS: a phrase is the AND of its tokens) with the filters,
- *      in rowid order, LIMIT BK_SEARCH_CANDIDATES (or the requested limit
- *      if larger). The work is bounded by that number however common the
- *      terms are: a term on most of 600,000 pages costs what a rare one
- *      does. The price: when more pages match, only the first ones in
- *      archive order (the order documents were indexed) are ranked.
+ *      in rowid order, every one of them: no LIMIT, so a phrase whose
+ *      bigrams are on many pages that do not hold the phrase (decoys) is
+ *      still found wherever it is;
  *   2. each candidate's text is checked for the query's phrases (match.h:
- *      literal search, exact) and its hits counted;
- *   3. after all levels, candidates are ranked by a BM25-style score of
- *      the hit counts and page lengths (no IDF, see score_cands), and only
- *      the final `limit` hits are looked up for titles and snippets.
+ *      literal search, exact) and its hits counted; a page that passes
+ *      costs one small record (struct cand);
+ *   3. after all levels, the matching pages are scored by a BM25-style
+ *      score of the hit counts and page lengths (no IDF, see score_cands),
+ *      the best `limit` picked with a heap, and only those looked up for
+ *      titles and snippets.
+ *   The only bound is time: a search whose deadline (time_limit_ms) passes
+ *   stops checking candidates, ranks those it has and reports itself
+ *   truncated (bk_search_info), so a cut-short answer is never mistaken
+ *   for a complete one.
  *
  * File protocol. INDEX_DIR/<level>.db is a symbolic link to the current
  * generation file "<level>.db.<gen>" (gen: unique hex). SQLite resolves the
@@ -885,18 +889,19 @@ out:
 
 /* ---- search ----------------------------------------------------------------- */
 
-/* A page that passed the index and the text check. */
+/* A page that passed the index and the text check: its counts live in
+ * cands.tf[i * ngroups ...], so a query matching most of the archive costs
+ * one small record per page and no allocation each. */
 struct cand {
 	sqlite3_int64 rowid;
-	enum bk_access level;
-	char *doc;
 	int len;          /* bytes of text */
-	int *tf;          /* hits per query group */
+	int level;        /* enum bk_access */
 	double score;
 };
 
 struct cands {
 	struct cand *v;
+	int *tf;          /* hits per query group, ngroups per candidate */
 	int n, cap;
 	int ngroups;
 };
@@ -907,24 +912,31 @@ struct search {
 	struct bk_query parsed;
 	char *match;                 /* the FTS5 expression (BK_QUERY_TERMS) */
 	struct bk_matcher *matcher;
-	int limit, candidates;
+	int limit;
 	struct cands cands;
 	char *buf;                   /* unpacked page text */
 	size_t cap;
+	double deadline;             /* CLOCK_MONOTONIC seconds */
+	long examined;               /* candidates whose text was checked */
+	bool truncated;              /* the deadline passed before all were */
 };
+
+static double monotonic_now(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
 
 static void cands_release(struct cands *c)
 {
-	for (int i = 0; i < c->n; i++) {
-		free(c->v[i].doc);
-		free(c->v[i].tf);
-	}
 	free(c->v);
+	free(c->tf);
 	memset(c, 0, sizeof(*c));
 }
 
-static int cands_push(struct cands *c, sqlite3_int64 rowid, enum bk_access level,
-		      const unsigned char *doc, int len, const int *tf)
+static int cands_push(struct cands *c, sqlite3_int64 rowid, enum bk_access level, int len,
+		      const int *tf)
 {
 	if (c->n == c->cap) {
 		int cap = c->cap ? c->cap * 2 : 256;
@@ -932,21 +944,14 @@ static int cands_push(struct cands *c, sqlite3_int64 rowid, enum bk_access level
 		if (!grown)
 			return -1;
 		c->v = grown;
+		int *tgrown = realloc(c->tf, (size_t)cap * (size_t)c->ngroups * sizeof(int));
+		if (!tgrown)
+			return -1;
+		c->tf = tgrown;
 		c->cap = cap;
 	}
-	struct cand *x = &c->v[c->n];
-	x->rowid = rowid;
-	x->level = level;
-	x->len = len;
-	x->score = 0;
-	x->doc = strdup(doc ? (const char *)doc : "");
-	x->tf = malloc((size_t)c->ngroups * sizeof(int));
-	if (!x->doc || !x->tf) {
-		free(x->doc);
-		free(x->tf);
-		return -1;
-	}
-	memcpy(x->tf, tf, (size_t)c->ngroups * sizeof(int));
+	c->v[c->n] = (struct cand){ rowid, len, (int)level, 0 };
+	memcpy(c->tf + (size_t)c->n * (size_t)c->ngroups, tf, (size_t)c->ngroups * sizeof(int));
 	c->n++;
 	return 0;
 }
@@ -977,19 +982,31 @@ static void bind_opt(sqlite3_stmt *st, int i, const char *s)
 		sqlite3_bind_null(st, i);
 }
 
-/* The first `candidates` pages that the index matches and the filters
- * keep, in rowid (archive) order: FTS5 stops after them, so the work is
- * bounded however common the terms are. */
+static bool has_filters(const struct bk_search_query *q)
+{
+	const char *f[] = { q->collection, q->profile, q->date_from, q->date_to };
+	for (size_t i = 0; i < sizeof(f) / sizeof(f[0]); i++)
+		if (f[i] && *f[i])
+			return true;
+	return false;
+}
+
+/* Every page that the index matches and the filters keep, in rowid
+ * (archive) order, with its text; no LIMIT: each is checked. Without
+ * filters the doc table is not joined. */
 static const char *const candidates_sql =
-	"SELECT page_fts.rowid, p.text, d.doc"
+	"SELECT page_fts.rowid, p.text"
+	"  FROM page_fts JOIN page p ON p.id = page_fts.rowid"
+	" WHERE page_fts MATCH ?1";
+static const char *const candidates_filtered_sql =
+	"SELECT page_fts.rowid, p.text"
 	"  FROM page_fts JOIN page p ON p.id = page_fts.rowid"
 	"  JOIN doc d ON d.id = (page_fts.rowid >> 16)"
 	" WHERE page_fts MATCH ?1"
 	"   AND (?2 IS NULL OR d.collection = ?2)"
 	"   AND (?3 IS NULL OR d.profile = ?3)"
 	"   AND (?4 IS NULL OR d.date >= ?4)"
-	"   AND (?5 IS NULL OR d.date <= ?5 || '~')"
-	" LIMIT ?6";
+	"   AND (?5 IS NULL OR d.date <= ?5 || '~')";
 
 static int search_level(struct bk_index *idx, enum bk_access level, struct search *s,
 			struct bk_error *err)
@@ -997,34 +1014,41 @@ static int search_level(struct bk_index *idx, enum bk_access level, struct searc
 	sqlite3 *db = idx->db[level];
 	sqlite3_stmt *st = NULL;
 	int *tf = calloc((size_t)s->parsed.ngroups, sizeof(int)), rc = -1, step;
+	bool filtered = has_filters(s->q);
 
 	if (!tf)
 		return bk_error_set(err, "out of memory");
-	if (sqlite3_prepare_v2(db, candidates_sql, -1, &st, NULL) != SQLITE_OK) {
+	if (sqlite3_prepare_v2(db, filtered ? candidates_filtered_sql : candidates_sql, -1, &st,
+			       NULL) != SQLITE_OK) {
 		db_fail(db, "cannot prepare the search", err);
 		goto out;
 	}
 	sqlite3_bind_text(st, 1, s->match, -1, SQLITE_STATIC);
-	bind_opt(st, 2, s->q->collection);
-	bind_opt(st, 3, s->q->profile);
-	bind_opt(st, 4, s->q->date_from);
-	bind_opt(st, 5, s->q->date_to);
-	sqlite3_bind_int(st, 6, s->candidates);
+	if (filtered) {
+		bind_opt(st, 2, s->q->collection);
+		bind_opt(st, 3, s->q->profile);
+		bind_opt(st, 4, s->q->date_from);
+		bind_opt(st, 5, s->q->date_to);
+	}
 	while ((step = sqlite3_step(st)) == SQLITE_ROW) {
 		const char *text;
 		size_t len;
+		if (monotonic_now() >= s->deadline) {
+			s->truncated = true;
+			break;
+		}
 		if (column_page_text(st, 1, s, &text, &len, err))
 			goto out;
 		int ok = bk_matcher_check(s->matcher, text, len, tf, err);
 		if (ok < 0)
 			goto out;
-		if (ok && cands_push(&s->cands, sqlite3_column_int64(st, 0), level,
-				     sqlite3_column_text(st, 2), (int)len, tf)) {
+		s->examined++;
+		if (ok && cands_push(&s->cands, sqlite3_column_int64(st, 0), level, (int)len, tf)) {
 			bk_error_set(err, "out of memory");
 			goto out;
 		}
 	}
-	if (step != SQLITE_DONE) {
+	if (step != SQLITE_DONE && step != SQLITE_ROW) {
 		bk_error_set(err, "search for '%s' failed in the %s index: %s", s->q->text,
 			     bk_access_name(level), sqlite3_errmsg(db));
 		goto out;
@@ -1037,9 +1061,8 @@ out:
 }
 
 /* BM25's term-frequency part (k1 1.2, b 0.75) summed over the query's
- * groups, with the candidates' mean length as the average; every group
- * weighs the same (no IDF: the candidates are a bounded sample, so
- * document frequencies are not known). */
+ * groups, with the matching pages' mean length as the average; every
+ * group weighs the same (no IDF). */
 static void score_cands(struct cands *c)
 {
 	const double k1 = 1.2, b = 0.75;
@@ -1051,23 +1074,56 @@ static void score_cands(struct cands *c)
 		avg = 1;
 	for (int i = 0; i < c->n; i++) {
 		struct cand *x = &c->v[i];
+		const int *tf = c->tf + (size_t)i * (size_t)c->ngroups;
 		double norm = k1 * (1 - b + b * x->len / avg);
 		x->score = 0;
 		for (int g = 0; g < c->ngroups; g++)
-			x->score += x->tf[g] * (k1 + 1) / (x->tf[g] + norm);
+			x->score += tf[g] * (k1 + 1) / (tf[g] + norm);
 	}
 }
 
+/* Better first: higher score, then archive order (level, then rowid). */
 static int cmp_cand(const void *a, const void *b)
 {
 	const struct cand *x = a, *y = b;
 	if (x->score != y->score)
 		return x->score > y->score ? -1 : 1;
-	int c = strcmp(x->doc, y->doc);
-	if (c)
-		return c;
-	return (x->rowid & BK_MAX_PAGES) < (y->rowid & BK_MAX_PAGES) ? -1
-	       : (x->rowid & BK_MAX_PAGES) > (y->rowid & BK_MAX_PAGES);
+	if (x->level != y->level)
+		return x->level < y->level ? -1 : 1;
+	return x->rowid < y->rowid ? -1 : x->rowid > y->rowid;
+}
+
+/* Moves the best `k` candidates, best first, to the front: a heap of the
+ * k best seen so far, so ranking n pages costs n log k, not n log n. */
+static void select_best(struct cands *c, int k)
+{
+	if (k > c->n)
+		k = c->n;
+	if (k <= 0)
+		return;
+	/* a max-heap on "worse": v[0] is the worst of the k kept */
+	struct cand *h = c->v;
+	for (int i = k / 2 - 1; i >= 0; i--)
+		for (int p = i, ch; (ch = 2 * p + 1) < k; p = ch) {
+			if (ch + 1 < k && cmp_cand(&h[ch + 1], &h[ch]) > 0)
+				ch++;
+			if (cmp_cand(&h[ch], &h[p]) <= 0)
+				break;
+			struct cand t = h[p]; h[p] = h[ch]; h[ch] = t;
+		}
+	for (int i = k; i < c->n; i++) {
+		if (cmp_cand(&c->v[i], &h[0]) >= 0)
+			continue;
+		h[0] = c->v[i];
+		for (int p = 0, ch; (ch = 2 * p + 1) < k; p = ch) {
+			if (ch + 1 < k && cmp_cand(&h[ch + 1], &h[ch]) > 0)
+				ch++;
+			if (cmp_cand(&h[ch], &h[p]) <= 0)
+				break;
+			struct cand t = h[p]; h[p] = h[ch]; h[ch] = t;
+		}
+	}
+	qsort(h, (size_t)k, sizeof(*h), cmp_cand);
 }
 
 static char *column_dup(sqlite3_stmt *st, int i)
@@ -1134,15 +1190,13 @@ static int search_level_again(struct bk_index *idx, enum bk_access level, struct
 			      struct bk_error *err)
 {
 	int n0 = s->cands.n;
+	long examined0 = s->examined;
 	if (search_level(idx, level, s, err) == 0)
 		return 0;
 	if (idx->building || !link_moved(idx->dir, level, idx->target[level]))
 		return -1;
-	while (s->cands.n > n0) {
-		struct cand *x = &s->cands.v[--s->cands.n];
-		free(x->doc);
-		free(x->tf);
-	}
+	s->cands.n = n0;
+	s->examined = examined0;
 	close_level(idx, level);
 	if (open_level(idx, level, false, err))
 		return -1;
@@ -1160,11 +1214,13 @@ static int check_query(const struct bk_search_query *q, struct bk_error *err)
 	return 0;
 }
 
-static int search_prepare(struct search *s, const struct bk_search_query *q, struct bk_error *err)
+static int search_prepare(struct search *s, const struct bk_search_query *q, int time_limit_ms,
+			  struct bk_error *err)
 {
 	s->q = q;
 	s->limit = q->limit > 0 ? q->limit : BK_SEARCH_LIMIT_DEFAULT;
-	s->candidates = s->limit > BK_SEARCH_CANDIDATES ? s->limit : BK_SEARCH_CANDIDATES;
+	s->deadline = monotonic_now() +
+		      (time_limit_ms >= 0 ? time_limit_ms : BK_SEARCH_TIME_LIMIT_MS) / 1000.0;
 	if (check_query(q, err) || bk_query_parse(q->text, &s->parsed, err))
 		return -1;
 	s->cands.ngroups = s->parsed.ngroups;
@@ -1182,32 +1238,42 @@ static void search_release(struct search *s)
 	free(s->buf);
 }
 
-int bk_index_search(struct bk_index *idx, const struct bk_search_query *q,
-		    int (*fn)(const struct bk_search_hit *, void *), void *ud,
-		    struct bk_error *err)
+int bk_index_search_timed(struct bk_index *idx, const struct bk_search_query *q, int time_limit_ms,
+			  int (*fn)(const struct bk_search_hit *, void *), void *ud,
+			  struct bk_search_info *info, struct bk_error *err)
 {
 	struct search s = { 0 };
 	int rc = -1;
 
-	if (search_prepare(&s, q, err))
+	if (info)
+		*info = (struct bk_search_info){ 0, 0, false };
+	if (search_prepare(&s, q, time_limit_ms, err))
 		goto out;
 	for (int l = 0; l <= (int)bk_role_max_access(idx->role); l++) {
 		if (refresh_level(idx, (enum bk_access)l, err))
 			goto out;
 		if (idx->writable && !idx->db[l] && open_level(idx, (enum bk_access)l, false, err))
 			goto out;
-		if (idx->db[l] && search_level_again(idx, (enum bk_access)l, &s, err))
+		if (idx->db[l] && !s.truncated && search_level_again(idx, (enum bk_access)l, &s, err))
 			goto out;
 	}
 	score_cands(&s.cands);
-	if (s.cands.n) /* qsort(NULL, 0, ...) is undefined */
-		qsort(s.cands.v, (size_t)s.cands.n, sizeof(*s.cands.v), cmp_cand);
+	select_best(&s.cands, s.limit);
+	if (info)
+		*info = (struct bk_search_info){ s.cands.n, s.examined, s.truncated };
 	rc = 0;
 	for (int i = 0; i < s.cands.n && i < s.limit && rc == 0; i++)
 		rc = deliver(idx, &s, &s.cands.v[i], fn, ud, err);
 out:
 	search_release(&s);
 	return rc;
+}
+
+int bk_index_search(struct bk_index *idx, const struct bk_search_query *q,
+		    int (*fn)(const struct bk_search_hit *, void *), void *ud,
+		    struct bk_error *err)
+{
+	return bk_index_search_timed(idx, q, -1, fn, ud, NULL, err);
 }
 
 /* ---- rebuild ----------------------------------------------------------------- */
