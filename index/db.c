@@ -3,7 +3,7 @@
  * this file (index/fts5_tokenizer.c only registers the tokenizer on the
  * handles made here). Schema, puts, search, the index lock and rebuild.
  *
- * Schema (version 2), one file per access level (all three files alike),
+ * Schema (version 3: the density markers), one file per access level (all three files alike),
  * SQLite pages of 32 KiB (a page of text, ~3 KB stored, wastes little):
  *   doc(id, doc UNIQUE, collection, title, date, profile, access, pdf, npages)
  *   page(id = doc.id << 16 | page number, text)   -- one row per page; the
@@ -94,6 +94,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <sqlite3.h>
+#include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -108,6 +109,7 @@
 #include "index/match.h"
 #include "index/pagetext.h"
 #include "index/query.h"
+#include "index/tokenizer.h"
 
 #define BK_BUSY_TIMEOUT_MS 30000
 #define BK_PAGE_BITS 16
@@ -115,7 +117,7 @@
 #ifndef BK_PAGE_SIZE
 #define BK_PAGE_SIZE 32768
 #endif
-#define BK_SCHEMA_VERSION "2"
+#define BK_SCHEMA_VERSION "3"
 
 static const unsigned level_modes[BK_ACCESS_COUNT] = { 0644, 0640, 0600 };
 
@@ -919,6 +921,7 @@ struct search {
 	double deadline;             /* CLOCK_MONOTONIC seconds */
 	long examined;               /* candidates whose text was checked */
 	bool truncated;              /* the deadline passed before all were */
+	bool settled;                /* a level's best were known before all were */
 };
 
 static double monotonic_now(void)
@@ -936,7 +939,7 @@ static void cands_release(struct cands *c)
 }
 
 static int cands_push(struct cands *c, sqlite3_int64 rowid, enum bk_access level, int len,
-		      const int *tf)
+		      const int *tf, double score)
 {
 	if (c->n == c->cap) {
 		int cap = c->cap ? c->cap * 2 : 256;
@@ -950,7 +953,7 @@ static int cands_push(struct cands *c, sqlite3_int64 rowid, enum bk_access level
 		c->tf = tgrown;
 		c->cap = cap;
 	}
-	c->v[c->n] = (struct cand){ rowid, len, (int)level, 0 };
+	c->v[c->n] = (struct cand){ rowid, len, (int)level, score };
 	memcpy(c->tf + (size_t)c->n * (size_t)c->ngroups, tf, (size_t)c->ngroups * sizeof(int));
 	c->n++;
 	return 0;
@@ -1008,8 +1011,33 @@ static const char *const candidates_filtered_sql =
 	"   AND (?4 IS NULL OR d.date >= ?4)"
 	"   AND (?5 IS NULL OR d.date <= ?5 || '~')";
 
-static int search_level(struct bk_index *idx, enum bk_access level, struct search *s,
-			struct bk_error *err)
+/* A page's score: BM25's term-frequency part (k1 1.2) with full length
+ * normalization (b 1) summed over the query's groups, each weighing the
+ * same (no IDF). With b 1 a group's part depends only on its hit density
+ * x = hits * BK_TIER_SCALE / page bytes, k1+1 * x / (x + k1): one hit in
+ * BK_TIER_SCALE bytes scores 1, and the score never needs the other
+ * pages, which is what lets the density markers bound the pages not yet
+ * read (search_level). */
+static double group_density(int tf, int len)
+{
+	return len > 0 ? (double)tf * BK_TIER_SCALE / len : 0;
+}
+
+static double score_of(const int *tf, int ngroups, int len)
+{
+	const double k1 = 1.2;
+	double score = 0;
+	for (int g = 0; g < ngroups; g++) {
+		double x = group_density(tf[g], len);
+		score += (k1 + 1) * x / (x + k1);
+	}
+	return score;
+}
+
+/* Checks every page `match` (an FTS5 expression) yields with the filters,
+ * in rowid order, and keeps those that match; stops at the deadline. */
+static int scan_candidates(struct bk_index *idx, enum bk_access level, struct search *s,
+			   const char *match, struct bk_error *err)
 {
 	sqlite3 *db = idx->db[level];
 	sqlite3_stmt *st = NULL;
@@ -1023,7 +1051,7 @@ static int search_level(struct bk_index *idx, enum bk_access level, struct searc
 		db_fail(db, "cannot prepare the search", err);
 		goto out;
 	}
-	sqlite3_bind_text(st, 1, s->match, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 1, match, -1, SQLITE_STATIC);
 	if (filtered) {
 		bind_opt(st, 2, s->q->collection);
 		bind_opt(st, 3, s->q->profile);
@@ -1043,7 +1071,8 @@ static int search_level(struct bk_index *idx, enum bk_access level, struct searc
 		if (ok < 0)
 			goto out;
 		s->examined++;
-		if (ok && cands_push(&s->cands, sqlite3_column_int64(st, 0), level, (int)len, tf)) {
+		if (ok && cands_push(&s->cands, sqlite3_column_int64(st, 0), level, (int)len, tf,
+				     score_of(tf, s->parsed.ngroups, (int)len))) {
 			bk_error_set(err, "out of memory");
 			goto out;
 		}
@@ -1060,26 +1089,117 @@ out:
 	return rc;
 }
 
-/* BM25's term-frequency part (k1 1.2, b 0.75) summed over the query's
- * groups, with the matching pages' mean length as the average; every
- * group weighs the same (no IDF). */
-static void score_cands(struct cands *c)
+/* The strings up to a NULL, joined into a new one; NULL: out of memory. */
+static char *concat(const char *first, ...)
 {
-	const double k1 = 1.2, b = 0.75;
-	double avg = 0;
-	for (int i = 0; i < c->n; i++)
-		avg += c->v[i].len;
-	avg = c->n ? avg / c->n : 1;
-	if (avg <= 0)
-		avg = 1;
-	for (int i = 0; i < c->n; i++) {
-		struct cand *x = &c->v[i];
-		const int *tf = c->tf + (size_t)i * (size_t)c->ngroups;
-		double norm = k1 * (1 - b + b * x->len / avg);
-		x->score = 0;
-		for (int g = 0; g < c->ngroups; g++)
-			x->score += tf[g] * (k1 + 1) / (tf[g] + norm);
+	va_list ap;
+	size_t n = 0;
+	va_start(ap, first);
+	for (const char *p = first; p; p = va_arg(ap, const char *))
+		n += strlen(p);
+	va_end(ap);
+	char *out = malloc(n + 1);
+	if (!out)
+		return NULL;
+	out[0] = '\0';
+	va_start(ap, first);
+	for (const char *p = first; p; p = va_arg(ap, const char *))
+		strcat(out, p);
+	va_end(ap);
+	return out;
+}
+
+/* Hits of this level found since `from` that score at least `score`. */
+static int hits_at_least(const struct search *s, int from, double score)
+{
+	int n = 0;
+	for (int i = from; i < s->cands.n; i++)
+		n += s->cands.v[i].score >= score;
+	return n;
+}
+
+/* The pages where every group may be at tier k or denser (NULL: out of
+ * memory). */
+static char *dense_expr(const struct bk_query *q, int k)
+{
+	char *all = NULL;
+	for (int g = 0; g < q->ngroups; g++) {
+		char *d = bk_query_fts5_dense(q, g, k);
+		char *joined = d ? (all ? concat(all, " AND ", d, NULL) : concat("(", d, NULL)) : NULL;
+		free(d);
+		free(all);
+		if (!(all = joined))
+			return NULL;
 	}
+	char *out = all ? concat(all, ")", NULL) : NULL;
+	free(all);
+	return out;
+}
+
+/* What a page outside dense_expr(q, k) can score at most: some group g of
+ * it holds each of its nalt phrases less densely than 2^k, so below
+ * nalt * 2^k, and the other groups score at most k1+1 each. */
+static double bound_below(const struct bk_query *q, int k)
+{
+	const double k1 = 1.2;
+	double best = 0;
+	for (int g = 0; g < q->ngroups; g++) {
+		double x = (double)q->groups[g].nalt * (double)(1L << k);
+		double part = (k1 + 1) * x / (x + k1);
+		if (part > best)
+			best = part;
+	}
+	return (q->ngroups - 1) * (k1 + 1) + best;
+}
+
+/* One level file, densest pages first: those that may hold every group at
+ * tier k (dense_expr) and not all at k+1, for k from the top tier down,
+ * then the rest. Each candidate is read once. After tier k, no page left
+ * can score bound_below(k) (hits are scored on the exact counts): once
+ * `limit` hits of the level score that much, the level's best are settled
+ * and the rest is not read (the count of matches is then a lower bound).
+ * For one group the bound is tight (a hit of density nalt * 2^k settles
+ * it); for several, only hits dense in every group settle early. */
+static int search_level(struct bk_index *idx, enum bk_access level, struct search *s,
+			struct bk_error *err)
+{
+	const struct bk_query *q = &s->parsed;
+	int from = s->cands.n, rc = -1;
+	char *expr = NULL, *dense = NULL, *denser = NULL;
+
+	for (int k = BK_TIERS - 1; k >= -1 && !s->truncated; k--) {
+		free(dense);
+		dense = NULL;
+		if (k >= 0 && !(dense = dense_expr(q, k)))
+			goto oom;
+		free(expr);
+		if (k == BK_TIERS - 1)
+			expr = concat("(", s->match, ") AND ", dense, NULL);
+		else if (k >= 0)
+			expr = concat("(", s->match, ") AND (", dense, " NOT ", denser, ")", NULL);
+		else
+			expr = concat("(", s->match, ") NOT ", denser, NULL);
+		if (!expr)
+			goto oom;
+		if (scan_candidates(idx, level, s, expr, err))
+			goto out;
+		if (k >= 0 && !s->truncated && hits_at_least(s, from, bound_below(q, k)) >= s->limit) {
+			s->settled = true;
+			break;
+		}
+		free(denser);
+		denser = dense;
+		dense = NULL;
+	}
+	rc = 0;
+	goto out;
+oom:
+	bk_error_set(err, "out of memory");
+out:
+	free(expr);
+	free(dense);
+	free(denser);
+	return rc;
 }
 
 /* Better first: higher score, then archive order (level, then rowid). */
@@ -1246,7 +1366,7 @@ int bk_index_search_timed(struct bk_index *idx, const struct bk_search_query *q,
 	int rc = -1;
 
 	if (info)
-		*info = (struct bk_search_info){ 0, 0, false };
+		*info = (struct bk_search_info){ 0, 0, false, false };
 	if (search_prepare(&s, q, time_limit_ms, err))
 		goto out;
 	for (int l = 0; l <= (int)bk_role_max_access(idx->role); l++) {
@@ -1257,10 +1377,10 @@ int bk_index_search_timed(struct bk_index *idx, const struct bk_search_query *q,
 		if (idx->db[l] && !s.truncated && search_level_again(idx, (enum bk_access)l, &s, err))
 			goto out;
 	}
-	score_cands(&s.cands);
 	select_best(&s.cands, s.limit);
 	if (info)
-		*info = (struct bk_search_info){ s.cands.n, s.examined, s.truncated };
+		*info = (struct bk_search_info){ s.cands.n, s.examined, !s.truncated && !s.settled,
+						 s.truncated };
 	rc = 0;
 	for (int i = 0; i < s.cands.n && i < s.limit && rc == 0; i++)
 		rc = deliver(idx, &s, &s.cands.v[i], fn, ud, err);

@@ -76,11 +76,13 @@ int bk_index_delete(struct bk_index *idx, const char *doc_id, struct bk_error *e
 
 /* What a search found, besides the hits it delivered. */
 struct bk_search_info {
-	long matches;   /* pages that match: all of them, unless truncated */
+	long matches;   /* matching pages found: all of them if counted */
 	long examined;  /* candidate pages whose text was checked */
+	bool counted;   /* every candidate was checked: matches is the total;
+			   false when the best hits were settled first (they
+			   are still the best of all) or when truncated */
 	bool truncated; /* the time limit ran out: pages not yet checked were
-			   not considered, so matches is a lower bound and
-			   better hits may exist */
+			   not considered, so better hits may exist */
 };
 
 /* Filters are NULL for none; dates are YYYY[-MM[-DD]] and compare as text

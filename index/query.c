@@ -414,6 +414,38 @@ char *bk_query_fts5(const struct bk_query *q, enum bk_query_form form)
 	return sb.buf;
 }
 
+char *bk_query_fts5_dense(const struct bk_query *q, int g, int tier)
+{
+	struct strbuf sb = { 0 };
+	const struct bk_query_group *grp = &q->groups[g];
+
+	sb_puts(&sb, "(");
+	for (int a = 0; a < grp->nalt; a++) {
+		const struct bk_query_phrase *p = &grp->alt[a];
+		sb_puts(&sb, a ? " OR (" : "(");
+		for (int i = 0; i < p->ntok; i++) {
+			sb_puts(&sb, i ? " AND (" : "(");
+			for (int k = tier; k < BK_TIERS; k++) {
+				char mark[3] = { BK_TIER_MARK, (char)('a' + k), '\0' };
+				sb_puts(&sb, k > tier ? " OR \"" : "\"");
+				sb_puts(&sb, mark);
+				for (int c = 0; c < p->tok[i].len; c++)
+					sb_add(&sb, p->tok[i].text[c] == '"' ? "\"\"" : p->tok[i].text + c,
+					       p->tok[i].text[c] == '"' ? 2 : 1);
+				sb_puts(&sb, "\"");
+			}
+			sb_puts(&sb, ")");
+		}
+		sb_puts(&sb, ")");
+	}
+	sb_puts(&sb, ")");
+	if (sb.failed) {
+		free(sb.buf);
+		return NULL;
+	}
+	return sb.buf;
+}
+
 int bk_query_compile(const char *text, char **fts5, struct bk_error *err)
 {
 	struct bk_query q;

@@ -7,9 +7,11 @@
  * process can open those index files (their modes are 0640 and 0600).
  * Output: one block per hit ("doc  page N  title", the snippet with the hit
  * in [brackets], the PDF path), or with --json one JSON object per line;
- * after the hits, a last JSON line {"matches":N,"truncated":false} (no
- * "doc" key), or on the terminal a line on stderr when more pages match
- * than are shown or the search was cut short.
+ * after the hits, a last JSON line {"matches":N,"counted":true,
+ * "truncated":false} (no "doc" key; counted false: N is a lower bound, the
+ * best hits having been settled before every page was read), or on the
+ * terminal a line on stderr when more pages match than are shown or the
+ * search was cut short.
  * Exit status: 0 (also for no hits), 1 failure, 2 usage error.
  *
  * Every matching page is ranked (index/index.h, bk_index_search); only
@@ -179,8 +181,8 @@ int cmd_search(int argc, char **argv)
 		goto out;
 	}
 	if (a.json)
-		printf("{\"matches\":%ld,\"truncated\":%s}\n", info.matches,
-		       info.truncated ? "true" : "false");
+		printf("{\"matches\":%ld,\"counted\":%s,\"truncated\":%s}\n", info.matches,
+		       info.counted ? "true" : "false", info.truncated ? "true" : "false");
 	else if (info.truncated)
 		fprintf(stderr, "bunko: search for '%s' stopped at the time limit: the best of %ld "
 				"matching pages found in %ld checked; more pages may match\n",
@@ -188,8 +190,8 @@ int cmd_search(int argc, char **argv)
 	else if (!out.nhits)
 		fprintf(stderr, "bunko: no hits for '%s'\n", a.query);
 	else if (info.matches > out.nhits)
-		fprintf(stderr, "bunko: %ld pages match '%s'; the best %d shown\n", info.matches,
-			a.query, out.nhits);
+		fprintf(stderr, "bunko: %s%ld pages match '%s'; the best %d shown\n",
+			info.counted ? "" : "at least ", info.matches, a.query, out.nhits);
 	rc = BK_EXIT_OK;
 out:
 	bk_index_free(&idx);

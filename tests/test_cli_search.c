@@ -11,6 +11,7 @@
  * 1,200 scans would take an hour and test nothing more here).
  */
 #include <criterion/criterion.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -188,12 +189,22 @@ Test(cli_search, one_character_ranks_every_matching_page)
 	for (const char *p = hits; (p = strchr(p, ':')); p++)
 		shown++;
 	cr_expect_eq(shown, 5, "--limit 5 showed %d: %s", shown, hits);
+	/* the best 5 were settled before every page was read: the count is
+	 * then a lower bound, and says so */
+	cr_expect(strstr(out, "\"counted\":false") != NULL, "%s", out);
 	free(hits);
 	free(out);
-	/* on the terminal: how many match, beyond those shown */
 	out = search("案", "--limit 5 2>&1 >/dev/null", 0);
-	cr_expect(strstr(out, "1202 pages match '案'; the best 5 shown") != NULL, "%s", out);
+	cr_expect(strstr(out, "at least 1202 pages match '案'; the best 5 shown") != NULL, "%s", out);
 	free(out);
+	/* a limit above the matches reads every page and counts them */
+	out = search("案", "--json --limit 2000", 0);
+	hits = hits_of(out, &matches, &truncated);
+	cr_expect_eq(matches, DECOY_DOCS * DOC_PAGES + 2, "%s", out);
+	cr_expect(strstr(out, "\"counted\":true") != NULL, "%s", out);
+	free(hits);
+	free(out);
+
 }
 
 Test(cli_search, a_search_out_of_time_says_so)
@@ -216,4 +227,109 @@ Test(cli_search, a_search_out_of_time_says_so)
 	cr_expect_eq(truncated, 0, "%s", out);
 	free(hits);
 	free(out);
+}
+
+/* ---- early settling gives the same best hits as reading every page ---- */
+
+static char *varied_dir, *varied_archive;
+
+/* 600 pages of 1 to 400 characters drawn from a few kanji and kana with a
+ * fixed seed, so hit densities spread over many tiers. */
+static void varied_setup(void)
+{
+	static const char *const alphabet[] = { "予", "算", "案", "決", "議", "会", "の", "を", "区",
+						"\n", "、" };
+	struct bk_index *idx = NULL;
+	struct bk_error err;
+	char *out = NULL;
+	uint64_t rng = 0x2545f4914f6cdd1dULL;
+
+	varied_dir = ts_mkdtemp("cli-search-varied");
+	cr_assert_not_null(varied_dir);
+	varied_archive = ts_fmt("%s/a", varied_dir);
+	char *cmd = ts_fmt("%s init %s", BUNKO_EXE, varied_archive);
+	cr_assert_eq(ts_run(cmd, &out, 1), 0, "%s: %s", cmd, out);
+	free(cmd);
+	free(out);
+	char *index = ts_fmt("%s/index", varied_archive);
+	bk_error_init(&err);
+	cr_assert_eq(bk_index_open(&idx, index, BK_ROLE_ADMIN, true, &err), 0, "%s", err.msg);
+	for (int d = 0; d < 12; d++) {
+		char *pages[50];
+		for (int i = 0; i < 50; i++) {
+			rng ^= rng << 13, rng ^= rng >> 7, rng ^= rng << 17;
+			int n = 1 + (int)(rng % 400);
+			/* a page leans to one character, so densities differ */
+			int lean = (int)((rng >> 20) % 9);
+			pages[i] = calloc((size_t)n * 3 + 1, 1);
+			for (int c = 0; c < n; c++) {
+				rng ^= rng << 13, rng ^= rng >> 7, rng ^= rng << 17;
+				int pick = (rng >> 8) % 3 == 0 ? lean : (int)((rng >> 16) % 11);
+				strcat(pages[i], alphabet[pick]);
+			}
+		}
+		char id[16];
+		snprintf(id, sizeof(id), "v%02d", d);
+		put(idx, id, (const char *const *)pages, 50);
+		for (int i = 0; i < 50; i++)
+			free(pages[i]);
+	}
+	bk_index_free(&idx);
+	free(index);
+}
+
+static void varied_teardown(void)
+{
+	ts_rmtree(varied_dir);
+	free(varied_dir);
+	free(varied_archive);
+}
+
+TestSuite(cli_search_settle, .init = varied_setup, .fini = varied_teardown, .timeout = 300);
+
+Test(cli_search_settle, best_hits_are_those_of_a_complete_ranking)
+{
+	static const char *const queries[] = { "案", "の", "区", "予算", "決議", "\"予算案\"",
+					       "会議", "案 OR 区", "予算 会", "予算 -の", "議会 OR 決算",
+					       "\"算案の\"" };
+	int settled = 0;
+	for (size_t i = 0; i < sizeof(queries) / sizeof(queries[0]); i++) {
+		char *q = ts_fmt("%s search %s '%s' --json --limit 10000", BUNKO_EXE, varied_archive,
+				 queries[i]);
+		char *all = NULL;
+		cr_assert_eq(ts_run(q, &all, 0), 0, "%s", q);
+		free(q);
+		long total, matches;
+		int truncated;
+		char *full = hits_of(all, &total, &truncated);
+		cr_assert(strstr(all, "\"counted\":true"), "'%s' at --limit 10000 not counted: %s",
+			  queries[i], all);
+		for (int limit = 1; limit <= 40; limit *= 3) {
+			q = ts_fmt("%s search %s '%s' --json --limit %d", BUNKO_EXE, varied_archive,
+				   queries[i], limit);
+			char *some = NULL;
+			cr_assert_eq(ts_run(q, &some, 0), 0, "%s", q);
+			free(q);
+			char *best = hits_of(some, &matches, &truncated);
+			/* the first `limit` of the complete ranking */
+			const char *p = full;
+			for (int k = 0; k < limit && p && *p; k++) {
+				p = strchr(p, ' ');
+				p = p ? p + 1 : NULL;
+			}
+			size_t n = p ? (size_t)(p - full) - 1 : strlen(full);
+			cr_expect(strlen(best) == n && !strncmp(best, full, n),
+				  "'%s' --limit %d: %s\nbut the complete ranking starts %.*s", queries[i],
+				  limit, best, (int)n, full);
+			cr_expect_leq(matches, total, "'%s'", queries[i]);
+			cr_expect_eq(truncated, 0, "'%s'", queries[i]);
+			settled += strstr(some, "\"counted\":false") != NULL;
+			free(best);
+			free(some);
+		}
+		free(full);
+		free(all);
+	}
+	/* the early stop was taken, or this test shows nothing */
+	cr_expect_gt(settled, 10, "only %d searches stopped early", settled);
 }
