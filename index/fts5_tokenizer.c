@@ -12,8 +12,9 @@
  * tokenizer.h; bunko's MATCH strings quote one token per string, see
  * query.h) and with DOCUMENT otherwise, also for the 'delete' command,
  * which must see exactly the tokens the insert saw (index mode: bigrams
- * plus every character's unigram, then the density markers of
- * tokenizer.h, counted here with a hash table per call). In a MATCH
+ * plus every character's unigram, the trigram of every three characters
+ * of a Japanese run, and then the density markers of tokenizer.h, counted
+ * here with a hash table per call; trigrams get no markers). In a MATCH
  * string a token that starts with BK_TIER_MARK is a marker bunko's search
  * asks for and goes to FTS5 as it is. bunko does not use FTS5's auxiliary
  * functions: snippets are made by index/match.c.
@@ -64,6 +65,9 @@ struct bk_fts5_call {
 	char *arena;               /* token texts */
 	size_t alen, acap;
 	bool failed;
+	/* the last Japanese bigram, for the trigrams (index mode) */
+	char bigram[16];
+	int bigram_len, bigram_start, bigram_end;
 };
 
 static uint32_t hash_bytes(const char *s, int n)
@@ -127,12 +131,53 @@ static void count_token(struct bk_fts5_call *c, const char *text, int len)
 	c->nused++;
 }
 
+static int utf8_len(unsigned char c)
+{
+	return c < 0x80 ? 1 : c < 0xe0 ? 2 : c < 0xf0 ? 3 : 4;
+}
+
+/* True for a token of two characters from a Japanese run. */
+static bool is_bigram(const struct bk_token *tok)
+{
+	if (!tok->japanese || tok->len > 8)
+		return false;
+	int first = utf8_len((unsigned char)tok->text[0]);
+	return first < tok->len && first + utf8_len((unsigned char)tok->text[first]) == tok->len;
+}
+
+/* Index mode: a bigram BC that starts inside the previous bigram AB (the
+ * same run, one character on) also gives the trigram ABC, stored as
+ * BK_TRIGRAM_MARK + ABC (tokenizer.h). */
+static int trigram(struct bk_fts5_call *c, const struct bk_token *tok)
+{
+	int rc = 0;
+	if (!is_bigram(tok))
+		return 0;
+	if (c->bigram_len && tok->start > c->bigram_start && tok->start < c->bigram_end) {
+		char buf[24];
+		int first = utf8_len((unsigned char)tok->text[0]);
+		buf[0] = BK_TRIGRAM_MARK;
+		memcpy(buf + 1, c->bigram, (size_t)c->bigram_len);
+		memcpy(buf + 1 + c->bigram_len, tok->text + first, (size_t)(tok->len - first));
+		rc = c->xToken(c->ctx, 0, buf, 1 + c->bigram_len + tok->len - first, c->bigram_start,
+			       tok->end);
+	}
+	memcpy(c->bigram, tok->text, (size_t)tok->len);
+	c->bigram_len = tok->len;
+	c->bigram_start = tok->start;
+	c->bigram_end = tok->end;
+	return rc;
+}
+
 static int forward_token(const struct bk_token *tok, void *ud)
 {
 	struct bk_fts5_call *call = ud;
-	if (call->slot) /* index mode */
+	int rc = call->xToken(call->ctx, 0, tok->text, tok->len, tok->start, tok->end);
+	if (call->slot && !rc) { /* index mode */
 		count_token(call, tok->text, tok->len);
-	return call->xToken(call->ctx, 0, tok->text, tok->len, tok->start, tok->end);
+		rc = trigram(call, tok);
+	}
+	return rc;
 }
 
 /* The density markers of the page counted in c (tokenizer.h). */
@@ -157,13 +202,13 @@ static int emit_markers(struct bk_fts5_call *c, int bytes)
 static int tokenize(Fts5Tokenizer *tok, void *ctx, int flags, const char *text, int len,
 		    int (*xToken)(void *, int, const char *, int, int, int))
 {
-	struct bk_fts5_call call = { ctx, xToken, NULL, 0, 0, NULL, 0, 0, false };
+	struct bk_fts5_call call = { .ctx = ctx, .xToken = xToken };
 	bool query = flags & FTS5_TOKENIZE_QUERY;
 	int rc;
 
 	if (!text || len <= 0)
 		return SQLITE_OK;
-	if (query && text[0] == BK_TIER_MARK)
+	if (query && (text[0] == BK_TIER_MARK || text[0] == BK_TRIGRAM_MARK))
 		return xToken(ctx, 0, text, len, 0, len);
 	if (query)
 		return bk_tokenize(text, (size_t)len, BK_TOK_QUERY, forward_token, &call);

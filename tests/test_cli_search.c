@@ -137,6 +137,36 @@ Test(cli_search, phrase_behind_1200_decoys_is_found)
 	free(out);
 }
 
+/* The index's trigrams keep what the phrase check allows: a phrase
+ * wrapped over a line end or spaced out by OCR, or spelt with old kanji,
+ * is still a candidate. */
+Test(cli_search, phrase_across_spaces_and_old_kanji)
+{
+	struct bk_index *idx = NULL;
+	struct bk_error err;
+	char *index = ts_fmt("%s/index", archive);
+	const char *pages[] = { "本年度予\n算 案を審議", "本年度豫算案を審議", "國會議事堂" };
+	bk_error_init(&err);
+	cr_assert_eq(bk_index_open(&idx, index, BK_ROLE_ADMIN, true, &err), 0, "%s", err.msg);
+	put(idx, "spaced", pages, 3);
+	bk_index_free(&idx);
+	free(index);
+	long matches;
+	int truncated;
+	char *out = search("\"予算案を審議\"", "--json", 0);
+	char *hits = hits_of(out, &matches, &truncated);
+	cr_expect(strstr(hits, "truth:1") && strstr(hits, "spaced:1") && strstr(hits, "spaced:2"),
+		  "%s", out);
+	cr_expect_eq(matches, 3, "%s", out);
+	free(hits);
+	free(out);
+	out = search("国会議事", "--json", 0);
+	hits = hits_of(out, &matches, &truncated);
+	cr_expect_str_eq(hits, "spaced:3", "%s", out);
+	free(hits);
+	free(out);
+}
+
 Test(cli_search, not_of_a_common_term)
 {
 	long matches;
