@@ -2,20 +2,25 @@
  * index/bench_index.c — bunko-bench-index: the index at archive scale.
  *
  *   bunko-bench-index --pages N --corpus DIR --out DIR [--queries Q] [--seed S]
- *                     [--no-build] [--json]
+ *                     [--no-build] [--json] [--verbose]
  *
  * Builds an index of N synthetic pages (about 1,500 characters each, made
  * by shuffling the sentences of the real corpus, the .txt files in DIR, with a fixed
  * seed; 50 pages a document, 90% public and 10% restricted) through
  * bk_index_rebuild, the same path `bunko reindex` takes, then runs Q
- * queries (default 200: a quarter each of 1-, 2- and 4-character terms and
- * two-word AND queries, cut from the corpus) with snippets, and reports
- * build time, index size against text size, and query latency
- * percentiles as a table and one machine-readable "BENCH ..." line; with
- * --json, also one JSON object on a line of its own (scripts/bench reads
- * it): {"pages", "text_bytes", "index_bytes", "build_seconds", "p50_ms",
- * "p95_ms", "queries"}. Index bytes are those of every level's current
- * generation file and its -wal (the build leaves no -wal).
+ * queries (default 210, a seventh each of the classes below, cut from the
+ * corpus) with snippets and the default time limit, and reports build
+ * time, index size against text size, and query latency percentiles
+ * (p50, p95, worst) per class, for the hostile classes together and for
+ * all, with the number of searches that ran out of time, as a table and
+ * one machine-readable "BENCH ..." line; with --json, also one JSON object
+ * on a line of its own (scripts/bench reads it): {"pages", "text_bytes",
+ * "index_bytes", "build_seconds", "p50_ms", "p95_ms", "max_ms", "queries",
+ * "truncated", "classes": [{"name", "queries", "truncated", "p50_ms",
+ * "p95_ms", "max_ms"}]}. --verbose prints each query's time, matches and
+ * pages read on stderr. --no-build queries the index a previous run left
+ * in DIR. Index bytes are those of every level's current generation file
+ * and its -wal (the build leaves no -wal).
  * Targets (2 cores, N = 627,944): build < 30 min, index < 1.5x text,
  * p95 < 100 ms.
  */

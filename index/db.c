@@ -3,42 +3,51 @@
  * this file (index/fts5_tokenizer.c only registers the tokenizer on the
  * handles made here). Schema, puts, search, the index lock and rebuild.
  *
- * Schema (version 3: the density markers), one file per access level (all three files alike),
- * SQLite pages of 32 KiB (a page of text, ~3 KB stored, wastes little):
+ * Schema (version 3: trigrams and density markers), one file per access
+ * level (all three files alike), SQLite pages of 32 KiB (a page of text,
+ * ~3 KB stored, wastes little):
  *   doc(id, doc UNIQUE, collection, title, date, profile, access, pdf, npages)
  *   page(id = doc.id << 16 | page number, text)   -- one row per page; the
  *             text as UTF-16 (BLOB) or as is (TEXT), see pagetext.h
  *   page_fts: contentless FTS5 (content='', detail=none, columnsize=0,
- *             tokenizer "bunko" in index mode: bigrams plus every
- *             character's unigram). It keeps only which pages hold which
- *             tokens: no positions, no text, no lengths. Its 'delete'
- *             command is fed the page's text from the page table.
+ *             tokenizer "bunko" in index mode: bigrams, every character's
+ *             unigram, the trigrams of Japanese runs and the density
+ *             markers, see tokenizer.h). It keeps only which pages hold
+ *             which tokens: no positions, no text, no lengths. Its
+ *             'delete' command is fed the page's text from the page table.
  * A document's pages are one rowid range, so removing a document needs no
  * extra index; 65535 pages at most per document. A file of another schema
  * version is refused with a message that says to run `bunko reindex`.
  *
- * Size: the index is about 0.5x the UTF-8 text for FTS5 and 0.7x for the
- * stored pages (UTF-16); an FTS5 index with positions (detail=full) was
- * 1.25x on its own, and without the unigrams 1-character queries were
+ * Size: bigrams and unigrams are about 0.5x the UTF-8 text, the stored
+ * pages (UTF-16) 0.7x; trigrams and markers add what README's measurement
+ * table shows (scripts/bench). An FTS5 index with positions (detail=full)
+ * was 1.25x on its own, and without the unigrams 1-character queries were
  * prefix queries that merge hundreds of doclists.
  *
- * Search, per level file the role may read:
+ * Search, per level file the role may read (search_level):
  *   1. candidates: the FTS5 expression of the query (query.h,
- *      BK_QUERY_TERMS: a phrase is the AND of its tokens) with the filters,
- *      in rowid order, every one of them: no LIMIT, so a phrase whose
- *      bigrams are on many pages that do not hold the phrase (decoys) is
- *      still found wherever it is;
- *   2. each candidate's text is checked for the query's phrases (match.h:
- *      literal search, exact) and its hits counted; a page that passes
- *      costs one small record (struct cand);
- *   3. after all levels, the matching pages are scored by a BM25-style
- *      score of the hit counts and page lengths (no IDF, see score_cands),
- *      the best `limit` picked with a heap, and only those looked up for
- *      titles and snippets.
- *   The only bound is time: a search whose deadline (time_limit_ms) passes
- *   stops checking candidates, ranks those it has and reports itself
- *   truncated (bk_search_info), so a cut-short answer is never mistaken
- *   for a complete one.
+ *      BK_QUERY_TERMS: a phrase is the AND of its tokens and trigrams)
+ *      with the filters, in rowid order, and no LIMIT: a phrase whose
+ *      bigrams are on many pages that do not hold it (decoys) is found
+ *      wherever it is, and the trigrams keep most decoys out;
+ *   2. they are read likeliest best first: the markers cut them into
+ *      cells, one band of density per group (query.h,
+ *      bk_query_fts5_dense; band_bound), read in decreasing bound of the
+ *      score a page of the cell can reach; each page is read once;
+ *   3. each page read is checked for the query's phrases (match.h: literal
+ *      search, exact), its hits counted and scored (score_of: hit density,
+ *      so a page's score needs no other page); a page that passes costs
+ *      one small record (struct cand);
+ *   4. when `limit` hits score at least the next cell's bound, no unread
+ *      page can beat them: the level stops, its best being settled (a
+ *      query of more than two groups reads every candidate);
+ *   5. after all levels the best `limit` are picked with a heap and only
+ *      they are looked up for titles and snippets.
+ *   The only other bound is time: a search whose deadline (time_limit_ms)
+ *   passes stops reading, ranks what it has and reports itself truncated
+ *   (bk_search_info), so a cut-short answer is never mistaken for a
+ *   complete one.
  *
  * File protocol. INDEX_DIR/<level>.db is a symbolic link to the current
  * generation file "<level>.db.<gen>" (gen: unique hex). SQLite resolves the
@@ -1118,87 +1127,140 @@ static int hits_at_least(const struct search *s, int from, double score)
 	return n;
 }
 
-/* The pages where every group may be at tier k or denser (NULL: out of
- * memory). */
-static char *dense_expr(const struct bk_query *q, int k)
+/* A group's part of the score at density x (score_of). */
+static double group_part(double x)
 {
-	char *all = NULL;
-	for (int g = 0; g < q->ngroups; g++) {
-		char *d = bk_query_fts5_dense(q, g, k);
-		char *joined = d ? (all ? concat(all, " AND ", d, NULL) : concat("(", d, NULL)) : NULL;
+	const double k1 = 1.2;
+	return (k1 + 1) * x / (x + k1);
+}
+
+/* A band of group g: the pages whose markers put the group at tier k and
+ * not k+1 (k = BK_TIERS - 1: at the top tier; k = -1: below tier 0). Such
+ * a page holds the group at a density below nalt * 2^(k+1) (no bound at
+ * the top), so its part of the score is below band_bound. */
+static double band_bound(const struct bk_query *q, int g, int k)
+{
+	const double k1 = 1.2;
+	if (k >= BK_TIERS - 1)
+		return k1 + 1;
+	return group_part((double)q->groups[g].nalt * (double)(1L << (k + 1)));
+}
+
+/* A cell: one band per group (at most BK_CELL_GROUPS groups). */
+#define BK_CELL_GROUPS 2
+struct cell {
+	int k[BK_CELL_GROUPS];
+	double bound; /* the sum of the bands' bounds: no page in it scores that */
+};
+
+static int cmp_cell(const void *a, const void *b)
+{
+	const struct cell *x = a, *y = b;
+	if (x->bound != y->bound)
+		return x->bound > y->bound ? -1 : 1;
+	for (int g = 0; g < BK_CELL_GROUPS; g++)
+		if (x->k[g] != y->k[g])
+			return x->k[g] > y->k[g] ? -1 : 1;
+	return 0;
+}
+
+/* The FTS5 expression of a cell's candidates (NULL: out of memory). */
+static char *cell_expr(const struct bk_query *q, const char *match, const struct cell *c)
+{
+	char *in = concat("(", match, ")", NULL), *out = NULL;
+	for (int g = 0; in && g < q->ngroups; g++) {
+		if (c->k[g] < 0)
+			continue;
+		char *d = bk_query_fts5_dense(q, g, c->k[g]);
+		char *joined = d ? concat(in, " AND ", d, NULL) : NULL;
 		free(d);
-		free(all);
-		if (!(all = joined))
-			return NULL;
+		free(in);
+		in = joined;
 	}
-	char *out = all ? concat(all, ")", NULL) : NULL;
-	free(all);
+	for (int g = 0; in && g < q->ngroups; g++) {
+		if (c->k[g] >= BK_TIERS - 1)
+			continue;
+		char *d = bk_query_fts5_dense(q, g, c->k[g] + 1);
+		char *joined = d ? concat("(", in, ") NOT ", d, NULL) : NULL;
+		free(d);
+		free(in);
+		in = joined;
+	}
+	out = in;
 	return out;
 }
 
-/* What a page outside dense_expr(q, k) can score at most: some group g of
- * it holds each of its nalt phrases less densely than 2^k, so below
- * nalt * 2^k, and the other groups score at most k1+1 each. */
-static double bound_below(const struct bk_query *q, int k)
+/* Below this many candidates a level is read whole: cheaper than asking
+ * the index for each cell. */
+#define BK_FEW_CANDIDATES 1000
+
+/* The number of candidates `match` has if fewer than BK_FEW_CANDIDATES
+ * (filters aside), else -1 (also on error: the walk reports it). */
+static long few_candidates(sqlite3 *db, const char *match)
 {
-	const double k1 = 1.2;
-	double best = 0;
-	for (int g = 0; g < q->ngroups; g++) {
-		double x = (double)q->groups[g].nalt * (double)(1L << k);
-		double part = (k1 + 1) * x / (x + k1);
-		if (part > best)
-			best = part;
-	}
-	return (q->ngroups - 1) * (k1 + 1) + best;
+	sqlite3_stmt *st = NULL;
+	long n = 0;
+	if (sqlite3_prepare_v2(db, "SELECT rowid FROM page_fts WHERE page_fts MATCH ?1 LIMIT ?2",
+			       -1, &st, NULL) != SQLITE_OK)
+		return -1;
+	sqlite3_bind_text(st, 1, match, -1, SQLITE_STATIC);
+	sqlite3_bind_int(st, 2, BK_FEW_CANDIDATES);
+	int step;
+	while ((step = sqlite3_step(st)) == SQLITE_ROW)
+		n++;
+	sqlite3_finalize(st);
+	return step == SQLITE_DONE && n < BK_FEW_CANDIDATES ? n : -1;
 }
 
-/* One level file, densest pages first: those that may hold every group at
- * tier k (dense_expr) and not all at k+1, for k from the top tier down,
- * then the rest. Each candidate is read once. After tier k, no page left
- * can score bound_below(k) (hits are scored on the exact counts): once
- * `limit` hits of the level score that much, the level's best are settled
- * and the rest is not read (the count of matches is then a lower bound).
- * For one group the bound is tight (a hit of density nalt * 2^k settles
- * it); for several, only hits dense in every group settle early. */
+/* One level file, the likeliest best pages first. The candidates are cut
+ * into cells: for each group, its band (band_bound); a page is in exactly
+ * one cell, and scores less than the cell's bound, the sum of its bands'
+ * bounds (hits are scored on the exact counts). Cells are read in
+ * decreasing bound, each page once; once `limit` hits of the level score
+ * at least the next cell's bound, no unread page can rank above them: the
+ * level's best are settled and the rest is not read (the count of matches
+ * is then a lower bound). A query of more than BK_CELL_GROUPS groups, or
+ * with few candidates, reads every candidate. */
 static int search_level(struct bk_index *idx, enum bk_access level, struct search *s,
 			struct bk_error *err)
 {
 	const struct bk_query *q = &s->parsed;
-	int from = s->cands.n, rc = -1;
-	char *expr = NULL, *dense = NULL, *denser = NULL;
+	int from = s->cands.n, ncells = 1, rc = -1;
+	struct cell *cells = NULL;
 
-	for (int k = BK_TIERS - 1; k >= -1 && !s->truncated; k--) {
-		free(dense);
-		dense = NULL;
-		if (k >= 0 && !(dense = dense_expr(q, k)))
-			goto oom;
-		free(expr);
-		if (k == BK_TIERS - 1)
-			expr = concat("(", s->match, ") AND ", dense, NULL);
-		else if (k >= 0)
-			expr = concat("(", s->match, ") AND (", dense, " NOT ", denser, ")", NULL);
-		else
-			expr = concat("(", s->match, ") NOT ", denser, NULL);
-		if (!expr)
-			goto oom;
-		if (scan_candidates(idx, level, s, expr, err))
+	long few = few_candidates(idx->db[level], s->match);
+	if (q->ngroups > BK_CELL_GROUPS || few >= 0)
+		return scan_candidates(idx, level, s, s->match, err);
+	for (int g = 0; g < q->ngroups; g++)
+		ncells *= BK_TIERS + 1;
+	if (!(cells = calloc((size_t)ncells, sizeof(*cells))))
+		return bk_error_set(err, "out of memory");
+	for (int i = 0; i < ncells; i++) {
+		for (int g = 0, rest = i; g < q->ngroups; g++, rest /= BK_TIERS + 1) {
+			cells[i].k[g] = rest % (BK_TIERS + 1) - 1;
+			cells[i].bound += band_bound(q, g, cells[i].k[g]);
+		}
+	}
+	qsort(cells, (size_t)ncells, sizeof(*cells), cmp_cell);
+	for (int i = 0; i < ncells && !s->truncated; i++) {
+		char *expr = cell_expr(q, s->match, &cells[i]);
+		if (!expr) {
+			bk_error_set(err, "out of memory");
 			goto out;
-		if (k >= 0 && !s->truncated && hits_at_least(s, from, bound_below(q, k)) >= s->limit) {
+		}
+		int scanned = scan_candidates(idx, level, s, expr, err);
+		free(expr);
+		if (scanned)
+			goto out;
+		if (i + 1 < ncells && !s->truncated &&
+		    hits_at_least(s, from, cells[i + 1].bound) >= s->limit) {
 			s->settled = true;
 			break;
 		}
-		free(denser);
-		denser = dense;
-		dense = NULL;
 	}
 	rc = 0;
-	goto out;
-oom:
-	bk_error_set(err, "out of memory");
 out:
-	free(expr);
-	free(dense);
-	free(denser);
+	free(cells);
 	return rc;
 }
 

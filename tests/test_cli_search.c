@@ -263,8 +263,9 @@ Test(cli_search, a_search_out_of_time_says_so)
 
 static char *varied_dir, *varied_archive;
 
-/* 600 pages of 1 to 400 characters drawn from a few kanji and kana with a
- * fixed seed, so hit densities spread over many tiers. */
+/* 1,600 pages (more candidates than a level reads whole) of 1 to 400
+ * characters drawn from a few kanji and kana with a fixed seed, so hit
+ * densities spread over many tiers. */
 static void varied_setup(void)
 {
 	static const char *const alphabet[] = { "予", "算", "案", "決", "議", "会", "の", "を", "区",
@@ -284,7 +285,7 @@ static void varied_setup(void)
 	char *index = ts_fmt("%s/index", varied_archive);
 	bk_error_init(&err);
 	cr_assert_eq(bk_index_open(&idx, index, BK_ROLE_ADMIN, true, &err), 0, "%s", err.msg);
-	for (int d = 0; d < 12; d++) {
+	for (int d = 0; d < 32; d++) {
 		char *pages[50];
 		for (int i = 0; i < 50; i++) {
 			rng ^= rng << 13, rng ^= rng >> 7, rng ^= rng << 17;
@@ -321,7 +322,7 @@ Test(cli_search_settle, best_hits_are_those_of_a_complete_ranking)
 {
 	static const char *const queries[] = { "案", "の", "区", "予算", "決議", "\"予算案\"",
 					       "会議", "案 OR 区", "予算 会", "予算 -の", "議会 OR 決算",
-					       "\"算案の\"" };
+					       "\"算案の\"", "案 区", "の 会", "の 案 OR 区", "案 区 の" };
 	int settled = 0;
 	for (size_t i = 0; i < sizeof(queries) / sizeof(queries[0]); i++) {
 		char *q = ts_fmt("%s search %s '%s' --json --limit 10000", BUNKO_EXE, varied_archive,
