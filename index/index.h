@@ -90,7 +90,7 @@ struct bk_search_info {
  * after "2020-05"); limit <= 0 means BK_SEARCH_LIMIT_DEFAULT. */
 struct bk_search_query { const char *text; const char *collection, *profile, *date_from, *date_to; int limit; };
 /* page is 1-based; score is higher for better hits (BM25-style, from the
- * query's hits on the page and the page's length); the snippet is about
+ * density of the query's hits on the page: db.c, score_of); the snippet is about
  * 20 characters either side of the first hit, hits between
  * BK_SNIPPET_OPEN and BK_SNIPPET_CLOSE, white space between Japanese
  * characters removed and other runs of white space made one space. */
@@ -100,10 +100,12 @@ struct bk_search_hit { const char *doc, *collection, *title, *date, *pdf, *snipp
  * search and is returned. Errors in the query are reported in `err`
  * ("unbalanced quote in query '...'").
  * Every page that matches is ranked, however many there are: `limit`
- * bounds what is delivered, not what is considered. Only if the time
- * limit runs out first does the search stop early, rank what it has
- * checked and say so in info->truncated. Every page delivered is a true
- * hit. time_limit_ms < 0 means BK_SEARCH_TIME_LIMIT_MS (0: stop at the
+ * bounds what is delivered, not what is considered. Pages are read in an
+ * order that lets the search stop once no unread page could rank among
+ * the `limit` best (then info->counted is false: the best are exact, the
+ * count a lower bound). Only if the time limit runs out first does the
+ * search stop before that, rank what it has checked and say so in
+ * info->truncated. Every page delivered is a true hit. time_limit_ms < 0 means BK_SEARCH_TIME_LIMIT_MS (0: stop at the
  * first page, which tests use to see a truncated search); info, if not
  * NULL, is filled in. */
 int bk_index_search_timed(struct bk_index *idx, const struct bk_search_query *q, int time_limit_ms,
