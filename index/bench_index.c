@@ -528,9 +528,12 @@ int main(int argc, char **argv)
 	if (json) {
 		printf("{\"pages\":%ld,\"text_bytes\":%llu,\"index_bytes\":%llu,"
 		       "\"build_seconds\":%.1f,\"p50_ms\":%.2f,\"p95_ms\":%.2f,\"max_ms\":%.2f,"
-		       "\"queries\":%d,\"truncated\":%d,\"classes\":[",
+		       "\"queries\":%d,\"truncated\":%d,\"hostile\":{\"queries\":%d,\"p50_ms\":%.2f,"
+		       "\"p95_ms\":%.2f,\"max_ms\":%.2f},\"classes\":[",
 		       b.pages, b.text_bytes, ibytes, build_s, percentile(all, nall, 0.5),
-		       percentile(all, nall, 0.95), nall ? all[nall - 1] : 0, nall, trunc);
+		       percentile(all, nall, 0.95), nall ? all[nall - 1] : 0, nall, trunc, nhostile,
+		       percentile(hostile, nhostile, 0.5), percentile(hostile, nhostile, 0.95),
+		       nhostile ? hostile[nhostile - 1] : 0);
 		for (int c = 0; c < NCLASSES; c++)
 			printf("%s{\"name\":\"%s\",\"queries\":%d,\"truncated\":%d,\"p50_ms\":%.2f,"
 			       "\"p95_ms\":%.2f,\"max_ms\":%.2f}", c ? "," : "", class_names[c], nlat[c],
