@@ -2,20 +2,25 @@
  * index/bench_index.c — bunko-bench-index: the index at archive scale.
  *
  *   bunko-bench-index --pages N --corpus DIR --out DIR [--queries Q] [--seed S]
- *                     [--no-build] [--json]
+ *                     [--no-build] [--json] [--verbose]
  *
  * Builds an index of N synthetic pages (about 1,500 characters each, made
  * by shuffling the sentences of the real corpus, the .txt files in DIR, with a fixed
  * seed; 50 pages a document, 90% public and 10% restricted) through
  * bk_index_rebuild, the same path `bunko reindex` takes, then runs Q
- * queries (default 200: a quarter each of 1-, 2- and 4-character terms and
- * two-word AND queries, cut from the corpus) with snippets, and reports
- * build time, index size against text size, and query latency
- * percentiles as a table and one machine-readable "BENCH ..." line; with
- * --json, also one JSON object on a line of its own (scripts/bench reads
- * it): {"pages", "text_bytes", "index_bytes", "build_seconds", "p50_ms",
- * "p95_ms", "queries"}. Index bytes are those of every level's current
- * generation file and its -wal (the build leaves no -wal).
+ * queries (default 210, a seventh each of the classes below, cut from the
+ * corpus) with snippets and the default time limit, and reports build
+ * time, index size against text size, and query latency percentiles
+ * (p50, p95, worst) per class, for the hostile classes together and for
+ * all, with the number of searches that ran out of time, as a table and
+ * one machine-readable "BENCH ..." line; with --json, also one JSON object
+ * on a line of its own (scripts/bench reads it): {"pages", "text_bytes",
+ * "index_bytes", "build_seconds", "p50_ms", "p95_ms", "max_ms", "queries",
+ * "truncated", "classes": [{"name", "queries", "truncated", "p50_ms",
+ * "p95_ms", "max_ms"}]}. --verbose prints each query's time, matches and
+ * pages read on stderr. --no-build queries the index a previous run left
+ * in DIR. Index bytes are those of every level's current generation file
+ * and its -wal (the build leaves no -wal).
  * Targets (2 cores, N = 627,944): build < 30 min, index < 1.5x text,
  * p95 < 100 ms.
  */
@@ -34,7 +39,7 @@
 
 #define PAGE_CHARS 1500
 #define DOC_PAGES 50
-#define NCLASSES 4
+#define NCLASSES 7
 
 struct corpus {
 	char **sent;
@@ -49,7 +54,15 @@ struct bench {
 	long fed;
 };
 
-static const char *const class_names[NCLASSES] = { "1-char", "2-char", "4-char", "2 words" };
+/* The query mix: ordinary terms (2 and 4 characters, two words) and the
+ * kinds chosen to hurt: one character (on most pages), a 3-character
+ * phrase whose two bigrams are each on many pages but which is itself in
+ * at most one sentence of the corpus (so most pages holding its bigrams
+ * are decoys that only the text check rejects), an 8-character phrase,
+ * and a term with a very common character excluded. */
+enum { Q_ONE, Q_TWO, Q_FOUR, Q_WORDS, Q_RARE, Q_LONG, Q_NOT };
+static const char *const class_names[NCLASSES] = { "1-char", "2-char", "4-char", "2 words",
+						   "rare phrase", "8-char", "NOT common" };
 
 static uint64_t next_rand(uint64_t *s)
 {
@@ -233,6 +246,102 @@ static int japanese_term(struct bench *b, int nchars, char *out, size_t cap)
 	return -1;
 }
 
+/* Sentences of the corpus that contain `s`. */
+static size_t sentences_with(const struct corpus *c, const char *s)
+{
+	size_t n = 0;
+	for (size_t i = 0; i < c->n; i++)
+		n += strstr(c->sent[i], s) != NULL;
+	return n;
+}
+
+/* A phrase "ABC" whose bigrams AB and BC are each in at least 5% of the
+ * corpus's sentences but which is in at most one. */
+static int rare_phrase(struct bench *b, char *out, size_t cap)
+{
+	const struct corpus *c = &b->corpus;
+	size_t common = c->n / 20 > 2 ? c->n / 20 : 2;
+	for (int tries = 0; tries < 2000; tries++) {
+		char ab[16];
+		if (japanese_term(b, 2, ab, sizeof(ab)) || sentences_with(c, ab) < common)
+			continue;
+		const char *second = ab + (((unsigned char)ab[0] < 0xe0) ? 2 : 3);
+		size_t blen = strlen(second);
+		/* every C that follows B somewhere in the corpus */
+		for (size_t i = 0; i < c->n; i++) {
+			for (const char *p = c->sent[i]; (p = strstr(p, second)); p += blen) {
+				const char *nx = p + blen;
+				if (((unsigned char)*nx & 0xf0) != 0xe0)
+					continue;
+				int cp = ((nx[0] & 0x0f) << 12) | ((nx[1] & 0x3f) << 6) | (nx[2] & 0x3f);
+				if (!bk_is_japanese(cp))
+					continue;
+				char bc[16], abc[24];
+				snprintf(bc, sizeof(bc), "%.*s", (int)(blen + 3), p);
+				snprintf(abc, sizeof(abc), "%s%.3s", ab, nx);
+				if (sentences_with(c, bc) >= common && sentences_with(c, abc) <= 1 &&
+				    strlen(abc) + 3 < cap) {
+					snprintf(out, cap, "\"%s\"", abc);
+					return 0;
+				}
+			}
+		}
+	}
+	return -1;
+}
+
+/* One of the five commonest Japanese characters of the corpus. */
+static int common_char(struct bench *b, char *out, size_t cap)
+{
+	char best[5][8] = { { 0 } };
+	size_t best_n[5] = { 0 };
+	for (int tries = 0; tries < 300; tries++) {
+		char ch[8];
+		if (japanese_term(b, 1, ch, sizeof(ch)))
+			continue;
+		size_t n = sentences_with(&b->corpus, ch);
+		bool dup = false;
+		for (int k = 0; k < 5; k++)
+			dup |= !strcmp(best[k], ch);
+		for (int k = 0; k < 5 && !dup; k++)
+			if (n > best_n[k]) {
+				memmove(best + k + 1, best + k, (size_t)(4 - k) * sizeof(best[0]));
+				memmove(best_n + k + 1, best_n + k, (size_t)(4 - k) * sizeof(best_n[0]));
+				snprintf(best[k], sizeof(best[k]), "%s", ch);
+				best_n[k] = n;
+				break;
+			}
+	}
+	const char *pick = best[next_rand(&b->rng) % 5];
+	if (!*pick)
+		return -1;
+	snprintf(out, cap, "%s", pick);
+	return 0;
+}
+
+/* Makes a query of class `cls` in q (cap: at least 80 bytes). */
+static int make_query(struct bench *b, int cls, char *q, size_t cap)
+{
+	char w1[32], w2[32];
+	switch (cls) {
+	case Q_ONE: return japanese_term(b, 1, q, cap);
+	case Q_TWO: return japanese_term(b, 2, q, cap);
+	case Q_FOUR: return japanese_term(b, 4, q, cap);
+	case Q_LONG: return japanese_term(b, 8, q, cap);
+	case Q_RARE: return rare_phrase(b, q, cap);
+	case Q_WORDS:
+		if (japanese_term(b, 2, w1, sizeof(w1)) || japanese_term(b, 2, w2, sizeof(w2)))
+			return -1;
+		snprintf(q, cap, "%s %s", w1, w2);
+		return 0;
+	default:
+		if (japanese_term(b, 2, w1, sizeof(w1)) || common_char(b, w2, sizeof(w2)))
+			return -1;
+		snprintf(q, cap, "%s -%s", w1, w2);
+		return 0;
+	}
+}
+
 static int cmp_double(const void *a, const void *b)
 {
 	double x = *(const double *)a, y = *(const double *)b;
@@ -275,7 +384,7 @@ static unsigned long long index_bytes(const char *dir)
 }
 
 static int run_queries(struct bench *b, const char *idxdir, int nq, double *lat[NCLASSES],
-		       int nlat[NCLASSES], long *total_hits)
+		       int nlat[NCLASSES], int ntrunc[NCLASSES], long *total_hits, bool verbose)
 {
 	struct bk_index *idx = NULL;
 	struct bk_error err;
@@ -286,25 +395,24 @@ static int run_queries(struct bench *b, const char *idxdir, int nq, double *lat[
 	}
 	for (int i = 0; i < nq; i++) {
 		int cls = i % NCLASSES;
-		char q[128], w2[64];
-		static const int lens[] = { 1, 2, 4 };
-		if (cls < 3) {
-			if (japanese_term(b, lens[cls], q, sizeof(q)))
-				continue;
-		} else {
-			if (japanese_term(b, 2, q, sizeof(q) / 2) || japanese_term(b, 2, w2, sizeof(w2)))
-				continue;
-			strcat(q, " ");
-			strcat(q, w2);
-		}
+		char q[160];
+		if (make_query(b, cls, q, sizeof(q)))
+			continue;
 		struct bk_search_query sq = { q, NULL, NULL, NULL, NULL, 20 };
+		struct bk_search_info info;
 		double t0 = now();
-		if (bk_index_search(idx, &sq, count_hit, total_hits, &err)) {
+		if (bk_index_search_timed(idx, &sq, -1, count_hit, total_hits, &info, &err)) {
 			fprintf(stderr, "bunko-bench-index: query '%s': %s\n", q, err.msg);
 			bk_index_free(&idx);
 			return -1;
 		}
-		lat[cls][nlat[cls]++] = (now() - t0) * 1000;
+		double ms = (now() - t0) * 1000;
+		lat[cls][nlat[cls]++] = ms;
+		ntrunc[cls] += info.truncated;
+		if (verbose)
+			fprintf(stderr, "%-12s %-28s %9.2f ms %8ld matches %8ld checked%s\n",
+				class_names[cls], q, ms, info.matches, info.examined,
+				info.truncated ? " TRUNCATED" : "");
 	}
 	bk_index_free(&idx);
 	return 0;
@@ -313,7 +421,7 @@ static int run_queries(struct bench *b, const char *idxdir, int nq, double *lat[
 static int usage(void)
 {
 	fprintf(stderr, "usage: bunko-bench-index --pages N --corpus DIR --out DIR "
-			"[--queries Q] [--seed S] [--no-build] [--json]\n");
+			"[--queries Q] [--seed S] [--no-build] [--json] [--verbose]\n");
 	return 2;
 }
 
@@ -321,8 +429,8 @@ int main(int argc, char **argv)
 {
 	struct bench b = { .rng = 0x9e3779b97f4a7c15ULL };
 	const char *corpus = NULL, *out = NULL;
-	int nq = 200;
-	bool build = true, json = false;
+	int nq = 210;
+	bool build = true, json = false, verbose = false;
 
 	for (int i = 1; i < argc; i++) {
 		if (!strcmp(argv[i], "--no-build")) {
@@ -331,6 +439,10 @@ int main(int argc, char **argv)
 		}
 		if (!strcmp(argv[i], "--json")) {
 			json = true;
+			continue;
+		}
+		if (!strcmp(argv[i], "--verbose")) {
+			verbose = true;
 			continue;
 		}
 		if (i + 1 >= argc)
@@ -375,38 +487,60 @@ int main(int argc, char **argv)
 	}
 	unsigned long long ibytes = index_bytes(idxdir);
 
-	double *lat[NCLASSES], all[4096];
-	int nlat[NCLASSES] = { 0 }, nall = 0;
+	double *lat[NCLASSES], all[4096], hostile[4096];
+	int nlat[NCLASSES] = { 0 }, ntrunc[NCLASSES] = { 0 }, nall = 0, nhostile = 0, trunc = 0;
 	long hits = 0;
 	for (int c = 0; c < NCLASSES; c++)
 		lat[c] = calloc((size_t)nq, sizeof(double));
-	if (run_queries(&b, idxdir, nq, lat, nlat, &hits))
+	if (run_queries(&b, idxdir, nq, lat, nlat, ntrunc, &hits, verbose))
 		return 1;
 	printf("pages %ld, text %.1f MB, index %.1f MB (%.2fx text), build %.1f s (%.0f pages/s)\n",
 	       b.pages, b.text_bytes / 1e6, ibytes / 1e6, (double)ibytes / (double)b.text_bytes,
 	       build_s, build_s > 0 ? b.pages / build_s : 0);
-	printf("%-8s %7s %9s %9s %9s\n", "query", "count", "p50 ms", "p95 ms", "max ms");
+	printf("%-12s %7s %9s %9s %9s %9s\n", "query", "count", "truncated", "p50 ms", "p95 ms",
+	       "max ms");
 	for (int c = 0; c < NCLASSES; c++) {
 		qsort(lat[c], (size_t)nlat[c], sizeof(double), cmp_double);
-		printf("%-8s %7d %9.2f %9.2f %9.2f\n", class_names[c], nlat[c],
+		printf("%-12s %7d %9d %9.2f %9.2f %9.2f\n", class_names[c], nlat[c], ntrunc[c],
 		       percentile(lat[c], nlat[c], 0.5), percentile(lat[c], nlat[c], 0.95),
 		       nlat[c] ? lat[c][nlat[c] - 1] : 0);
-		for (int i = 0; i < nlat[c] && nall < 4096; i++)
+		bool hurts = c == Q_ONE || c == Q_RARE || c == Q_LONG || c == Q_NOT;
+		for (int i = 0; i < nlat[c] && nall < 4096; i++) {
 			all[nall++] = lat[c][i];
+			if (hurts)
+				hostile[nhostile++] = lat[c][i];
+		}
+		trunc += ntrunc[c];
 	}
 	qsort(all, (size_t)nall, sizeof(double), cmp_double);
-	printf("%-8s %7d %9.2f %9.2f %9.2f\n", "all", nall, percentile(all, nall, 0.5),
+	qsort(hostile, (size_t)nhostile, sizeof(double), cmp_double);
+	printf("%-12s %7d %9s %9.2f %9.2f %9.2f\n", "hostile", nhostile, "",
+	       percentile(hostile, nhostile, 0.5), percentile(hostile, nhostile, 0.95),
+	       nhostile ? hostile[nhostile - 1] : 0);
+	printf("%-12s %7d %9d %9.2f %9.2f %9.2f\n", "all", nall, trunc, percentile(all, nall, 0.5),
 	       percentile(all, nall, 0.95), nall ? all[nall - 1] : 0);
 	printf("BENCH pages=%ld text_bytes=%llu index_bytes=%llu ratio=%.3f build_s=%.1f "
-	       "queries=%d p50_ms=%.2f p95_ms=%.2f max_ms=%.2f hits=%ld\n",
+	       "queries=%d truncated=%d p50_ms=%.2f p95_ms=%.2f max_ms=%.2f hostile_p95_ms=%.2f "
+	       "hits=%ld\n",
 	       b.pages, b.text_bytes, ibytes, (double)ibytes / (double)b.text_bytes, build_s, nall,
-	       percentile(all, nall, 0.5), percentile(all, nall, 0.95), nall ? all[nall - 1] : 0,
-	       hits);
-	if (json)
+	       trunc, percentile(all, nall, 0.5), percentile(all, nall, 0.95),
+	       nall ? all[nall - 1] : 0, percentile(hostile, nhostile, 0.95), hits);
+	if (json) {
 		printf("{\"pages\":%ld,\"text_bytes\":%llu,\"index_bytes\":%llu,"
-		       "\"build_seconds\":%.1f,\"p50_ms\":%.2f,\"p95_ms\":%.2f,\"queries\":%d}\n",
+		       "\"build_seconds\":%.1f,\"p50_ms\":%.2f,\"p95_ms\":%.2f,\"max_ms\":%.2f,"
+		       "\"queries\":%d,\"truncated\":%d,\"hostile\":{\"queries\":%d,\"p50_ms\":%.2f,"
+		       "\"p95_ms\":%.2f,\"max_ms\":%.2f},\"classes\":[",
 		       b.pages, b.text_bytes, ibytes, build_s, percentile(all, nall, 0.5),
-		       percentile(all, nall, 0.95), nall);
+		       percentile(all, nall, 0.95), nall ? all[nall - 1] : 0, nall, trunc, nhostile,
+		       percentile(hostile, nhostile, 0.5), percentile(hostile, nhostile, 0.95),
+		       nhostile ? hostile[nhostile - 1] : 0);
+		for (int c = 0; c < NCLASSES; c++)
+			printf("%s{\"name\":\"%s\",\"queries\":%d,\"truncated\":%d,\"p50_ms\":%.2f,"
+			       "\"p95_ms\":%.2f,\"max_ms\":%.2f}", c ? "," : "", class_names[c], nlat[c],
+			       ntrunc[c], percentile(lat[c], nlat[c], 0.5),
+			       percentile(lat[c], nlat[c], 0.95), nlat[c] ? lat[c][nlat[c] - 1] : 0);
+		printf("]}\n");
+	}
 	for (int c = 0; c < NCLASSES; c++)
 		free(lat[c]);
 	return 0;

@@ -3,38 +3,51 @@
  * this file (index/fts5_tokenizer.c only registers the tokenizer on the
  * handles made here). Schema, puts, search, the index lock and rebuild.
  *
- * Schema (version 2), one file per access level (all three files alike),
- * SQLite pages of 32 KiB (a page of text, ~3 KB stored, wastes little):
+ * Schema (version 3: trigrams and density markers), one file per access
+ * level (all three files alike), SQLite pages of 32 KiB (a page of text,
+ * ~3 KB stored, wastes little):
  *   doc(id, doc UNIQUE, collection, title, date, profile, access, pdf, npages)
  *   page(id = doc.id << 16 | page number, text)   -- one row per page; the
  *             text as UTF-16 (BLOB) or as is (TEXT), see pagetext.h
  *   page_fts: contentless FTS5 (content='', detail=none, columnsize=0,
- *             tokenizer "bunko" in index mode: bigrams plus every
- *             character's unigram). It keeps only which pages hold which
- *             tokens: no positions, no text, no lengths. Its 'delete'
- *             command is fed the page's text from the page table.
+ *             tokenizer "bunko" in index mode: bigrams, every character's
+ *             unigram, the trigrams of Japanese runs and the density
+ *             markers, see tokenizer.h). It keeps only which pages hold
+ *             which tokens: no positions, no text, no lengths. Its
+ *             'delete' command is fed the page's text from the page table.
  * A document's pages are one rowid range, so removing a document needs no
  * extra index; 65535 pages at most per document. A file of another schema
  * version is refused with a message that says to run `bunko reindex`.
  *
- * Size: the index is about 0.5x the UTF-8 text for FTS5 and 0.7x for the
- * stored pages (UTF-16); an FTS5 index with positions (detail=full) was
- * 1.25x on its own, and without the unigrams 1-character queries were
+ * Size: bigrams and unigrams are about 0.5x the UTF-8 text, the stored
+ * pages (UTF-16) 0.7x; trigrams and markers add what README's measurement
+ * table shows (scripts/bench). An FTS5 index with positions (detail=full)
+ * was 1.25x on its own, and without the unigrams 1-character queries were
  * prefix queries that merge hundreds of doclists.
  *
- * Search, per level file the role may read:
+ * Search, per level file the role may read (search_level):
  *   1. candidates: the FTS5 expression of the query (query.h,
- *      BK_QUERY_TERMS: a phrase is the AND of its tokens) with the filters,
- *      in rowid order, LIMIT BK_SEARCH_CANDIDATES (or the requested limit
- *      if larger). The work is bounded by that number however common the
- *      terms are: a term on most of 600,000 pages costs what a rare one
- *      does. The price: when more pages match, only the first ones in
- *      archive order (the order documents were indexed) are ranked.
- *   2. each candidate's text is checked for the query's phrases (match.h:
- *      literal search, exact) and its hits counted;
- *   3. after all levels, candidates are ranked by a BM25-style score of
- *      the hit counts and page lengths (no IDF, see score_cands), and only
- *      the final `limit` hits are looked up for titles and snippets.
+ *      BK_QUERY_TERMS: a phrase is the AND of its tokens and trigrams)
+ *      with the filters, in rowid order, and no LIMIT: a phrase whose
+ *      bigrams are on many pages that do not hold it (decoys) is found
+ *      wherever it is, and the trigrams keep most decoys out;
+ *   2. they are read likeliest best first: the markers cut them into
+ *      cells, one band of density per group (query.h,
+ *      bk_query_fts5_dense; band_bound), read in decreasing bound of the
+ *      score a page of the cell can reach; each page is read once;
+ *   3. each page read is checked for the query's phrases (match.h: literal
+ *      search, exact), its hits counted and scored (score_of: hit density,
+ *      so a page's score needs no other page); a page that passes costs
+ *      one small record (struct cand);
+ *   4. when `limit` hits score at least the next cell's bound, no unread
+ *      page can beat them: the level stops, its best being settled (a
+ *      query of more than two groups reads every candidate);
+ *   5. after all levels the best `limit` are picked with a heap and only
+ *      they are looked up for titles and snippets.
+ *   The only other bound is time: a search whose deadline (time_limit_ms)
+ *   passes stops reading, ranks what it has and reports itself truncated
+ *   (bk_search_info), so a cut-short answer is never mistaken for a
+ *   complete one.
  *
  * File protocol. INDEX_DIR/<level>.db is a symbolic link to the current
  * generation file "<level>.db.<gen>" (gen: unique hex). SQLite resolves the
@@ -91,6 +104,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <sqlite3.h>
+#include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -105,6 +119,7 @@
 #include "index/match.h"
 #include "index/pagetext.h"
 #include "index/query.h"
+#include "index/tokenizer.h"
 
 #define BK_BUSY_TIMEOUT_MS 30000
 #define BK_PAGE_BITS 16
@@ -112,7 +127,7 @@
 #ifndef BK_PAGE_SIZE
 #define BK_PAGE_SIZE 32768
 #endif
-#define BK_SCHEMA_VERSION "2"
+#define BK_SCHEMA_VERSION "3"
 
 static const unsigned level_modes[BK_ACCESS_COUNT] = { 0644, 0640, 0600 };
 
@@ -906,18 +921,19 @@ out:
 
 /* ---- search ----------------------------------------------------------------- */
 
-/* A page that passed the index and the text check. */
+/* A page that passed the index and the text check: its counts live in
+ * cands.tf[i * ngroups ...], so a query matching most of the archive costs
+ * one small record per page and no allocation each. */
 struct cand {
 	sqlite3_int64 rowid;
-	enum bk_access level;
-	char *doc;
 	int len;          /* bytes of text */
-	int *tf;          /* hits per query group */
+	int level;        /* enum bk_access */
 	double score;
 };
 
 struct cands {
 	struct cand *v;
+	int *tf;          /* hits per query group, ngroups per candidate */
 	int n, cap;
 	int ngroups;
 };
@@ -928,24 +944,32 @@ struct search {
 	struct bk_query parsed;
 	char *match;                 /* the FTS5 expression (BK_QUERY_TERMS) */
 	struct bk_matcher *matcher;
-	int limit, candidates;
+	int limit;
 	struct cands cands;
 	char *buf;                   /* unpacked page text */
 	size_t cap;
+	double deadline;             /* CLOCK_MONOTONIC seconds */
+	long examined;               /* candidates whose text was checked */
+	bool truncated;              /* the deadline passed before all were */
+	bool settled;                /* a level's best were known before all were */
 };
+
+static double monotonic_now(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
 
 static void cands_release(struct cands *c)
 {
-	for (int i = 0; i < c->n; i++) {
-		free(c->v[i].doc);
-		free(c->v[i].tf);
-	}
 	free(c->v);
+	free(c->tf);
 	memset(c, 0, sizeof(*c));
 }
 
-static int cands_push(struct cands *c, sqlite3_int64 rowid, enum bk_access level,
-		      const unsigned char *doc, int len, const int *tf)
+static int cands_push(struct cands *c, sqlite3_int64 rowid, enum bk_access level, int len,
+		      const int *tf, double score)
 {
 	if (c->n == c->cap) {
 		int cap = c->cap ? c->cap * 2 : 256;
@@ -953,21 +977,14 @@ static int cands_push(struct cands *c, sqlite3_int64 rowid, enum bk_access level
 		if (!grown)
 			return -1;
 		c->v = grown;
+		int *tgrown = realloc(c->tf, (size_t)cap * (size_t)c->ngroups * sizeof(int));
+		if (!tgrown)
+			return -1;
+		c->tf = tgrown;
 		c->cap = cap;
 	}
-	struct cand *x = &c->v[c->n];
-	x->rowid = rowid;
-	x->level = level;
-	x->len = len;
-	x->score = 0;
-	x->doc = strdup(doc ? (const char *)doc : "");
-	x->tf = malloc((size_t)c->ngroups * sizeof(int));
-	if (!x->doc || !x->tf) {
-		free(x->doc);
-		free(x->tf);
-		return -1;
-	}
-	memcpy(x->tf, tf, (size_t)c->ngroups * sizeof(int));
+	c->v[c->n] = (struct cand){ rowid, len, (int)level, score };
+	memcpy(c->tf + (size_t)c->n * (size_t)c->ngroups, tf, (size_t)c->ngroups * sizeof(int));
 	c->n++;
 	return 0;
 }
@@ -998,54 +1015,99 @@ static void bind_opt(sqlite3_stmt *st, int i, const char *s)
 		sqlite3_bind_null(st, i);
 }
 
-/* The first `candidates` pages that the index matches and the filters
- * keep, in rowid (archive) order: FTS5 stops after them, so the work is
- * bounded however common the terms are. */
+static bool has_filters(const struct bk_search_query *q)
+{
+	const char *f[] = { q->collection, q->profile, q->date_from, q->date_to };
+	for (size_t i = 0; i < sizeof(f) / sizeof(f[0]); i++)
+		if (f[i] && *f[i])
+			return true;
+	return false;
+}
+
+/* Every page that the index matches and the filters keep, in rowid
+ * (archive) order, with its text; no LIMIT: each is checked. Without
+ * filters the doc table is not joined. */
 static const char *const candidates_sql =
-	"SELECT page_fts.rowid, p.text, d.doc"
+	"SELECT page_fts.rowid, p.text"
+	"  FROM page_fts JOIN page p ON p.id = page_fts.rowid"
+	" WHERE page_fts MATCH ?1";
+static const char *const candidates_filtered_sql =
+	"SELECT page_fts.rowid, p.text"
 	"  FROM page_fts JOIN page p ON p.id = page_fts.rowid"
 	"  JOIN doc d ON d.id = (page_fts.rowid >> 16)"
 	" WHERE page_fts MATCH ?1"
 	"   AND (?2 IS NULL OR d.collection = ?2)"
 	"   AND (?3 IS NULL OR d.profile = ?3)"
 	"   AND (?4 IS NULL OR d.date >= ?4)"
-	"   AND (?5 IS NULL OR d.date <= ?5 || '~')"
-	" LIMIT ?6";
+	"   AND (?5 IS NULL OR d.date <= ?5 || '~')";
 
-static int search_level(struct bk_index *idx, enum bk_access level, struct search *s,
-			struct bk_error *err)
+/* A page's score: BM25's term-frequency part (k1 1.2) with full length
+ * normalization (b 1) summed over the query's groups, each weighing the
+ * same (no IDF). With b 1 a group's part depends only on its hit density
+ * x = hits * BK_TIER_SCALE / page bytes, k1+1 * x / (x + k1): one hit in
+ * BK_TIER_SCALE bytes scores 1, and the score never needs the other
+ * pages, which is what lets the density markers bound the pages not yet
+ * read (search_level). */
+static double group_density(int tf, int len)
+{
+	return len > 0 ? (double)tf * BK_TIER_SCALE / len : 0;
+}
+
+static double score_of(const int *tf, int ngroups, int len)
+{
+	const double k1 = 1.2;
+	double score = 0;
+	for (int g = 0; g < ngroups; g++) {
+		double x = group_density(tf[g], len);
+		score += (k1 + 1) * x / (x + k1);
+	}
+	return score;
+}
+
+/* Checks every page `match` (an FTS5 expression) yields with the filters,
+ * in rowid order, and keeps those that match; stops at the deadline. */
+static int scan_candidates(struct bk_index *idx, enum bk_access level, struct search *s,
+			   const char *match, struct bk_error *err)
 {
 	sqlite3 *db = idx->db[level];
 	sqlite3_stmt *st = NULL;
 	int *tf = calloc((size_t)s->parsed.ngroups, sizeof(int)), rc = -1, step;
+	bool filtered = has_filters(s->q);
 
 	if (!tf)
 		return bk_error_set(err, "out of memory");
-	if (sqlite3_prepare_v2(db, candidates_sql, -1, &st, NULL) != SQLITE_OK) {
+	if (sqlite3_prepare_v2(db, filtered ? candidates_filtered_sql : candidates_sql, -1, &st,
+			       NULL) != SQLITE_OK) {
 		db_fail(db, "cannot prepare the search", err);
 		goto out;
 	}
-	sqlite3_bind_text(st, 1, s->match, -1, SQLITE_STATIC);
-	bind_opt(st, 2, s->q->collection);
-	bind_opt(st, 3, s->q->profile);
-	bind_opt(st, 4, s->q->date_from);
-	bind_opt(st, 5, s->q->date_to);
-	sqlite3_bind_int(st, 6, s->candidates);
+	sqlite3_bind_text(st, 1, match, -1, SQLITE_STATIC);
+	if (filtered) {
+		bind_opt(st, 2, s->q->collection);
+		bind_opt(st, 3, s->q->profile);
+		bind_opt(st, 4, s->q->date_from);
+		bind_opt(st, 5, s->q->date_to);
+	}
 	while ((step = sqlite3_step(st)) == SQLITE_ROW) {
 		const char *text;
 		size_t len;
+		if (monotonic_now() >= s->deadline) {
+			s->truncated = true;
+			break;
+		}
 		if (column_page_text(st, 1, s, &text, &len, err))
 			goto out;
 		int ok = bk_matcher_check(s->matcher, text, len, tf, err);
 		if (ok < 0)
 			goto out;
-		if (ok && cands_push(&s->cands, sqlite3_column_int64(st, 0), level,
-				     sqlite3_column_text(st, 2), (int)len, tf)) {
+		s->examined++;
+		if (ok && cands_push(&s->cands, sqlite3_column_int64(st, 0), level, (int)len, tf,
+				     score_of(tf, s->parsed.ngroups, (int)len))) {
 			bk_error_set(err, "out of memory");
 			goto out;
 		}
 	}
-	if (step != SQLITE_DONE) {
+	if (step != SQLITE_DONE && step != SQLITE_ROW) {
 		bk_error_set(err, "search for '%s' failed in the %s index: %s", s->q->text,
 			     bk_access_name(level), sqlite3_errmsg(db));
 		goto out;
@@ -1057,38 +1119,214 @@ out:
 	return rc;
 }
 
-/* BM25's term-frequency part (k1 1.2, b 0.75) summed over the query's
- * groups, with the candidates' mean length as the average; every group
- * weighs the same (no IDF: the candidates are a bounded sample, so
- * document frequencies are not known). */
-static void score_cands(struct cands *c)
+/* The strings up to a NULL, joined into a new one; NULL: out of memory. */
+static char *concat(const char *first, ...)
 {
-	const double k1 = 1.2, b = 0.75;
-	double avg = 0;
-	for (int i = 0; i < c->n; i++)
-		avg += c->v[i].len;
-	avg = c->n ? avg / c->n : 1;
-	if (avg <= 0)
-		avg = 1;
-	for (int i = 0; i < c->n; i++) {
-		struct cand *x = &c->v[i];
-		double norm = k1 * (1 - b + b * x->len / avg);
-		x->score = 0;
-		for (int g = 0; g < c->ngroups; g++)
-			x->score += x->tf[g] * (k1 + 1) / (x->tf[g] + norm);
-	}
+	va_list ap;
+	size_t n = 0;
+	va_start(ap, first);
+	for (const char *p = first; p; p = va_arg(ap, const char *))
+		n += strlen(p);
+	va_end(ap);
+	char *out = malloc(n + 1);
+	if (!out)
+		return NULL;
+	out[0] = '\0';
+	va_start(ap, first);
+	for (const char *p = first; p; p = va_arg(ap, const char *))
+		strcat(out, p);
+	va_end(ap);
+	return out;
 }
 
+/* Hits of this level found since `from` that score at least `score`. */
+static int hits_at_least(const struct search *s, int from, double score)
+{
+	int n = 0;
+	for (int i = from; i < s->cands.n; i++)
+		n += s->cands.v[i].score >= score;
+	return n;
+}
+
+/* A group's part of the score at density x (score_of). */
+static double group_part(double x)
+{
+	const double k1 = 1.2;
+	return (k1 + 1) * x / (x + k1);
+}
+
+/* A band of group g: the pages whose markers put the group at tier k and
+ * not k+1 (k = BK_TIERS - 1: at the top tier; k = -1: below tier 0). Such
+ * a page holds the group at a density below nalt * 2^(k+1) (no bound at
+ * the top), so its part of the score is below band_bound. */
+static double band_bound(const struct bk_query *q, int g, int k)
+{
+	const double k1 = 1.2;
+	if (k >= BK_TIERS - 1)
+		return k1 + 1;
+	return group_part((double)q->groups[g].nalt * (double)(1L << (k + 1)));
+}
+
+/* A cell: one band per group (at most BK_CELL_GROUPS groups). */
+#define BK_CELL_GROUPS 2
+struct cell {
+	int k[BK_CELL_GROUPS];
+	double bound; /* the sum of the bands' bounds: no page in it scores that */
+};
+
+static int cmp_cell(const void *a, const void *b)
+{
+	const struct cell *x = a, *y = b;
+	if (x->bound != y->bound)
+		return x->bound > y->bound ? -1 : 1;
+	for (int g = 0; g < BK_CELL_GROUPS; g++)
+		if (x->k[g] != y->k[g])
+			return x->k[g] > y->k[g] ? -1 : 1;
+	return 0;
+}
+
+/* The FTS5 expression of a cell's candidates (NULL: out of memory). */
+static char *cell_expr(const struct bk_query *q, const char *match, const struct cell *c)
+{
+	char *in = concat("(", match, ")", NULL), *out = NULL;
+	for (int g = 0; in && g < q->ngroups; g++) {
+		if (c->k[g] < 0)
+			continue;
+		char *d = bk_query_fts5_dense(q, g, c->k[g]);
+		char *joined = d ? concat(in, " AND ", d, NULL) : NULL;
+		free(d);
+		free(in);
+		in = joined;
+	}
+	for (int g = 0; in && g < q->ngroups; g++) {
+		if (c->k[g] >= BK_TIERS - 1)
+			continue;
+		char *d = bk_query_fts5_dense(q, g, c->k[g] + 1);
+		char *joined = d ? concat("(", in, ") NOT ", d, NULL) : NULL;
+		free(d);
+		free(in);
+		in = joined;
+	}
+	out = in;
+	return out;
+}
+
+/* Below this many candidates a level is read whole: cheaper than asking
+ * the index for each cell. */
+#define BK_FEW_CANDIDATES 1000
+
+/* The number of candidates `match` has if fewer than BK_FEW_CANDIDATES
+ * (filters aside), else -1 (also on error: the walk reports it). */
+static long few_candidates(sqlite3 *db, const char *match)
+{
+	sqlite3_stmt *st = NULL;
+	long n = 0;
+	if (sqlite3_prepare_v2(db, "SELECT rowid FROM page_fts WHERE page_fts MATCH ?1 LIMIT ?2",
+			       -1, &st, NULL) != SQLITE_OK)
+		return -1;
+	sqlite3_bind_text(st, 1, match, -1, SQLITE_STATIC);
+	sqlite3_bind_int(st, 2, BK_FEW_CANDIDATES);
+	int step;
+	while ((step = sqlite3_step(st)) == SQLITE_ROW)
+		n++;
+	sqlite3_finalize(st);
+	return step == SQLITE_DONE && n < BK_FEW_CANDIDATES ? n : -1;
+}
+
+/* One level file, the likeliest best pages first. The candidates are cut
+ * into cells: for each group, its band (band_bound); a page is in exactly
+ * one cell, and scores less than the cell's bound, the sum of its bands'
+ * bounds (hits are scored on the exact counts). Cells are read in
+ * decreasing bound, each page once; once `limit` hits of the level score
+ * at least the next cell's bound, no unread page can rank above them: the
+ * level's best are settled and the rest is not read (the count of matches
+ * is then a lower bound). A query of more than BK_CELL_GROUPS groups, or
+ * with few candidates, reads every candidate. */
+static int search_level(struct bk_index *idx, enum bk_access level, struct search *s,
+			struct bk_error *err)
+{
+	const struct bk_query *q = &s->parsed;
+	int from = s->cands.n, ncells = 1, rc = -1;
+	struct cell *cells = NULL;
+
+	long few = few_candidates(idx->db[level], s->match);
+	if (q->ngroups > BK_CELL_GROUPS || few >= 0)
+		return scan_candidates(idx, level, s, s->match, err);
+	for (int g = 0; g < q->ngroups; g++)
+		ncells *= BK_TIERS + 1;
+	if (!(cells = calloc((size_t)ncells, sizeof(*cells))))
+		return bk_error_set(err, "out of memory");
+	for (int i = 0; i < ncells; i++) {
+		for (int g = 0, rest = i; g < q->ngroups; g++, rest /= BK_TIERS + 1) {
+			cells[i].k[g] = rest % (BK_TIERS + 1) - 1;
+			cells[i].bound += band_bound(q, g, cells[i].k[g]);
+		}
+	}
+	qsort(cells, (size_t)ncells, sizeof(*cells), cmp_cell);
+	for (int i = 0; i < ncells && !s->truncated; i++) {
+		char *expr = cell_expr(q, s->match, &cells[i]);
+		if (!expr) {
+			bk_error_set(err, "out of memory");
+			goto out;
+		}
+		int scanned = scan_candidates(idx, level, s, expr, err);
+		free(expr);
+		if (scanned)
+			goto out;
+		if (i + 1 < ncells && !s->truncated &&
+		    hits_at_least(s, from, cells[i + 1].bound) >= s->limit) {
+			s->settled = true;
+			break;
+		}
+	}
+	rc = 0;
+out:
+	free(cells);
+	return rc;
+}
+
+/* Better first: higher score, then archive order (level, then rowid). */
 static int cmp_cand(const void *a, const void *b)
 {
 	const struct cand *x = a, *y = b;
 	if (x->score != y->score)
 		return x->score > y->score ? -1 : 1;
-	int c = strcmp(x->doc, y->doc);
-	if (c)
-		return c;
-	return (x->rowid & BK_MAX_PAGES) < (y->rowid & BK_MAX_PAGES) ? -1
-	       : (x->rowid & BK_MAX_PAGES) > (y->rowid & BK_MAX_PAGES);
+	if (x->level != y->level)
+		return x->level < y->level ? -1 : 1;
+	return x->rowid < y->rowid ? -1 : x->rowid > y->rowid;
+}
+
+/* Moves the best `k` candidates, best first, to the front: a heap of the
+ * k best seen so far, so ranking n pages costs n log k, not n log n. */
+static void select_best(struct cands *c, int k)
+{
+	if (k > c->n)
+		k = c->n;
+	if (k <= 0)
+		return;
+	/* a max-heap on "worse": v[0] is the worst of the k kept */
+	struct cand *h = c->v;
+	for (int i = k / 2 - 1; i >= 0; i--)
+		for (int p = i, ch; (ch = 2 * p + 1) < k; p = ch) {
+			if (ch + 1 < k && cmp_cand(&h[ch + 1], &h[ch]) > 0)
+				ch++;
+			if (cmp_cand(&h[ch], &h[p]) <= 0)
+				break;
+			struct cand t = h[p]; h[p] = h[ch]; h[ch] = t;
+		}
+	for (int i = k; i < c->n; i++) {
+		if (cmp_cand(&c->v[i], &h[0]) >= 0)
+			continue;
+		h[0] = c->v[i];
+		for (int p = 0, ch; (ch = 2 * p + 1) < k; p = ch) {
+			if (ch + 1 < k && cmp_cand(&h[ch + 1], &h[ch]) > 0)
+				ch++;
+			if (cmp_cand(&h[ch], &h[p]) <= 0)
+				break;
+			struct cand t = h[p]; h[p] = h[ch]; h[ch] = t;
+		}
+	}
+	qsort(h, (size_t)k, sizeof(*h), cmp_cand);
 }
 
 static char *column_dup(sqlite3_stmt *st, int i)
@@ -1155,15 +1393,13 @@ static int search_level_again(struct bk_index *idx, enum bk_access level, struct
 			      struct bk_error *err)
 {
 	int n0 = s->cands.n;
+	long examined0 = s->examined;
 	if (search_level(idx, level, s, err) == 0)
 		return 0;
 	if (idx->building || !link_moved(idx->dir, level, idx->target[level]))
 		return -1;
-	while (s->cands.n > n0) {
-		struct cand *x = &s->cands.v[--s->cands.n];
-		free(x->doc);
-		free(x->tf);
-	}
+	s->cands.n = n0;
+	s->examined = examined0;
 	close_level(idx, level);
 	if (open_level(idx, level, false, err))
 		return -1;
@@ -1181,11 +1417,13 @@ static int check_query(const struct bk_search_query *q, struct bk_error *err)
 	return 0;
 }
 
-static int search_prepare(struct search *s, const struct bk_search_query *q, struct bk_error *err)
+static int search_prepare(struct search *s, const struct bk_search_query *q, int time_limit_ms,
+			  struct bk_error *err)
 {
 	s->q = q;
 	s->limit = q->limit > 0 ? q->limit : BK_SEARCH_LIMIT_DEFAULT;
-	s->candidates = s->limit > BK_SEARCH_CANDIDATES ? s->limit : BK_SEARCH_CANDIDATES;
+	s->deadline = monotonic_now() +
+		      (time_limit_ms >= 0 ? time_limit_ms : BK_SEARCH_TIME_LIMIT_MS) / 1000.0;
 	if (check_query(q, err) || bk_query_parse(q->text, &s->parsed, err))
 		return -1;
 	s->cands.ngroups = s->parsed.ngroups;
@@ -1203,32 +1441,42 @@ static void search_release(struct search *s)
 	free(s->buf);
 }
 
-int bk_index_search(struct bk_index *idx, const struct bk_search_query *q,
-		    int (*fn)(const struct bk_search_hit *, void *), void *ud,
-		    struct bk_error *err)
+int bk_index_search_timed(struct bk_index *idx, const struct bk_search_query *q, int time_limit_ms,
+			  int (*fn)(const struct bk_search_hit *, void *), void *ud,
+			  struct bk_search_info *info, struct bk_error *err)
 {
 	struct search s = { 0 };
 	int rc = -1;
 
-	if (search_prepare(&s, q, err))
+	if (info)
+		*info = (struct bk_search_info){ 0, 0, false, false };
+	if (search_prepare(&s, q, time_limit_ms, err))
 		goto out;
 	for (int l = 0; l <= (int)bk_role_max_access(idx->role); l++) {
 		if (refresh_level(idx, (enum bk_access)l, err))
 			goto out;
 		if (idx->writable && !idx->db[l] && open_level(idx, (enum bk_access)l, false, err))
 			goto out;
-		if (idx->db[l] && search_level_again(idx, (enum bk_access)l, &s, err))
+		if (idx->db[l] && !s.truncated && search_level_again(idx, (enum bk_access)l, &s, err))
 			goto out;
 	}
-	score_cands(&s.cands);
-	if (s.cands.n) /* qsort(NULL, 0, ...) is undefined */
-		qsort(s.cands.v, (size_t)s.cands.n, sizeof(*s.cands.v), cmp_cand);
+	select_best(&s.cands, s.limit);
+	if (info)
+		*info = (struct bk_search_info){ s.cands.n, s.examined, !s.truncated && !s.settled,
+						 s.truncated };
 	rc = 0;
 	for (int i = 0; i < s.cands.n && i < s.limit && rc == 0; i++)
 		rc = deliver(idx, &s, &s.cands.v[i], fn, ud, err);
 out:
 	search_release(&s);
 	return rc;
+}
+
+int bk_index_search(struct bk_index *idx, const struct bk_search_query *q,
+		    int (*fn)(const struct bk_search_hit *, void *), void *ud,
+		    struct bk_error *err)
+{
+	return bk_index_search_timed(idx, q, -1, fn, ud, NULL, err);
 }
 
 /* ---- rebuild ----------------------------------------------------------------- */

@@ -29,7 +29,7 @@ enum bk_role { BK_ROLE_PUBLIC, BK_ROLE_STAFF, BK_ROLE_ADMIN };  /* sees access <
 #define BK_SNIPPET_CLOSE "]"
 #define BK_SNIPPET_ELLIPSIS "…"
 #define BK_SEARCH_LIMIT_DEFAULT 20
-#define BK_SEARCH_CANDIDATES 1000  /* pages ranked per level file, see bk_index_search */
+#define BK_SEARCH_TIME_LIMIT_MS 2000 /* default time limit of a search, see bk_index_search */
 
 static const char *const bk_role_names[BK_ROLE_COUNT] = { "public", "staff", "admin" };
 
@@ -74,25 +74,44 @@ int bk_index_put(struct bk_index *idx, const struct bk_index_doc *doc, struct bk
 /* Removes a document from every level the role can write; 0 if absent. */
 int bk_index_delete(struct bk_index *idx, const char *doc_id, struct bk_error *err);
 
+/* What a search found, besides the hits it delivered. */
+struct bk_search_info {
+	long matches;   /* matching pages found: all of them if counted */
+	long examined;  /* candidate pages whose text was checked */
+	bool counted;   /* every candidate was checked: matches is the total;
+			   false when the best hits were settled first (they
+			   are still the best of all) or when truncated */
+	bool truncated; /* the time limit ran out: pages not yet checked were
+			   not considered, so better hits may exist */
+};
+
 /* Filters are NULL for none; dates are YYYY[-MM[-DD]] and compare as text
  * ranges ("--to 2020" includes 2020-12-31; a document dated "2020" is not
  * after "2020-05"); limit <= 0 means BK_SEARCH_LIMIT_DEFAULT. */
 struct bk_search_query { const char *text; const char *collection, *profile, *date_from, *date_to; int limit; };
 /* page is 1-based; score is higher for better hits (BM25-style, from the
- * query's hits on the page and the page's length); the snippet is about
+ * density of the query's hits on the page: db.c, score_of); the snippet is about
  * 20 characters either side of the first hit, hits between
  * BK_SNIPPET_OPEN and BK_SNIPPET_CLOSE, white space between Japanese
  * characters removed and other runs of white space made one space. */
 struct bk_search_hit { const char *doc, *collection, *title, *date, *pdf, *snippet; int page; double score; enum bk_access access; };
-/* Calls fn for the best `limit` hits across the role's levels, best first;
- * a non-zero return from fn stops the search and is returned. Errors in the
- * query are reported in `err` ("unbalanced quote in query '...'").
- * Ranking is bounded: in each level file only the first
- * BK_SEARCH_CANDIDATES matching pages in archive order (the order they
- * were indexed; or `limit` pages if that is more) are ranked, so a very
- * common term (の, 区) answers as fast as a rare one but its best hits are
- * the best of those pages, not of the whole archive. Every page found is
- * a true hit; a query with fewer matches than that sees all of them. */
+/* Calls fn for the best `limit` hits across the role's levels, best first
+ * (equal scores in archive order); a non-zero return from fn stops the
+ * search and is returned. Errors in the query are reported in `err`
+ * ("unbalanced quote in query '...'").
+ * Every page that matches is ranked, however many there are: `limit`
+ * bounds what is delivered, not what is considered. Pages are read in an
+ * order that lets the search stop once no unread page could rank among
+ * the `limit` best (then info->counted is false: the best are exact, the
+ * count a lower bound). Only if the time limit runs out first does the
+ * search stop before that, rank what it has checked and say so in
+ * info->truncated. Every page delivered is a true hit. time_limit_ms < 0 means BK_SEARCH_TIME_LIMIT_MS (0: stop at the
+ * first page, which tests use to see a truncated search); info, if not
+ * NULL, is filled in. */
+int bk_index_search_timed(struct bk_index *idx, const struct bk_search_query *q, int time_limit_ms,
+			  int (*fn)(const struct bk_search_hit *, void *), void *ud,
+			  struct bk_search_info *info, struct bk_error *err);
+/* bk_index_search_timed with the default time limit and no info. */
 int bk_index_search(struct bk_index *idx, const struct bk_search_query *q,
                     int (*fn)(const struct bk_search_hit *, void *), void *ud, struct bk_error *err);
 /* reindex: build into new files, swap atomically; feed docs through the callback.

@@ -7,7 +7,7 @@
  * UTF-8 and 2 in UTF-16, so a Japanese page shrinks by about a quarter,
  * and converting back costs a few microseconds a page, where inflating
  * deflate costs ten times that (deflate would save another quarter, but a
- * search reads up to BK_SEARCH_CANDIDATES pages' text; see db.c). The
+ * search reads the text of every candidate page; see db.c). The
  * conversion is exact (the FTS5 'delete' command needs the very text that
  * was indexed): text that is not valid UTF-8 is kept as is.
  *

@@ -362,7 +362,38 @@ static void write_token(struct strbuf *sb, const struct bk_query_token *tok, boo
 	sb_puts(sb, with_prefix && tok->prefix ? "\"*" : "\"");
 }
 
-/* PHRASES: "a" + "b"; TERMS: ("a" AND "b"), a lone character a plain term. */
+static int utf8_len(unsigned char c)
+{
+	return c < 0x80 ? 1 : c < 0xe0 ? 2 : c < 0xf0 ? 3 : 4;
+}
+
+/* Length of the first character of a two-character Japanese token, or 0. */
+static int bigram_first(const struct bk_query_token *t)
+{
+	if (!t->japanese || t->prefix || t->len > 8)
+		return 0;
+	int first = utf8_len((unsigned char)t->text[0]);
+	return first < t->len && first + utf8_len((unsigned char)t->text[first]) == t->len ? first : 0;
+}
+
+/* TERMS: the trigram of bigrams a and b if b follows a in one run (b
+ * starts with a's second character): AND "\x02abc". */
+static void write_trigram(struct strbuf *sb, const struct bk_query_token *a,
+			  const struct bk_query_token *b)
+{
+	int fa = bigram_first(a), fb = bigram_first(b);
+	if (!fa || !fb || a->len - fa != fb || memcmp(a->text + fa, b->text, (size_t)fb))
+		return;
+	char mark[2] = { BK_TRIGRAM_MARK, '\0' };
+	sb_puts(sb, " AND \"");
+	sb_puts(sb, mark);
+	sb_add(sb, a->text, (size_t)a->len);
+	sb_add(sb, b->text + fb, (size_t)(b->len - fb));
+	sb_puts(sb, "\"");
+}
+
+/* PHRASES: "a" + "b"; TERMS: ("a" AND "b" AND the trigrams), a lone
+ * character a plain term. */
 static void write_phrase(struct strbuf *sb, const struct bk_query_phrase *p,
 			 enum bk_query_form form)
 {
@@ -374,6 +405,8 @@ static void write_phrase(struct strbuf *sb, const struct bk_query_phrase *p,
 			sb_puts(sb, terms ? " AND " : " + ");
 		write_token(sb, &p->tok[i], !terms);
 	}
+	for (int i = 0; terms && i + 1 < p->ntok; i++)
+		write_trigram(sb, &p->tok[i], &p->tok[i + 1]);
 	if (terms && p->ntok > 1)
 		sb_puts(sb, ")");
 }
@@ -407,6 +440,38 @@ char *bk_query_fts5(const struct bk_query *q, enum bk_query_form form)
 		sb_puts(&sb, " NOT ");
 		write_phrase(&sb, &q->excluded[i], form);
 	}
+	if (sb.failed) {
+		free(sb.buf);
+		return NULL;
+	}
+	return sb.buf;
+}
+
+char *bk_query_fts5_dense(const struct bk_query *q, int g, int tier)
+{
+	struct strbuf sb = { 0 };
+	const struct bk_query_group *grp = &q->groups[g];
+
+	sb_puts(&sb, "(");
+	for (int a = 0; a < grp->nalt; a++) {
+		const struct bk_query_phrase *p = &grp->alt[a];
+		sb_puts(&sb, a ? " OR (" : "(");
+		for (int i = 0; i < p->ntok; i++) {
+			sb_puts(&sb, i ? " AND (" : "(");
+			for (int k = tier; k < BK_TIERS; k++) {
+				char mark[3] = { BK_TIER_MARK, (char)('a' + k), '\0' };
+				sb_puts(&sb, k > tier ? " OR \"" : "\"");
+				sb_puts(&sb, mark);
+				for (int c = 0; c < p->tok[i].len; c++)
+					sb_add(&sb, p->tok[i].text[c] == '"' ? "\"\"" : p->tok[i].text + c,
+					       p->tok[i].text[c] == '"' ? 2 : 1);
+				sb_puts(&sb, "\"");
+			}
+			sb_puts(&sb, ")");
+		}
+		sb_puts(&sb, ")");
+	}
+	sb_puts(&sb, ")");
 	if (sb.failed) {
 		free(sb.buf);
 		return NULL;

@@ -61,6 +61,14 @@ enum bk_query_form {
 /* Writes q as an FTS5 MATCH expression (new string; NULL: out of memory). */
 char *bk_query_fts5(const struct bk_query *q, enum bk_query_form form);
 
+/* An FTS5 expression for the pages where group `g` of q may have a hit
+ * density of at least 2^tier / BK_TIER_SCALE (tokenizer.h): some phrase of
+ * the group has every token at that density or more (its markers of tier
+ * `tier` and up). A page outside it holds each of the group's phrases less
+ * densely, since a phrase occurs no more often than each of its tokens.
+ * New string; NULL: out of memory. */
+char *bk_query_fts5_dense(const struct bk_query *q, int g, int tier);
+
 /* bk_query_parse + bk_query_fts5(BK_QUERY_PHRASES): the query's exact
  * meaning in FTS5 syntax (caller frees *fts5). */
 int bk_query_compile(const char *text, char **fts5, struct bk_error *err);

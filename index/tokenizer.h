@@ -31,6 +31,24 @@
  * cost no phrase alignment: they let a 1-character query be one plain
  * term instead of a prefix query over every bigram that starts with it.
  *
+ * Trigrams (index mode as FTS5 stores it, index/fts5_tokenizer.c): for
+ * every three consecutive characters ABC of a Japanese run, the token
+ * BK_TRIGRAM_MARK + "ABC", so a phrase of three characters or more asks
+ * the index for its trigrams and only pages that hold them in a row are
+ * read: a page with 予算 and 算案 but not 予算案 is no candidate for
+ * "予算案".
+ * Density markers (index mode as FTS5 stores it, index/fts5_tokenizer.c):
+ * after a page's tokens, one more token for each distinct token t of the
+ * page that is dense enough: BK_TIER_MARK, the letter 'a' + k, then t's
+ * text, where k = bk_density_tier(count of t on the page, page bytes) >= 0.
+ * So FTS5, which keeps no counts, can still say "pages where t makes up at
+ * least 2^k / BK_TIER_SCALE of the text": the OR of t's markers of tier k
+ * and up. A page with no marker for t holds it less densely than tier 0.
+ * Real tokens never contain BK_TIER_MARK or BK_TRIGRAM_MARK (a control
+ * character separates tokens), and in a MATCH string a token that starts
+ * with one is passed through as it is, so only bunko's own query code can
+ * ask for markers and trigrams.
+ *
  * Offsets: start/end are byte offsets into the ORIGINAL text, covering the
  * source characters a token came from, so snippets (index/match.c) mark
  * the right characters even when normalization changed lengths.
@@ -56,6 +74,25 @@ struct bk_token {
 /* Called per token in order; a non-zero return stops tokenizing and is
  * returned by bk_tokenize. */
 typedef int (*bk_token_fn)(const struct bk_token *tok, void *ud);
+
+#define BK_TIER_MARK '\x01'
+#define BK_TRIGRAM_MARK '\x02'
+#define BK_TIER_SCALE 4096 /* bytes: density x = count * BK_TIER_SCALE / page bytes */
+#define BK_TIERS 13        /* tiers 0..12: x in [2^k, 2^(k+1)); x <= BK_TIER_SCALE */
+
+/* The density tier of a token seen `count` times on a page of `bytes`
+ * bytes: floor(log2(count * BK_TIER_SCALE / bytes)), at most BK_TIERS - 1,
+ * or -1 below 1 (then no marker). */
+static inline int bk_density_tier(long count, long bytes)
+{
+	long x = bytes > 0 ? count * BK_TIER_SCALE / bytes : 0;
+	int k = -1;
+	while (x > 0 && k < BK_TIERS - 1) {
+		x >>= 1;
+		k++;
+	}
+	return k;
+}
 
 /* Tokenizes `len` bytes of UTF-8 (invalid bytes separate tokens). */
 int bk_tokenize(const char *text, size_t len, enum bk_tok_mode mode, bk_token_fn fn,

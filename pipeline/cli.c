@@ -50,7 +50,10 @@ const struct bk_command bk_commands[] = {
 	  "usage: bunko search ARCHIVE QUERY [--collection C] [--profile P]\n"
 	  "                    [--from YYYY[-MM[-DD]]] [--to YYYY[-MM[-DD]]]\n"
 	  "                    [--role public|staff|admin] [--limit N] [--json]\n"
+	  "                    [--time-limit MS]\n"
 	  "  QUERY: words (AND), \"a phrase\", a OR b, -excluded\n"
+	  "  every matching page is ranked; --limit N hits are shown (20); a search\n"
+	  "  that runs past --time-limit (2000 ms) stops and says so\n"
 	  "  '--' ends the options (for a query that starts with '--')\n" },
 	{ "reindex", cmd_reindex, "rebuild the index from stored page models",
 	  "usage: bunko reindex ARCHIVE [--collection C]\n" },

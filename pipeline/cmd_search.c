@@ -6,13 +6,17 @@
  * documents only when asked (--role staff|admin), and then only if the
  * process can open those index files (their modes are 0640 and 0600).
  * Output: one block per hit ("doc  page N  title", the snippet with the hit
- * in [brackets], the PDF path), or with --json one JSON object per line.
+ * in [brackets], the PDF path), or with --json one JSON object per line;
+ * after the hits, a last JSON line {"matches":N,"counted":true,
+ * "truncated":false} (no "doc" key; counted false: N is a lower bound, the
+ * best hits having been settled before every page was read), or on the
+ * terminal a line on stderr when more pages match than are shown or the
+ * search was cut short.
  * Exit status: 0 (also for no hits), 1 failure, 2 usage error.
  *
- * Ranking is bounded for speed (index/index.h, bk_index_search): when a
- * term is on more pages than BK_SEARCH_CANDIDATES per index file, the hits
- * shown are the best of the first that many pages in archive order, not
- * of all of them; narrow such a search with more words or the filters.
+ * Every matching page is ranked (index/index.h, bk_index_search); only
+ * when --time-limit MS (default BK_SEARCH_TIME_LIMIT_MS) runs out does a
+ * search stop early, and then it says so ("truncated":true).
  */
 #include <errno.h>
 #include <stdbool.h>
@@ -28,6 +32,7 @@
 struct search_args {
 	const char *archive, *query, *role;
 	struct bk_search_query q;
+	int time_limit_ms;
 	bool json;
 };
 
@@ -100,12 +105,16 @@ static int parse_args(const struct bk_command *cmd, int argc, char **argv,
 			target = &a->q.date_to;
 		else if (!strcmp(opt, "--role"))
 			target = &a->role;
-		if (target || !strcmp(opt, "--limit")) {
+		if (target || !strcmp(opt, "--limit") || !strcmp(opt, "--time-limit")) {
 			if (i + 1 >= argc)
 				return bk_usage_error(cmd, "option '%s' needs a value", opt);
 			if (target)
 				*target = argv[++i];
-			else if (bk_parse_int(argv[++i], 1, 10000, &a->q.limit))
+			else if (!strcmp(opt, "--time-limit")) {
+				if (bk_parse_int(argv[++i], 0, 3600000, &a->time_limit_ms))
+					return bk_usage_error(cmd, "invalid time limit '%s': expected 0 to 3600000 ms",
+							      argv[i]);
+			} else if (bk_parse_int(argv[++i], 1, 10000, &a->q.limit))
 				return bk_usage_error(cmd, "invalid limit '%s': expected 1 to 10000", argv[i]);
 			continue;
 		}
@@ -131,8 +140,9 @@ static int parse_args(const struct bk_command *cmd, int argc, char **argv,
 int cmd_search(int argc, char **argv)
 {
 	const struct bk_command *cmd = bk_command_find("search");
-	struct search_args a = { .role = "public" };
+	struct search_args a = { .role = "public", .time_limit_ms = -1 };
 	struct search_out out = { 0 };
+	struct bk_search_info info = { 0 };
 	struct bk_index *idx = NULL;
 	struct bk_error err;
 	char *dir = NULL;
@@ -155,12 +165,30 @@ int cmd_search(int argc, char **argv)
 	snprintf(dir, n, "%s/index", a.archive);
 	rc = BK_EXIT_FAIL;
 	if (bk_index_open(&idx, dir, (enum bk_role)bk_role_parse(a.role), false, &err) ||
-	    bk_index_search(idx, &a.q, print_hit, &out, &err)) {
+	    bk_index_search_timed(idx, &a.q, a.time_limit_ms, print_hit, &out, &info, &err)) {
 		bk_die(out.write_failed ? "cannot write the results" : err.msg);
 		goto out;
 	}
-	if (!out.nhits && !a.json)
+	if (a.json) {
+		struct bk_record *summary = bk_record_new(NULL);
+		if (!summary || bk_record_set_int(summary, "matches", info.matches) ||
+		    bk_record_set_bool(summary, "counted", info.counted) ||
+		    bk_record_set_bool(summary, "truncated", info.truncated) ||
+		    bk_record_print(summary, stdout, false)) {
+			bk_record_free(&summary);
+			bk_die("cannot write the results");
+			goto out;
+		}
+		bk_record_free(&summary);
+	} else if (info.truncated)
+		bk_note("search for '%s' stopped at the time limit: the best of %ld "
+			"matching pages found in %ld checked; more pages may match",
+			a.query, info.matches, info.examined);
+	else if (!out.nhits)
 		bk_note("no hits for '%s'", a.query);
+	else if (info.matches > out.nhits)
+		bk_note("%s%ld pages match '%s'; the best %d shown",
+			info.counted ? "" : "at least ", info.matches, a.query, out.nhits);
 	rc = BK_EXIT_OK;
 out:
 	bk_index_free(&idx);
