@@ -50,6 +50,7 @@ struct bk_read_options {
 			     "jpn", "jpn_vert", "eng", "jpn+eng": that model,
 			     full layout analysis, no direction choice */
 	enum bk_profile profile;
+	bool bilevel; /* show the binarized page (see bk_cleanup_options) */
 };
 
 void bk_read_options_init(struct bk_read_options *opt);

@@ -220,6 +220,7 @@ void bk_job_meta_release(struct bk_job_meta *m)
 	free(m->title);
 	free(m->date);
 	free(m->lang);
+	free(m->ocr);
 	free(m->recoverer);
 	free_names(m->files, m->nfiles);
 	bk_job_meta_init(m);
@@ -275,6 +276,10 @@ int bk_job_meta_read(struct bk_job_meta *m, const char *path, struct bk_error *e
 			r = set_str(&m->date, v);
 		else if (!strcmp(k, "lang"))
 			r = set_str(&m->lang, v);
+		else if (!strcmp(k, "ocr"))
+			r = set_str(&m->ocr, v);
+		else if (!strcmp(k, "bilevel"))
+			m->bilevel = !strcmp(v, "1");
 		else if (!strcmp(k, "file"))
 			r = meta_add_file(m, v);
 		else if (!strcmp(k, "box"))
@@ -337,6 +342,10 @@ int bk_job_meta_write(const struct bk_job_meta *m, const char *path,
 		fprintf(af.fp, "volume=%d\n", m->volume);
 	fprintf(af.fp, "profile=%s\naccess=%s\nlang=%s\n", bk_profile_name(m->profile),
 		bk_access_name(m->access), m->lang ? m->lang : "auto");
+	if (m->ocr)
+		fprintf(af.fp, "ocr=%s\n", m->ocr);
+	if (m->bilevel)
+		fputs("bilevel=1\n", af.fp);
 	for (size_t i = 0; i < m->nfiles; i++)
 		fprintf(af.fp, "file=%s\n", m->files[i]);
 	fprintf(af.fp, "pages=%d\ntries=%d\n", m->pages, m->tries);
