@@ -323,3 +323,64 @@ Test(cli_pdfin, image_bomb_inside_a_pdf_is_refused, .timeout = 120)
 	ts_rmtree(dir);
 	free(dir);
 }
+
+/* Through the queue: `bunko add` records --ocr, the worker keeps a
+ * born-digital page's text (auto) and another tool's layer (skip), the
+ * stored text is that text and the index finds it. */
+Test(cli_pdfin, queued_pdfs_keep_their_text_as_asked, .timeout = 300)
+{
+	char *dir = ts_mkdtemp("pdfin-queue"), *out = NULL;
+	char *gt = must_read(DATA "/hakusho_r06_p01_borndigital.txt");
+	char *junk_text = NULL;
+
+	char *cmd = ts_fmt("%s init %s/a", BUNKO_EXE, dir);
+	free(must_run(cmd));
+	free(cmd);
+	cmd = ts_fmt("%s add %s/a %s/hakusho_r06_p01_borndigital.pdf --collection white",
+		     BUNKO_EXE, dir, DATA);
+	char *born_id = must_run(cmd);
+	born_id[strcspn(born_id, "\n")] = '\0';
+	free(cmd);
+	cmd = ts_fmt("%s add %s/a %s/h-reiki-junk-layer.pdf --collection junk --ocr skip",
+		     BUNKO_EXE, dir, DATA);
+	char *junk_id = must_run(cmd);
+	junk_id[strcspn(junk_id, "\n")] = '\0';
+	free(cmd);
+	cmd = ts_fmt("%s add %s/a %s/h-reiki-junk-layer.pdf --collection junk --ocr sometimes",
+		     BUNKO_EXE, dir, DATA);
+	cr_expect_eq(ts_run(cmd, &out, 1), 2, "an unknown --ocr mode is a usage error: %s", out);
+	free(out);
+	free(cmd);
+
+	cmd = ts_fmt("OMP_THREAD_LIMIT=1 %s worker %s/a -j 1 --drain", BUNKO_EXE, dir);
+	free(must_run(cmd));
+	free(cmd);
+
+	char *path = ts_fmt("%s/a/store/white/%s/data/text.txt", dir, born_id);
+	char *text = must_read(path);
+	cr_expect_eq(bag_f(gt, text, 0x25CF), 1.0, "stored text bag-F %.4f",
+		     bag_f(gt, text, 0x25CF));
+	free(text);
+	free(path);
+	cmd = ts_fmt("%s search %s/a '\"ハルシネーション（幻覚）と呼ぶ\"' --json", BUNKO_EXE, dir);
+	out = must_run(cmd);
+	cr_expect(strstr(out, born_id) && strstr(out, "\"page\":1"), "%s", out);
+	free(out);
+	free(cmd);
+
+	/* skip: the other tool's (junk) layer is what was stored */
+	path = ts_fmt("%s/a/store/junk/%s/data/text.txt", dir, junk_id);
+	text = must_read(path);
+	cmd = ts_fmt("pdftotext -enc UTF-8 %s/h-reiki-junk-layer.pdf -", DATA);
+	junk_text = must_run(cmd);
+	free(cmd);
+	cr_expect_geq(bag_f(junk_text, text, 0), 0.98, "stored text is not the PDF's layer");
+	free(junk_text);
+	free(text);
+	free(path);
+	free(born_id);
+	free(junk_id);
+	free(gt);
+	ts_rmtree(dir);
+	free(dir);
+}
