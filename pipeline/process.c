@@ -57,8 +57,11 @@ static int encode_display(const struct bk_read_result *res, int which,
 	if (sp->jpeg && res->npages == 1 && res->report.rotation == 0 &&
 	    res->report.skew_degrees == 0 && !res->report.border_removed &&
 	    bk_image_width(d) == bk_image_width(sp->image) &&
-	    bk_image_height(d) == bk_image_height(sp->image))
-		return bk_encoded_from_jpeg(sp->jpeg, sp->jpeg_len, name, out, err);
+	    bk_image_height(d) == bk_image_height(sp->image)) {
+		struct bk_error why; /* a CMYK JPEG cannot go into the PDF as is */
+		if (bk_encoded_from_jpeg(sp->jpeg, sp->jpeg_len, name, out, &why) == 0)
+			return 0;
+	}
 	return bk_image_encode(d, BK_ENC_JPEG, BK_JPEG_QUALITY, out, err);
 }
 

@@ -256,51 +256,33 @@ Test(cli_pdfin, gray_and_color_scans_stay_as_scanned, .timeout = 600)
  * declares 100000x100000 pixels in a stream of a few bytes. */
 static void write_bomb(const char *path)
 {
-	static const char stream[] = "x\x9c\x03\x00\x00\x00\x00\x01"; /* zlib of nothing */
-	static const char form[] = "/Im Do\n", content[] = "q 612 0 0 792 0 0 cm /F Do Q\n";
+	static const char zlib_of_nothing[8] = "x\x9c\x03\x00\x00\x00\x00\x01";
+	static const char image_head[] =
+		"<< /Type /XObject /Subtype /Image /Width 100000 /Height 100000 "
+		"/ColorSpace /DeviceGray /BitsPerComponent 8 /Filter /FlateDecode "
+		"/Length 8 >>\nstream\n";
+	char image[sizeof(image_head) + 32];
+	size_t n = sizeof(image_head) - 1;
+
+	memcpy(image, image_head, n);
+	memcpy(image + n, zlib_of_nothing, 8);
+	n += 8;
+	memcpy(image + n, "\nendstream", 10);
+	n += 10;
 	const char *objs[] = {
 		"<< /Type /Catalog /Pages 2 0 R >>",
 		"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
 		"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] "
 		"/Resources << /XObject << /F 4 0 R >> >> /Contents 6 0 R >>",
-		NULL, NULL, NULL,
+		"<< /Type /XObject /Subtype /Form /BBox [0 0 1 1] "
+		"/Resources << /XObject << /Im 5 0 R >> >> /Length 7 >>\nstream\n/Im Do\n\nendstream",
+		image,
+		"<< /Length 29 >>\nstream\nq 612 0 0 792 0 0 cm /F Do Q\n\nendstream",
 	};
-	char buf[4096];
-	long offs[7];
-	size_t len = 0;
-
-	len += (size_t)snprintf(buf + len, sizeof(buf) - len, "%%PDF-1.7\n");
-	for (int i = 0; i < 6; i++) {
-		offs[i] = (long)len;
-		len += (size_t)snprintf(buf + len, sizeof(buf) - len, "%d 0 obj\n", i + 1);
-		if (i == 3)
-			len += (size_t)snprintf(buf + len, sizeof(buf) - len,
-				"<< /Type /XObject /Subtype /Form /BBox [0 0 1 1] "
-				"/Resources << /XObject << /Im 5 0 R >> >> /Length %zu >>\n"
-				"stream\n%s\nendstream", strlen(form), form);
-		else if (i == 4) {
-			len += (size_t)snprintf(buf + len, sizeof(buf) - len,
-				"<< /Type /XObject /Subtype /Image /Width 100000 /Height 100000 "
-				"/ColorSpace /DeviceGray /BitsPerComponent 8 /Filter /FlateDecode "
-				"/Length 8 >>\nstream\n");
-			memcpy(buf + len, stream, 8);
-			len += 8;
-			len += (size_t)snprintf(buf + len, sizeof(buf) - len, "\nendstream");
-		} else if (i == 5)
-			len += (size_t)snprintf(buf + len, sizeof(buf) - len,
-				"<< /Length %zu >>\nstream\n%s\nendstream", strlen(content), content);
-		else
-			len += (size_t)snprintf(buf + len, sizeof(buf) - len, "%s", objs[i]);
-		len += (size_t)snprintf(buf + len, sizeof(buf) - len, "\nendobj\n");
-	}
-	offs[6] = (long)len;
-	len += (size_t)snprintf(buf + len, sizeof(buf) - len, "xref\n0 7\n0000000000 65535 f \n");
+	size_t lens[6];
 	for (int i = 0; i < 6; i++)
-		len += (size_t)snprintf(buf + len, sizeof(buf) - len, "%010ld 00000 n \n", offs[i]);
-	len += (size_t)snprintf(buf + len, sizeof(buf) - len,
-				"trailer\n<< /Size 7 /Root 1 0 R >>\nstartxref\n%ld\n%%%%EOF\n",
-				offs[6]);
-	cr_assert_eq(ts_write(path, buf, len), 0);
+		lens[i] = i == 4 ? n : strlen(objs[i]);
+	cr_assert_eq(ts_write_pdf(path, objs, lens, 6), 0);
 }
 
 Test(cli_pdfin, image_bomb_inside_a_pdf_is_refused, .timeout = 120)
