@@ -360,14 +360,14 @@ static int text_model(const char *text, const PopplerRectangle *rects, guint nre
 		struct bk_box b;
 		if (c == '\n') {
 			if (flush_word(&line, &w) || (line.nwords && place_line(model, &line)))
-				goto oom;
+				goto out;
 			continue;
 		}
 		if (g_unichar_isspace(c) || meaningless(c)) {
 			if (!g_unichar_isspace(c))
 				counts->invalid++;
 			if (flush_word(&line, &w))
-				goto oom;
+				goto out;
 			continue;
 		}
 		counts->valid++;
@@ -379,20 +379,19 @@ static int text_model(const char *text, const PopplerRectangle *rects, guint nre
 		char utf8[6];
 		int n = g_unichar_to_utf8(c, utf8);
 		if ((cjk || w.len + (size_t)n >= sizeof(w.text)) && flush_word(&line, &w))
-			goto oom;
+			goto out;
 		memcpy(w.text + w.len, utf8, (size_t)n);
 		w.box = w.len ? box_union(w.box, b) : b;
 		w.len += (size_t)n;
 		if (cjk && flush_word(&line, &w))
-			goto oom;
+			goto out;
 	}
 	if (flush_word(&line, &w) || (line.nwords && place_line(model, &line)))
-		goto oom;
+		goto out;
 	rc = 0;
-	goto out;
-oom:
-	bk_error_set(err, "out of memory reading the text of the page");
 out:
+	if (rc) /* the only failure: a word, line or block not allocated */
+		bk_error_set(err, "out of memory reading the text of the page");
 	for (size_t i = 0; i < line.nwords; i++)
 		free(line.words[i].text);
 	free(line.words);

@@ -6,8 +6,9 @@
  *   the sidecars and in the PDF's text layer;
  * - a scanned PDF with another tool's junk OCR layer is read again under
  *   --ocr force and auto, and keeps the junk under --ocr skip;
- * - gray and color scans are shown as scanned (JPEG, gray or RGB), bilevel
- *   only with --bilevel; every output passes qpdf --check;
+ * - gray and color scans are shown as scanned (JPEG, gray or RGB; an
+ *   untouched JPEG byte for byte), bilevel only with --bilevel; every
+ *   output passes qpdf --check;
  * - a PDF image whose declared size exceeds the pixel limit is refused
  *   with one line naming the file and page.
  */
@@ -248,6 +249,18 @@ Test(cli_pdfin, gray_and_color_scans_stay_as_scanned, .timeout = 600)
 		check_pdf(pdf);
 		free(pdf);
 	}
+
+	/* a JPEG scan that cleanup leaves as it is (upright, no skew, no
+	 * border) goes into the PDF byte for byte */
+	char *cmd = ts_fmt("cd %s && /usr/bin/python3 -c \"from PIL import Image, ImageDraw\n"
+			   "im = Image.new('L', (1200, 1600), 235)\nd = ImageDraw.Draw(im)\n"
+			   "for y in range(200, 1400, 60):\n"
+			   "    for x in range(150, 1050, 80): d.rectangle([x, y, x + 40, y + 30], fill=40)\n"
+			   "im.save('bars.jpg', quality=90, dpi=(300, 300))\" && "
+			   "%s ocr bars.jpg -o bars.pdf && pdfimages -all bars.pdf shown && "
+			   "cmp shown-000.jpg bars.jpg", dir, BUNKO_EXE);
+	free(must_run(cmd));
+	free(cmd);
 	ts_rmtree(dir);
 	free(dir);
 }
