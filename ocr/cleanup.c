@@ -47,7 +47,8 @@
  *   faint strokes of h-kokuji (.192 against Otsu .064); tuned Sauvola
  *   (1/6 inch, k 0.2) ties Otsu on kokuji (.064) and loses on v-kushi
  *   (.018/.014 against .014/.010). Leptonica's background-normalized
- *   variants were worse (.110, .146). The display is bilevel (G4) anyway.
+ *   variants were worse (.110, .146). With --bilevel the display is this
+ *   Otsu page.
  * - despeckle: components within 1/100 inch (3 px at 300 dpi): .370
  *   against .411; record pages .258 -> .240, bylaw pages .153 -> .130.
  *   2 px gave .396 and 4 px .386 (and cost eng.png a character). On.
