@@ -47,7 +47,8 @@
  *   faint strokes of h-kokuji (.192 against Otsu .064); tuned Sauvola
  *   (1/6 inch, k 0.2) ties Otsu on kokuji (.064) and loses on v-kushi
  *   (.018/.014 against .014/.010). Leptonica's background-normalized
- *   variants were worse (.110, .146). The display is bilevel (G4) anyway.
+ *   variants were worse (.110, .146). With --bilevel the display is this
+ *   Otsu page.
  * - despeckle: components within 1/100 inch (3 px at 300 dpi): .370
  *   against .411; record pages .258 -> .240, bylaw pages .153 -> .130.
  *   2 px gave .396 and 4 px .386 (and cost eng.png a character). On.
@@ -242,14 +243,21 @@ static int background_spread(const struct bk_image *img, int *spread,
 }
 
 /*
- * Gray scans: the display is always binarized (G4), but Tesseract reads
- * the binarized copy only when the paper is unevenly lit. Measured with
- * `bunko ocr` (CER %, OCR on gray / on Otsu): h-kokuji.png (faint, uneven,
- * background spread 73) 7.31 / 0.46; v-kushi.pdf (clean gray JPEG pages,
- * spread 0 on both) 0.35 / 1.23. The threshold lies between the two; only
- * these gray samples were measured, so a real collection may move it. Tesseract's own thresholding of an evenly lit
- * gray page keeps stroke detail our global Otsu loses; on an uneven page a
- * global threshold chosen after deskew and border removal does better.
+ * Gray scans: Tesseract reads the binarized copy only when the paper is
+ * unevenly lit. Measured with `bunko ocr` (CER %, OCR on gray / on Otsu):
+ * h-kokuji.png (faint, uneven, background spread 73) 7.31 / 0.46;
+ * v-kushi.pdf (clean gray JPEG pages, spread 0 on both) 0.35 / 1.23. The
+ * threshold lies between the two; only these gray samples were measured,
+ * so a real collection may move it. Tesseract's own thresholding of an
+ * evenly lit gray page keeps stroke detail our global Otsu loses; on an
+ * uneven page a global threshold chosen after deskew and border removal
+ * does better.
+ *
+ * What the PDF shows is a separate choice: the gray or color page as
+ * scanned (cropped and deskewed like the OCR copy, so the words' boxes
+ * fit), unless opt->bilevel asks for the binarized page (G4), which is
+ * smaller but loses the tones an archivist expects to see (faded ink,
+ * stamps, pencil notes, photographs). A bilevel scan stays bilevel.
  */
 #define UNEVEN_BACKGROUND_SPREAD 30
 
@@ -257,7 +265,8 @@ static int background_spread(const struct bk_image *img, int *spread,
 static int finish_text_page(struct bk_image **img, const struct bk_cleanup_options *opt,
 			    struct bk_cleaned_page *out, double *skew, struct bk_error *err)
 {
-	struct bk_image *gray = NULL;
+	struct bk_image *scan = NULL; /* the gray or color page, when kept */
+	bool read_scan = false;       /* Tesseract reads the gray or color page */
 
 	*skew = 0;
 	if (opt->deskew && deskew(img, skew, err))
@@ -266,25 +275,46 @@ static int finish_text_page(struct bk_image **img, const struct bk_cleanup_optio
 		int spread;
 		if (background_spread(*img, &spread, err))
 			return -1;
-		if (spread < UNEVEN_BACKGROUND_SPREAD && !(gray = bk_image_clone(*img)))
-			return bk_error_set(err, "cleanup: out of memory");
-		if (replace(img, bk_image_binarize(*img, BK_BINARIZE_OTSU, err))) {
-			bk_image_free(&gray);
+		read_scan = spread < UNEVEN_BACKGROUND_SPREAD;
+		if (read_scan && !opt->bilevel) { /* no bilevel copy needed */
+			if (!(out->ocr = bk_image_share(*img, err)))
+				return -1;
+			out->display = *img;
+			*img = NULL;
+			return 0;
+		}
+		scan = *img;
+		*img = bk_image_binarize(scan, BK_BINARIZE_OTSU, err);
+		if (!*img) {
+			*img = scan;
 			return -1;
 		}
+		if (!read_scan && opt->bilevel)
+			bk_image_free(&scan);
 	}
 	if (bk_image_depth(*img) == 1) {
 		if (opt->despeckle && bk_image_despeckle(*img, dpi_of(*img) / 100, err) < 0)
-			return -1;
+			goto fail;
 		if (opt->remove_lines && bk_image_remove_lines(*img, dpi_of(*img), err))
-			return -1;
+			goto fail;
 	}
-	out->ocr = gray ? gray : bk_image_clone(*img);
-	if (!out->ocr)
-		return bk_error_set(err, "cleanup: out of memory");
-	out->display = *img;
+	if (scan && read_scan) {        /* bilevel display, gray OCR */
+		out->ocr = scan;
+		out->display = *img;
+	} else if (scan) {              /* gray display, bilevel OCR */
+		out->display = scan;
+		out->ocr = *img;
+	} else {
+		out->ocr = bk_image_clone(*img);
+		if (!out->ocr)
+			return bk_error_set(err, "cleanup: out of memory");
+		out->display = *img;
+	}
 	*img = NULL;
 	return 0;
+fail:
+	bk_image_free(&scan);
+	return -1;
 }
 
 static int clean_text(struct bk_image **work, const struct bk_cleanup_options *opt,

@@ -8,8 +8,10 @@
  * deskew each page -> binarize -> despeckle -> remove ruling lines.
  *
  * Profiles:
- * - record, bylaw: the display image is bilevel (stored as G4) and the OCR
- *   image is the same bilevel page.
+ * - record, bylaw: the display image is the page as scanned (a bilevel
+ *   scan bilevel, a gray or color scan gray or color), or the binarized
+ *   page when opt->bilevel; the OCR image is the gray or color page when
+ *   evenly lit, else the binarized page (see ocr/cleanup.c).
  * - ukiyoe, map: the display image is the input untouched except for
  *   opt->rotate (color, never binarized, never cropped or deskewed; when
  *   there is no rotation it shares the input's pixels, see
@@ -37,6 +39,8 @@ struct bk_cleanup_options {
 	bool deskew, remove_border, split_spread, binarize, despeckle, remove_lines;
 	bool dark_ink; /* color profiles: the OCR copy keeps only dark, colorless
 			  marks (a map's black lettering), see bk_image_dark_ink */
+	bool bilevel;  /* text profiles: the display is the binarized page (G4)
+			  rather than the gray or color scan */
 };
 
 /* The measured defaults of `profile` (see ocr/cleanup.c for the numbers). */

@@ -64,6 +64,7 @@ void bk_read_options_init(struct bk_read_options *opt)
 	opt->lang = "auto";
 	opt->profile = BK_PROFILE_RECORD;
 	opt->source_page = 0;
+	opt->bilevel = false;
 }
 
 void bk_read_result_release(struct bk_read_result *r)
@@ -1113,7 +1114,7 @@ static int pages_direction(const struct bk_cleaned_page *pages, int npages,
 
 /* Cleans `scan` with `rotate`; a split spread of horizontal text is cleaned
  * again with its left half first. */
-static int clean(const struct bk_image *scan, enum bk_profile profile,
+static int clean(const struct bk_image *scan, enum bk_profile profile, bool bilevel,
 		 int rotate, struct bk_cleaned_page pages[2], int *npages,
 		 struct bk_cleanup_report *report, struct bk_error *err)
 {
@@ -1122,6 +1123,7 @@ static int clean(const struct bk_image *scan, enum bk_profile profile,
 
 	bk_cleanup_defaults(&copt, profile);
 	copt.rotate = rotate;
+	copt.bilevel = bilevel;
 	if (bk_cleanup_page(scan, &copt, true, pages, npages, report, err))
 		return -1;
 	if (*npages < 2 || profile == BK_PROFILE_UKIYOE || profile == BK_PROFILE_MAP)
@@ -1226,7 +1228,7 @@ int bk_read_page(struct bk_engine *engine, const struct bk_image *scan,
 	memset(pages, 0, sizeof(pages));
 	for (int attempt = 0; attempt < 2; attempt++) {
 		int turn = 0;
-		if (clean(scan, opt->profile, rotate, pages, &npages, &out->report,
+		if (clean(scan, opt->profile, opt->bilevel, rotate, pages, &npages, &out->report,
 			  err))
 			goto fail;
 		for (int i = 0; i < npages; i++) {

@@ -53,6 +53,7 @@ struct bk_read_options {
 	int source_page;  /* the page's 1-based number in its file, named in
 			     error messages; 0 (the default): the first
 			     logical page number is named instead */
+	bool bilevel; /* show the binarized page (see bk_cleanup_options) */
 };
 
 void bk_read_options_init(struct bk_read_options *opt);

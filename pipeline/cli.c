@@ -10,6 +10,14 @@
 #include <string.h>
 
 #include <utf8proc.h>
+#define OCR_MODE_HELP \
+	"  --ocr auto   PDF pages with typeset text keep it and are not read; pages\n" \
+	"               whose text is another tool's OCR layer or junk are read\n" \
+	"               again (default)\n" \
+	"  --ocr force  read every page, whatever text it has\n" \
+	"  --ocr skip   keep any text a page has; read only pages without text\n" \
+	"  --bilevel    show gray and color scans binarized (CCITT G4) in the PDF\n" \
+	"               instead of as scanned (JPEG)\n"
 
 const struct bk_command bk_commands[] = {
 	{ "init", cmd_init, "create an empty archive",
@@ -26,7 +34,9 @@ const struct bk_command bk_commands[] = {
 	  "                 [--profile record|bylaw|ukiyoe|map]\n"
 	  "                 [--access public|restricted|confidential]\n"
 	  "                 [--title T] [--date YYYY[-MM[-DD]]] [--box N] [--volume N]\n"
-	  "                 [--lang auto|jpn|jpn_vert|eng|LANG+LANG]\n" },
+	  "                 [--lang auto|jpn|jpn_vert|eng|LANG+LANG]\n"
+	  "                 [--ocr auto|force|skip] [--bilevel]\n"
+	  OCR_MODE_HELP },
 	{ "worker", cmd_worker, "process queued jobs with N worker processes",
 	  "usage: bunko worker ARCHIVE [-j N] [--drain] [--no-index] [--lease S]\n"
 	  "                    [--tries N]\n"
@@ -61,7 +71,9 @@ const struct bk_command bk_commands[] = {
 	  "usage: bunko verify ARCHIVE [--collection C] [--json]\n" },
 	{ "ocr", cmd_ocr, "OCR one file into a searchable PDF, no queue",
 	  "usage: bunko ocr INPUT -o OUT.pdf [--lang auto|jpn|jpn_vert|eng|LANG+LANG]\n"
-	  "                 [--profile P] [--text F] [--hocr F] [--alto F]\n" },
+	  "                 [--profile P] [--ocr auto|force|skip] [--bilevel]\n"
+	  "                 [--text F] [--hocr F] [--alto F]\n"
+	  OCR_MODE_HELP },
 	{ "help", cmd_help, "show the commands, or one command's usage",
 	  "usage: bunko help [COMMAND]\n" },
 	{ "version", cmd_version, "print bunko's version",

@@ -16,6 +16,7 @@
 
 #include "archive/meta.h"
 #include "pipeline/cli.h"
+#include "pipeline/process.h"
 #include "pipeline/queue.h"
 #include "pipeline/source.h"
 
@@ -82,6 +83,10 @@ int cmd_add(int argc, char **argv)
 				files[nfiles++] = a;
 			continue;
 		}
+		if (!strcmp(a, "--bilevel")) {
+			m.bilevel = true;
+			continue;
+		}
 		if (!has_value) {
 			bk_usage_error(cmd, "option '%s' needs a value", a);
 			goto out;
@@ -134,6 +139,13 @@ int cmd_add(int argc, char **argv)
 			}
 			free(m.lang);
 			m.lang = strdup(v);
+		} else if (!strcmp(a, "--ocr")) {
+			if (bk_ocr_mode_parse(v) < 0) {
+				bk_usage_error(cmd, "unknown --ocr mode '%s' (auto, force, skip)", v);
+				goto out;
+			}
+			free(m.ocr);
+			m.ocr = strdup(v);
 		} else {
 			bk_usage_error(cmd, "unknown option '%s'", a);
 			goto out;

@@ -1,6 +1,6 @@
 /*
  * pipeline/cmd_ocr.c — `bunko ocr INPUT -o OUT.pdf [--lang L] [--profile P]
- * [--text F] [--hocr F] [--alto F]`: one file to a searchable PDF, without
+ * [--ocr auto|force|skip] [--bilevel] [--text F] [--hocr F] [--alto F]`: one file to a searchable PDF, without
  * an archive or a queue, through the same page processing as the workers
  * (bk_process_source_page). Pages stream straight into the PDF writer and
  * the sidecars, one page in memory at a time. Every output appears whole or
@@ -125,7 +125,7 @@ out:
 int cmd_ocr(int argc, char **argv)
 {
 	const struct bk_command *cmd = bk_command_find("ocr");
-	struct bk_process_options opt = { NULL, BK_PROFILE_RECORD, 0 };
+	struct bk_process_options opt = { .lang = NULL, .profile = BK_PROFILE_RECORD };
 	struct ocr_outputs o;
 	struct bk_error err;
 	const char *input = NULL, *output = NULL, *text_path = NULL;
@@ -140,6 +140,10 @@ int cmd_ocr(int argc, char **argv)
 			input = a;
 			continue;
 		}
+		if (!strcmp(a, "--bilevel")) {
+			opt.bilevel = true;
+			continue;
+		}
 		if (i + 1 >= argc)
 			return bk_usage_error(cmd, "option '%s' needs a value", a);
 		const char *v = argv[++i];
@@ -152,6 +156,11 @@ int cmd_ocr(int argc, char **argv)
 			if (p < 0)
 				return bk_usage_error(cmd, "unknown profile '%s' (record, bylaw, ukiyoe, map)", v);
 			opt.profile = p;
+		} else if (!strcmp(a, "--ocr")) {
+			int m = bk_ocr_mode_parse(v);
+			if (m < 0)
+				return bk_usage_error(cmd, "unknown --ocr mode '%s' (auto, force, skip)", v);
+			opt.ocr = m;
 		} else if (!strcmp(a, "--text")) {
 			text_path = v;
 		} else if (!strcmp(a, "--hocr")) {

@@ -109,9 +109,15 @@ static int ocr_pages(struct bk_job_context *ctx, const char *job_dir,
 		     int *logical, struct bk_job_failure *fail, struct bk_error *err)
 {
 	struct bk_job_progress prog;
-	struct bk_process_options opt = { m->lang, m->profile, 0 };
+	struct bk_process_options opt = { .lang = m->lang, .profile = m->profile,
+					  .bilevel = m->bilevel };
 	struct checkpoint_sink sink = { job_dir, 1 };
 	int g = 0, rc = -1;
+	int mode = m->ocr ? bk_ocr_mode_parse(m->ocr) : BK_OCR_AUTO;
+
+	if (mode < 0)
+		return bk_error_set(err, "'%s/job.meta': unknown --ocr mode '%s'", job_dir, m->ocr);
+	opt.ocr = mode;
 
 	bk_job_progress_init(&prog);
 	if (bk_job_progress_read(&prog, job_dir, err))

@@ -4,17 +4,19 @@
  * process.h for the checkpoint format and guarantees.
  *
  * Encoding policy (what the PDF shows):
- * - a bilevel display image (record and bylaw profiles) -> CCITT G4, the
- *   smallest lossless form of a bilevel scan.
- * - the untouched JPEG of a color print or map (ukiyoe/map profiles, the
- *   source page was a JPEG file and cleanup neither rotated nor split it)
- *   -> the original JPEG bytes, so the PDF shows exactly what was scanned,
- *   with no second generation of JPEG loss.
- * - any other gray or color display image -> JPEG at BK_JPEG_QUALITY.
+ * - a bilevel display image (a bilevel scan, or any page with --bilevel)
+ *   -> CCITT G4, the smallest lossless form of a bilevel scan.
+ * - the untouched JPEG of a scan (the source page was a JPEG file, and
+ *   cleanup neither rotated, cropped, deskewed nor split it) -> the
+ *   original JPEG bytes, so the PDF shows exactly what was scanned, with
+ *   no second generation of JPEG loss.
+ * - any other gray or color display image (a gray PNG or TIFF, a JPEG
+ *   that was deskewed or cropped, a page of a PDF) -> baseline JPEG at
+ *   BK_JPEG_QUALITY, gray as one component, color as three.
  * FLATE (lossless) is not chosen: for scanned gray/color pages it is 5 to
  * 10 times the size of a good JPEG, and lossless preservation is the job
  * of the masters, which the store keeps byte for byte; the PDF is the
- * access copy.
+ * access copy. What each kind costs per page is in scripts/bench.
  */
 #include "pipeline/process.h"
 
@@ -30,20 +32,37 @@
 #include "ocr/reader.h"
 #include "pipeline/record.h"
 
+int bk_ocr_mode_parse(const char *s)
+{
+	static const char *const names[] = { "auto", "force", "skip" };
+
+	for (int i = 0; i < 3; i++)
+		if (!strcmp(s, names[i]))
+			return i;
+	return -1;
+}
+
+const char *bk_ocr_mode_name(enum bk_ocr_mode mode)
+{
+	return mode == BK_OCR_FORCE ? "force" : mode == BK_OCR_SKIP ? "skip" : "auto";
+}
+
 static int encode_display(const struct bk_read_result *res, int which,
-			  const struct bk_source_page *sp, enum bk_profile profile,
-			  const char *name, struct bk_encoded_image *out,
-			  struct bk_error *err)
+			  const struct bk_source_page *sp, const char *name,
+			  struct bk_encoded_image *out, struct bk_error *err)
 {
 	const struct bk_image *d = res->display[which];
-	bool keeps_color = profile == BK_PROFILE_UKIYOE || profile == BK_PROFILE_MAP;
 
 	if (bk_image_depth(d) == 1)
 		return bk_image_encode(d, BK_ENC_G4, 0, out, err);
-	if (sp->jpeg && keeps_color && res->npages == 1 && res->report.rotation == 0 &&
+	if (sp->jpeg && res->npages == 1 && res->report.rotation == 0 &&
+	    res->report.skew_degrees == 0 && !res->report.border_removed &&
 	    bk_image_width(d) == bk_image_width(sp->image) &&
-	    bk_image_height(d) == bk_image_height(sp->image))
-		return bk_encoded_from_jpeg(sp->jpeg, sp->jpeg_len, name, out, err);
+	    bk_image_height(d) == bk_image_height(sp->image)) {
+		struct bk_error why; /* a CMYK JPEG cannot go into the PDF as is */
+		if (bk_encoded_from_jpeg(sp->jpeg, sp->jpeg_len, name, out, &why) == 0)
+			return 0;
+	}
 	return bk_image_encode(d, BK_ENC_JPEG, BK_JPEG_QUALITY, out, err);
 }
 
@@ -64,6 +83,40 @@ static void name_source_page(struct bk_error *err, const char *name, const char 
 	else if (!strstr(inner.msg, quoted))
 		bk_error_set(err, "%s: %s", where, inner.msg);
 	free(quoted);
+}
+
+/* Whether a page keeps the text it has (see enum bk_ocr_mode). */
+static bool keeps_text(const struct bk_source_page *sp, enum bk_ocr_mode mode)
+{
+	if (!sp->text || mode == BK_OCR_FORCE)
+		return false;
+	return mode == BK_OCR_SKIP || sp->text_layer == BK_TEXT_TYPESET;
+}
+
+/* Emits a page that keeps its own text: the page image as the PDF draws it
+ * (binarized when opt->bilevel) and its text as the model. */
+static int emit_own_text(struct bk_source_page *sp, const struct bk_process_options *opt,
+			 int number, bk_page_emit_fn emit, void *ud, struct bk_error *err)
+{
+	struct bk_encoded_image enc = { 0 };
+	struct bk_image *bilevel = NULL;
+	const struct bk_image *shown = sp->image;
+	int rc = -1;
+
+	sp->text->number = number;
+	if (opt->bilevel && bk_image_depth(shown) != 1) {
+		if (!(bilevel = bk_image_binarize(shown, BK_BINARIZE_OTSU, err)))
+			goto out;
+		shown = bilevel;
+	}
+	if (bk_image_encode(shown, bk_image_depth(shown) == 1 ? BK_ENC_G4 : BK_ENC_JPEG,
+			    BK_JPEG_QUALITY, &enc, err))
+		goto out;
+	rc = emit(ud, sp->text, &enc, err);
+out:
+	bk_encoded_image_release(&enc);
+	bk_image_free(&bilevel);
+	return rc;
 }
 
 int bk_process_source_page(struct bk_engine *engine, struct bk_source *src,
@@ -88,18 +141,26 @@ int bk_process_source_page(struct bk_engine *engine, struct bk_source *src,
 	}
 	if (bk_source_read_page(src, index, &sp, err))
 		goto out;
+	if (keeps_text(&sp, opt->ocr)) {
+		if (emit_own_text(&sp, opt, first_number, emit, ud, err))
+			goto out;
+		*nemitted = 1;
+		rc = 0;
+		goto out;
+	}
 	bk_read_options_init(&ropt);
 	if (opt->lang)
 		ropt.lang = opt->lang;
 	ropt.profile = opt->profile;
 	ropt.source_page = index + 1;
+	ropt.bilevel = opt->bilevel;
 	/* the reader's messages name the file and this page, quoted once */
 	if (bk_read_page(engine, sp.image, &ropt, first_number, bk_source_name(src),
 			 &res, err))
 		goto out;
 	have_res = true;
 	for (int i = 0; i < res.npages; i++) {
-		if (encode_display(&res, i, &sp, opt->profile, bk_source_name(src), &enc, err))
+		if (encode_display(&res, i, &sp, bk_source_name(src), &enc, err))
 			goto out;
 		if (emit(ud, &res.pages[i], &enc, err))
 			goto out;

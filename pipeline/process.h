@@ -70,11 +70,32 @@
 #define BK_JPEG_QUALITY 88 /* display images that are not bilevel */
 #define BK_JOB_RESULT "result" /* <job>/result: the finished job's record */
 
+/*
+ * Pages that already carry text (PDF pages, see enum bk_text_layer), as
+ * OCRmyPDF's --skip-text / --force-ocr / --redo-ocr choose:
+ * - AUTO (default): a page with typeset text (a born-digital page) keeps
+ *   its text exactly and is not read; a page whose text is an OCR layer
+ *   over a scan, or junk, is read again, as is every page without text;
+ * - FORCE: every page is read, whatever text it has;
+ * - SKIP: a page with any text keeps it (even an OCR layer or junk);
+ *   only pages without text are read.
+ * A page that keeps its text is shown as the PDF draws it (rendered at
+ * 300 dpi, or its one page-covering image at its own resolution), with
+ * its text as the page model.
+ */
+enum bk_ocr_mode { BK_OCR_AUTO = 0, BK_OCR_FORCE, BK_OCR_SKIP };
+
+/* "auto", "force", "skip" -> the mode, or -1. */
+int bk_ocr_mode_parse(const char *s);
+const char *bk_ocr_mode_name(enum bk_ocr_mode mode);
+
 /* How a page is processed: from job.meta or the `bunko ocr` options. */
 struct bk_process_options {
 	const char *lang;        /* NULL or "auto": detect */
 	enum bk_profile profile;
 	long max_pixels;         /* 0: BK_IMAGE_MAX_PIXELS_DEFAULT */
+	enum bk_ocr_mode ocr;    /* pages that have text */
+	bool bilevel;            /* show gray and color scans binarized (G4) */
 };
 
 /* Receives each logical page, in order. `page` and `img` are borrowed. */

@@ -235,6 +235,7 @@ void bk_job_meta_release(struct bk_job_meta *m)
 	free(m->title);
 	free(m->date);
 	free(m->lang);
+	free(m->ocr);
 	free(m->recoverer);
 	free_names(m->files, m->nfiles);
 	bk_job_meta_init(m);
@@ -261,7 +262,7 @@ static int set_str(char **dst, const char *v)
 
 #define JOB_META_TYPES                                                       \
 	"id:s collection:s title:s date:s lang:s recoverer:s profile:s "     \
-	"access:s files:a box:i volume:i pages:i tries:i"
+	"access:s files:a box:i volume:i pages:i tries:i ocr:s bilevel:i"
 
 int bk_job_meta_read(struct bk_job_meta *m, const char *path, struct bk_error *err)
 {
@@ -278,6 +279,7 @@ int bk_job_meta_read(struct bk_job_meta *m, const char *path, struct bk_error *e
 	    set_str(&m->title, bk_record_str(r, "title")) ||
 	    set_str(&m->date, bk_record_str(r, "date")) ||
 	    set_str(&m->lang, bk_record_str(r, "lang")) ||
+	    set_str(&m->ocr, bk_record_str(r, "ocr")) ||
 	    set_str(&m->recoverer, bk_record_str(r, "recoverer")))
 		goto oom;
 	for (size_t i = 0; i < bk_record_count(r, "files"); i++)
@@ -287,6 +289,11 @@ int bk_job_meta_read(struct bk_job_meta *m, const char *path, struct bk_error *e
 	bk_record_int(r, "volume", &m->volume);
 	bk_record_int(r, "pages", &m->pages);
 	bk_record_int(r, "tries", &m->tries);
+	{
+		int bilevel = 0;
+		bk_record_int(r, "bilevel", &bilevel);
+		m->bilevel = bilevel != 0;
+	}
 	profile = bk_record_str(r, "profile");
 	access = bk_record_str(r, "access");
 	if (!m->id || !m->collection || m->nfiles == 0 || !profile || !access) {
@@ -333,6 +340,10 @@ int bk_job_meta_write(const struct bk_job_meta *m, const char *path,
 		bad |= bk_record_set_str(r, "profile", bk_profile_name(m->profile));
 		bad |= bk_record_set_str(r, "access", bk_access_name(m->access));
 		bad |= bk_record_set_str(r, "lang", m->lang ? m->lang : "auto");
+		if (m->ocr)
+			bad |= bk_record_set_str(r, "ocr", m->ocr);
+		if (m->bilevel)
+			bad |= bk_record_set_int(r, "bilevel", 1);
 		bad |= bk_record_set_array(r, "files");
 		for (size_t i = 0; i < m->nfiles; i++)
 			bad |= bk_record_add_str(r, "files", m->files[i]);

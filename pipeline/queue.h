@@ -30,6 +30,8 @@ struct bk_job_meta {
 	char *id;         /* 20261122-123456-<pid>-<rand> */
 	char *collection; /* required */
 	char *title, *date, *lang; /* may be NULL; lang NULL = "auto" */
+	char *ocr;        /* --ocr mode (bk_ocr_mode_parse); NULL = "auto" */
+	bool bilevel;     /* --bilevel */
 	int box, volume;           /* 0 = not given */
 	enum bk_profile profile;
 	enum bk_access access;

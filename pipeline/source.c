@@ -148,6 +148,9 @@ void bk_source_page_release(struct bk_source_page *page)
 {
 	bk_image_free(&page->image);
 	free(page->jpeg);
+	if (page->text)
+		bk_page_release(page->text);
+	free(page->text);
 	memset(page, 0, sizeof(*page));
 }
 

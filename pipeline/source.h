@@ -34,6 +34,19 @@ enum bk_source_kind { BK_SOURCE_TIFF, BK_SOURCE_PDF, BK_SOURCE_IMAGE };
 
 struct bk_source;
 
+/*
+ * The text a PDF page already carries (see source_pdf.c for the measured
+ * rule that tells them apart):
+ * - NONE: no text (a scan, or a page of pictures);
+ * - TYPESET: real text, drawn by the page itself (a born-digital page);
+ * - OCR_LAYER: text lying over an image that covers the page: another
+ *   tool's reading of a scan, usually invisible;
+ * - JUNK: text that cannot be trusted: too many characters without a
+ *   Unicode meaning (no or broken ToUnicode map) or without a place on
+ *   the page.
+ */
+enum bk_text_layer { BK_TEXT_NONE, BK_TEXT_TYPESET, BK_TEXT_OCR_LAYER, BK_TEXT_JUNK };
+
 /* One decoded page. */
 struct bk_source_page {
 	struct bk_image *image; /* owned */
@@ -41,6 +54,12 @@ struct bk_source_page {
 	 * the PDF can carry it unchanged; NULL otherwise. Owned. */
 	unsigned char *jpeg;
 	size_t jpeg_len;
+	/* PDF pages with text: that text as a page model (words with boxes
+	 * in pixels of `image`, the PDF's reading order, vertical lines where
+	 * the PDF sets them vertically, confidence 100, block language
+	 * "pdf-text"), page number 0; NULL when the page has no text. */
+	struct bk_page *text; /* owned */
+	enum bk_text_layer text_layer;
 };
 
 /*

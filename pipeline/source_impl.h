@@ -31,6 +31,19 @@ int bk_source_pdf_open(struct bk_source *src, struct bk_error *err);
 int bk_source_image_open(struct bk_source *src, struct bk_error *err);
 
 /*
+ * The declared pixel sizes of the images a PDF page draws, read before
+ * anything is decoded (source_pdf_images.c, qpdf). check_page returns -1
+ * with "'NAME' page N: image of WxH pixels exceeds the limit of M pixels"
+ * when one of them is larger than max_pixels.
+ */
+struct bk_pdf_images;
+int bk_pdf_images_open(struct bk_pdf_images **out, const char *path, const char *name,
+		       struct bk_error *err);
+int bk_pdf_images_check_page(struct bk_pdf_images *pi, int index, long max_pixels,
+			     const char *name, struct bk_error *err);
+void bk_pdf_images_free(struct bk_pdf_images **pi);
+
+/*
  * Turns a decoded page of 32-bit pixels (bytes R,G,B,x per pixel, rows of
  * `stride` bytes) into the smallest faithful bk_image: 1 bpp when every
  * pixel is pure black or white, 8-bit gray when R=G=B everywhere, RGB

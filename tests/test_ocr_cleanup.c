@@ -279,18 +279,28 @@ Test(cleanup, gray_page_deskewed_and_binarized)
 	cr_assert_eq(bk_cleanup_page(in, &o, false, pg, &n, &rep, &err), 0, "%s", err.msg);
 	cr_expect(fabs(rep.skew_degrees - 1.5) < 0.3, "skew %.2f", rep.skew_degrees);
 	cr_expect_not(rep.border_removed, "no border on this page");
-	cr_expect_eq(bk_image_depth(pg[0].display), 1);
-	cr_expect_eq(bk_image_depth(pg[0].ocr), 1);
-	cr_expect(same_pixels(pg[0].display, pg[0].ocr), "record: display = ocr image");
+	check_pair(&pg[0]);
+	cr_expect_eq(bk_image_depth(pg[0].display), 8, "a gray scan is shown gray");
+	cr_expect_eq(bk_image_depth(pg[0].ocr), 1, "unevenly lit: Tesseract reads Otsu");
 	cr_assert_eq(bk_image_find_skew(pg[0].ocr, &again, &found, &err), 0);
 	cr_expect(fabs(again) < 0.3, "%.2f left after cleanup", again);
+	cr_assert_eq(bk_image_find_skew(pg[0].display, &again, &found, &err), 0);
+	cr_expect(fabs(again) < 0.3, "%.2f left on the display", again);
+	bk_cleaned_page_release(&pg[0]);
+
+	o.bilevel = true; /* --bilevel: the display is the OCR's bilevel page */
+	cr_assert_eq(bk_cleanup_page(in, &o, false, pg, &n, &rep, &err), 0, "%s", err.msg);
+	cr_expect_eq(bk_image_depth(pg[0].display), 1);
+	cr_expect_eq(bk_image_depth(pg[0].ocr), 1);
+	cr_expect(same_pixels(pg[0].display, pg[0].ocr), "bilevel: display = ocr image");
 	bk_cleaned_page_release(&pg[0]);
 	bk_image_free(&in);
 }
 
-/* An evenly lit gray page: the display is bilevel, but Tesseract gets the
- * gray (its own thresholding keeps more stroke detail there); h-kokuji.png
- * above, unevenly lit, gets the bilevel copy. */
+/* An evenly lit gray page: Tesseract gets the gray (its own thresholding
+ * keeps more stroke detail there), the display is the gray page, or the
+ * bilevel page when asked; h-kokuji.png above, unevenly lit, is read in
+ * its bilevel copy. */
 Test(cleanup, evenly_lit_gray_page_is_read_in_gray)
 {
 	const int w = 1200, h = 1600;
@@ -314,8 +324,14 @@ Test(cleanup, evenly_lit_gray_page_is_read_in_gray)
 	cr_assert_eq(bk_cleanup_page(in, &o, false, pg, &n, &rep, &err), 0, "%s", err.msg);
 	cr_assert_eq(n, 1);
 	check_pair(&pg[0]);
-	cr_expect_eq(bk_image_depth(pg[0].display), 1, "the stored image is bilevel");
+	cr_expect_eq(bk_image_depth(pg[0].display), 8, "the stored image is gray");
+	cr_expect(same_pixels(pg[0].display, in), "an evenly lit upright page is shown as scanned");
 	cr_expect_eq(bk_image_depth(pg[0].ocr), 8, "Tesseract reads the gray");
+	bk_cleaned_page_release(&pg[0]);
+	o.bilevel = true;
+	cr_assert_eq(bk_cleanup_page(in, &o, false, pg, &n, &rep, &err), 0, "%s", err.msg);
+	cr_expect_eq(bk_image_depth(pg[0].display), 1, "--bilevel: the stored image is bilevel");
+	cr_expect_eq(bk_image_depth(pg[0].ocr), 8, "Tesseract still reads the gray");
 	bk_cleaned_page_release(&pg[0]);
 	bk_image_free(&in);
 }

@@ -362,3 +362,117 @@ Test(source, generated_multipage_tiff_is_read_page_by_page)
 	free(path);
 	free(b.d);
 }
+
+/* A PDF page's own text, classified: a born-digital page's typeset text
+ * becomes a page model in pixels of the page image (with the vertical side
+ * tab as a vertical line); another tool's OCR layer over a scan is
+ * recognized as such; a scan without text has none. */
+Test(source, pdf_text_layers_are_told_apart)
+{
+	static const struct {
+		const char *path;
+		enum bk_text_layer layer;
+	} cases[] = {
+		{ BUNKO_SOURCE_DIR "/tests/data/hakusho_r06_p01_borndigital.pdf", BK_TEXT_TYPESET },
+		{ BUNKO_SOURCE_DIR "/tests/data/h-reiki-junk-layer.pdf", BK_TEXT_OCR_LAYER },
+		{ BUNKO_SAMPLES_DIR "/v-kushi.pdf", BK_TEXT_NONE },
+	};
+	struct bk_error err;
+
+	bk_error_init(&err);
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct bk_source *src = NULL;
+		struct bk_source_page p;
+		cr_assert_eq(bk_source_open(&src, cases[i].path, NULL, 0, &err), 0, "%s", err.msg);
+		cr_assert_eq(bk_source_read_page(src, 0, &p, &err), 0, "%s", err.msg);
+		cr_expect_eq(p.text_layer, cases[i].layer, "%s: layer %d", cases[i].path,
+			     p.text_layer);
+		cr_expect_eq(p.text != NULL, cases[i].layer != BK_TEXT_NONE, "%s", cases[i].path);
+		if (p.text) {
+			bool vertical = false;
+			cr_expect_eq(p.text->width, bk_image_width(p.image));
+			cr_expect_eq(p.text->height, bk_image_height(p.image));
+			cr_expect_gt(bk_page_word_count(p.text), 50);
+			for (size_t b = 0; b < p.text->nblocks; b++) {
+				const struct bk_block *bl = &p.text->blocks[b];
+				vertical |= bl->dir == BK_DIR_VERTICAL;
+				for (size_t l = 0; l < bl->nlines; l++)
+					for (size_t w = 0; w < bl->lines[l].nwords; w++) {
+						struct bk_box bx = bl->lines[l].words[w].box;
+						cr_assert(bx.x0 >= 0 && bx.y0 >= 0 && bx.x1 > bx.x0 &&
+							  bx.y1 > bx.y0 && bx.x1 <= p.text->width &&
+							  bx.y1 <= p.text->height, "word box off the page");
+					}
+			}
+			cr_expect_eq(vertical, cases[i].layer == BK_TEXT_TYPESET,
+				     "%s: vertical lines", cases[i].path);
+		}
+		bk_source_page_release(&p);
+		bk_source_free(&src);
+	}
+}
+
+/* The images a PDF page draws are checked against the pixel limit from
+ * their declared size before poppler decodes them. */
+Test(source, pdf_image_over_the_limit_is_refused_before_decoding)
+{
+	struct bk_error err;
+	struct bk_source *src = NULL;
+	struct bk_source_page p;
+	char *path = ts_sample("v-kushi.pdf");
+
+	bk_error_init(&err);
+	/* the page itself at 300 dpi is larger than this limit too, but the
+	 * image is checked first */
+	cr_assert_eq(bk_source_open(&src, path, "v-kushi.pdf", 1000 * 1000, &err), 0, "%s", err.msg);
+	cr_expect_eq(bk_source_read_page(src, 0, &p, &err), -1);
+	cr_expect(strstr(err.msg, "'v-kushi.pdf' page 1: image of ") &&
+		  strstr(err.msg, "pixels exceeds the limit of 1000000 pixels"), "%s", err.msg);
+	bk_source_free(&src);
+	free(path);
+}
+
+/* Text whose font maps its characters to private-use code points (a
+ * broken ToUnicode map) is junk, not text to keep. */
+Test(source, pdf_text_without_meaning_is_junk)
+{
+	static const char cmap[] =
+		"/CIDInit /ProcSet findresource begin 12 dict begin begincmap "
+		"/CMapName /Junk def /CIDSystemInfo << /Registry (Adobe) /Ordering (UCS) "
+		"/Supplement 0 >> def /CMapType 2 def 1 begincodespacerange <00> <FF> "
+		"endcodespacerange 1 beginbfrange <41> <5A> <E000> endbfrange endcmap "
+		"CMapName currentdict /CMap defineresource pop end end";
+	static const char content[] = "BT /F1 12 Tf 72 700 Td (THE QUICK BROWN FOX 1234) Tj ET";
+	char *dir = ts_mkdtemp("source-junk"), *path = ts_fmt("%s/junk.pdf", dir);
+	char *contents = ts_fmt("<< /Length %zu >>\nstream\n%s\nendstream", strlen(content), content);
+	char *tounicode = ts_fmt("<< /Length %zu >>\nstream\n%s\nendstream", strlen(cmap), cmap);
+	const char *objs[] = {
+		"<< /Type /Catalog /Pages 2 0 R >>",
+		"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+		"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] "
+		"/Resources << /Font << /F1 5 0 R >> >> /Contents 4 0 R >>",
+		contents,
+		"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica /ToUnicode 6 0 R >>",
+		tounicode,
+	};
+	struct bk_error err;
+	struct bk_source *src = NULL;
+	struct bk_source_page p;
+
+	bk_error_init(&err);
+	cr_assert_eq(ts_write_pdf(path, objs, NULL, 6), 0);
+	cr_assert_eq(bk_source_open(&src, path, NULL, 0, &err), 0, "%s", err.msg);
+	cr_assert_eq(bk_source_read_page(src, 0, &p, &err), 0, "%s", err.msg);
+	cr_expect_eq(p.text_layer, BK_TEXT_JUNK, "layer %d", p.text_layer);
+	cr_assert_not_null(p.text);
+	char *text = bk_page_text(p.text);
+	cr_expect_str_eq(ts_strip_space(text), "1234", "only characters with a meaning are kept");
+	free(text);
+	bk_source_page_release(&p);
+	bk_source_free(&src);
+	free(contents);
+	free(tounicode);
+	free(path);
+	ts_rmtree(dir);
+	free(dir);
+}

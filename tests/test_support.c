@@ -187,3 +187,32 @@ int ts_in_ci(void)
 	const char *ci = getenv("CI");
 	return ci && !strcmp(ci, "true");
 }
+
+int ts_write_pdf(const char *path, const char *const *objs, const size_t *lens, int n)
+{
+	FILE *fp = fopen(path, "wb");
+	long *offs = calloc((size_t)n + 1, sizeof(*offs));
+	int rc = -1;
+
+	if (!fp || !offs)
+		goto out;
+	fputs("%PDF-1.7\n", fp);
+	for (int i = 0; i < n; i++) {
+		offs[i] = ftell(fp);
+		fprintf(fp, "%d 0 obj\n", i + 1);
+		fwrite(objs[i], 1, lens ? lens[i] : strlen(objs[i]), fp);
+		fputs("\nendobj\n", fp);
+	}
+	offs[n] = ftell(fp);
+	fprintf(fp, "xref\n0 %d\n0000000000 65535 f \n", n + 1);
+	for (int i = 0; i < n; i++)
+		fprintf(fp, "%010ld 00000 n \n", offs[i]);
+	fprintf(fp, "trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%ld\n%%%%EOF\n", n + 1,
+		offs[n]);
+	rc = ferror(fp) ? -1 : 0;
+out:
+	if (fp && fclose(fp))
+		rc = -1;
+	free(offs);
+	return rc;
+}

@@ -57,5 +57,9 @@ int ts_in_ci(void);
 	} while (0)
 /* Removes all whitespace from a UTF-8 string in place and returns it. */
 char *ts_strip_space(char *s);
+/* Writes a PDF of `n` objects (object i+1 is objs[i], lens[i] bytes, or
+ * strlen() when lens is NULL) with a correct cross-reference table; object
+ * 1 is the catalog. 0 on success. */
+int ts_write_pdf(const char *path, const char *const *objs, const size_t *lens, int n);
 
 #endif

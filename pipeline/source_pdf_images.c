@@ -1,0 +1,252 @@
+/*
+ * pipeline/source_pdf_images.c — the declared sizes of the images a PDF
+ * page draws, read from the PDF's objects with qpdf's C API before poppler
+ * decodes anything. The only file that sees qpdf_data.
+ *
+ * Why a second PDF library: poppler-glib tells an image's pixel size only
+ * by decoding it (poppler_page_get_image), and rendering a page decodes
+ * every image it draws at full size. A few hundred bytes of Flate can
+ * declare a 100000x100000 image; the limit must be applied to what the
+ * image dictionary declares (/Width x /Height), which qpdf reads without
+ * touching the stream data.
+ *
+ * What is checked for a page (inherited /Resources included): every image
+ * XObject and its /SMask and /Mask streams; the resources of form
+ * XObjects, tiling patterns and soft-mask groups, recursively (at most
+ * MAX_DEPTH levels: a form that draws itself is refused by poppler and
+ * costs us nothing more); the appearance streams of the page's
+ * annotations, which poppler renders when printing. Not checked: inline
+ * images (BI ... ID ... EI inside a content stream, limited in practice to
+ * small stamps; finding them needs a content-stream parser) and images
+ * inside Type 3 glyphs.
+ */
+#include "pipeline/source_impl.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <qpdf/qpdf-c.h>
+
+#define MAX_DEPTH 8
+
+struct bk_pdf_images {
+	qpdf_data qpdf;
+	int npages;
+};
+
+/* qpdf's message for the last error, or `fallback`. */
+static const char *qpdf_message(qpdf_data q, const char *fallback)
+{
+	if (!qpdf_has_error(q))
+		return fallback;
+	qpdf_error e = qpdf_get_error(q);
+	const char *m = e ? qpdf_get_error_full_text(q, e) : NULL;
+	return m && *m ? m : fallback;
+}
+
+int bk_pdf_images_open(struct bk_pdf_images **out, const char *path, const char *name,
+		       struct bk_error *err)
+{
+	struct bk_pdf_images *pi = calloc(1, sizeof(*pi));
+	int rc = -1;
+
+	*out = NULL;
+	if (!pi || !(pi->qpdf = qpdf_init())) {
+		bk_error_set(err, "out of memory opening '%s'", name);
+		goto out;
+	}
+	qpdf_silence_errors(pi->qpdf);
+	qpdf_set_suppress_warnings(pi->qpdf, QPDF_TRUE);
+	if (qpdf_read(pi->qpdf, path, NULL) & QPDF_ERRORS) {
+		bk_error_set(err, "cannot open '%s': %s", name,
+			     qpdf_message(pi->qpdf, "not a readable PDF"));
+		goto out;
+	}
+	if (qpdf_push_inherited_attributes_to_page(pi->qpdf) & QPDF_ERRORS) {
+		bk_error_set(err, "'%s': damaged page tree: %s", name,
+			     qpdf_message(pi->qpdf, "unreadable"));
+		goto out;
+	}
+	pi->npages = qpdf_get_num_pages(pi->qpdf);
+	if (pi->npages < 0 || qpdf_has_error(pi->qpdf)) {
+		bk_error_set(err, "'%s': damaged page tree: %s", name,
+			     qpdf_message(pi->qpdf, "unreadable"));
+		goto out;
+	}
+	*out = pi;
+	pi = NULL;
+	rc = 0;
+out:
+	bk_pdf_images_free(&pi);
+	return rc;
+}
+
+void bk_pdf_images_free(struct bk_pdf_images **ppi)
+{
+	struct bk_pdf_images *pi = *ppi;
+
+	if (!pi)
+		return;
+	if (pi->qpdf)
+		qpdf_cleanup(&pi->qpdf);
+	free(pi);
+	*ppi = NULL;
+}
+
+struct walk {
+	qpdf_data q;
+	long max_pixels;
+	long width, height; /* the offending image, when found */
+};
+
+static bool is_name(struct walk *w, qpdf_oh dict, const char *key, const char *value)
+{
+	return qpdf_oh_is_name_and_equals(w->q, qpdf_oh_get_key(w->q, dict, key), value);
+}
+
+static long int_key(struct walk *w, qpdf_oh dict, const char *key)
+{
+	qpdf_oh v = qpdf_oh_get_key(w->q, dict, key);
+	return qpdf_oh_is_integer(w->q, v) ? (long)qpdf_oh_get_int_value(w->q, v) : 0;
+}
+
+/* True when an image dictionary declares more pixels than allowed. */
+static bool image_too_large(struct walk *w, qpdf_oh dict)
+{
+	long width = int_key(w, dict, "/Width"), height = int_key(w, dict, "/Height");
+
+	if (width > 0 && height > 0 && (double)width * height > (double)w->max_pixels) {
+		w->width = width;
+		w->height = height;
+		return true;
+	}
+	return false;
+}
+
+static bool stream_too_large(struct walk *w, qpdf_oh stream, int depth);
+
+/* The keys of a dictionary, copied: qpdf's key iterator is one per
+ * qpdf_data and the walk nests. NULL-terminated; free each and the array. */
+static char **dict_keys(struct walk *w, qpdf_oh dict)
+{
+	size_t n = 0, alloc = 8;
+	char **keys = calloc(alloc + 1, sizeof(*keys));
+
+	if (!keys)
+		return NULL;
+	qpdf_oh_begin_dict_key_iter(w->q, dict);
+	while (qpdf_oh_dict_more_keys(w->q)) {
+		const char *k = qpdf_oh_dict_next_key(w->q);
+		if (n == alloc) {
+			char **more = realloc(keys, (alloc * 2 + 1) * sizeof(*keys));
+			if (!more)
+				break;
+			keys = more;
+			alloc *= 2;
+		}
+		if (!(keys[n] = strdup(k)))
+			break;
+		keys[++n] = NULL;
+	}
+	return keys;
+}
+
+static void free_keys(char **keys)
+{
+	for (size_t i = 0; keys && keys[i]; i++)
+		free(keys[i]);
+	free(keys);
+}
+
+/* Every stream value of the dictionary `dict_key` of `res`. */
+static bool values_too_large(struct walk *w, qpdf_oh res, const char *dict_key, int depth)
+{
+	qpdf_oh dict = qpdf_oh_get_key(w->q, res, dict_key);
+	char **keys;
+	bool found = false;
+
+	if (!qpdf_oh_is_dictionary(w->q, dict))
+		return false;
+	keys = dict_keys(w, dict);
+	for (size_t i = 0; keys && keys[i] && !found; i++) {
+		qpdf_oh v = qpdf_oh_get_key(w->q, dict, keys[i]);
+		if (!strcmp(dict_key, "/ExtGState")) {
+			/* a soft mask's group is a form XObject */
+			qpdf_oh mask = qpdf_oh_get_key(w->q, v, "/SMask");
+			if (qpdf_oh_is_dictionary(w->q, mask))
+				found = stream_too_large(w, qpdf_oh_get_key(w->q, mask, "/G"), depth);
+		} else {
+			found = stream_too_large(w, v, depth);
+		}
+	}
+	free_keys(keys);
+	return found;
+}
+
+static bool resources_too_large(struct walk *w, qpdf_oh res, int depth)
+{
+	if (depth > MAX_DEPTH || !qpdf_oh_is_dictionary(w->q, res))
+		return false;
+	return values_too_large(w, res, "/XObject", depth) ||
+	       values_too_large(w, res, "/Pattern", depth) ||
+	       values_too_large(w, res, "/ExtGState", depth);
+}
+
+/* An image, or a stream with resources of its own (form, pattern). */
+static bool stream_too_large(struct walk *w, qpdf_oh stream, int depth)
+{
+	qpdf_oh dict;
+
+	if (!qpdf_oh_is_stream(w->q, stream))
+		return false;
+	dict = qpdf_oh_get_dict(w->q, stream);
+	if (is_name(w, dict, "/Subtype", "/Image"))
+		return image_too_large(w, dict) ||
+		       stream_too_large(w, qpdf_oh_get_key(w->q, dict, "/SMask"), depth + 1) ||
+		       stream_too_large(w, qpdf_oh_get_key(w->q, dict, "/Mask"), depth + 1);
+	return resources_too_large(w, qpdf_oh_get_key(w->q, dict, "/Resources"), depth + 1);
+}
+
+/* Appearance streams of the page's annotations: /AP /N is a form or a
+ * dictionary of forms (one per state). */
+static bool annotations_too_large(struct walk *w, qpdf_oh page)
+{
+	qpdf_oh annots = qpdf_oh_get_key(w->q, page, "/Annots");
+	int n = qpdf_oh_is_array(w->q, annots) ? qpdf_oh_get_array_n_items(w->q, annots) : 0;
+
+	for (int i = 0; i < n; i++) {
+		qpdf_oh ap = qpdf_oh_get_key(w->q, qpdf_oh_get_array_item(w->q, annots, i), "/AP");
+		qpdf_oh normal = qpdf_oh_get_key(w->q, ap, "/N");
+		if (qpdf_oh_is_stream(w->q, normal) ? stream_too_large(w, normal, 1)
+						    : qpdf_oh_is_dictionary(w->q, normal) &&
+						      values_too_large(w, ap, "/N", 1))
+			return true;
+	}
+	return false;
+}
+
+int bk_pdf_images_check_page(struct bk_pdf_images *pi, int index, long max_pixels,
+			     const char *name, struct bk_error *err)
+{
+	struct walk w = { pi->qpdf, max_pixels, 0, 0 };
+	qpdf_oh page;
+	bool too_large;
+
+	if (index < 0 || index >= pi->npages)
+		return 0; /* poppler counts the pages; it reports what is missing */
+	page = qpdf_get_page_n(pi->qpdf, (size_t)index);
+	too_large = resources_too_large(&w, qpdf_oh_get_key(pi->qpdf, page, "/Resources"), 0) ||
+		    annotations_too_large(&w, page);
+	qpdf_oh_release_all(pi->qpdf);
+	/* errors while walking (a damaged object) are left to poppler, which
+	 * reports them when it reads the page */
+	if (qpdf_has_error(pi->qpdf))
+		(void)qpdf_get_error(pi->qpdf);
+	while (qpdf_more_warnings(pi->qpdf))
+		(void)qpdf_next_warning(pi->qpdf);
+	if (!too_large)
+		return 0;
+	return bk_error_set(err, "'%s' page %d: image of %ldx%ld pixels exceeds the limit "
+			    "of %ld pixels", name, index + 1, w.width, w.height, max_pixels);
+}
