@@ -17,7 +17,11 @@
 	"  --ocr force  read every page, whatever text it has\n" \
 	"  --ocr skip   keep any text a page has; read only pages without text\n" \
 	"  --bilevel    show gray and color scans binarized (CCITT G4) in the PDF\n" \
-	"               instead of as scanned (JPEG)\n"
+	"               instead of as scanned (JPEG)\n" \
+	"  --dpi N      the scans' resolution (50-2400), whatever their files say;\n" \
+	"               without it a missing or false tag (72, 96, 1) is replaced\n" \
+	"               by a resolution measured from the text. PDF pages keep\n" \
+	"               the size their PDF gives\n"
 
 const struct bk_command bk_commands[] = {
 	{ "init", cmd_init, "create an empty archive",
@@ -35,7 +39,7 @@ const struct bk_command bk_commands[] = {
 	  "                 [--access public|restricted|confidential]\n"
 	  "                 [--title T] [--date YYYY[-MM[-DD]]] [--box N] [--volume N]\n"
 	  "                 [--lang auto|jpn|jpn_vert|eng|LANG+LANG]\n"
-	  "                 [--ocr auto|force|skip] [--bilevel]\n"
+	  "                 [--ocr auto|force|skip] [--bilevel] [--dpi N]\n"
 	  OCR_MODE_HELP },
 	{ "worker", cmd_worker, "process queued jobs with N worker processes",
 	  "usage: bunko worker ARCHIVE [-j N] [--drain] [--no-index] [--lease S]\n"
@@ -71,7 +75,7 @@ const struct bk_command bk_commands[] = {
 	  "usage: bunko verify ARCHIVE [--collection C] [--json]\n" },
 	{ "ocr", cmd_ocr, "OCR one file into a searchable PDF, no queue",
 	  "usage: bunko ocr INPUT -o OUT.pdf [--lang auto|jpn|jpn_vert|eng|LANG+LANG]\n"
-	  "                 [--profile P] [--ocr auto|force|skip] [--bilevel]\n"
+	  "                 [--profile P] [--ocr auto|force|skip] [--bilevel] [--dpi N]\n"
 	  "                 [--text F] [--hocr F] [--alto F]\n"
 	  OCR_MODE_HELP },
 	{ "help", cmd_help, "show the commands, or one command's usage",

@@ -110,7 +110,7 @@ static int ocr_pages(struct bk_job_context *ctx, const char *job_dir,
 {
 	struct bk_job_progress prog;
 	struct bk_process_options opt = { .lang = m->lang, .profile = m->profile,
-					  .bilevel = m->bilevel };
+					  .bilevel = m->bilevel, .dpi = m->dpi };
 	struct checkpoint_sink sink = { job_dir, 1 };
 	int g = 0, rc = -1;
 	int mode = m->ocr ? bk_ocr_mode_parse(m->ocr) : BK_OCR_AUTO;

@@ -30,6 +30,7 @@
 
 #include "archive/atomic.h"
 #include "ocr/reader.h"
+#include "ocr/resolution.h"
 #include "pipeline/record.h"
 
 int bk_ocr_mode_parse(const char *s)
@@ -60,8 +61,13 @@ static int encode_display(const struct bk_read_result *res, int which,
 	    bk_image_width(d) == bk_image_width(sp->image) &&
 	    bk_image_height(d) == bk_image_height(sp->image)) {
 		struct bk_error why; /* a CMYK JPEG cannot go into the PDF as is */
-		if (bk_encoded_from_jpeg(sp->jpeg, sp->jpeg_len, name, out, &why) == 0)
+		if (bk_encoded_from_jpeg(sp->jpeg, sp->jpeg_len, name, out, &why) == 0) {
+			/* the resolution decided for the page, not the JPEG's
+			 * header: the PDF page size follows it */
+			out->xres = bk_image_xres(d);
+			out->yres = bk_image_yres(d);
 			return 0;
+		}
 	}
 	return bk_image_encode(d, BK_ENC_JPEG, BK_JPEG_QUALITY, out, err);
 }
@@ -140,6 +146,14 @@ int bk_process_source_page(struct bk_engine *engine, struct bk_source *src,
 		goto out;
 	}
 	if (bk_source_read_page(src, index, &sp, err))
+		goto out;
+	/* A scan's resolution tag may be missing or false; a PDF page's size
+	 * is given by the PDF. Pictures (prints, maps) have too little text
+	 * to measure: their tag is kept when plausible. */
+	if (bk_source_kind(src) != BK_SOURCE_PDF &&
+	    bk_resolution_apply(sp.image, opt->dpi,
+				opt->profile == BK_PROFILE_RECORD || opt->profile == BK_PROFILE_BYLAW,
+				NULL, err))
 		goto out;
 	if (keeps_text(&sp, opt->ocr)) {
 		if (emit_own_text(&sp, opt, first_number, emit, ud, err))

@@ -96,6 +96,10 @@ struct bk_process_options {
 	long max_pixels;         /* 0: BK_IMAGE_MAX_PIXELS_DEFAULT */
 	enum bk_ocr_mode ocr;    /* pages that have text */
 	bool bilevel;            /* show gray and color scans binarized (G4) */
+	int dpi;                 /* --dpi: the scans' resolution; 0: the file's
+				    tag when the text agrees, else measured
+				    (ocr/resolution.h). Not for PDF pages,
+				    whose size the PDF gives */
 };
 
 /* Receives each logical page, in order. `page` and `img` are borrowed. */

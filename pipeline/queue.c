@@ -102,6 +102,7 @@
 #include "archive/atomic.h"
 #include "archive/meta.h"
 #include "archive/store.h"
+#include "ocr/resolution.h"
 #include "pipeline/log.h"
 #include "pipeline/record.h"
 
@@ -262,7 +263,8 @@ static int set_str(char **dst, const char *v)
 
 #define JOB_META_TYPES                                                       \
 	"id:s collection:s title:s date:s lang:s recoverer:s profile:s "     \
-	"access:s files:a box:i volume:i pages:i tries:i ocr:s bilevel:i"
+	"access:s files:a box:i volume:i pages:i tries:i ocr:s bilevel:i "   \
+	"dpi:i"
 
 int bk_job_meta_read(struct bk_job_meta *m, const char *path, struct bk_error *err)
 {
@@ -294,6 +296,7 @@ int bk_job_meta_read(struct bk_job_meta *m, const char *path, struct bk_error *e
 		bk_record_int(r, "bilevel", &bilevel);
 		m->bilevel = bilevel != 0;
 	}
+	bk_record_int(r, "dpi", &m->dpi);
 	profile = bk_record_str(r, "profile");
 	access = bk_record_str(r, "access");
 	if (!m->id || !m->collection || m->nfiles == 0 || !profile || !access) {
@@ -310,6 +313,10 @@ int bk_job_meta_read(struct bk_job_meta *m, const char *path, struct bk_error *e
 		goto out;
 	}
 	m->access = bk_access_parse(access);
+	if (m->dpi != 0 && (m->dpi < BK_DPI_MIN || m->dpi > BK_DPI_MAX)) {
+		bk_error_set(err, "'%s': dpi %d outside %d..%d", path, m->dpi, BK_DPI_MIN, BK_DPI_MAX);
+		goto out;
+	}
 	rc = 0;
 	goto out;
 oom:
@@ -344,6 +351,8 @@ int bk_job_meta_write(const struct bk_job_meta *m, const char *path,
 			bad |= bk_record_set_str(r, "ocr", m->ocr);
 		if (m->bilevel)
 			bad |= bk_record_set_int(r, "bilevel", 1);
+		if (m->dpi)
+			bad |= bk_record_set_int(r, "dpi", m->dpi);
 		bad |= bk_record_set_array(r, "files");
 		for (size_t i = 0; i < m->nfiles; i++)
 			bad |= bk_record_add_str(r, "files", m->files[i]);
