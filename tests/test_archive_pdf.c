@@ -356,6 +356,55 @@ Test(pdf, page_size_and_metadata)
 	fixture_release(&fx);
 }
 
+/* The XMP packet is written by libxml2: metadata that needs escaping, or
+ * that XML cannot carry (a control character, a byte that is not UTF-8),
+ * still gives a well-formed packet; non-BMP text is kept. */
+Test(pdf, xmp_packet_of_hostile_metadata_is_well_formed)
+{
+	struct bk_pdf_meta meta;
+	struct bk_pdf_writer *w = NULL;
+	struct bk_encoded_image enc;
+	struct bk_error err;
+	char *dir, *pdf = NULL, *xmp = NULL;
+
+	require_tools();
+	TS_NEED_TOOL("xmllint");
+	dir = ts_mkdtemp("pdf");
+	cr_assert(asprintf(&pdf, "%s/hostile.pdf", dir) > 0);
+	cr_assert(asprintf(&xmp, "%s/hostile.xmp", dir) > 0);
+	bk_pdf_meta_init(&meta);
+	meta.title = "A&B <x> \"q\" \x01\xff \xF0\xA0\xAE\xB7野家";
+	meta.collection = "</rdf:RDF>";
+	meta.source = "box&12.tif";
+	meta.pdfa = true;
+	cr_assert_eq(bk_pdf_writer_open(&w, pdf, &meta, &err), 0, "%s", err.msg);
+	struct bk_image *pic = colour_picture();
+	encode(pic, BK_ENC_JPEG, &enc);
+	cr_assert_eq(bk_pdf_writer_add_page(w, &enc, NULL, &err), 0, "%s", err.msg);
+	bk_encoded_image_release(&enc);
+	bk_image_free(&pic);
+	cr_assert_eq(bk_pdf_writer_close(&w, &err), 0, "%s", err.msg);
+
+	char *out = run_tool("pdfinfo -meta", pdf, "", 0);
+	cr_assert_eq(ts_write(xmp, out, strlen(out)), 0);
+	cr_expect_not_null(strstr(out, "<dc:title><rdf:Alt><rdf:li xml:lang=\"x-default\">"
+				       "A&amp;B &lt;x&gt; &quot;q&quot; \xEF\xBF\xBD\xEF\xBF\xBD "
+				       "\xF0\xA0\xAE\xB7野家</rdf:li></rdf:Alt></dc:title>"), "%s", out);
+	cr_expect_not_null(strstr(out, "collection: &lt;/rdf:RDF&gt;"), "%s", out);
+	cr_expect_not_null(strstr(out, "<dc:source>box&amp;12.tif</dc:source>"), "%s", out);
+	free(out);
+	char *cmd = NULL;
+	cr_assert(asprintf(&cmd, "xmllint --noout --nonet '%s'", xmp) > 0);
+	int status = ts_run(cmd, &out, 1);
+	cr_expect_eq(status, 0, "the XMP packet is not well-formed: %s", out);
+	free(out);
+	free(cmd);
+	ts_rmtree(dir);
+	free(dir);
+	free(pdf);
+	free(xmp);
+}
+
 Test(pdf, plain_pdf_has_no_pdfa_metadata)
 {
 	struct fixture fx = { 0 };

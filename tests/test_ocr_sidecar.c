@@ -56,12 +56,16 @@ static void sample_page(struct bk_page *page, int number)
 					      BK_DIR_VERTICAL);
 	word(l, 800, 100, 850, 150, 95.4f, "千代田");
 	word(l, 800, 150, 850, 200, 91.0f, "區");
+	/* U+20BB7 (𠮷), outside the Basic Multilingual Plane */
+	word(l, 800, 200, 850, 250, 90.0f, "\xF0\xA0\xAE\xB7野");
 	struct bk_block *h = bk_page_add_block(page, box(100, 700, 900, 760),
 					       BK_DIR_HORIZONTAL, "eng");
 	l = bk_block_add_line(h, box(100, 700, 900, 760), BK_DIR_HORIZONTAL);
 	word(l, 100, 700, 200, 760, 88.0f, "Tokyo");
 	word(l, 220, 700, 300, 760, 77.0f, "A&B<C>\"q'");
 	word(l, 320, 700, 400, 760, 50.0f, "bad\x01\xff\xc3(");
+	/* an overlong '/', an encoded surrogate, tab and CR */
+	word(l, 420, 700, 500, 760, 50.0f, "o\xC0\xAFs\xED\xA0\x80t\tr\rz");
 }
 
 static char *write_both(int npages)
@@ -70,18 +74,21 @@ static char *write_both(int npages)
 	snprintf(hocr, sizeof(hocr), "%s/doc.hocr", dir);
 	snprintf(alto, sizeof(alto), "%s/doc.alto.xml", dir);
 	FILE *h = fopen(hocr, "w"), *a = fopen(alto, "w");
+	struct bk_xml *hx, *ax;
 	cr_assert(h && a);
-	cr_assert_eq(bk_hocr_begin(h, "box 12 & <files>"), 0);
-	cr_assert_eq(bk_alto_begin(a, "box12.tif"), 0);
+	cr_assert_eq(bk_hocr_begin(&hx, h, "box 12 & <files>"), 0);
+	cr_assert_eq(bk_alto_begin(&ax, a, "box12.tif"), 0);
 	for (int i = 1; i <= npages; i++) {
 		struct bk_page page;
 		sample_page(&page, i);
-		cr_assert_eq(bk_hocr_page(h, &page), 0);
-		cr_assert_eq(bk_alto_page(a, &page), 0);
+		cr_assert_eq(bk_hocr_page(hx, &page), 0);
+		cr_assert_eq(bk_alto_page(ax, &page), 0);
 		bk_page_release(&page);
 	}
-	cr_assert_eq(bk_hocr_end(h), 0);
-	cr_assert_eq(bk_alto_end(a), 0);
+	cr_assert_eq(bk_hocr_end(&hx), 0);
+	cr_assert_eq(bk_alto_end(&ax), 0);
+	cr_assert_null(hx);
+	cr_assert_null(ax);
 	fclose(h);
 	fclose(a);
 	return strdup(dir);
@@ -122,10 +129,15 @@ Test(sidecar, hocr_is_well_formed_with_words_boxes_and_confidences)
 	cr_assert(strstr(t, "title=\"bbox 800 100 850 150; x_wconf 95\">千代田</span>"
 			    "<span class=\"ocrx_word\""), "Japanese words must touch");
 	cr_assert(strstr(t, ">Tokyo</span> <span"), "Latin words keep a space");
-	cr_assert(strstr(t, "A&amp;B&lt;C&gt;&quot;q&apos;"));
+	cr_assert(strstr(t, ">A&amp;B&lt;C&gt;&quot;q'</span>"));
 	cr_assert(strstr(t, "bad\xEF\xBF\xBD\xEF\xBF\xBD\xEF\xBF\xBD("));
+	cr_assert(strstr(t, ">o\xEF\xBF\xBD\xEF\xBF\xBDs\xEF\xBF\xBD\xEF\xBF\xBD\xEF\xBF\xBDt\tr&#13;z</span>"),
+		  "one U+FFFD per byte of an overlong form or a surrogate; CR kept as a reference");
+	cr_assert(strstr(t, ">\xF0\xA0\xAE\xB7野</span>"), "non-BMP text kept as UTF-8");
 	cr_assert(strstr(t, "box 12 &amp; &lt;files&gt;"));
 	cr_assert(strstr(t, "textangle 90"));
+	cr_assert(strstr(t, "style=\"writing-mode:vertical-rl\""));
+	cr_assert_null(strstr(t, "/>\n    <span"), "no self-closed XHTML elements");
 	free(t);
 }
 
@@ -144,12 +156,16 @@ Test(sidecar, alto_is_well_formed_with_positions_and_directions)
 	cr_assert(strstr(t, "HPOS=\"800\" VPOS=\"150\" WIDTH=\"50\" HEIGHT=\"50\" "
 			    "WC=\"0.91\" CONTENT=\"區\""));
 	cr_assert(strstr(t, "LANG=\"ja\" BASEDIRECTION=\"ttb\""));
-	cr_assert(strstr(t, "CONTENT=\"A&amp;B&lt;C&gt;&quot;q&apos;\""));
-	/* SP between the Latin words only: two per page, four in all. */
+	cr_assert(strstr(t, "CONTENT=\"A&amp;B&lt;C&gt;&quot;q'\""));
+	cr_assert(strstr(t, "CONTENT=\"o\xEF\xBF\xBD\xEF\xBF\xBDs\xEF\xBF\xBD\xEF\xBF\xBD\xEF\xBF\xBDt&#9;r&#13;z\""));
+	cr_assert(strstr(t, "CONTENT=\"\xF0\xA0\xAE\xB7野\""), "non-BMP text kept as UTF-8");
+	cr_assert(strstr(t, "<TextLine ID=\"line_1_1\" HPOS=\"800\" VPOS=\"100\" WIDTH=\"50\" "
+			    "HEIGHT=\"500\" BASEDIRECTION=\"ttb\">"));
+	/* SP between the Latin words only: three per page, six in all. */
 	size_t nsp = 0;
 	for (const char *p = t; (p = strstr(p, "<SP ")); p++)
 		nsp++;
-	cr_assert_eq(nsp, 4);
+	cr_assert_eq(nsp, 6);
 	char *jp = strstr(t, "CONTENT=\"千代田\"");
 	cr_assert_not_null(jp);
 	cr_assert(strncmp(strstr(jp, "/>") + 3, "      <String", 13) == 0,
@@ -162,21 +178,22 @@ Test(sidecar, empty_page_is_still_a_valid_document)
 	char path[512];
 	snprintf(path, sizeof(path), "%s/empty.alto.xml", dir);
 	FILE *fp = fopen(path, "w");
+	struct bk_xml *x;
 	struct bk_page page;
 	bk_page_init(&page);
 	page.width = 10;
 	page.height = 10;
 	page.number = 1;
-	cr_assert_eq(bk_alto_begin(fp, "blank.png"), 0);
-	cr_assert_eq(bk_alto_page(fp, &page), 0);
-	cr_assert_eq(bk_alto_end(fp), 0);
+	cr_assert_eq(bk_alto_begin(&x, fp, "blank.png"), 0);
+	cr_assert_eq(bk_alto_page(x, &page), 0);
+	cr_assert_eq(bk_alto_end(&x), 0);
 	fclose(fp);
 	assert_well_formed(path);
 	snprintf(path, sizeof(path), "%s/empty.hocr", dir);
 	fp = fopen(path, "w");
-	cr_assert_eq(bk_hocr_begin(fp, "blank"), 0);
-	cr_assert_eq(bk_hocr_page(fp, &page), 0);
-	cr_assert_eq(bk_hocr_end(fp), 0);
+	cr_assert_eq(bk_hocr_begin(&x, fp, "blank"), 0);
+	cr_assert_eq(bk_hocr_page(x, &page), 0);
+	cr_assert_eq(bk_hocr_end(&x), 0);
 	fclose(fp);
 	assert_well_formed(path);
 }
@@ -187,10 +204,21 @@ Test(sidecar, write_errors_are_reported)
 	if (!fp)
 		cr_skip_test("no /dev/full");
 	struct bk_page page;
+	struct bk_xml *x;
 	sample_page(&page, 1);
 	setvbuf(fp, NULL, _IONBF, 0);
-	cr_assert_eq(bk_alto_page(fp, &page), -1);
-	cr_assert_eq(bk_hocr_page(fp, &page), -1);
+	/* the header alone fits libxml2's buffer; the page is flushed */
+	cr_assert_eq(bk_alto_begin(&x, fp, "box12.tif"), -1);
+	cr_assert_null(x);
+	x = bk_xml_new_file(fp);
+	cr_assert_not_null(x);
+	cr_assert_eq(bk_alto_page(x, &page), -1);
+	cr_assert_eq(bk_alto_end(&x), -1, "the error is sticky");
+	cr_assert_null(x);
+	x = bk_xml_new_file(fp);
+	cr_assert_eq(bk_hocr_page(x, &page), -1);
+	bk_xml_free(&x);
+	cr_assert_eq(bk_hocr_begin(&x, fp, "box12.tif"), -1);
 	bk_page_release(&page);
 	fclose(fp);
 }
@@ -219,12 +247,13 @@ Test(sidecar, sidecars_of_a_real_reading, .timeout = 120)
 	snprintf(hocr, sizeof(hocr), "%s/real.hocr", dir);
 	snprintf(alto, sizeof(alto), "%s/real.alto.xml", dir);
 	FILE *h = fopen(hocr, "w"), *a = fopen(alto, "w");
-	cr_assert_eq(bk_hocr_begin(h, "eng.png"), 0);
-	cr_assert_eq(bk_hocr_page(h, &r.pages[0]), 0);
-	cr_assert_eq(bk_hocr_end(h), 0);
-	cr_assert_eq(bk_alto_begin(a, "eng.png"), 0);
-	cr_assert_eq(bk_alto_page(a, &r.pages[0]), 0);
-	cr_assert_eq(bk_alto_end(a), 0);
+	struct bk_xml *hx, *ax;
+	cr_assert_eq(bk_hocr_begin(&hx, h, "eng.png"), 0);
+	cr_assert_eq(bk_hocr_page(hx, &r.pages[0]), 0);
+	cr_assert_eq(bk_hocr_end(&hx), 0);
+	cr_assert_eq(bk_alto_begin(&ax, a, "eng.png"), 0);
+	cr_assert_eq(bk_alto_page(ax, &r.pages[0]), 0);
+	cr_assert_eq(bk_alto_end(&ax), 0);
 	fclose(h);
 	fclose(a);
 	assert_well_formed(hocr);
