@@ -6,10 +6,12 @@
  * opens <Layout>, each bk_alto_page() adds one <Page> (ALTO allows many),
  * bk_alto_end() closes the document. Measurements are pixels of the page
  * model's image (MeasurementUnit "pixel"); WC is the word confidence in
- * 0..1. Vertical blocks and their lines carry BASEDIRECTION="ttb" (ALTO
- * 4.2). An <SP/> goes only between two Latin words: Japanese text has no
- * spaces, and inventing them would break phrase search in consumers.
- * The document validates against the ALTO 4.2 schema (tests/data/alto/).
+ * 0..1. Vertical blocks and their lines carry BASEDIRECTION="ttb" (since
+ * ALTO 4.3, hence the 4.3 schema location). An <SP/> goes only between two
+ * Latin words: Japanese text has no spaces, and inventing them would break
+ * phrase search in consumers. A line without words is left out (an ALTO
+ * TextLine holds at least one String). The tests validate the output
+ * against tests/data/alto/bunko-alto-4.xsd.
  */
 #include "ocr/sidecar.h"
 
@@ -41,7 +43,8 @@ int bk_alto_begin(struct bk_xml **out, FILE *fp, const char *source_name)
 	bk_xml_attr(x, "xmlns:xsi", "http://www.w3.org/2001/XMLSchema-instance");
 	bk_xml_attr(x, "xsi:schemaLocation",
 		    "http://www.loc.gov/standards/alto/ns-v4# "
-		    "http://www.loc.gov/alto/v4/alto-4-2.xsd");
+		    "http://www.loc.gov/standards/alto/v4/alto-4-3.xsd");
+	bk_xml_attr(x, "SCHEMAVERSION", "4.3");
 	indent(x, 1);
 	bk_xml_start(x, "Description");
 	indent(x, 2);
@@ -99,6 +102,8 @@ static double word_confidence(float conf)
 static void alto_line(struct bk_xml *x, const struct bk_line *line, int page_no,
 		      size_t *line_id, size_t *word_id)
 {
+	if (!line->nwords)
+		return; /* ALTO: a TextLine holds at least one String */
 	indent(x, 5);
 	bk_xml_start(x, "TextLine");
 	bk_xml_attrf(x, "ID", "line_%d_%zu", page_no, ++*line_id);

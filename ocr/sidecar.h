@@ -18,8 +18,9 @@
  * dir/style hints for vertical blocks.
  * ALTO 4 (http://www.loc.gov/standards/alto/ns-v4#): Page / PrintSpace /
  * TextBlock / TextLine / String with HPOS VPOS WIDTH HEIGHT WC CONTENT;
- * vertical blocks carry BASEDIRECTION="ttb"; SP appears only between two
- * Latin words (Japanese has no spaces).
+ * vertical blocks carry BASEDIRECTION="ttb" (ALTO 4.3); SP appears only
+ * between two Latin words (Japanese has no spaces); lines without words are
+ * left out.
  */
 #ifndef BUNKO_OCR_SIDECAR_H
 #define BUNKO_OCR_SIDECAR_H

@@ -1,8 +1,10 @@
 /*
- * tests/test_ocr_sidecar.c — hOCR and ALTO sidecars: well-formed XML
- * (checked by xmllint from libxml2-utils when it is installed), the words
- * and their boxes present, escaping of hostile text, vertical blocks and
- * Latin spacing, and a sidecar of a page really read by Tesseract.
+ * tests/test_ocr_sidecar.c — hOCR and ALTO sidecars: valid (xmllint: hOCR
+ * as XHTML 1.0 Transitional and against tests/data/hocr/bunko-hocr.xsd,
+ * ALTO against tests/data/alto/bunko-alto-4.xsd), the words and their
+ * boxes present, escaping of hostile text and of what XML cannot carry,
+ * non-BMP text, vertical blocks and Latin spacing, write errors, and the
+ * sidecars of a page really read by Tesseract.
  */
 #include <criterion/criterion.h>
 #include <stdio.h>
@@ -66,6 +68,8 @@ static void sample_page(struct bk_page *page, int number)
 	word(l, 320, 700, 400, 760, 50.0f, "bad\x01\xff\xc3(");
 	/* an overlong '/', an encoded surrogate, tab and CR */
 	word(l, 420, 700, 500, 760, 50.0f, "o\xC0\xAFs\xED\xA0\x80t\tr\rz");
+	/* a line without words: ALTO has no place for it */
+	cr_assert_not_null(bk_block_add_line(h, box(100, 800, 900, 860), BK_DIR_HORIZONTAL));
 }
 
 static char *write_both(int npages)
@@ -94,14 +98,16 @@ static char *write_both(int npages)
 	return strdup(dir);
 }
 
-static void assert_well_formed(const char *path)
+/* Valid XHTML and bunko's hOCR, or valid against the ALTO 4 subset schema
+ * (test_support.h): xmllint, nothing fetched. */
+static void assert_valid(const char *path)
 {
-	TS_NEED_TOOL("xmllint");
-	char cmd[1024];
+	TS_NEED_XML_VALIDATION();
 	char *out = NULL;
-	snprintf(cmd, sizeof(cmd), "xmllint --noout --nonet '%s'", path);
-	int rc = ts_run(cmd, &out, 1);
-	cr_assert_eq(rc, 0, "%s is not well-formed: %s", path, out ? out : "");
+	size_t n = strlen(path);
+	int rc = n > 5 && !strcmp(path + n - 5, ".hocr") ? ts_validate_hocr(path, &out)
+							 : ts_validate_alto(path, &out);
+	cr_assert_eq(rc, 0, "%s is not valid: %s", path, out ? out : "");
 	free(out);
 }
 
@@ -119,7 +125,7 @@ Test(sidecar, hocr_is_well_formed_with_words_boxes_and_confidences)
 	free(write_both(2));
 	char path[512];
 	snprintf(path, sizeof(path), "%s/doc.hocr", dir);
-	assert_well_formed(path);
+	assert_valid(path);
 	char *t = read_in_dir("doc.hocr");
 	cr_assert(strstr(t, "class=\"ocr_page\" id=\"page_2\""));
 	cr_assert(strstr(t, "ppageno 1"));
@@ -146,7 +152,7 @@ Test(sidecar, alto_is_well_formed_with_positions_and_directions)
 	free(write_both(2));
 	char path[512];
 	snprintf(path, sizeof(path), "%s/doc.alto.xml", dir);
-	assert_well_formed(path);
+	assert_valid(path);
 	char *t = read_in_dir("doc.alto.xml");
 	cr_assert(strstr(t, "xmlns=\"http://www.loc.gov/standards/alto/ns-v4#\""));
 	cr_assert(strstr(t, "<MeasurementUnit>pixel</MeasurementUnit>"));
@@ -173,6 +179,43 @@ Test(sidecar, alto_is_well_formed_with_positions_and_directions)
 	free(t);
 }
 
+/* The validation can fail: each change makes a file that is not ALTO or
+ * not the hOCR bunko writes. */
+static void expect_invalid_after(const char *name, const char *from, const char *to)
+{
+	char path[512], bad[560];
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	snprintf(bad, sizeof(bad), "%s/bad-%s", dir, name);
+	char *t = ts_read(path, NULL);
+	cr_assert_not_null(t);
+	char *at = strstr(t, from);
+	cr_assert_not_null(at, "%s lacks %s", name, from);
+	char *changed = ts_fmt("%.*s%s%s", (int)(at - t), t, to, at + strlen(from));
+	cr_assert_eq(ts_write(bad, changed, strlen(changed)), 0);
+	char *out = NULL;
+	int rc = !strcmp(name + strlen(name) - 5, ".hocr") ? ts_validate_hocr(bad, &out)
+							   : ts_validate_alto(bad, &out);
+	cr_expect_neq(rc, 0, "%s with %s instead of %s validates", name, to, from);
+	free(out);
+	free(changed);
+	free(t);
+}
+
+Test(sidecar, validation_refuses_what_is_not_alto_or_hocr)
+{
+	TS_NEED_XML_VALIDATION();
+	free(write_both(1));
+	expect_invalid_after("doc.alto.xml", "BASEDIRECTION=\"ttb\"", "BASEDIRECTION=\"down\"");
+	expect_invalid_after("doc.alto.xml", "WC=\"0.91\"", "WC=\"1.91\"");
+	expect_invalid_after("doc.alto.xml", " CONTENT=\"區\"", "");
+	expect_invalid_after("doc.alto.xml", "<String ID=\"word_1_2\"", "<Strong ID=\"word_1_2\"");
+	expect_invalid_after("doc.alto.xml", "ID=\"word_1_2\"", "ID=\"word_1_1\"");
+	expect_invalid_after("doc.hocr", "x_wconf 95", "x_wconf 195");
+	expect_invalid_after("doc.hocr", "; textangle 90", "; textangle ninety");
+	expect_invalid_after("doc.hocr", "<span class=\"ocrx_word\"", "<spam class=\"ocrx_word\"");
+	expect_invalid_after("doc.hocr", "class=\"ocr_carea\"", "class=\"ocr_par\"");
+}
+
 Test(sidecar, empty_page_is_still_a_valid_document)
 {
 	char path[512];
@@ -188,14 +231,14 @@ Test(sidecar, empty_page_is_still_a_valid_document)
 	cr_assert_eq(bk_alto_page(x, &page), 0);
 	cr_assert_eq(bk_alto_end(&x), 0);
 	fclose(fp);
-	assert_well_formed(path);
+	assert_valid(path);
 	snprintf(path, sizeof(path), "%s/empty.hocr", dir);
 	fp = fopen(path, "w");
 	cr_assert_eq(bk_hocr_begin(&x, fp, "blank"), 0);
 	cr_assert_eq(bk_hocr_page(x, &page), 0);
 	cr_assert_eq(bk_hocr_end(&x), 0);
 	fclose(fp);
-	assert_well_formed(path);
+	assert_valid(path);
 }
 
 Test(sidecar, write_errors_are_reported)
@@ -256,8 +299,8 @@ Test(sidecar, sidecars_of_a_real_reading, .timeout = 120)
 	cr_assert_eq(bk_alto_end(&ax), 0);
 	fclose(h);
 	fclose(a);
-	assert_well_formed(hocr);
-	assert_well_formed(alto);
+	assert_valid(hocr);
+	assert_valid(alto);
 	char *ht = ts_read(hocr, NULL), *at = ts_read(alto, NULL);
 	const struct bk_page *p = &r.pages[0];
 	for (size_t b = 0; b < p->nblocks; b++)
