@@ -85,6 +85,7 @@
 #include "archive/atomic.h"
 #include "archive/pdf_internal.h"
 #include "bunko/buf.h"
+#include "ocr/xml.h"
 
 #ifndef BUNKO_VERSION
 #define BUNKO_VERSION "0"
@@ -795,22 +796,6 @@ static void add_text_string(struct bk_buf *b, const char *s)
 	bk_buf_addstr(b, ">");
 }
 
-static void add_xml(struct bk_buf *b, const char *s)
-{
-	for (; *s; s++) {
-		switch (*s) {
-		case '&': bk_buf_addstr(b, "&amp;"); break;
-		case '<': bk_buf_addstr(b, "&lt;"); break;
-		case '>': bk_buf_addstr(b, "&gt;"); break;
-		case '"': bk_buf_addstr(b, "&quot;"); break;
-		default:
-			/* XML 1.0 forbids most control characters */
-			if ((unsigned char)*s >= 0x20 || *s == '\t' || *s == '\n')
-				bk_buf_add(b, s, 1);
-		}
-	}
-}
-
 /* "collection: X; date: Y" — the Subject / dc:description; NULL if empty. */
 static char *describe(const struct bk_pdf_writer *w)
 {
@@ -865,76 +850,108 @@ static int write_info(struct bk_pdf_writer *w, int obj, const char *desc,
 	return rc;
 }
 
-static void xmp_alt(struct bk_buf *x, const char *prop, const char *value)
+/* One property per line: <prop><rdf:Alt><rdf:li xml:lang="x-default">v... */
+static void xmp_alt(struct bk_xml *x, const char *prop, const char *value)
 {
-	bk_buf_addf(x, "<%s><rdf:Alt><rdf:li xml:lang=\"x-default\">", prop);
-	add_xml(x, value);
-	bk_buf_addf(x, "</rdf:li></rdf:Alt></%s>\n", prop);
+	bk_xml_start(x, prop);
+	bk_xml_start(x, "rdf:Alt");
+	bk_xml_start(x, "rdf:li");
+	bk_xml_attr(x, "xml:lang", "x-default");
+	bk_xml_text(x, value);
+	bk_xml_end(x);
+	bk_xml_end(x);
+	bk_xml_end(x);
+	bk_xml_text(x, "\n");
 }
 
-static void xmp_simple(struct bk_buf *x, const char *prop, const char *value)
+static void xmp_simple(struct bk_xml *x, const char *prop, const char *value)
 {
-	bk_buf_addf(x, "<%s>", prop);
-	add_xml(x, value);
-	bk_buf_addf(x, "</%s>\n", prop);
+	bk_xml_element(x, prop, value);
+	bk_xml_text(x, "\n");
 }
 
-/* The XMP packet: one property per line, no indentation and no padding
- * (padding only serves editors that rewrite the packet in place, which an
- * archival copy never is); the properties PDF/A asks for and those that
- * mirror the Info dictionary, nothing more. */
+/* The XMP packet, written by libxml2 (ocr/xml.h): one property per line, no
+ * indentation and no padding (padding only serves editors that rewrite the
+ * packet in place, which an archival copy never is); the properties PDF/A
+ * asks for and those that mirror the Info dictionary, nothing more. */
 static int write_metadata(struct bk_pdf_writer *w, int obj, const char *desc,
 			  struct bk_error *err)
 {
-	struct bk_buf x = { 0 };
+	struct bk_buf packet = { 0 };
+	struct bk_xml *x = NULL;
 	struct tm tm;
-	char date[32], uuid[40];
+	char date[32], uuid[48];
+	int rc = -1;
 
 	gmtime_r(&w->created, &tm);
 	strftime(date, sizeof(date), "%Y-%m-%dT%H:%M:%SZ", &tm);
 	const unsigned char *id = w->id;
 	snprintf(uuid, sizeof(uuid),
-		 "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x",
+		 "uuid:%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x",
 		 id[0], id[1], id[2], id[3], id[4], id[5], id[6], id[7], id[8], id[9],
 		 id[10], id[11], id[12], id[13], id[14], id[15]);
-	bk_buf_addstr(&x, "<?xpacket begin=\"\xEF\xBB\xBF\" id=\"W5M0MpCehiHzreSzNTczkc9d\"?>\n"
-		   "<x:xmpmeta xmlns:x=\"adobe:ns:meta/\">\n"
-		   "<rdf:RDF xmlns:rdf=\"http://www.w3.org/1999/02/22-rdf-syntax-ns#\">\n"
-		   "<rdf:Description rdf:about=\"\""
-		   " xmlns:pdfaid=\"http://www.aiim.org/pdfa/ns/id/\""
-		   " xmlns:dc=\"http://purl.org/dc/elements/1.1/\""
-		   " xmlns:xmp=\"http://ns.adobe.com/xap/1.0/\""
-		   " xmlns:xmpMM=\"http://ns.adobe.com/xap/1.0/mm/\""
-		   " xmlns:pdf=\"http://ns.adobe.com/pdf/1.3/\">\n"
-		   "<pdfaid:part>2</pdfaid:part>\n"
-		   "<pdfaid:conformance>B</pdfaid:conformance>\n"
-		   "<dc:format>application/pdf</dc:format>\n");
-	if (w->title)
-		xmp_alt(&x, "dc:title", w->title);
-	if (desc)
-		xmp_alt(&x, "dc:description", desc);
-	if (w->source)
-		xmp_simple(&x, "dc:source", w->source);
-	if (w->date && bk_date_valid(w->date)) {
-		bk_buf_addstr(&x, "<dc:date><rdf:Seq><rdf:li>");
-		add_xml(&x, w->date);
-		bk_buf_addstr(&x, "</rdf:li></rdf:Seq></dc:date>\n");
+	x = bk_xml_new_buf(&packet);
+	if (!x) {
+		fail_memory(w, err);
+		goto out;
 	}
-	xmp_simple(&x, "xmp:CreatorTool", creator_tool(w));
-	xmp_simple(&x, "xmp:CreateDate", date);
-	xmp_simple(&x, "xmp:ModifyDate", date);
-	xmp_simple(&x, "pdf:Producer", "bunko " BUNKO_VERSION);
-	bk_buf_addf(&x, "<xmpMM:DocumentID>uuid:%s</xmpMM:DocumentID>\n", uuid);
-	bk_buf_addstr(&x, "</rdf:Description>\n</rdf:RDF>\n</x:xmpmeta>\n"
-		   "<?xpacket end=\"w\"?>");
-	if (x.failed) {
-		bk_buf_release(&x);
-		return fail_memory(w, err);
+	/* the packet header's "begin" is a byte order mark, as XMP asks */
+	bk_xml_pi(x, "xpacket", "begin=\"\xEF\xBB\xBF\" id=\"W5M0MpCehiHzreSzNTczkc9d\"");
+	bk_xml_text(x, "\n");
+	bk_xml_start(x, "x:xmpmeta");
+	bk_xml_attr(x, "xmlns:x", "adobe:ns:meta/");
+	bk_xml_text(x, "\n");
+	bk_xml_start(x, "rdf:RDF");
+	bk_xml_attr(x, "xmlns:rdf", "http://www.w3.org/1999/02/22-rdf-syntax-ns#");
+	bk_xml_text(x, "\n");
+	bk_xml_start(x, "rdf:Description");
+	bk_xml_attr(x, "rdf:about", "");
+	bk_xml_attr(x, "xmlns:pdfaid", "http://www.aiim.org/pdfa/ns/id/");
+	bk_xml_attr(x, "xmlns:dc", "http://purl.org/dc/elements/1.1/");
+	bk_xml_attr(x, "xmlns:xmp", "http://ns.adobe.com/xap/1.0/");
+	bk_xml_attr(x, "xmlns:xmpMM", "http://ns.adobe.com/xap/1.0/mm/");
+	bk_xml_attr(x, "xmlns:pdf", "http://ns.adobe.com/pdf/1.3/");
+	bk_xml_text(x, "\n");
+	xmp_simple(x, "pdfaid:part", "2");
+	xmp_simple(x, "pdfaid:conformance", "B");
+	xmp_simple(x, "dc:format", "application/pdf");
+	if (w->title)
+		xmp_alt(x, "dc:title", w->title);
+	if (desc)
+		xmp_alt(x, "dc:description", desc);
+	if (w->source)
+		xmp_simple(x, "dc:source", w->source);
+	if (w->date && bk_date_valid(w->date)) {
+		bk_xml_start(x, "dc:date");
+		bk_xml_start(x, "rdf:Seq");
+		bk_xml_element(x, "rdf:li", w->date);
+		bk_xml_end(x);
+		bk_xml_end(x);
+		bk_xml_text(x, "\n");
+	}
+	xmp_simple(x, "xmp:CreatorTool", creator_tool(w));
+	xmp_simple(x, "xmp:CreateDate", date);
+	xmp_simple(x, "xmp:ModifyDate", date);
+	xmp_simple(x, "pdf:Producer", "bunko " BUNKO_VERSION);
+	xmp_simple(x, "xmpMM:DocumentID", uuid);
+	bk_xml_end(x); /* rdf:Description */
+	bk_xml_text(x, "\n");
+	bk_xml_end(x); /* rdf:RDF */
+	bk_xml_text(x, "\n");
+	bk_xml_end(x); /* x:xmpmeta */
+	bk_xml_text(x, "\n");
+	bk_xml_pi(x, "xpacket", "end=\"w\"");
+	if (bk_xml_finish(&x) || packet.failed) {
+		fail_memory(w, err);
+		goto out;
 	}
 	/* PDF/A: the metadata stream is not filtered, so any tool can read it
 	 * (PDF/A-1 6.7.2 forbids a filter; kept under PDF/A-2) */
-	int rc = write_stream(w, obj, "/Type /Metadata /Subtype /XML", x.data, x.len, err);
-	bk_buf_release(&x);
+	rc = write_stream(w, obj, "/Type /Metadata /Subtype /XML", packet.data,
+			  packet.len, err);
+out:
+	bk_xml_free(&x);
+	bk_buf_release(&packet);
 	return rc;
 }
 

@@ -1,7 +1,7 @@
 /*
  * archive/pdf_internal.h — pieces of the PDF writer (archive/pdf.c) that
  * are built from their specifications in separate files: the glyphless
- * TrueType font program (pdf_font.c) and the sRGB ICC profile (pdf_icc.c).
+ * TrueType font program (pdf_font.c) and the sRGB ICC profile (pdf_icc.c, lcms2).
  * Not a public interface: only archive/pdf*.c include it.
  */
 #ifndef BUNKO_ARCHIVE_PDF_INTERNAL_H
@@ -31,9 +31,9 @@
  * buffer (caller frees) and its length in *len, or NULL when out of memory. */
 unsigned char *bk_pdf_glyphless_font(size_t *len);
 
-/* An ICC v2 display profile for sRGB IEC 61966-2.1, computed from the
- * published primaries, white point and transfer function. Returns a new
- * buffer (caller frees), or NULL when out of memory. */
+/* An ICC version 4.2 display profile for sRGB IEC 61966-2.1, made by
+ * lcms2. Returns a new buffer (caller frees) and its length in *len, or
+ * NULL when out of memory. */
 unsigned char *bk_pdf_srgb_profile(size_t *len);
 
 #endif

@@ -1,48 +1,95 @@
 /*
- * ocr/alto.c — the ALTO 4 sidecar (see sidecar.h).
+ * ocr/alto.c — the ALTO 4 sidecar (see sidecar.h), written through
+ * ocr/xml.h (libxml2).
  *
  * One <alto> document per file: bk_alto_begin() writes the Description and
  * opens <Layout>, each bk_alto_page() adds one <Page> (ALTO allows many),
  * bk_alto_end() closes the document. Measurements are pixels of the page
  * model's image (MeasurementUnit "pixel"); WC is the word confidence in
- * 0..1. Vertical blocks and their lines carry BASEDIRECTION="ttb" (ALTO
- * 4.2). An <SP/> goes only between two Latin words: Japanese text has no
- * spaces, and inventing them would break phrase search in consumers.
+ * 0..1. Vertical blocks and their lines carry BASEDIRECTION="ttb" (since
+ * ALTO 4.3, hence the 4.3 schema location). An <SP/> goes only between two
+ * Latin words: Japanese text has no spaces, and inventing them would break
+ * phrase search in consumers. A line without words is left out (an ALTO
+ * TextLine holds at least one String). The tests validate the output
+ * against tests/data/alto/bunko-alto-4.xsd.
  */
 #include "ocr/sidecar.h"
 
 #include <math.h>
+#include <string.h>
 
 #ifndef BUNKO_VERSION
 #define BUNKO_VERSION "0"
 #endif
 
-int bk_alto_begin(FILE *fp, const char *source_name)
+/* A line break and `depth` spaces before the next element. */
+static void indent(struct bk_xml *x, int depth)
 {
-	fputs("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
-	      "<alto xmlns=\"http://www.loc.gov/standards/alto/ns-v4#\"\n"
-	      "      xmlns:xsi=\"http://www.w3.org/2001/XMLSchema-instance\"\n"
-	      "      xsi:schemaLocation=\"http://www.loc.gov/standards/alto/ns-v4# "
-	      "http://www.loc.gov/alto/v4/alto-4-2.xsd\">\n"
-	      " <Description>\n"
-	      "  <MeasurementUnit>pixel</MeasurementUnit>\n"
-	      "  <sourceImageInformation>\n   <fileName>", fp);
-	bk_xml_escape(fp, source_name);
-	fputs("</fileName>\n  </sourceImageInformation>\n"
-	      "  <OCRProcessing ID=\"OCR_0\">\n   <ocrProcessingStep>\n"
-	      "    <processingSoftware>\n"
-	      "     <softwareName>bunko</softwareName>\n"
-	      "     <softwareVersion>" BUNKO_VERSION "</softwareVersion>\n"
-	      "    </processingSoftware>\n   </ocrProcessingStep>\n"
-	      "  </OCRProcessing>\n </Description>\n <Layout>\n", fp);
-	return ferror(fp) ? -1 : 0;
+	char s[16] = "\n";
+	memset(s + 1, ' ', (size_t)depth);
+	bk_xml_text(x, s);
 }
 
-static void position(FILE *fp, struct bk_box b)
+int bk_alto_begin(struct bk_xml **out, FILE *fp, const char *source_name)
 {
-	fprintf(fp, " HPOS=\"%d\" VPOS=\"%d\" WIDTH=\"%d\" HEIGHT=\"%d\"", b.x0,
-		b.y0, b.x1 > b.x0 ? b.x1 - b.x0 : 0,
-		b.y1 > b.y0 ? b.y1 - b.y0 : 0);
+	struct bk_xml *x = bk_xml_new_file(fp);
+
+	*out = NULL;
+	if (!x)
+		return -1;
+	bk_xml_declaration(x);
+	bk_xml_start(x, "alto");
+	bk_xml_attr(x, "xmlns", "http://www.loc.gov/standards/alto/ns-v4#");
+	bk_xml_attr(x, "xmlns:xsi", "http://www.w3.org/2001/XMLSchema-instance");
+	bk_xml_attr(x, "xsi:schemaLocation",
+		    "http://www.loc.gov/standards/alto/ns-v4# "
+		    "http://www.loc.gov/standards/alto/v4/alto-4-3.xsd");
+	bk_xml_attr(x, "SCHEMAVERSION", "4.3");
+	indent(x, 1);
+	bk_xml_start(x, "Description");
+	indent(x, 2);
+	bk_xml_element(x, "MeasurementUnit", "pixel");
+	indent(x, 2);
+	bk_xml_start(x, "sourceImageInformation");
+	indent(x, 3);
+	bk_xml_element(x, "fileName", source_name);
+	indent(x, 2);
+	bk_xml_end(x);
+	indent(x, 2);
+	bk_xml_start(x, "OCRProcessing");
+	bk_xml_attr(x, "ID", "OCR_0");
+	indent(x, 3);
+	bk_xml_start(x, "ocrProcessingStep");
+	indent(x, 4);
+	bk_xml_start(x, "processingSoftware");
+	indent(x, 5);
+	bk_xml_element(x, "softwareName", "bunko");
+	indent(x, 5);
+	bk_xml_element(x, "softwareVersion", BUNKO_VERSION);
+	indent(x, 4);
+	bk_xml_end(x); /* processingSoftware */
+	indent(x, 3);
+	bk_xml_end(x); /* ocrProcessingStep */
+	indent(x, 2);
+	bk_xml_end(x); /* OCRProcessing */
+	indent(x, 1);
+	bk_xml_end(x); /* Description */
+	indent(x, 1);
+	bk_xml_start(x, "Layout");
+	if (bk_xml_flush(x)) {
+		bk_xml_free(&x);
+		return -1;
+	}
+	*out = x;
+	return 0;
+}
+
+static void position(struct bk_xml *x, struct bk_box b)
+{
+	bk_xml_attrf(x, "HPOS", "%d", b.x0);
+	bk_xml_attrf(x, "VPOS", "%d", b.y0);
+	bk_xml_attrf(x, "WIDTH", "%d", b.x1 > b.x0 ? b.x1 - b.x0 : 0);
+	bk_xml_attrf(x, "HEIGHT", "%d", b.y1 > b.y0 ? b.y1 - b.y0 : 0);
 }
 
 static double word_confidence(float conf)
@@ -52,65 +99,87 @@ static double word_confidence(float conf)
 	return conf > 100 ? 1.0 : conf / 100.0;
 }
 
-static void alto_line(FILE *fp, const struct bk_line *line, int page_no,
+static void alto_line(struct bk_xml *x, const struct bk_line *line, int page_no,
 		      size_t *line_id, size_t *word_id)
 {
-	fprintf(fp, "     <TextLine ID=\"line_%d_%zu\"", page_no, ++*line_id);
-	position(fp, line->box);
+	if (!line->nwords)
+		return; /* ALTO: a TextLine holds at least one String */
+	indent(x, 5);
+	bk_xml_start(x, "TextLine");
+	bk_xml_attrf(x, "ID", "line_%d_%zu", page_no, ++*line_id);
+	position(x, line->box);
 	if (line->dir == BK_DIR_VERTICAL)
-		fputs(" BASEDIRECTION=\"ttb\"", fp);
-	fputs(">\n", fp);
+		bk_xml_attr(x, "BASEDIRECTION", "ttb");
 	for (size_t w = 0; w < line->nwords; w++) {
 		const struct bk_word *word = &line->words[w];
 		if (w && bk_text_needs_space(line->words[w - 1].text, word->text)) {
 			const struct bk_box *prev = &line->words[w - 1].box;
-			struct bk_box gap = { prev->x1, word->box.y0, word->box.x0,
-					      word->box.y1 };
-			fputs("      <SP", fp);
-			fprintf(fp, " WIDTH=\"%d\" HPOS=\"%d\" VPOS=\"%d\"/>\n",
-				gap.x1 > gap.x0 ? gap.x1 - gap.x0 : 0, gap.x0,
-				gap.y0);
+			int x0 = prev->x1, x1 = word->box.x0;
+			indent(x, 6);
+			bk_xml_start(x, "SP");
+			bk_xml_attrf(x, "WIDTH", "%d", x1 > x0 ? x1 - x0 : 0);
+			bk_xml_attrf(x, "HPOS", "%d", x0);
+			bk_xml_attrf(x, "VPOS", "%d", word->box.y0);
+			bk_xml_end(x);
 		}
-		fprintf(fp, "      <String ID=\"word_%d_%zu\"", page_no, ++*word_id);
-		position(fp, word->box);
-		fprintf(fp, " WC=\"%.2f\" CONTENT=\"", word_confidence(word->conf));
-		bk_xml_escape(fp, word->text);
-		fputs("\"/>\n", fp);
+		indent(x, 6);
+		bk_xml_start(x, "String");
+		bk_xml_attrf(x, "ID", "word_%d_%zu", page_no, ++*word_id);
+		position(x, word->box);
+		bk_xml_attrf(x, "WC", "%.2f", word_confidence(word->conf));
+		bk_xml_attr(x, "CONTENT", word->text);
+		bk_xml_end(x);
 	}
-	fputs("     </TextLine>\n", fp);
+	indent(x, 5);
+	bk_xml_end(x); /* TextLine */
 }
 
-int bk_alto_page(FILE *fp, const struct bk_page *page)
+int bk_alto_page(struct bk_xml *x, const struct bk_page *page)
 {
 	struct bk_box whole = { 0, 0, page->width, page->height };
 	size_t line_id = 0, word_id = 0;
 
-	fprintf(fp, "  <Page ID=\"page_%d\" PHYSICAL_IMG_NR=\"%d\" WIDTH=\"%d\" "
-		"HEIGHT=\"%d\">\n   <PrintSpace",
-		page->number, page->number, page->width, page->height);
-	position(fp, whole);
-	fputs(">\n", fp);
+	indent(x, 2);
+	bk_xml_start(x, "Page");
+	bk_xml_attrf(x, "ID", "page_%d", page->number);
+	bk_xml_attrf(x, "PHYSICAL_IMG_NR", "%d", page->number);
+	bk_xml_attrf(x, "WIDTH", "%d", page->width);
+	bk_xml_attrf(x, "HEIGHT", "%d", page->height);
+	indent(x, 3);
+	bk_xml_start(x, "PrintSpace");
+	position(x, whole);
 	for (size_t b = 0; b < page->nblocks; b++) {
 		const struct bk_block *block = &page->blocks[b];
 		const char *lang = bk_block_language(block);
-		fprintf(fp, "    <TextBlock ID=\"block_%d_%zu\"", page->number, b + 1);
-		position(fp, block->box);
+		indent(x, 4);
+		bk_xml_start(x, "TextBlock");
+		bk_xml_attrf(x, "ID", "block_%d_%zu", page->number, b + 1);
+		position(x, block->box);
 		if (lang)
-			fprintf(fp, " LANG=\"%s\"", lang);
+			bk_xml_attr(x, "LANG", lang);
 		if (block->dir == BK_DIR_VERTICAL)
-			fputs(" BASEDIRECTION=\"ttb\"", fp);
-		fputs(">\n", fp);
+			bk_xml_attr(x, "BASEDIRECTION", "ttb");
 		for (size_t l = 0; l < block->nlines; l++)
-			alto_line(fp, &block->lines[l], page->number, &line_id,
+			alto_line(x, &block->lines[l], page->number, &line_id,
 				  &word_id);
-		fputs("    </TextBlock>\n", fp);
+		indent(x, 4);
+		bk_xml_end(x); /* TextBlock */
 	}
-	fputs("   </PrintSpace>\n  </Page>\n", fp);
-	return ferror(fp) ? -1 : 0;
+	indent(x, 3);
+	bk_xml_end(x); /* PrintSpace */
+	indent(x, 2);
+	bk_xml_end(x); /* Page */
+	return bk_xml_flush(x);
 }
 
-int bk_alto_end(FILE *fp)
+int bk_alto_end(struct bk_xml **x)
 {
-	fputs(" </Layout>\n</alto>\n", fp);
-	return ferror(fp) ? -1 : 0;
+	if (!*x)
+		return -1;
+	indent(*x, 1);
+	bk_xml_end(*x); /* Layout */
+	bk_xml_text(*x, "\n");
+	bk_xml_end(*x); /* alto */
+	bk_xml_text(*x, "\n");
+	return bk_xml_finish(x);
 }

@@ -25,6 +25,7 @@
 struct ocr_outputs {
 	struct bk_pdf_writer *pdf;
 	struct bk_atomic_file text, hocr, alto;
+	struct bk_xml *hocr_xml, *alto_xml; /* the sidecars' writers */
 	const char *hocr_path, *alto_path;
 	int pages;
 };
@@ -45,9 +46,9 @@ static int emit_page(void *ud, const struct bk_page *page,
 		fputs(t, o->text.fp);
 		free(t);
 	}
-	if (o->hocr.fp && bk_hocr_page(o->hocr.fp, page))
+	if (o->hocr.fp && bk_hocr_page(o->hocr_xml, page))
 		return bk_error_set(err, "cannot write '%s'", o->hocr_path);
-	if (o->alto.fp && bk_alto_page(o->alto.fp, page))
+	if (o->alto.fp && bk_alto_page(o->alto_xml, page))
 		return bk_error_set(err, "cannot write '%s'", o->alto_path);
 	o->pages++;
 	return 0;
@@ -58,20 +59,22 @@ static int open_sidecars(struct ocr_outputs *o, const char *text_path,
 {
 	if (text_path && bk_atomic_open(&o->text, text_path, err))
 		return -1;
-	if (o->hocr_path && (bk_atomic_open(&o->hocr, o->hocr_path, err) ||
-			     bk_hocr_begin(o->hocr.fp, input)))
+	if (o->hocr_path && bk_atomic_open(&o->hocr, o->hocr_path, err))
 		return -1;
-	if (o->alto_path && (bk_atomic_open(&o->alto, o->alto_path, err) ||
-			     bk_alto_begin(o->alto.fp, input)))
+	if (o->hocr_path && bk_hocr_begin(&o->hocr_xml, o->hocr.fp, input))
+		return bk_error_set(err, "cannot write '%s'", o->hocr_path);
+	if (o->alto_path && bk_atomic_open(&o->alto, o->alto_path, err))
 		return -1;
+	if (o->alto_path && bk_alto_begin(&o->alto_xml, o->alto.fp, input))
+		return bk_error_set(err, "cannot write '%s'", o->alto_path);
 	return 0;
 }
 
 static int finish_sidecars(struct ocr_outputs *o, struct bk_error *err)
 {
-	if (o->hocr.fp && bk_hocr_end(o->hocr.fp))
+	if (o->hocr.fp && bk_hocr_end(&o->hocr_xml))
 		return bk_error_set(err, "cannot write '%s'", o->hocr_path);
-	if (o->alto.fp && bk_alto_end(o->alto.fp))
+	if (o->alto.fp && bk_alto_end(&o->alto_xml))
 		return bk_error_set(err, "cannot write '%s'", o->alto_path);
 	if (o->text.fp && bk_atomic_commit(&o->text, err))
 		return -1;
@@ -115,6 +118,8 @@ static int run_ocr(const char *input, const char *output, const char *text_path,
 	rc = 0;
 out:
 	bk_pdf_writer_abort(&o->pdf);
+	bk_xml_free(&o->hocr_xml);
+	bk_xml_free(&o->alto_xml);
 	bk_atomic_abort(&o->text);
 	bk_atomic_abort(&o->hocr);
 	bk_atomic_abort(&o->alto);

@@ -218,6 +218,7 @@ struct doc_build {
 	struct bk_doc_stage *stage;
 	struct bk_pdf_writer *pdf;
 	FILE *text, *hocr, *alto;
+	struct bk_xml *hocr_xml, *alto_xml; /* the sidecars' writers */
 	char *text_path, *hocr_path, *alto_path;
 	char **texts; /* per page, for the index */
 	int npages;
@@ -226,6 +227,8 @@ struct doc_build {
 static void doc_build_release(struct doc_build *b)
 {
 	bk_pdf_writer_abort(&b->pdf);
+	bk_xml_free(&b->hocr_xml);
+	bk_xml_free(&b->alto_xml);
 	if (b->text)
 		fclose(b->text);
 	if (b->hocr)
@@ -295,11 +298,11 @@ static int add_page(struct doc_build *b, const char *job_dir, int n,
 	if (n > 1)
 		fputc('\f', b->text);
 	fputs(b->texts[n - 1], b->text);
-	if (bk_hocr_page(b->hocr, &page)) {
+	if (bk_hocr_page(b->hocr_xml, &page)) {
 		bk_error_set(err, "cannot write '%s'", b->hocr_path);
 		goto out;
 	}
-	if (bk_alto_page(b->alto, &page)) {
+	if (bk_alto_page(b->alto_xml, &page)) {
 		bk_error_set(err, "cannot write '%s'", b->alto_path);
 		goto out;
 	}
@@ -403,22 +406,22 @@ static int build_document(struct bk_job_context *ctx, const char *job_dir,
 		goto out;
 	}
 	b.npages = npages;
-	if (bk_hocr_begin(b.hocr, m->title ? m->title : m->id)) {
+	if (bk_hocr_begin(&b.hocr_xml, b.hocr, m->title ? m->title : m->id)) {
 		bk_error_set(err, "cannot write '%s'", b.hocr_path);
 		goto out;
 	}
-	if (bk_alto_begin(b.alto, m->files[0])) {
+	if (bk_alto_begin(&b.alto_xml, b.alto, m->files[0])) {
 		bk_error_set(err, "cannot write '%s'", b.alto_path);
 		goto out;
 	}
 	for (int n = 1; n <= npages; n++)
 		if (add_page(&b, job_dir, n, err))
 			goto out;
-	if (bk_hocr_end(b.hocr)) {
+	if (bk_hocr_end(&b.hocr_xml)) {
 		bk_error_set(err, "cannot write '%s'", b.hocr_path);
 		goto out;
 	}
-	if (bk_alto_end(b.alto)) {
+	if (bk_alto_end(&b.alto_xml)) {
 		bk_error_set(err, "cannot write '%s'", b.alto_path);
 		goto out;
 	}

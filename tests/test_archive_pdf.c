@@ -4,7 +4,8 @@
  * (structure), pdffonts (embedded glyphless font, Identity-H and -V),
  * pdfimages -list (images passed through with the right encoding and
  * size), pdfinfo (page size, XMP), pdftotext (the text layer reads as the
- * page reads) and pdftoppm (the image renders black text on white).
+ * page reads), pdftoppm (the image renders black text on white), and the
+ * output intent's ICC profile read back byte by byte and by Pillow.
  *
  * The pages are built by hand with the page-model API: a horizontal page
  * with Japanese lines, Latin words and a character outside the BMP; a
@@ -14,6 +15,7 @@
  */
 #include <criterion/criterion.h>
 
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -353,6 +355,133 @@ Test(pdf, page_size_and_metadata)
 	cr_expect_not_null(strstr(out, "区議会議事録 第1号"), "title missing from Info:\n%s", out);
 	cr_expect_not_null(strstr(out, "gikai"), "collection missing from Info:\n%s", out);
 	free(out);
+	fixture_release(&fx);
+}
+
+/* The XMP packet is written by libxml2: metadata that needs escaping, or
+ * that XML cannot carry (a control character, a byte that is not UTF-8),
+ * still gives a well-formed packet; non-BMP text is kept. */
+Test(pdf, xmp_packet_of_hostile_metadata_is_well_formed)
+{
+	struct bk_pdf_meta meta;
+	struct bk_pdf_writer *w = NULL;
+	struct bk_encoded_image enc;
+	struct bk_error err;
+	char *dir, *pdf = NULL, *xmp = NULL;
+
+	require_tools();
+	TS_NEED_TOOL("xmllint");
+	dir = ts_mkdtemp("pdf");
+	cr_assert(asprintf(&pdf, "%s/hostile.pdf", dir) > 0);
+	cr_assert(asprintf(&xmp, "%s/hostile.xmp", dir) > 0);
+	bk_pdf_meta_init(&meta);
+	meta.title = "A&B <x> \"q\" \x01\xff \xF0\xA0\xAE\xB7野家";
+	meta.collection = "</rdf:RDF>";
+	meta.source = "box&12.tif";
+	meta.pdfa = true;
+	cr_assert_eq(bk_pdf_writer_open(&w, pdf, &meta, &err), 0, "%s", err.msg);
+	struct bk_image *pic = colour_picture();
+	encode(pic, BK_ENC_JPEG, &enc);
+	cr_assert_eq(bk_pdf_writer_add_page(w, &enc, NULL, &err), 0, "%s", err.msg);
+	bk_encoded_image_release(&enc);
+	bk_image_free(&pic);
+	cr_assert_eq(bk_pdf_writer_close(&w, &err), 0, "%s", err.msg);
+
+	char *out = run_tool("pdfinfo -meta", pdf, "", 0);
+	cr_assert_eq(ts_write(xmp, out, strlen(out)), 0);
+	cr_expect_not_null(strstr(out, "<dc:title><rdf:Alt><rdf:li xml:lang=\"x-default\">"
+				       "A&amp;B &lt;x&gt; &quot;q&quot; \xEF\xBF\xBD\xEF\xBF\xBD "
+				       "\xF0\xA0\xAE\xB7野家</rdf:li></rdf:Alt></dc:title>"), "%s", out);
+	cr_expect_not_null(strstr(out, "collection: &lt;/rdf:RDF&gt;"), "%s", out);
+	cr_expect_not_null(strstr(out, "<dc:source>box&amp;12.tif</dc:source>"), "%s", out);
+	free(out);
+	char *cmd = NULL;
+	cr_assert(asprintf(&cmd, "xmllint --noout --nonet '%s'", xmp) > 0);
+	int status = ts_run(cmd, &out, 1);
+	cr_expect_eq(status, 0, "the XMP packet is not well-formed: %s", out);
+	free(out);
+	free(cmd);
+	ts_rmtree(dir);
+	free(dir);
+	free(pdf);
+	free(xmp);
+}
+
+static uint32_t be32(const unsigned char *p)
+{
+	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
+
+static double s15f16(const unsigned char *p)
+{
+	return (int32_t)be32(p) / 65536.0;
+}
+
+/* The output intent's profile, read back from the PDF (qpdf --qdf leaves
+ * its stream uncompressed): an ICC 4.2 sRGB display profile made by lcms2,
+ * whose curves are the sRGB function itself (parametric type 3 with
+ * IEC 61966-2.1's constants), and which another reader of ICC profiles
+ * (Pillow's ImageCms) opens and names. */
+Test(pdf, output_intent_is_an_icc_srgb_profile)
+{
+	struct fixture fx = { 0 };
+	require_tools();
+	TS_NEED_TOOL("python3");
+	write_document(&fx, true);
+
+	char *qdf = ts_fmt("%s/document.qdf", fx.dir), *icc_path = ts_fmt("%s/out.icc", fx.dir);
+	char *cmd = ts_fmt("qpdf --qdf --object-streams=disable '%s' '%s'", fx.pdf, qdf);
+	char *out = NULL;
+	cr_assert_eq(ts_run(cmd, &out, 1), 0, "%s", out);
+	free(out);
+	free(cmd);
+	size_t len;
+	unsigned char *d = (unsigned char *)ts_read(qdf, &len);
+	cr_assert_not_null(d);
+	unsigned char *sig = memmem(d, len, "acsp", 4);
+	cr_assert(sig && sig - d >= 36 + 7, "no ICC profile in the PDF");
+	const unsigned char *h = sig - 36;
+	cr_assert(!memcmp(h - 7, "stream\n", 7), "the profile does not begin its stream");
+	uint32_t size = be32(h);
+	cr_assert(size >= 128 && (size_t)(h - d) + size + 10 <= len);
+	cr_expect(!memcmp(h + size, "\nendstream", 10), "header size %u is not the stream's", size);
+	cr_expect(!memcmp(h + 4, "lcms", 4), "not made by lcms2");
+	cr_expect_eq(be32(h + 8), 0x04200000u, "version %08x, not 4.2", be32(h + 8));
+	cr_expect(!memcmp(h + 12, "mntrRGB XYZ ", 12), "not an RGB display profile to XYZ");
+	static const unsigned char date[12] = { 0x07, 0xe8, 0, 1, 0, 1, 0, 0, 0, 0, 0, 0 };
+	cr_expect(!memcmp(h + 24, date, 12), "the creation date is not the fixed one");
+	/* rTRC, gTRC, bTRC: 'para' function type 3, g 2.4, a 1/1.055,
+	 * b 0.055/1.055, c 1/12.92, d 0.04045 */
+	uint32_t ntags = be32(h + 128);
+	int curves = 0;
+	for (uint32_t t = 0; t < ntags && 132 + 12 * (t + 1) <= size; t++) {
+		const unsigned char *e = h + 132 + 12 * t;
+		if (memcmp(e, "rTRC", 4) && memcmp(e, "gTRC", 4) && memcmp(e, "bTRC", 4))
+			continue;
+		const unsigned char *c = h + be32(e + 4);
+		cr_assert(be32(e + 4) + 32 <= size);
+		cr_expect(!memcmp(c, "para", 4) && c[8] == 0 && c[9] == 3,
+			  "%.4s is not the parametric sRGB curve", (const char *)e);
+		cr_expect_float_eq(s15f16(c + 12), 2.4, 1e-4);
+		cr_expect_float_eq(s15f16(c + 16), 1 / 1.055, 1e-4);
+		cr_expect_float_eq(s15f16(c + 20), 0.055 / 1.055, 1e-4);
+		cr_expect_float_eq(s15f16(c + 24), 1 / 12.92, 1e-4);
+		cr_expect_float_eq(s15f16(c + 28), 0.04045, 1e-4);
+		curves++;
+	}
+	cr_expect_eq(curves, 3);
+	cr_assert_eq(ts_write(icc_path, h, size), 0);
+	free(d);
+
+	cmd = ts_fmt("/usr/bin/python3 -c 'import sys; from PIL import ImageCms; "
+		     "p = ImageCms.ImageCmsProfile(sys.argv[1]); "
+		     "print(ImageCms.getProfileDescription(p).strip())' '%s'", icc_path);
+	cr_assert_eq(ts_run(cmd, &out, 1), 0, "%s", out);
+	cr_expect(strstr(out, "sRGB IEC61966-2.1") != NULL, "Pillow reads %s", out);
+	free(out);
+	free(cmd);
+	free(qdf);
+	free(icc_path);
 	fixture_release(&fx);
 }
 

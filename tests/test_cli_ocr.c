@@ -1,7 +1,8 @@
 /*
  * tests/test_cli_ocr.c — `bunko ocr` end to end: a horizontal scan becomes
  * a PDF whose text layer (read back by poppler's pdftotext) holds the
- * page's ground truth, with text/hOCR/ALTO sidecars; a bad input fails with
+ * page's ground truth, with text/hOCR/ALTO sidecars (validated with
+ * xmllint, see test_support.h); a bad input fails with
  * one line naming the file and leaves no output behind; a one-page bilevel
  * scan's PDF is at most 1.1 times the size of its G4 TIFF.
  */
@@ -53,6 +54,17 @@ Test(cli_ocr, horizontal_scan_to_searchable_pdf, .timeout = 300)
 	text = ts_read(path, NULL);
 	cr_expect(text && strstr(text, "<alto") && strstr(text, "<String"), "ALTO without text");
 	free(text);
+	free(path);
+	TS_NEED_XML_VALIDATION();
+	cr_assert(asprintf(&path, "%s/k.hocr", dir) > 0);
+	rc = ts_validate_hocr(path, &out);
+	cr_expect_eq(rc, 0, "the hOCR is not valid: %s", out);
+	free(out);
+	free(path);
+	cr_assert(asprintf(&path, "%s/k.xml", dir) > 0);
+	rc = ts_validate_alto(path, &out);
+	cr_expect_eq(rc, 0, "the ALTO is not valid: %s", out);
+	free(out);
 	free(path);
 	ts_rmtree(dir);
 	free(dir);

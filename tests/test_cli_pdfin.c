@@ -172,6 +172,12 @@ Test(cli_pdfin, born_digital_page_keeps_its_text, .timeout = 300)
 	cr_expect(v && strstr(v, "CONTENT=\"デ\"") && strstr(v, "CONTENT=\"策\""),
 		  "the vertical side tab is not a vertical line");
 	free(alto);
+	TS_NEED_XML_VALIDATION();
+	path = ts_fmt("%s/b.xml", dir);
+	out = NULL;
+	cr_expect_eq(ts_validate_alto(path, &out), 0, "the ALTO is not valid: %s", out);
+	free(out);
+	free(path);
 
 	/* shown as the PDF draws it, in color; a valid PDF */
 	path = ts_fmt("%s/b.pdf", dir);

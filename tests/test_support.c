@@ -216,3 +216,35 @@ out:
 	free(offs);
 	return rc;
 }
+
+int ts_have_xhtml_dtd(void)
+{
+	char *out = NULL;
+	/* the catalog resolves the public identifier to a local file, or says
+	 * "No entry" */
+	int rc = ts_run("xmlcatalog /etc/xml/catalog "
+			"'-//W3C//DTD XHTML 1.0 Transitional//EN' 2>/dev/null", &out, 0);
+	int ok = rc == 0 && out && strstr(out, "file://") != NULL;
+	free(out);
+	return ok;
+}
+
+int ts_validate_hocr(const char *path, char **out)
+{
+	char *cmd = ts_fmt("xmllint --noout --nonet --valid --schema "
+			   "'%s/tests/data/hocr/bunko-hocr.xsd' '%s'",
+			   BUNKO_SOURCE_DIR, path);
+	int rc = ts_run(cmd, out, 1);
+	free(cmd);
+	return rc;
+}
+
+int ts_validate_alto(const char *path, char **out)
+{
+	char *cmd = ts_fmt("xmllint --noout --nonet --schema "
+			   "'%s/tests/data/alto/bunko-alto-4.xsd' '%s'",
+			   BUNKO_SOURCE_DIR, path);
+	int rc = ts_run(cmd, out, 1);
+	free(cmd);
+	return rc;
+}

@@ -55,6 +55,31 @@ int ts_in_ci(void);
 			cr_skip_test("%s is not installed", tool);                  \
 		}                                                                   \
 	} while (0)
+/*
+ * Validation of the sidecars with xmllint, fetching nothing (--nonet):
+ * hOCR against the XHTML 1.0 Transitional DTD (Debian's w3c-sgml-lib,
+ * found through the XML catalog) and tests/data/hocr/bunko-hocr.xsd; ALTO
+ * against tests/data/alto/bunko-alto-4.xsd (both schemas say what they
+ * check and why they are bunko's own). Return xmllint's exit status (0:
+ * valid) and its messages in *out (caller frees).
+ */
+int ts_validate_hocr(const char *path, char **out);
+int ts_validate_alto(const char *path, char **out);
+/* True if the XHTML 1.0 DTD is installed where the XML catalog finds it. */
+int ts_have_xhtml_dtd(void);
+/* As TS_NEED_TOOL, for xmllint and the XHTML DTD together. */
+#define TS_NEED_XML_VALIDATION()                                                    \
+	do {                                                                        \
+		TS_NEED_TOOL("xmllint");                                            \
+		if (!ts_have_xhtml_dtd()) {                                         \
+			if (ts_in_ci())                                             \
+				cr_assert_fail("the XHTML 1.0 DTD is not installed "   \
+					       "(scripts/install-deps --tests "     \
+					       "installs w3c-sgml-lib)");           \
+			printf("skipped: the XHTML 1.0 DTD is not installed\n");    \
+			cr_skip_test("the XHTML 1.0 DTD is not installed");         \
+		}                                                                   \
+	} while (0)
 /* Removes all whitespace from a UTF-8 string in place and returns it. */
 char *ts_strip_space(char *s);
 /* Writes a PDF of `n` objects (object i+1 is objs[i], lens[i] bytes, or
