@@ -21,7 +21,11 @@
  * stored files; a confidential or restricted document answers every URL
  * exactly as a missing one (404, same body) and its words, title and id
  * appear in no response, nor in any count; hostile queries are escaped or
- * refused (400) and leave the server up; SIGTERM stops it with status 0.
+ * refused (400) and leave the server up; SIGTERM stops it with status 0;
+ * each public document has a IIIF Presentation 3.0 manifest (a canvas
+ * per page of the page model's size, right-to-left for the vertical
+ * volume, the PDF as rendering) whose images the level 0 Image API
+ * service answers at every listed size.
  */
 #include <criterion/criterion.h>
 #include <arpa/inet.h>
@@ -36,6 +40,8 @@
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
+
+#include <jansson.h>
 
 #include "index/index.h"
 #include "ocr/page.h"
@@ -757,4 +763,141 @@ Test(cli_serve, listens_on_localhost_by_default)
 	cr_expect(strstr(out, "default\n              127.0.0.1:8080"), "%s", out);
 	free(out);
 	free(cmd);
+}
+
+/* ---- IIIF ------------------------------------------------------------------------- */
+
+static json_t *get_json(const char *path, int *status)
+{
+	struct reply r = get(path);
+	json_error_t jerr;
+	*status = r.status;
+	json_t *j = r.status == 200 ? json_loads(r.body, 0, &jerr) : NULL;
+	if (r.status == 200)
+		cr_assert_not_null(j, "%s: %s", path, jerr.text);
+	reply_free(&r);
+	return j;
+}
+
+/* Width and height from a JPEG's SOF0 segment. */
+static void jpeg_size(const unsigned char *p, size_t n, int *w, int *h)
+{
+	*w = *h = -1;
+	for (size_t i = 2; i + 9 < n;) {
+		if (p[i] != 0xff)
+			return;
+		int marker = p[i + 1], len = p[i + 2] << 8 | p[i + 3];
+		if (marker == 0xc0 || marker == 0xc2) {
+			*h = p[i + 5] << 8 | p[i + 6];
+			*w = p[i + 7] << 8 | p[i + 8];
+			return;
+		}
+		i += 2 + (size_t)len;
+	}
+}
+
+static void check_manifest(const char *collection, const char *id, const char *direction)
+{
+	int status;
+	char *path = ts_fmt("/iiif/%s/manifest", id);
+	json_t *m = get_json(path, &status);
+	cr_assert_eq(status, 200, "%s", path);
+	cr_expect_str_eq(json_string_value(json_object_get(m, "@context")),
+			 "http://iiif.io/api/presentation/3/context.json");
+	cr_expect_str_eq(json_string_value(json_object_get(m, "type")), "Manifest");
+	char *self = ts_fmt("http://localhost/iiif/%s/manifest", id);
+	cr_expect_str_eq(json_string_value(json_object_get(m, "id")), self);
+	free(self);
+	cr_expect_str_eq(json_string_value(json_object_get(m, "viewingDirection")), direction, "%s", id);
+	json_t *rendering = json_array_get(json_object_get(m, "rendering"), 0);
+	char *pdf = ts_fmt("http://localhost/doc/%s/pdf", id);
+	cr_expect_str_eq(json_string_value(json_object_get(rendering, "id")), pdf);
+	cr_expect_str_eq(json_string_value(json_object_get(rendering, "format")), "application/pdf");
+	free(pdf);
+	cr_expect_gt(json_array_size(json_object_get(m, "metadata")), 2);
+	json_t *items = json_object_get(m, "items");
+	char *meta = ts_fmt("%s/store/%s/%s/bag-info.txt", archive, collection, id);
+	char *info = ts_read(meta, NULL);
+	int npages = atoi(strstr(info, "Bunko-Pages: ") + 13);
+	free(info);
+	free(meta);
+	cr_assert_eq((int)json_array_size(items), npages);
+	for (int n = 1; n <= npages; n++) {
+		json_t *canvas = json_array_get(items, (size_t)n - 1);
+		struct bk_page model;
+		read_model(collection, id, n, &model);
+		cr_expect_eq(json_integer_value(json_object_get(canvas, "width")), model.width);
+		cr_expect_eq(json_integer_value(json_object_get(canvas, "height")), model.height);
+		json_t *anno = json_array_get(json_object_get(json_array_get(json_object_get(canvas, "items"), 0), "items"), 0);
+		cr_expect_str_eq(json_string_value(json_object_get(anno, "motivation")), "painting");
+		cr_expect_str_eq(json_string_value(json_object_get(anno, "target")),
+				 json_string_value(json_object_get(canvas, "id")));
+		json_t *body = json_object_get(anno, "body");
+		json_t *service = json_array_get(json_object_get(body, "service"), 0);
+		cr_expect_str_eq(json_string_value(json_object_get(service, "profile")), "level0");
+		/* the service's info.json, and every listed size as a JPEG of that size */
+		const char *sid = json_string_value(json_object_get(service, "id"));
+		cr_assert(sid && !strncmp(sid, "http://localhost", 16));
+		char *ipath = ts_fmt("%s/info.json", sid + 16);
+		json_t *inf = get_json(ipath, &status);
+		cr_assert_eq(status, 200, "%s", ipath);
+		cr_expect_eq(json_integer_value(json_object_get(inf, "width")), model.width);
+		cr_expect_eq(json_integer_value(json_object_get(inf, "height")), model.height);
+		json_t *sizes = json_object_get(inf, "sizes");
+		cr_expect_geq(json_array_size(sizes), 2);
+		for (size_t k = 0; k < json_array_size(sizes); k++) {
+			int w = (int)json_integer_value(json_object_get(json_array_get(sizes, k), "width"));
+			int h = (int)json_integer_value(json_object_get(json_array_get(sizes, k), "height"));
+			char *img = ts_fmt("%s/full/%d,%d/0/default.jpg", sid + 16, w, h);
+			struct reply r = get(img);
+			int gw, gh;
+			cr_expect_eq(r.status, 200, "%s", img);
+			jpeg_size((const unsigned char *)r.body, r.len, &gw, &gh);
+			cr_expect(gw == w && gh == h, "%s is %d x %d", img, gw, gh);
+			reply_free(&r);
+			free(img);
+		}
+		char *bad = ts_fmt("%s/0,0,10,10/max/0/default.jpg", sid + 16);
+		struct reply r = get(bad);
+		cr_expect_eq(r.status, 400, "%s", bad);
+		reply_free(&r);
+		free(bad);
+		json_decref(inf);
+		free(ipath);
+		bk_page_release(&model);
+	}
+	json_decref(m);
+	free(path);
+}
+
+Test(cli_serve, iiif_manifest_and_level0_images)
+{
+	check_manifest("gian", gian_id, "right-to-left");
+	check_manifest("reiki", reiki_id, "left-to-right");
+
+	struct reply missing = get("/iiif/no-such-document/manifest");
+	cr_assert_eq(missing.status, 404);
+	const char *tails[] = { "/manifest", "/1/info.json", "/1", "/1/full/max/0/default.jpg" };
+	const char *hidden[] = { secret_id, restricted_id };
+	for (int h = 0; h < 2; h++)
+		for (size_t t = 0; t < sizeof(tails) / sizeof(tails[0]); t++) {
+			char *path = ts_fmt("/iiif/%s%s", hidden[h], tails[t]);
+			struct reply r = get(path);
+			cr_expect_eq(r.status, 404, "%s: %d", path, r.status);
+			cr_expect_str_eq(r.body, missing.body);
+			reply_free(&r);
+			free(path);
+		}
+	reply_free(&missing);
+
+	/* a Host that is not a host name is not echoed */
+	struct reply r = raw("GET /iiif/x HTTP/1.0\r\nHost: localhost\r\n\r\n");
+	reply_free(&r);
+	char *req = ts_fmt("GET /iiif/%s/manifest HTTP/1.0\r\nHost: evil\"><script>\r\n\r\n", reiki_id);
+	r = raw(req);
+	cr_expect_eq(r.status, 200);
+	cr_expect_null(strstr(r.body, "evil"));
+	cr_expect(strstr(r.body, "\"http://localhost/iiif/"));
+	reply_free(&r);
+	free(req);
 }

@@ -146,7 +146,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 	MHD_get_connection_values_n(c, MHD_GET_ARGUMENT_KIND, collect_arg, &a);
 	if (a.bad || !url || url[0] != '/')
 		return plain(c, MHD_HTTP_BAD_REQUEST, "bad request\n");
-	struct bk_web_request req = { method, url, a.v, a.n, BK_ROLE_PUBLIC };
+	struct bk_web_request req = { method, url, a.v, a.n, BK_ROLE_PUBLIC,
+				      MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_HOST) };
 	bk_web_handle(s->site, &req, &w);
 	r = make_response(&w);
 	unsigned status = (unsigned)w.status;

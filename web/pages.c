@@ -367,7 +367,14 @@ void bk_web_page_view(struct bk_web_ctx *c, const struct bk_web_doc *d, int page
 	doc_link(b, d->info.id, "/text");
 	bk_buf_addstr(b, "\">テキスト</a></li>\n<li><a href=\"");
 	doc_link(b, d->info.id, "/alto");
-	bk_buf_addstr(b, "\">ALTO XML</a></li>\n</ul>\n</nav>\n");
+	bk_buf_addstr(b, "\">ALTO XML</a></li>\n<li><a href=\"");
+	struct bk_buf u = { 0 };
+	bk_buf_addstr(&u, "/iiif/");
+	bk_url_component(&u, d->info.id);
+	bk_buf_addstr(&u, "/manifest");
+	bk_html_attr(b, u.data ? u.data : "");
+	bk_buf_release(&u);
+	bk_buf_addstr(b, "\">IIIF マニフェスト</a></li>\n</ul>\n</nav>\n");
 	bk_html_end(b);
 out:
 	bk_page_hits_release(&hits);

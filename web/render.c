@@ -1,12 +1,16 @@
 /*
- * web/render.c — PDF page to PNG with poppler-glib and cairo (see
- * render.h).
+ * web/render.c — PDF page to PNG or JPEG with poppler-glib, cairo and
+ * libjpeg (see render.h).
  */
 #include "web/render.h"
 
 #include <cairo.h>
+#include <jpeglib.h>
 #include <poppler.h>
+#include <stdint.h>
 #include <stdlib.h>
+
+#define JPEG_QUALITY 85
 
 static cairo_status_t write_png(void *closure, const unsigned char *data, unsigned int length)
 {
@@ -15,7 +19,53 @@ static cairo_status_t write_png(void *closure, const unsigned char *data, unsign
 	return b->failed ? CAIRO_STATUS_NO_MEMORY : CAIRO_STATUS_SUCCESS;
 }
 
-int bk_render_page_png(const char *pdf, int page, int width, struct bk_buf *png, struct bk_error *err)
+/* cairo's RGB24 (native-endian 32-bit xRGB words) as a baseline JPEG. */
+static int write_jpeg(cairo_surface_t *s, struct bk_buf *out)
+{
+	struct jpeg_compress_struct c;
+	struct jpeg_error_mgr jerr;
+	unsigned char *mem = NULL, *row = NULL;
+	unsigned long size = 0;
+	int w = cairo_image_surface_get_width(s), h = cairo_image_surface_get_height(s);
+	int stride = cairo_image_surface_get_stride(s);
+	const unsigned char *data = cairo_image_surface_get_data(s);
+
+	if (!(row = malloc((size_t)w * 3)))
+		return -1;
+	/* libjpeg's default error handler exits only on a broken program
+	 * (bad parameters); out of memory in jpeg_mem_dest is the one runtime
+	 * failure, and it is reported the same way, so sizes are bounded by
+	 * BK_RENDER_MAX before */
+	c.err = jpeg_std_error(&jerr);
+	jpeg_create_compress(&c);
+	jpeg_mem_dest(&c, &mem, &size);
+	c.image_width = (JDIMENSION)w;
+	c.image_height = (JDIMENSION)h;
+	c.input_components = 3;
+	c.in_color_space = JCS_RGB;
+	jpeg_set_defaults(&c);
+	jpeg_set_quality(&c, JPEG_QUALITY, TRUE);
+	jpeg_start_compress(&c, TRUE);
+	for (int y = 0; y < h; y++) {
+		const uint32_t *px = (const uint32_t *)(data + (size_t)y * (size_t)stride);
+		for (int x = 0; x < w; x++) {
+			row[3 * x] = (unsigned char)(px[x] >> 16);
+			row[3 * x + 1] = (unsigned char)(px[x] >> 8);
+			row[3 * x + 2] = (unsigned char)px[x];
+		}
+		JSAMPROW rows[1] = { row };
+		jpeg_write_scanlines(&c, rows, 1);
+	}
+	jpeg_finish_compress(&c);
+	jpeg_destroy_compress(&c);
+	bk_buf_add(out, mem, size);
+	free(mem);
+	free(row);
+	return out->failed ? -1 : 0;
+}
+
+int bk_render_page(const char *pdf, int page, int width, int height, enum bk_image_format format,
+		   struct bk_buf *out, struct bk_error *err)
 {
 	GError *gerr = NULL;
 	char *uri = g_filename_to_uri(pdf, NULL, &gerr);
@@ -26,6 +76,10 @@ int bk_render_page_png(const char *pdf, int page, int width, struct bk_buf *png,
 	double w_pt, h_pt;
 	int rc = -1;
 
+	if (width < 1 || height < 1 || width > BK_RENDER_MAX || height > BK_RENDER_MAX) {
+		bk_error_set(err, "cannot render page %d of '%s' at %d x %d pixels", page, pdf, width, height);
+		goto out;
+	}
 	if (!uri || !(doc = poppler_document_new_from_file(uri, NULL, &gerr))) {
 		bk_error_set(err, "cannot open '%s': %s", pdf, gerr ? gerr->message : "out of memory");
 		goto out;
@@ -36,14 +90,8 @@ int bk_render_page_png(const char *pdf, int page, int width, struct bk_buf *png,
 		goto out;
 	}
 	poppler_page_get_size(p, &w_pt, &h_pt);
-	if (w_pt <= 0 || h_pt <= 0 || width < 1) {
+	if (w_pt <= 0 || h_pt <= 0) {
 		bk_error_set(err, "page %d of '%s' has no size", page, pdf);
-		goto out;
-	}
-	double scale = width / w_pt;
-	int height = (int)(h_pt * scale + 0.5);
-	if (height < 1 || height > 4 * width) {
-		bk_error_set(err, "page %d of '%s' is too tall to show", page, pdf);
 		goto out;
 	}
 	s = cairo_image_surface_create(CAIRO_FORMAT_RGB24, width, height);
@@ -54,11 +102,12 @@ int bk_render_page_png(const char *pdf, int page, int width, struct bk_buf *png,
 	cr = cairo_create(s);
 	cairo_set_source_rgb(cr, 1, 1, 1);
 	cairo_paint(cr);
-	cairo_scale(cr, scale, scale);
+	cairo_scale(cr, width / w_pt, height / h_pt);
 	poppler_page_render(p, cr);
 	cairo_surface_flush(s);
 	if (cairo_status(cr) != CAIRO_STATUS_SUCCESS ||
-	    cairo_surface_write_to_png_stream(s, write_png, png) != CAIRO_STATUS_SUCCESS) {
+	    (format == BK_IMAGE_PNG ? cairo_surface_write_to_png_stream(s, write_png, out) != CAIRO_STATUS_SUCCESS
+				    : write_jpeg(s, out) != 0)) {
 		bk_error_set(err, "cannot render page %d of '%s'", page, pdf);
 		goto out;
 	}

@@ -1,11 +1,13 @@
 /*
- * web/render.h — a page of a stored document's PDF as a PNG image for the
- * page viewer, through poppler and cairo (web/render.c is the only file of
- * web/ that sees PopplerDocument).
+ * web/render.h — a page of a stored document's PDF as a PNG or JPEG image
+ * for the page viewer and the IIIF Image API, through poppler and cairo
+ * (web/render.c is the only file of web/ that sees PopplerDocument, and
+ * the only one that calls libjpeg).
  *
  * The PDF page is the cleaned scan the page model's boxes refer to (its
- * size is the image's pixels at the image's resolution), so an image of
- * any width shows the boxes in place once scaled to the model's size.
+ * size is the image's pixels at the image's resolution), so an image
+ * rendered at the model's proportions shows the boxes in place once
+ * scaled to the model's size.
  */
 #ifndef BUNKO_WEB_RENDER_H
 #define BUNKO_WEB_RENDER_H
@@ -13,8 +15,12 @@
 #include "bunko/buf.h"
 #include "bunko/common.h"
 
-/* Renders page `page` (1-based) of `pdf` at `width` pixels wide (height
- * in proportion, at most 4 times the width) as a PNG into *png. */
-int bk_render_page_png(const char *pdf, int page, int width, struct bk_buf *png, struct bk_error *err);
+enum bk_image_format { BK_IMAGE_PNG, BK_IMAGE_JPEG };
+
+/* Renders page `page` (1-based) of `pdf` stretched to exactly width x
+ * height pixels (each at most BK_RENDER_MAX) into *out. */
+#define BK_RENDER_MAX 12000
+int bk_render_page(const char *pdf, int page, int width, int height, enum bk_image_format format,
+		   struct bk_buf *out, struct bk_error *err);
 
 #endif

@@ -10,6 +10,8 @@
  *   /doc/ID/page/N/image       the page as PNG, BK_WEB_IMAGE_WIDTH wide
  *   /doc/ID/pdf, /doc/ID/text, /doc/ID/alto   downloads from the bag
  *   /static/bunko.css          the stylesheet
+ *   /iiif/ID/manifest, /iiif/ID/N/info.json, /iiif/ID/N/full/SIZE/0/default.jpg
+ *                              IIIF (web/iiif.c)
  * Everything else, and every document the role may not see, is the same
  * 404 page.
  *
@@ -261,12 +263,11 @@ static const char stylesheet[] =
 	"nav.pager a,nav.pager span{margin-right:.8em}\n"
 	".error{color:#a00}\n";
 
-/* Splits "/doc/ID/REST" into ID and REST ("" when none); false if the
- * path is not under /doc/. */
-static bool doc_path(const char *path, char *id, size_t idsz, const char **rest)
+bool bk_web_split_id(const char *path, const char *prefix, char *id, size_t idsz, const char **rest)
 {
-	const char *p = path + strlen("/doc/"), *slash;
-	if (strncmp(path, "/doc/", 5))
+	size_t plen = strlen(prefix);
+	const char *p = path + plen, *slash;
+	if (strncmp(path, prefix, plen))
 		return false;
 	slash = strchr(p, '/');
 	size_t n = slash ? (size_t)(slash - p) : strlen(p);
@@ -278,12 +279,14 @@ static bool doc_path(const char *path, char *id, size_t idsz, const char **rest)
 	return true;
 }
 
-static bool parse_page(const char *s, int *out, const char **after)
+bool bk_web_parse_page(const char *s, int *out, const char **after)
 {
 	char *end;
+	if (*s < '1' || *s > '9')
+		return false;
 	errno = 0;
 	long v = strtol(s, &end, 10);
-	if (errno || end == s || v < 1 || v > 65535 || *s == '+' || *s == '-' || *s == ' ')
+	if (errno || v < 1 || v > 65535)
 		return false;
 	*out = (int)v;
 	*after = end;
@@ -308,7 +311,7 @@ static void send_file(const struct bk_web_doc *d, const char *rel, const char *t
 		r->download_name = NULL;
 }
 
-static void page_image(struct bk_web_ctx *c, const struct bk_web_doc *d, int page,
+void bk_web_page_image(const struct bk_web_doc *d, int page, int width, int height, int format,
 		       struct bk_web_response *r)
 {
 	struct bk_error err;
@@ -316,7 +319,7 @@ static void page_image(struct bk_web_ctx *c, const struct bk_web_doc *d, int pag
 
 	bk_error_init(&err);
 	if (!pdf || page > d->info.npages ||
-	    bk_render_page_png(pdf, page, BK_WEB_IMAGE_WIDTH, &r->body, &err)) {
+	    bk_render_page(pdf, page, width, height, (enum bk_image_format)format, &r->body, &err)) {
 		free(pdf);
 		bk_buf_reset(&r->body);
 		bk_web_not_found(r);
@@ -324,8 +327,27 @@ static void page_image(struct bk_web_ctx *c, const struct bk_web_doc *d, int pag
 	}
 	free(pdf);
 	r->status = 200;
-	r->type = "image/png";
+	r->type = format == BK_IMAGE_JPEG ? "image/jpeg" : "image/png";
 	r->cache = "private, max-age=300";
+}
+
+/* The viewer's image: BK_WEB_IMAGE_WIDTH wide (or the page's width if
+ * less), of the page model's proportions. */
+static void viewer_image(const struct bk_web_doc *d, int page, struct bk_web_response *r)
+{
+	struct bk_page m;
+	struct bk_error err;
+
+	bk_error_init(&err);
+	if (bk_web_read_page(d, page, &m, &err) || m.width < 1 || m.height < 1) {
+		bk_page_release(&m);
+		bk_web_not_found(r);
+		return;
+	}
+	int w = m.width < BK_WEB_IMAGE_WIDTH ? m.width : BK_WEB_IMAGE_WIDTH;
+	int h = (int)((long)m.height * w / m.width);
+	bk_page_release(&m);
+	bk_web_page_image(d, page, w, h > 0 ? h : 1, BK_IMAGE_PNG, r);
 }
 
 static void doc_route(struct bk_web_ctx *c, const char *path, struct bk_web_response *r)
@@ -337,7 +359,7 @@ static void doc_route(struct bk_web_ctx *c, const char *path, struct bk_web_resp
 	int page;
 
 	bk_error_init(&err);
-	if (!doc_path(path, id, sizeof(id), &rest)) {
+	if (!bk_web_split_id(path, "/doc/", id, sizeof(id), &rest)) {
 		bk_web_not_found(r);
 		return;
 	}
@@ -369,12 +391,12 @@ static void doc_route(struct bk_web_ctx *c, const char *path, struct bk_web_resp
 		send_file(&d, "data/text.txt", "text/plain; charset=utf-8", ".txt", r);
 	else if (!strcmp(rest, "/alto"))
 		send_file(&d, "data/document.alto.xml", "application/xml", ".alto.xml", r);
-	else if (!strncmp(rest, "/page/", 6) && parse_page(rest + 6, &page, &after) &&
+	else if (!strncmp(rest, "/page/", 6) && bk_web_parse_page(rest + 6, &page, &after) &&
 		 page <= d.info.npages) {
 		if (!*after)
 			bk_web_page_view(c, &d, page, r);
 		else if (!strcmp(after, "/image"))
-			page_image(c, &d, page, r);
+			viewer_image(&d, page, r);
 		else
 			bk_web_not_found(r);
 	} else
@@ -406,6 +428,8 @@ void bk_web_handle(struct bk_web *w, const struct bk_web_request *req, struct bk
 		bk_buf_addstr(&resp->body, stylesheet);
 	} else if (!strncmp(path, "/doc/", 5))
 		doc_route(&c, path, resp);
+	else if (!strncmp(path, "/iiif/", 6))
+		bk_web_iiif(&c, path, resp);
 	else
 		bk_web_not_found(resp);
 	if (resp->body.failed) {

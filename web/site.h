@@ -53,6 +53,16 @@ void bk_web_home(struct bk_web_ctx *c, struct bk_web_response *r);
 void bk_web_search(struct bk_web_ctx *c, struct bk_web_response *r);
 /* The page view of page `page` of d. */
 void bk_web_page_view(struct bk_web_ctx *c, const struct bk_web_doc *d, int page, struct bk_web_response *r);
+/* The IIIF routes under /iiif/ (web/iiif.c); path starts with "/iiif/". */
+void bk_web_iiif(struct bk_web_ctx *c, const char *path, struct bk_web_response *r);
+/* Splits "PREFIX/ID/REST" (path after PREFIX) into ID and REST ("" when
+ * none); false if there is no ID or it is too long. */
+bool bk_web_split_id(const char *path, const char *prefix, char *id, size_t idsz, const char **rest);
+/* Parses a page number 1..65535 at s, *after past it. */
+bool bk_web_parse_page(const char *s, int *out, const char **after);
+/* The image of page `page`, width x height, into r (404 page on failure). */
+void bk_web_page_image(const struct bk_web_doc *d, int page, int width, int height, int format,
+		       struct bk_web_response *r);
 /* Reads page `page`'s model into *p (initialized here). */
 int bk_web_read_page(const struct bk_web_doc *d, int page, struct bk_page *p, struct bk_error *err);
 

@@ -40,6 +40,7 @@ struct bk_web_request {
 	const struct bk_web_arg *args; /* the query string, in order */
 	int nargs;
 	enum bk_role role;             /* who asks: BK_ROLE_PUBLIC for anonymous visitors */
+	const char *host;              /* the Host header, NULL if none (IIIF ids are absolute) */
 };
 
 struct bk_web_response {
