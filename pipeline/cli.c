@@ -69,6 +69,14 @@ const struct bk_command bk_commands[] = {
 	  "  every matching page is ranked; --limit N hits are shown (20); a search\n"
 	  "  that runs past --time-limit (2000 ms) stops and says so\n"
 	  "  '--' ends the options (for a query that starts with '--')\n" },
+	{ "serve", cmd_serve, "serve the web archive: search and page viewer",
+	  "usage: bunko serve ARCHIVE [--listen HOST:PORT] [--workers N]\n"
+	  "  --listen HOST:PORT  where to accept connections (default\n"
+	  "              127.0.0.1:8080, this machine only; port 0: any free port)\n"
+	  "  --workers N  threads answering requests, each with its own index\n"
+	  "              reader (default 4)\n"
+	  "  anonymous visitors see public documents only; read-only on the\n"
+	  "  archive; SIGTERM or SIGINT stops it after the requests in progress\n" },
 	{ "reindex", cmd_reindex, "rebuild the index from stored page models",
 	  "usage: bunko reindex ARCHIVE [--collection C]\n" },
 	{ "verify", cmd_verify, "re-check every stored file against its checksum",
