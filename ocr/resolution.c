@@ -190,8 +190,7 @@ int bk_resolution_apply(struct bk_image *img, int forced_dpi, bool measure,
 		/* a tag is compared on its smaller axis: the one text is set on
 		 * in fax-like scans (204 x 196) differs by little anyway */
 		int tag = xres < yres ? xres : yres;
-		if (plausible && tag <= e.dpi * BK_DPI_TAG_TOLERANCE &&
-		    tag * BK_DPI_TAG_TOLERANCE >= e.dpi) {
+		if (plausible && tag >= e.dpi * BK_DPI_TAG_LOW && tag <= e.dpi * BK_DPI_TAG_HIGH) {
 			from = BK_DPI_FROM_FILE;
 		} else {
 			bk_image_set_resolution(img, e.dpi, e.dpi);

@@ -67,17 +67,19 @@ const char *bk_dpi_source_name(enum bk_dpi_source s); /* "file", "text", "option
 /*
  * Decides the resolution of `img` and sets it:
  * - forced_dpi > 0 (--dpi): that, on both axes, without measuring;
- * - otherwise, when `measure`, the text is measured. A tag within a factor
- *   of BK_DPI_TAG_TOLERANCE of the estimate is kept: it is more exact
- *   than the estimate, which a page of mostly small print (a table) can
- *   put 40% low, while the false tags met in practice (72 or 96 dpi on
- *   scans of 200 dpi and more, or 1) are 2 to 8 times off. A missing tag
- *   or one further off is replaced by the estimate.
+ * - otherwise, when `measure`, the text is measured. A tag from half to
+ *   four times the estimate is kept: it is more exact than the estimate,
+ *   which a page of mostly small print (a table) puts up to 40% low and
+ *   large type puts high, while the false tags met in practice are low
+ *   (72 or 96 dpi written by software that never knew the scanner's
+ *   setting, or 1): 72 on a 300 dpi scan is a quarter of the estimate. A
+ *   missing tag or one outside that range is replaced by the estimate.
  * - with nothing measured, a plausible tag (BK_DPI_MIN .. BK_DPI_MAX) is
  *   kept, else BK_DPI_DEFAULT is used.
  * *source (may be NULL) says which. Returns 0, or -1 with err set.
  */
-#define BK_DPI_TAG_TOLERANCE 2.0
+#define BK_DPI_TAG_LOW 0.5  /* a tag below this times the estimate is false */
+#define BK_DPI_TAG_HIGH 4.0 /* a tag above this times the estimate is false */
 int bk_resolution_apply(struct bk_image *img, int forced_dpi, bool measure,
 			enum bk_dpi_source *source, struct bk_error *err);
 

@@ -10,6 +10,7 @@
  *   tagged scan (bag-of-characters F within 0.01);
  * - --dpi N overrides the tag on `ocr`, and on `add` through job.meta to
  *   the worker and the stored PDF;
+ * - PDF pages keep the size their PDF gives, with or without --dpi;
  * - a --dpi that is not a whole number from 50 to 2400 is refused with
  *   one line that names it (exit 2), and `add` queues nothing.
  */
@@ -240,6 +241,28 @@ Test(cli_dpi, dpi_option_overrides_the_file_on_ocr, .timeout = 300)
 	cr_expect(w > 307.1 && w < 307.3 && h > 230.3 && h < 230.5, "page %.2f x %.2f pt", w, h);
 	free(v);
 	free(src);
+	ts_rmtree(dir);
+	free(dir);
+}
+
+Test(cli_dpi, pdf_pages_keep_the_size_their_pdf_gives, .timeout = 300)
+{
+	char *dir = ts_mkdtemp("cli-dpi-pdf"), *out_pdf = ts_fmt("%s/out.pdf", dir);
+	double in_w, in_h, w, h;
+
+	TS_NEED_TOOL("pdfinfo");
+	pdf_page_size(DATA "/h-reiki-junk-layer.pdf", &in_w, &in_h);
+	const char *extra[] = { "", "--dpi 100" };
+	for (int i = 0; i < 2; i++) {
+		char *cmd = ts_fmt("%s ocr %s/h-reiki-junk-layer.pdf -o %s --ocr force %s", BUNKO_EXE,
+				   DATA, out_pdf, extra[i]);
+		free(run_ok(cmd));
+		pdf_page_size(out_pdf, &w, &h);
+		cr_expect(w > in_w - 0.5 && w < in_w + 0.5 && h > in_h - 0.5 && h < in_h + 0.5,
+			  "%s: page %.2f x %.2f pt, the input's is %.2f x %.2f", cmd, w, h, in_w, in_h);
+		free(cmd);
+	}
+	free(out_pdf);
 	ts_rmtree(dir);
 	free(dir);
 }

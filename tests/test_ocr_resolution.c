@@ -1,8 +1,8 @@
 /*
  * tests/test_ocr_resolution.c — the rule that decides a page's resolution
  * (ocr/resolution.h), on a real scan (tests/data/phototest.tif, 200 dpi)
- * and on a blank page: a tag the text agrees with is kept exactly, a false
- * one (72, 96, 1, 2400) is replaced by the measure, --dpi wins without
+ * and on a blank page: a tag the text does not contradict is kept exactly,
+ * a false one (72, 96, 1, 2400) is replaced by the measure, --dpi wins without
  * measuring, and a page without text keeps a plausible tag or gets 300.
  */
 #include <criterion/criterion.h>
@@ -77,8 +77,11 @@ Test(ocr_resolution, true_tag_kept_false_tags_replaced)
 
 	cr_expect_eq(decide(200, 0, true, &from), 200);
 	cr_expect_eq(from, BK_DPI_FROM_FILE);
-	/* within a factor of two of the estimate: a tag is more exact */
+	/* from half to four times the estimate: a tag is more exact (small
+	 * print measures low, large type high) */
 	cr_expect_eq(decide(150, 0, true, &from), 150);
+	cr_expect_eq(from, BK_DPI_FROM_FILE);
+	cr_expect_eq(decide(600, 0, true, &from), 600);
 	cr_expect_eq(from, BK_DPI_FROM_FILE);
 	const int false_tags[] = { 1, 72, 96, 2400 }; /* no tag: tests/test_cli_dpi.c */
 	for (size_t i = 0; i < sizeof(false_tags) / sizeof(*false_tags); i++) {
