@@ -38,7 +38,8 @@
  * previous line's).
  *
  * Horizontal lines use the horizontal font (Identity-H) and the matrix
- * [advance 0 0 line-height x baseline]: each glyph box is its cell. Poppler
+ * [advance*XSCALE 0 0 line-height x baseline] (XSCALE: the glyph is half
+ * an em wide, pdf_internal.h): each glyph box is its cell. Poppler
  * measures a horizontal glyph by its advance, so the glyphs of one Tj abut
  * exactly and need no overlap.
  *
@@ -49,8 +50,8 @@
  * advances w1y. Poppler (Evince, Okular, pdftotext) ignores v: its box is
  * [pen x, pen x + s] x [pen y, pen y + s] in PDF space, s = the matrix's
  * vertical scale. So v = (0, Descent) (pen = bottom-left of the box, for
- * both), the matrix is [s 0 0 s x-left y-bottom] (square, so across the
- * column both widths are s), and for a run with pitch p (its extent / its
+ * both), the matrix is [s*XSCALE 0 0 s x-left y-bottom] (square in ems,
+ * so across the column both widths are s), and for a run with pitch p (its extent / its
  * glyph count) and top t: s = p * 1000/990 and w1y = -990, so the pen
  * starts at t - s and steps down by exactly p, while each box is s tall:
  * boxes overlap by 1% of a cell. That overlap is deliberate: poppler joins
@@ -66,7 +67,8 @@
  * surrogate range U+D800..U+DFFF (never a character itself), allocated per
  * document in order of first use. ToUnicode maps the BMP back by ranges and
  * each allocated CID to its UTF-16 surrogate pair. CIDToGIDMap sends every
- * CID to the empty glyph 1 of the embedded program (pdf_font.c).
+ * CID to glyph 1 of the embedded program (Tesseract's pdf.ttf, pdf_font.c),
+ * so any character, in or outside the BMP, shows the same invisible glyph.
  *
  * Numbers are formatted by hand (add_num), never with %f, so a caller's
  * LC_NUMERIC cannot put a decimal comma into the file.
@@ -389,10 +391,10 @@ static void place_run(struct bk_buf *cs, const struct page_geom *g, enum bk_dir 
 
 	if (dir == BK_DIR_VERTICAL) {
 		double pitch = extent * g->ky / (double)n;
-		double size = pitch * BK_PDF_FONT_ADVANCE / -BK_PDF_FONT_VADVANCE;
+		double size = pitch * BK_PDF_FONT_EM / -BK_PDF_FONT_VADVANCE;
 		double centre = (line->x0 + line->x1) / 2.0 * g->kx;
 		double top = g->height - from * g->ky;
-		add_num(cs, size);
+		add_num(cs, size * BK_PDF_FONT_XSCALE);
 		bk_buf_addstr(cs, " 0 0 ");
 		add_num(cs, size);
 		bk_buf_addstr(cs, " ");
@@ -403,7 +405,7 @@ static void place_run(struct bk_buf *cs, const struct page_geom *g, enum bk_dir 
 		double height = max1(line->y1 - line->y0) * g->ky;
 		double advance = extent * g->kx / (double)n;
 		double baseline = g->height - line->y1 * g->ky + DESCENT_SHARE * height;
-		add_num(cs, advance);
+		add_num(cs, advance * BK_PDF_FONT_XSCALE);
 		bk_buf_addstr(cs, " 0 0 ");
 		add_num(cs, height);
 		bk_buf_addstr(cs, " ");
@@ -729,7 +731,7 @@ static int write_fonts(struct bk_pdf_writer *w, const struct shared_objs *o,
 	bk_buf_addf(&d, "<< /Type /FontDescriptor /FontName /%s /Flags 4"
 		      " /FontBBox [0 %d %d %d] /ItalicAngle 0 /Ascent %d /Descent %d"
 		      " /CapHeight %d /StemV 80 /FontFile2 %d 0 R >>",
-		  BK_PDF_FONT_NAME, BK_PDF_FONT_DESCENT, BK_PDF_FONT_ADVANCE,
+		  BK_PDF_FONT_NAME, BK_PDF_FONT_DESCENT, BK_PDF_FONT_EM,
 		  BK_PDF_FONT_ASCENT, BK_PDF_FONT_ASCENT, BK_PDF_FONT_DESCENT,
 		  BK_PDF_FONT_ASCENT, o->font_file);
 	if (queue_object(w, o->descriptor, &d, err))

@@ -485,6 +485,65 @@ Test(pdf, output_intent_is_an_icc_srgb_profile)
 	fixture_release(&fx);
 }
 
+static unsigned be16(const unsigned char *p)
+{
+	return (unsigned)p[0] << 8 | p[1];
+}
+
+/* The embedded font program is a glyphless TrueType font of two glyphs
+ * (Tesseract's pdf.ttf), and the widths the PDF declares for it (/DW) are
+ * its glyph 1's advance, as PDF/A asks; vertical metrics are the PDF's W2. */
+Test(pdf, embedded_font_widths_agree_with_the_program)
+{
+	struct fixture fx = { 0 };
+	require_tools();
+	write_document(&fx, true);
+
+	char *qdf = ts_fmt("%s/document.qdf", fx.dir);
+	char *cmd = ts_fmt("qpdf --qdf --object-streams=disable '%s' '%s'", fx.pdf, qdf);
+	char *out = NULL;
+	cr_assert_eq(ts_run(cmd, &out, 1), 0, "%s", out);
+	free(out);
+	free(cmd);
+	size_t len;
+	unsigned char *d = (unsigned char *)ts_read(qdf, &len);
+	cr_assert_not_null(d);
+	const char *dw = memmem(d, len, "/DW ", 4);
+	cr_assert_not_null(dw);
+	int declared = atoi(dw + 4);
+	cr_expect_not_null(memmem(d, len, "/W2 [", 5), "no vertical metrics");
+	/* the program: the stream after /Length1 */
+	const unsigned char *l1 = memmem(d, len, "/Length1", 8);
+	cr_assert_not_null(l1);
+	const unsigned char *f = memmem(l1, len - (size_t)(l1 - d), "stream\n", 7);
+	cr_assert_not_null(f);
+	f += 7;
+	cr_assert_eq(be32(f), 0x00010000u, "not a TrueType program");
+	unsigned ntables = be16(f + 4), upem = 0, nhmetrics = 0, nglyphs = 0;
+	const unsigned char *hmtx = NULL;
+	for (unsigned t = 0; t < ntables; t++) {
+		const unsigned char *r = f + 12 + 16 * t;
+		const unsigned char *tab = f + be32(r + 8);
+		if (!memcmp(r, "head", 4))
+			upem = be16(tab + 18);
+		else if (!memcmp(r, "hhea", 4))
+			nhmetrics = be16(tab + 34);
+		else if (!memcmp(r, "maxp", 4))
+			nglyphs = be16(tab + 4);
+		else if (!memcmp(r, "hmtx", 4))
+			hmtx = tab;
+		cr_expect(memcmp(r, "vhea", 4) && memcmp(r, "vmtx", 4), "vertical tables in the program");
+	}
+	cr_assert(upem && hmtx && nhmetrics >= 2, "head, hhea or hmtx missing");
+	cr_expect_eq(nglyphs, 2);
+	unsigned advance1 = be16(hmtx + 4);
+	cr_expect_eq((unsigned)declared, advance1 * 1000 / upem,
+		     "/DW %d, but glyph 1 advances %u of %u units", declared, advance1, upem);
+	free(d);
+	free(qdf);
+	fixture_release(&fx);
+}
+
 Test(pdf, plain_pdf_has_no_pdfa_metadata)
 {
 	struct fixture fx = { 0 };
