@@ -686,6 +686,18 @@ Test(cli_serve, hostile_queries_are_escaped_or_refused)
 		cr_expect_eq(r.status, 400, "%s: %d", bad[i], r.status);
 		reply_free(&r);
 	}
+	/* 500 bytes are searched, 501 are too many */
+	char q500[502];
+	memset(q500, 'a', 501);
+	q500[500] = '\0';
+	r = search(q500, NULL);
+	cr_expect_eq(r.status, 200);
+	reply_free(&r);
+	q500[500] = 'a';
+	q500[501] = '\0';
+	r = search(q500, NULL);
+	cr_expect_eq(r.status, 400);
+	reply_free(&r);
 	/* a query too long to search, and one too long for the request */
 	char *longq = malloc(3 * 400 * 3 + 32);
 	strcpy(longq, "/search?q=");
@@ -845,6 +857,14 @@ static void check_manifest(const char *collection, const char *id, const char *d
 		cr_expect_eq(json_integer_value(json_object_get(inf, "height")), model.height);
 		json_t *sizes = json_object_get(inf, "sizes");
 		cr_expect_geq(json_array_size(sizes), 2);
+		bool small[3] = { false };
+		for (size_t k = 0; k < json_array_size(sizes); k++) {
+			int w = (int)json_integer_value(json_object_get(json_array_get(sizes, k), "width"));
+			small[0] |= w == 350;
+			small[1] |= w == 700;
+			small[2] |= w == 1400;
+		}
+		cr_expect(small[0] && small[1] && (small[2] || model.width <= 1400), "sizes of %s", ipath);
 		for (size_t k = 0; k < json_array_size(sizes); k++) {
 			int w = (int)json_integer_value(json_object_get(json_array_get(sizes, k), "width"));
 			int h = (int)json_integer_value(json_object_get(json_array_get(sizes, k), "height"));
