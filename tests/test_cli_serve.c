@@ -25,11 +25,17 @@
  * each public document has a IIIF Presentation 3.0 manifest (a canvas
  * per page of the page model's size, right-to-left for the vertical
  * volume, the PDF as rendering) whose images the level 0 Image API
- * service answers at every listed size.
+ * service answers at every listed size; and in headless Chromium (the
+ * Debian package, driven by puppeteer-core from tests/browser/), each hit
+ * box is drawn where its page-model box falls on the page image as laid
+ * out, outlined in the hit colour, over ink (the characters), on a
+ * horizontal and a vertical page; the screenshots are kept in
+ * build/test-artifacts/.
  */
 #include <criterion/criterion.h>
 #include <arpa/inet.h>
 #include <errno.h>
+#include <math.h>
 #include <netinet/in.h>
 #include <signal.h>
 #include <stdbool.h>
@@ -686,6 +692,18 @@ Test(cli_serve, hostile_queries_are_escaped_or_refused)
 		cr_expect_eq(r.status, 400, "%s: %d", bad[i], r.status);
 		reply_free(&r);
 	}
+	/* 500 bytes are searched, 501 are too many */
+	char q500[502];
+	memset(q500, 'a', 501);
+	q500[500] = '\0';
+	r = search(q500, NULL);
+	cr_expect_eq(r.status, 200);
+	reply_free(&r);
+	q500[500] = 'a';
+	q500[501] = '\0';
+	r = search(q500, NULL);
+	cr_expect_eq(r.status, 400);
+	reply_free(&r);
 	/* a query too long to search, and one too long for the request */
 	char *longq = malloc(3 * 400 * 3 + 32);
 	strcpy(longq, "/search?q=");
@@ -845,6 +863,14 @@ static void check_manifest(const char *collection, const char *id, const char *d
 		cr_expect_eq(json_integer_value(json_object_get(inf, "height")), model.height);
 		json_t *sizes = json_object_get(inf, "sizes");
 		cr_expect_geq(json_array_size(sizes), 2);
+		bool small[3] = { false };
+		for (size_t k = 0; k < json_array_size(sizes); k++) {
+			int w = (int)json_integer_value(json_object_get(json_array_get(sizes, k), "width"));
+			small[0] |= w == 350;
+			small[1] |= w == 700;
+			small[2] |= w == 1400;
+		}
+		cr_expect(small[0] && small[1] && (small[2] || model.width <= 1400), "sizes of %s", ipath);
 		for (size_t k = 0; k < json_array_size(sizes); k++) {
 			int w = (int)json_integer_value(json_object_get(json_array_get(sizes, k), "width"));
 			int h = (int)json_integer_value(json_object_get(json_array_get(sizes, k), "height"));
@@ -900,4 +926,93 @@ Test(cli_serve, iiif_manifest_and_level0_images)
 	cr_expect(strstr(r.body, "\"http://localhost/iiif/"));
 	reply_free(&r);
 	free(req);
+}
+
+/* ---- in a browser ----------------------------------------------------------------- */
+
+static void check_in_browser(const char *collection, const char *id, int page, const char *q,
+			     const char *shot_name)
+{
+	char *chromium = NULL;
+	cr_assert_eq(ts_run("command -v chromium", &chromium, 0), 0);
+	chromium[strcspn(chromium, "\n")] = '\0';
+	char *eq = pct(q);
+	char *path = ts_fmt("/doc/%s/page/%d?q=%s", id, page, eq);
+	struct reply html = get(path);
+	cr_assert_eq(html.status, 200);
+	struct rect rects[64];
+	int n = rects_of(html.body, rects, 64);
+	cr_assert_gt(n, 0, "no hit of '%s' on %s page %d", q, id, page);
+	mkdir(BUNKO_ARTIFACTS_DIR, 0755);
+	char *shot = ts_fmt("%s/%s", BUNKO_ARTIFACTS_DIR, shot_name);
+	char *url = ts_fmt("http://127.0.0.1:%d%s", port, path);
+	char *script = ts_fmt("%s/tests/browser/page-hits.mjs", BUNKO_SOURCE_DIR);
+	const char *argv[] = { "node", script, chromium, url, shot, NULL };
+	char *out = NULL, *err = NULL;
+	int rc = ts_run_argv(argv, &out, &err);
+	cr_assert_eq(rc, 0, "node %s: %s", script, err);
+	json_error_t jerr;
+	json_t *j = json_loads(out, 0, &jerr);
+	cr_assert_not_null(j, "%s: %s", jerr.text, out);
+	cr_expect_eq(json_integer_value(json_object_get(j, "status")), 200);
+	cr_expect_str_eq(json_string_value(json_object_get(j, "lang")), "ja");
+	json_t *svg = json_object_get(j, "svg"), *vb = json_object_get(j, "viewBox");
+	double left = json_number_value(json_object_get(svg, "left"));
+	double top = json_number_value(json_object_get(svg, "top"));
+	double scale = json_number_value(json_object_get(svg, "width")) /
+		       json_number_value(json_object_get(vb, "width"));
+	struct bk_page model;
+	read_model(collection, id, page, &model);
+	cr_expect_eq((int)json_number_value(json_object_get(vb, "width")), model.width);
+	cr_expect(fabs(json_number_value(json_object_get(svg, "height")) / scale - model.height) < 2,
+		  "the image is drawn out of its proportions");
+	bk_page_release(&model);
+	/* the page image was drawn (the svg is not blank) */
+	cr_expect_gt(json_number_value(json_object_get(j, "imageInk")), 0.005, "%s", out);
+	json_t *drawn = json_object_get(j, "rects");
+	cr_assert_eq((int)json_array_size(drawn), n);
+	for (int i = 0; i < n; i++) {
+		json_t *d = json_array_get(drawn, (size_t)i), *s = json_object_get(d, "screen");
+		double sl = json_number_value(json_object_get(s, "left"));
+		double st = json_number_value(json_object_get(s, "top"));
+		double sw = json_number_value(json_object_get(s, "width"));
+		double sh = json_number_value(json_object_get(s, "height"));
+		/* where the model's box falls on the image as laid out */
+		cr_expect(fabs(sl - (left + rects[i].x * scale)) < 1.5 && fabs(st - (top + rects[i].y * scale)) < 1.5 &&
+			  fabs(sw - rects[i].w * scale) < 1.5 && fabs(sh - rects[i].h * scale) < 1.5,
+			  "box %d at %.1f,%.1f %.1fx%.1f, model box %d,%d %dx%d at scale %.3f", i, sl, st, sw, sh,
+			  rects[i].x, rects[i].y, rects[i].w, rects[i].h, scale);
+		cr_expect_gt(json_number_value(json_object_get(d, "edgeRed")), 0.6, "box %d is not outlined: %s", i, out);
+		cr_expect_gt(json_number_value(json_object_get(d, "insideInk")), 0.05, "box %d has no characters under it", i);
+	}
+	struct stat st;
+	cr_expect(stat(shot, &st) == 0 && st.st_size > 1000, "no screenshot %s", shot);
+	json_decref(j);
+	free(out);
+	free(err);
+	free(script);
+	free(url);
+	free(shot);
+	reply_free(&html);
+	free(path);
+	free(eq);
+	free(chromium);
+}
+
+Test(cli_serve, browser_draws_each_hit_box_on_its_characters, .timeout = 300)
+{
+	TS_NEED_TOOL("chromium");
+	TS_NEED_TOOL("node");
+	char *modules = ts_fmt("%s/tests/browser/node_modules/puppeteer-core", BUNKO_SOURCE_DIR);
+	struct stat st;
+	if (stat(modules, &st)) {
+		if (ts_in_ci())
+			cr_assert_fail("%s is missing (scripts/install-deps --tests runs npm ci)", modules);
+		printf("skipped: %s is missing (scripts/install-deps --tests)\n", modules);
+		free(modules);
+		cr_skip_test("puppeteer-core is not installed");
+	}
+	free(modules);
+	check_in_browser("reiki", reiki_id, 2, "令和", "page-hits-horizontal.png");
+	check_in_browser("gian", gian_id, 1, "学ぶ", "page-hits-vertical.png");
 }
