@@ -9,8 +9,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "pipeline/cli.h"
+#include "pipeline/log.h"
 #include "pipeline/queue.h"
 
 struct pick {
@@ -98,6 +100,11 @@ int cmd_requeue(int argc, char **argv)
 		bk_die(err.msg);
 		goto out;
 	}
+	q.log_fd = bk_log_open(archive, q.host, &err); /* each requeue is logged */
+	if (q.log_fd < 0) {
+		bk_die(err.msg);
+		goto close;
+	}
 	if (failed && bk_queue_foreach(&q, pick_failed, &pick, &err)) {
 		bk_die(err.msg);
 		goto close;
@@ -118,6 +125,8 @@ int cmd_requeue(int argc, char **argv)
 		}
 	}
 close:
+	if (q.log_fd >= 0)
+		close(q.log_fd);
 	bk_queue_release(&q);
 out:
 	for (size_t i = 0; i < pick.n; i++)

@@ -822,6 +822,17 @@ static int take_claim(struct bk_queue *q, struct bk_claim *c, struct bk_error *e
 	}
 	if (bk_claim_heartbeat(c, err) || bk_job_meta_read(&m, metapath, err))
 		goto out;
+	/* the page record is the last holder's: this claim has begun none */
+	{
+		char *page = path_join(c->dir, "page");
+		if (!page || (unlink(page) && errno != ENOENT)) {
+			bk_error_set(err, "cannot remove '%s': %s", page ? page : "page",
+				     strerror(errno));
+			free(page);
+			goto out;
+		}
+		free(page);
+	}
 	m.generation++;
 	if (bk_job_meta_write(&m, metapath, err))
 		goto out;
