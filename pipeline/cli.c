@@ -43,7 +43,7 @@ const struct bk_command bk_commands[] = {
 	  OCR_MODE_HELP },
 	{ "worker", cmd_worker, "process queued jobs with N worker processes",
 	  "usage: bunko worker ARCHIVE [-j N] [--drain] [--no-index] [--lease S]\n"
-	  "                    [--tries N]\n"
+	  "                    [--tries N] [--page-timeout S]\n"
 	  "  -j N        run N worker processes (default 1)\n"
 	  "  --drain     exit once the queue is empty: nothing queued, and every\n"
 	  "              job still claimed is held by a live worker (a dead one's\n"
@@ -55,9 +55,22 @@ const struct bk_command bk_commands[] = {
 	  "              (scripts/slurm/worker.sbatch uses it)\n"
 	  "  --lease S   a claim whose heartbeat is older than S seconds is\n"
 	  "              taken back from its (dead) worker (default 120)\n"
-	  "  --tries N   fail a job after its worker died N times (default 3)\n"
+	  "  --tries N   a page that killed or hung N workers (default 3) is\n"
+	  "              quarantined: left out of its document, which goes on\n"
+	  "              without it and names it. Only a death with no page\n"
+	  "              finished since the claim counts, and none where the\n"
+	  "              whole pool died\n"
+	  "  --page-timeout S  kill a worker whose page runs past S seconds; it\n"
+	  "              counts as one death on that page (default: 120 s plus\n"
+	  "              30 s per MB of the page's file)\n"
 	  "Pages, jobs, crashed workers and recovered jobs are logged to\n"
 	  "ARCHIVE/log/worker-HOST.log, one file per host.\n" },
+	{ "requeue", cmd_requeue, "give failed jobs another run, keeping their finished pages",
+	  "usage: bunko requeue ARCHIVE JOB... | --failed [--collection C]\n"
+	  "  JOB...      the ids of failed jobs (`bunko status` lists them)\n"
+	  "  --failed    every failed job (of collection C with --collection)\n"
+	  "Each job goes back to the queue with its tries cleared; the pages it\n"
+	  "had finished are kept and not read again.\n" },
 	{ "status", cmd_status, "show the queue, progress and failures",
 	  "usage: bunko status ARCHIVE [--json]\n" },
 	{ "search", cmd_search, "full-text search in Japanese or English",

@@ -1,6 +1,6 @@
 /*
  * pipeline/cmd_worker.c — `bunko worker ARCHIVE [-j N] [--drain]
- * [--no-index] [--lease S] [--tries N]`: runs the worker pool
+ * [--no-index] [--lease S] [--tries N] [--page-timeout S]`: runs the worker pool
  * (pipeline/worker.h) and, on a terminal, keeps one live progress line on
  * stderr.
  */
@@ -51,9 +51,11 @@ int cmd_worker(int argc, char **argv)
 			opt.drain = true;
 		} else if (!strcmp(a, "--no-index")) {
 			opt.no_index = true;
-		} else if (!strcmp(a, "-j") || !strcmp(a, "--lease") || !strcmp(a, "--tries")) {
+		} else if (!strcmp(a, "-j") || !strcmp(a, "--lease") || !strcmp(a, "--tries") ||
+			   !strcmp(a, "--page-timeout")) {
 			int *dst = a[1] == 'j' ? &opt.processes
-				   : a[2] == 'l' ? &opt.lease_seconds : &opt.max_tries;
+				   : a[2] == 'l' ? &opt.lease_seconds
+				   : a[2] == 'p' ? &opt.page_timeout : &opt.max_tries;
 			if (i + 1 >= argc || bk_parse_int(argv[i + 1], 1, a[1] == 'j' ? 256 : 1000000, dst))
 				return bk_usage_error(cmd, "%s needs a positive number", a);
 			i++;

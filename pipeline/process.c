@@ -219,7 +219,7 @@ int bk_checkpoint_write(const char *job_dir, int n, const struct bk_page *page,
 		bk_error_set(err, "out of memory");
 		goto out;
 	}
-	if (bk_mkdir_p(dir, 0, err)) /* the job's mode */
+	if (bk_job_work_dir(job_dir, err)) /* never the job directory itself */
 		goto out;
 	header = bk_record_new("bunko-img");
 	if (!header || bk_record_set_str(header, "encoding", enc_names[img->encoding]) ||
