@@ -12,8 +12,8 @@
  * The estimate measures the text lines: their characters are joined along
  * the writing direction (horizontal and vertical are both tried; the
  * direction with more line length wins), and the typical thickness of the
- * lines (a length-weighted median, about one em of body text) is taken to
- * be BK_RESOLUTION_BODY_PT points of type. See ocr/resolution.c for what
+ * lines (a median weighted by line area, about one em of body text) is
+ * taken to be BK_RESOLUTION_BODY_PT points of type. See ocr/resolution.c for what
  * it was measured on.
  *
  * Guarantees: nothing is printed; the image is only read, except by

@@ -9,7 +9,8 @@
  *   paper within 25%, and the text is read as well as from the correctly
  *   tagged scan (bag-of-characters F within 0.01);
  * - --dpi N overrides the tag on `ocr`, and on `add` through job.meta to
- *   the worker and the stored PDF;
+ *   the worker and the stored PDF; a job record whose dpi is out of range
+ *   fails its job with a reason that says so;
  * - PDF pages keep the size their PDF gives, with or without --dpi;
  * - a --dpi that is not a whole number from 50 to 2400 is refused with
  *   one line that names it (exit 2), and `add` queues nothing.
@@ -325,6 +326,34 @@ Test(cli_dpi, dpi_option_goes_through_add_to_the_worker, .timeout = 600)
 	free(measured);
 	free(forced);
 	free(v);
+	free(src);
+	free(archive);
+	ts_rmtree(dir);
+	free(dir);
+}
+
+Test(cli_dpi, a_job_record_with_a_bad_dpi_fails_the_job, .timeout = 300)
+{
+	char *dir = ts_mkdtemp("cli-dpi-meta"), *archive = ts_fmt("%s/a", dir);
+	char *src = ts_fmt("%s/%s", DATA, photo.file);
+	char *cmd = ts_fmt("%s init %s", BUNKO_EXE, archive), *out;
+
+	free(run_ok(cmd));
+	free(cmd);
+	char *id = add_job(archive, src, "--dpi 150");
+	cmd = ts_fmt("/usr/bin/python3 -c 'import json,sys; p=sys.argv[1]; m=json.load(open(p)); "
+		     "m[\"dpi\"]=5; open(p,\"w\").write(json.dumps(m))' %s/queue/incoming/%s/job.meta",
+		     archive, id);
+	free(run_ok(cmd));
+	free(cmd);
+	cmd = ts_fmt("OMP_THREAD_LIMIT=1 %s worker %s -j 1 --drain; %s status %s --json", BUNKO_EXE,
+		     archive, BUNKO_EXE, archive);
+	out = run_ok(cmd);
+	cr_expect(strstr(out, "\"failed\": 1") != NULL, "%s", out);
+	cr_expect(strstr(out, "dpi 5 outside 50..2400") != NULL, "%s", out);
+	free(out);
+	free(cmd);
+	free(id);
 	free(src);
 	free(archive);
 	ts_rmtree(dir);
