@@ -38,7 +38,11 @@
  * both, and after logout (which needs the session's CSRF token) the
  * session's cookie sees only public documents again; each view of a
  * restricted or confidential document is a line of the audit log (who,
- * what, when), and views of public ones are not.
+ * what, when), and views of public ones are not. Behind nginx, with the
+ * site file scripts/nginx/bunko.conf as shipped (the test's ports and a
+ * self-signed certificate put in): HTTP is redirected to HTTPS, pages and
+ * hidden documents answer as directly, PDFs are served in byte ranges,
+ * cookies are Secure, and oversized headers are refused.
  */
 #include <criterion/criterion.h>
 #include <arpa/inet.h>
@@ -176,6 +180,7 @@ ReportHook(POST_ALL)(struct criterion_global_stats *stats)
 /* ---- the server --------------------------------------------------------------- */
 
 static pid_t server_pid;
+static pid_t nginx_pid; /* a test's nginx, stopped by teardown if the test failed */
 static int port;
 
 static void start_server(void)
@@ -230,6 +235,10 @@ static void setup(void)
 
 static void teardown(void)
 {
+	if (nginx_pid > 0) {
+		kill(nginx_pid, SIGQUIT);
+		waitpid(nginx_pid, NULL, 0);
+	}
 	if (server_pid > 0)
 		stop_server();
 	free(archive);
@@ -1229,4 +1238,183 @@ Test(cli_serve, staff_login_shows_restricted_and_logout_hides_it)
 	free(path);
 	free(csrf);
 	free(staff);
+}
+
+/* ---- behind nginx ------------------------------------------------------------------ */
+
+static int free_port(void)
+{
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+	struct sockaddr_in sa = { .sin_family = AF_INET };
+	socklen_t len = sizeof(sa);
+	inet_pton(AF_INET, "127.0.0.1", &sa.sin_addr);
+	cr_assert_eq(bind(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	cr_assert_eq(getsockname(fd, (struct sockaddr *)&sa, &len), 0);
+	close(fd);
+	return ntohs(sa.sin_port);
+}
+
+/* Replaces the one occurrence of `from` in *s (which must be there). */
+static void replace(char **s, const char *from, const char *to)
+{
+	char *at = strstr(*s, from);
+	cr_assert_not_null(at, "scripts/nginx/bunko.conf has no '%s'", from);
+	char *out = ts_fmt("%.*s%s%s", (int)(at - *s), *s, to, at + strlen(from));
+	free(*s);
+	*s = out;
+}
+
+/* curl's status for a URL; headers and body into files under dir. */
+static int curl(const char *dir, const char *url, const char *const *extra)
+{
+	const char *argv[32] = { "curl", "--http1.1", "-k", "-s", "-o", NULL, "-D", NULL, "-w", "%{http_code}" };
+	int n = 10;
+	char *body = ts_fmt("%s/body", dir), *head = ts_fmt("%s/head", dir);
+	argv[5] = body;
+	argv[7] = head;
+	for (int i = 0; extra && extra[i]; i++)
+		argv[n++] = extra[i];
+	argv[n++] = url;
+	argv[n] = NULL;
+	char *out = NULL;
+	int rc = ts_run_argv(argv, &out, NULL);
+	int status = rc == 0 && out ? atoi(out) : -1; /* -1: no answer (refused, cut) */
+	free(out);
+	free(body);
+	free(head);
+	return status;
+}
+
+Test(cli_serve, behind_nginx_with_tls, .timeout = 120)
+{
+	TS_NEED_TOOL("nginx");
+	TS_NEED_TOOL("openssl");
+	TS_NEED_TOOL("curl");
+	char *dir = ts_fmt("%s-nginx-%d", archive, (int)getpid());
+	ts_rmtree(dir);
+	cr_assert_eq(mkdir(dir, 0755), 0);
+	char *tmp = ts_fmt("%s/tmp", dir);
+	cr_assert_eq(mkdir(tmp, 0777), 0);
+	chmod(tmp, 0777);
+	char *cmd = ts_fmt("openssl req -x509 -newkey rsa:2048 -nodes -keyout %s/key.pem -out %s/cert.pem "
+			   "-days 1 -subj /CN=localhost 2>&1", dir, dir);
+	free(run_ok(cmd));
+	free(cmd);
+
+	int http_port = free_port(), https_port = free_port();
+	char *site_path = ts_fmt("%s/scripts/nginx/bunko.conf", BUNKO_SOURCE_DIR);
+	char *site = ts_read(site_path, NULL);
+	cr_assert_not_null(site);
+	char *v;
+	replace(&site, "server 127.0.0.1:8080;", v = ts_fmt("server 127.0.0.1:%d;", port)); free(v);
+	replace(&site, "listen 80;", v = ts_fmt("listen 127.0.0.1:%d;", http_port)); free(v);
+	replace(&site, "listen [::]:80;", "");
+	replace(&site, "listen 443 ssl http2;", v = ts_fmt("listen 127.0.0.1:%d ssl http2;", https_port)); free(v);
+	replace(&site, "listen [::]:443 ssl http2;", "");
+	replace(&site, "/etc/ssl/certs/bunko.crt", v = ts_fmt("%s/cert.pem", dir)); free(v);
+	replace(&site, "/etc/ssl/private/bunko.key", v = ts_fmt("%s/key.pem", dir)); free(v);
+	char *site_file = ts_fmt("%s/site.conf", dir);
+	cr_assert_eq(ts_write(site_file, site, strlen(site)), 0);
+	char *conf = ts_fmt("worker_processes 1;\npid %s/nginx.pid;\nerror_log %s/error.log;\nevents {}\n"
+			    "http {\n access_log off;\n client_body_temp_path %s;\n proxy_temp_path %s;\n"
+			    " fastcgi_temp_path %s;\n uwsgi_temp_path %s;\n scgi_temp_path %s;\n include %s;\n}\n",
+			    dir, dir, tmp, tmp, tmp, tmp, tmp, site_file);
+	char *conf_file = ts_fmt("%s/nginx.conf", dir);
+	cr_assert_eq(ts_write(conf_file, conf, strlen(conf)), 0);
+
+	pid_t nginx = nginx_pid = fork();
+	cr_assert_neq(nginx, -1);
+	if (nginx == 0) {
+		execlp("nginx", "nginx", "-p", dir, "-c", conf_file, "-g", "daemon off;", (char *)NULL);
+		_exit(127);
+	}
+	char *base = ts_fmt("https://127.0.0.1:%d", https_port);
+	char *url = ts_fmt("%s/", base);
+	int status = 0;
+	for (int i = 0; i < 100 && status != 200; i++) {
+		status = curl(dir, url, NULL);
+		if (status != 200)
+			usleep(100000);
+	}
+	char *log = ts_fmt("%s/error.log", dir);
+	char *errors = ts_read(log, NULL);
+	cr_assert_eq(status, 200, "nginx did not answer: %s", errors ? errors : "");
+	free(errors);
+	free(log);
+	char *head_path = ts_fmt("%s/head", dir), *body_path = ts_fmt("%s/body", dir);
+	char *head, *body;
+	size_t blen;
+
+	cr_expect(strstr(head = ts_read(head_path, NULL), "Strict-Transport-Security: max-age="), "%s", head);
+	free(head);
+
+	/* plain HTTP goes to HTTPS */
+	char *plain = ts_fmt("http://127.0.0.1:%d/search?q=x", http_port);
+	cr_expect_eq(curl(dir, plain, NULL), 301);
+	cr_expect(strstr(head = ts_read(head_path, NULL), "Location: https://127.0.0.1/search?q=x"), "%s", head);
+	free(head);
+	free(plain);
+
+	/* the same answers as directly */
+	char *q = ts_fmt("%s/search?q=%%E4%%BB%%A4%%E5%%92%%8C", base);
+	cr_expect_eq(curl(dir, q, NULL), 200);
+	body = ts_read(body_path, NULL);
+	struct reply direct = search("令和", NULL);
+	cr_expect_eq(data_total(body), data_total(direct.body));
+	reply_free(&direct);
+	free(body);
+	free(q);
+	char *hidden = ts_fmt("%s/doc/%s/page/1", base, secret_id);
+	cr_expect_eq(curl(dir, hidden, NULL), 404);
+	free(hidden);
+
+	/* a PDF in byte ranges */
+	char *pdf = ts_fmt("%s/doc/%s/pdf", base, reiki_id);
+	const char *range[] = { "-H", "Range: bytes=0-99", NULL };
+	cr_expect_eq(curl(dir, pdf, range), 206);
+	body = ts_read(body_path, &blen);
+	char *file = ts_fmt("%s/store/reiki/%s/data/document.pdf", archive, reiki_id);
+	char *whole = ts_read(file, NULL);
+	cr_expect(blen == 100 && !memcmp(body, whole, 100), "%zu bytes", blen);
+	cr_expect(strstr(head = ts_read(head_path, NULL), "Content-Range: bytes 0-99/"), "%s", head);
+	free(head);
+	free(whole);
+	free(file);
+	free(body);
+	free(pdf);
+
+	/* cookies are Secure over TLS */
+	char *login = ts_fmt("%s/login", base);
+	cr_expect_eq(curl(dir, login, NULL), 200);
+	cr_expect(strstr(head = ts_read(head_path, NULL), "SameSite=Strict; Secure"), "%s", head);
+	free(head);
+
+	/* oversized headers never reach bunko */
+	char *big = malloc(40000);
+	strcpy(big, "X-Big: ");
+	memset(big + 7, 'a', 30000);
+	big[30007] = '\0';
+	const char *huge[] = { "-H", big, NULL };
+	int st = curl(dir, url, huge);
+	cr_expect(st == 400 || st == 431 || st == 494, "a 30 kB header answered %d", st);
+	cr_expect_eq(curl(dir, url, NULL), 200, "nginx stopped answering");
+	free(big);
+
+	free(login);
+	kill(nginx, SIGQUIT);
+	int wst;
+	waitpid(nginx, &wst, 0);
+	nginx_pid = 0;
+	free(head_path);
+	free(body_path);
+	free(url);
+	free(base);
+	free(conf_file);
+	free(conf);
+	free(site_file);
+	free(site);
+	free(site_path);
+	free(tmp);
+	ts_rmtree(dir);
+	free(dir);
 }
