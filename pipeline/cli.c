@@ -84,12 +84,21 @@ const struct bk_command bk_commands[] = {
 	  "  '--' ends the options (for a query that starts with '--')\n" },
 	{ "serve", cmd_serve, "serve the web archive: search and page viewer",
 	  "usage: bunko serve ARCHIVE [--listen HOST:PORT] [--workers N]\n"
+	  "                   [--audit-log FILE]\n"
 	  "  --listen HOST:PORT  where to accept connections (default\n"
 	  "              127.0.0.1:8080, this machine only; port 0: any free port)\n"
 	  "  --workers N  threads answering requests, each with its own index\n"
 	  "              reader (default 4)\n"
-	  "  anonymous visitors see public documents only; read-only on the\n"
-	  "  archive; SIGTERM or SIGINT stops it after the requests in progress\n" },
+	  "  --audit-log FILE  append a line (time, user, role, level, document,\n"
+	  "              path) for each view of a restricted or confidential\n"
+	  "              document (default: standard error)\n"
+	  "  anonymous visitors see public documents only, staff who log in\n"
+	  "  (bunko user add) what their role allows; read-only on the archive;\n"
+	  "  SIGTERM or SIGINT stops it after the requests in progress\n" },
+	{ "user", cmd_user, "add a staff account of the web archive",
+	  "usage: bunko user add ARCHIVE NAME --role staff|admin\n"
+	  "  the password is read from standard input (one line); staff see\n"
+	  "  restricted documents in `bunko serve`, admins confidential ones too\n" },
 	{ "reindex", cmd_reindex, "rebuild the index from stored page models",
 	  "usage: bunko reindex ARCHIVE [--collection C]\n" },
 	{ "verify", cmd_verify, "re-check every stored file against its checksum",

@@ -61,5 +61,6 @@ int cmd_reindex(int argc, char **argv);
 int cmd_verify(int argc, char **argv);
 int cmd_ocr(int argc, char **argv);
 int cmd_serve(int argc, char **argv);
+int cmd_user(int argc, char **argv);
 
 #endif

@@ -8,13 +8,16 @@
  * serving ARCHIVE at URL", on stdout once it accepts connections (so a
  * script that started it with port 0 learns the port), then runs until
  * SIGTERM or SIGINT: it stops accepting, lets the requests being answered
- * finish, and exits 0.
+ * finish, and exits 0. Each request that shows a restricted or confidential
+ * document to a logged-in user is one line of the audit log (web/web.h):
+ * stderr, or appended to --audit-log FILE.
  *
  * The signals are blocked before any thread starts (the server's threads
  * inherit the mask) and taken with sigwait in the main thread, so no
  * signal handler runs and none interrupts a request.
  */
 #include <pthread.h>
+#include <errno.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
@@ -28,7 +31,8 @@
 int cmd_serve(int argc, char **argv)
 {
 	const struct bk_command *cmd = bk_command_find("serve");
-	const char *archive = NULL, *listen_at = "127.0.0.1:8080";
+	const char *archive = NULL, *listen_at = "127.0.0.1:8080", *audit_path = NULL;
+	FILE *audit = stderr;
 	int workers = BK_SERVE_WORKERS, sig = 0;
 	struct bk_web *site = NULL;
 	struct bk_http_server *server = NULL;
@@ -38,11 +42,13 @@ int cmd_serve(int argc, char **argv)
 
 	bk_error_init(&err);
 	for (int i = 1; i < argc; i++) {
-		if (!strcmp(argv[i], "--listen") || !strcmp(argv[i], "--workers")) {
+		if (!strcmp(argv[i], "--listen") || !strcmp(argv[i], "--workers") || !strcmp(argv[i], "--audit-log")) {
 			if (i + 1 >= argc)
 				return bk_usage_error(cmd, "option '%s' needs a value", argv[i]);
 			if (!strcmp(argv[i], "--listen"))
 				listen_at = argv[++i];
+			else if (!strcmp(argv[i], "--audit-log"))
+				audit_path = argv[++i];
 			else if (bk_parse_int(argv[++i], 1, 256, &workers))
 				return bk_usage_error(cmd, "invalid worker count '%s': expected 1 to 256", argv[i]);
 		} else if (argv[i][0] == '-')
@@ -58,7 +64,11 @@ int cmd_serve(int argc, char **argv)
 	sigaddset(&set, SIGTERM);
 	sigaddset(&set, SIGINT);
 	pthread_sigmask(SIG_BLOCK, &set, NULL);
-	struct bk_web_options o = { archive, workers };
+	if (audit_path && !(audit = fopen(audit_path, "ae"))) {
+		bk_note("cannot open audit log '%s': %s", audit_path, strerror(errno));
+		return BK_EXIT_FAIL;
+	}
+	struct bk_web_options o = { archive, workers, audit };
 	if (bk_web_open(&site, &o, &err) || bk_http_start(&server, listen_at, workers, site, &err)) {
 		bk_die(err.msg);
 		goto out;
@@ -70,5 +80,7 @@ int cmd_serve(int argc, char **argv)
 out:
 	bk_http_stop(&server);
 	bk_web_free(&site);
+	if (audit && audit != stderr)
+		fclose(audit);
 	return rc;
 }

@@ -30,7 +30,19 @@
  * box is drawn where its page-model box falls on the page image as laid
  * out, outlined in the hit colour, over ink (the characters), on a
  * horizontal and a vertical page; the screenshots are kept in
- * build/test-artifacts/.
+ * build/test-artifacts/. Staff accounts (`bunko user add`, Argon2id, a
+ * 0600 file): a login needs the form's CSRF token, a wrong password or
+ * an unknown name is refused alike, and repeated failures are refused
+ * for a while; a staff session sees the restricted document (search,
+ * page, files, not cached) but not the confidential one, an admin's sees
+ * both, and after logout (which needs the session's CSRF token) the
+ * session's cookie sees only public documents again; each view of a
+ * restricted or confidential document is a line of the audit log (who,
+ * what, when), and views of public ones are not. Behind nginx, with the
+ * site file scripts/nginx/bunko.conf as shipped (the test's ports and a
+ * self-signed certificate put in): HTTP is redirected to HTTPS, pages and
+ * hidden documents answer as directly, PDFs are served in byte ranges,
+ * cookies are Secure, and oversized headers are refused.
  */
 #include <criterion/criterion.h>
 #include <arpa/inet.h>
@@ -168,6 +180,7 @@ ReportHook(POST_ALL)(struct criterion_global_stats *stats)
 /* ---- the server --------------------------------------------------------------- */
 
 static pid_t server_pid;
+static pid_t nginx_pid; /* a test's nginx, stopped by teardown if the test failed */
 static int port;
 
 static void start_server(void)
@@ -180,8 +193,9 @@ static void start_server(void)
 		dup2(fds[1], 1);
 		close(fds[0]);
 		close(fds[1]);
+		char *audit = ts_fmt("%s-audit.log", archive);
 		execl(BUNKO_EXE, BUNKO_EXE, "serve", archive, "--listen", "127.0.0.1:0", "--workers", "3",
-		      (char *)NULL);
+		      "--audit-log", audit, (char *)NULL);
 		_exit(127);
 	}
 	close(fds[1]);
@@ -221,6 +235,10 @@ static void setup(void)
 
 static void teardown(void)
 {
+	if (nginx_pid > 0) {
+		kill(nginx_pid, SIGQUIT);
+		waitpid(nginx_pid, NULL, 0);
+	}
 	if (server_pid > 0)
 		stop_server();
 	free(archive);
@@ -741,8 +759,15 @@ Test(cli_serve, hostile_queries_are_escaped_or_refused)
 	reply_free(&r);
 	free(p);
 
-	r = raw("POST /search HTTP/1.0\r\nContent-Length: 3\r\n\r\nq=a");
+	r = raw("POST /search HTTP/1.0\r\nContent-Type: application/x-www-form-urlencoded\r\n"
+		"Content-Length: 3\r\n\r\nq=a");
 	cr_expect_eq(r.status, 405);
+	reply_free(&r);
+	r = raw("PUT /search HTTP/1.0\r\nContent-Length: 3\r\n\r\nq=a");
+	cr_expect_eq(r.status, 405);
+	reply_free(&r);
+	r = raw("POST /login HTTP/1.0\r\nContent-Type: text/plain\r\nContent-Length: 3\r\n\r\nq=a");
+	cr_expect_eq(r.status, 415);
 	reply_free(&r);
 
 	/* still up */
@@ -1015,4 +1040,381 @@ Test(cli_serve, browser_draws_each_hit_box_on_its_characters, .timeout = 300)
 	free(modules);
 	check_in_browser("reiki", reiki_id, 2, "令和", "page-hits-horizontal.png");
 	check_in_browser("gian", gian_id, 1, "学ぶ", "page-hits-vertical.png");
+}
+
+/* ---- staff ------------------------------------------------------------------------ */
+
+static struct reply get_as(const char *path, const char *cookie)
+{
+	char *req = ts_fmt("GET %s HTTP/1.0\r\nHost: localhost\r\nCookie: %s\r\n\r\n", path, cookie);
+	struct reply r = raw(req);
+	free(req);
+	return r;
+}
+
+static struct reply post(const char *path, const char *cookie, const char *body)
+{
+	char *req = ts_fmt("POST %s HTTP/1.0\r\nHost: localhost\r\nContent-Type: application/x-www-form-urlencoded\r\n"
+			   "Content-Length: %zu\r\n%s%s%s\r\n%s", path, strlen(body), cookie ? "Cookie: " : "",
+			   cookie ? cookie : "", cookie ? "\r\n" : "", body);
+	struct reply r = raw(req);
+	free(req);
+	return r;
+}
+
+/* The value of a Set-Cookie for `name` in a reply's head (caller frees). */
+static char *set_cookie(const struct reply *r, const char *name)
+{
+	char *pat = ts_fmt("Set-Cookie: %s=", name);
+	const char *p = strstr(r->head, pat);
+	char *v = p ? strndup(p + strlen(pat), strcspn(p + strlen(pat), ";\r\n")) : NULL;
+	free(pat);
+	return v;
+}
+
+static char *hidden_csrf(const char *html)
+{
+	const char *p = strstr(html, "name=\"csrf\" value=\"");
+	cr_assert_not_null(p, "no csrf field in %s", html);
+	p += strlen("name=\"csrf\" value=\"");
+	return strndup(p, strcspn(p, "\""));
+}
+
+static void add_user(const char *name, const char *role, const char *password)
+{
+	char *cmd = ts_fmt("printf '%%s\\n' '%s' | %s user add %s %s --role %s", password, BUNKO_EXE, archive, name, role);
+	free(run_ok(cmd));
+	free(cmd);
+}
+
+/* Logs in; returns "bunko_session=TOKEN" (caller frees), or NULL with
+ * *status the answer's status. */
+static char *log_in(const char *name, const char *password, int *status)
+{
+	struct reply form = get("/login");
+	cr_assert_eq(form.status, 200);
+	char *csrf = hidden_csrf(form.body), *cookie_csrf = set_cookie(&form, "bunko_csrf");
+	cr_assert_not_null(cookie_csrf);
+	cr_expect_str_eq(csrf, cookie_csrf);
+	cr_expect(strstr(form.head, "HttpOnly; SameSite=Strict"));
+	char *cookie = ts_fmt("bunko_csrf=%s", cookie_csrf);
+	char *body = ts_fmt("csrf=%s&name=%s&password=%s", csrf, name, password);
+	struct reply r = post("/login", cookie, body);
+	*status = r.status;
+	char *session = set_cookie(&r, "bunko_session");
+	char *out = NULL;
+	if (r.status == 303) {
+		cr_assert(session && strlen(session) == 64, "%s", r.head);
+		cr_expect(strstr(r.head, "; Path=/; HttpOnly; SameSite=Strict"), "%s", r.head);
+		out = ts_fmt("bunko_session=%s", session);
+	}
+	free(session);
+	reply_free(&r);
+	free(body);
+	free(cookie);
+	free(cookie_csrf);
+	free(csrf);
+	reply_free(&form);
+	return out;
+}
+
+Test(cli_serve, staff_login_shows_restricted_and_logout_hides_it)
+{
+	add_user("alice", "staff", "correct horse");
+	add_user("boss", "admin", "battery staple");
+	struct stat st;
+	char *users = ts_fmt("%s/auth/users", archive);
+	cr_assert_eq(stat(users, &st), 0);
+	cr_expect_eq(st.st_mode & 0777, 0600);
+	char *text = ts_read(users, NULL);
+	cr_expect(strstr(text, "alice staff $argon2id$"), "%s", text);
+	cr_expect_null(strstr(text, "correct horse"));
+	free(text);
+	free(users);
+
+	int status;
+	/* a form without the token of its cookie */
+	struct reply r = post("/login", "bunko_csrf=abc", "csrf=abd&name=alice&password=correct+horse");
+	cr_expect_eq(r.status, 403);
+	cr_expect_null(set_cookie(&r, "bunko_session"));
+	reply_free(&r);
+	cr_expect_null(log_in("alice", "wrong", &status));
+	cr_expect_eq(status, 401);
+	cr_expect_null(log_in("nobody", "correct+horse", &status));
+	cr_expect_eq(status, 401);
+
+	char *staff = log_in("alice", "correct+horse", &status);
+	cr_assert_not_null(staff, "login answered %d", status);
+	r = search("microfilm", NULL);
+	cr_expect_eq(data_total(r.body), 0);
+	reply_free(&r);
+	r = get_as("/search?q=microfilm", staff);
+	cr_expect_eq(data_total(r.body), 1, "%s", r.body);
+	cr_expect(strstr(r.body, restricted_id));
+	cr_expect(strstr(r.body, "<span class=\"user\">alice</span>"));
+	char *csrf = hidden_csrf(r.body);
+	reply_free(&r);
+	char *path = ts_fmt("/doc/%s/page/1", restricted_id);
+	r = get_as(path, staff);
+	cr_expect_eq(r.status, 200);
+	reply_free(&r);
+	char *pdf = ts_fmt("/doc/%s/pdf", restricted_id);
+	r = get_as(pdf, staff);
+	cr_expect_eq(r.status, 200);
+	cr_expect(strstr(r.head, "Cache-Control: no-store"), "%s", r.head);
+	reply_free(&r);
+	char *secret = ts_fmt("/doc/%s/page/1", secret_id);
+	r = get_as(secret, staff);
+	cr_expect_eq(r.status, 404, "staff sees the confidential document");
+	reply_free(&r);
+	r = get_as("/search?q=%E5%8C%BA%E6%B0%91", staff);
+	cr_expect_eq(data_total(r.body), 0);
+	reply_free(&r);
+
+	/* logout needs the session's token */
+	r = post("/logout", staff, "csrf=0000");
+	cr_expect_eq(r.status, 403);
+	reply_free(&r);
+	r = get_as(path, staff);
+	cr_expect_eq(r.status, 200, "a refused logout ended the session");
+	reply_free(&r);
+	char *body = ts_fmt("csrf=%s", csrf);
+	r = post("/logout", staff, body);
+	cr_expect_eq(r.status, 303);
+	cr_expect(strstr(r.head, "Set-Cookie: bunko_session=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0"));
+	reply_free(&r);
+	free(body);
+	r = get_as(path, staff);
+	cr_expect_eq(r.status, 404, "the session outlived its logout");
+	reply_free(&r);
+	r = get_as("/search?q=microfilm", staff);
+	cr_expect_eq(data_total(r.body), 0);
+	reply_free(&r);
+
+	char *admin = log_in("boss", "battery+staple", &status);
+	cr_assert_not_null(admin, "admin login answered %d", status);
+	r = get_as(secret, admin);
+	cr_expect_eq(r.status, 200);
+	reply_free(&r);
+	r = get_as("/search?q=%E5%8C%BA%E6%B0%91", admin);
+	cr_expect_gt(data_total(r.body), 0);
+	reply_free(&r);
+
+	/* the audit log: who saw which hidden document; public views are not in it */
+	char *audit_path = ts_fmt("%s-audit.log", archive);
+	char *audit = ts_read(audit_path, NULL);
+	cr_assert_not_null(audit, "no audit log %s", audit_path);
+	char *line = ts_fmt(" alice staff restricted %s /doc/%s/pdf\n", restricted_id, restricted_id);
+	cr_expect(strstr(audit, line), "no '%s' in %s", line, audit);
+	free(line);
+	line = ts_fmt(" boss admin confidential %s /doc/%s/page/1\n", secret_id, secret_id);
+	cr_expect(strstr(audit, line), "no '%s' in %s", line, audit);
+	free(line);
+	cr_expect_null(strstr(audit, reiki_id));
+	cr_expect_null(strstr(audit, gian_id));
+	cr_expect(audit[0] == '2' && audit[4] == '-' && audit[10] == 'T', "%s", audit);
+	free(audit);
+	free(audit_path);
+
+	/* behind a TLS front server the cookies are Secure */
+	r = raw("GET /login HTTP/1.0\r\nHost: localhost\r\nX-Forwarded-Proto: https\r\n\r\n");
+	cr_expect(strstr(r.head, "HttpOnly; SameSite=Strict; Secure"), "%s", r.head);
+	reply_free(&r);
+	r = get("/login");
+	cr_expect_null(strstr(r.head, "Secure"));
+	reply_free(&r);
+
+	/* failures are limited: after five, even the right password waits */
+	for (int i = 0; i < 5; i++) {
+		cr_expect_null(log_in("alice", "nope", &status));
+		cr_expect(status == 401 || status == 429, "%d", status);
+	}
+	cr_expect_null(log_in("alice", "correct+horse", &status));
+	cr_expect_eq(status, 429);
+
+	free(admin);
+	free(secret);
+	free(pdf);
+	free(path);
+	free(csrf);
+	free(staff);
+}
+
+/* ---- behind nginx ------------------------------------------------------------------ */
+
+static int free_port(void)
+{
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+	struct sockaddr_in sa = { .sin_family = AF_INET };
+	socklen_t len = sizeof(sa);
+	inet_pton(AF_INET, "127.0.0.1", &sa.sin_addr);
+	cr_assert_eq(bind(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	cr_assert_eq(getsockname(fd, (struct sockaddr *)&sa, &len), 0);
+	close(fd);
+	return ntohs(sa.sin_port);
+}
+
+/* Replaces the one occurrence of `from` in *s (which must be there). */
+static void replace(char **s, const char *from, const char *to)
+{
+	char *at = strstr(*s, from);
+	cr_assert_not_null(at, "scripts/nginx/bunko.conf has no '%s'", from);
+	char *out = ts_fmt("%.*s%s%s", (int)(at - *s), *s, to, at + strlen(from));
+	free(*s);
+	*s = out;
+}
+
+/* curl's status for a URL; headers and body into files under dir. */
+static int curl(const char *dir, const char *url, const char *const *extra)
+{
+	const char *argv[32] = { "curl", "--http1.1", "-k", "-s", "-o", NULL, "-D", NULL, "-w", "%{http_code}" };
+	int n = 10;
+	char *body = ts_fmt("%s/body", dir), *head = ts_fmt("%s/head", dir);
+	argv[5] = body;
+	argv[7] = head;
+	for (int i = 0; extra && extra[i]; i++)
+		argv[n++] = extra[i];
+	argv[n++] = url;
+	argv[n] = NULL;
+	char *out = NULL;
+	int rc = ts_run_argv(argv, &out, NULL);
+	int status = rc == 0 && out ? atoi(out) : -1; /* -1: no answer (refused, cut) */
+	free(out);
+	free(body);
+	free(head);
+	return status;
+}
+
+Test(cli_serve, behind_nginx_with_tls, .timeout = 120)
+{
+	TS_NEED_TOOL("nginx");
+	TS_NEED_TOOL("openssl");
+	TS_NEED_TOOL("curl");
+	char *dir = ts_fmt("%s-nginx-%d", archive, (int)getpid());
+	ts_rmtree(dir);
+	cr_assert_eq(mkdir(dir, 0755), 0);
+	char *tmp = ts_fmt("%s/tmp", dir);
+	cr_assert_eq(mkdir(tmp, 0777), 0);
+	chmod(tmp, 0777);
+	char *cmd = ts_fmt("openssl req -x509 -newkey rsa:2048 -nodes -keyout %s/key.pem -out %s/cert.pem "
+			   "-days 1 -subj /CN=localhost 2>&1", dir, dir);
+	free(run_ok(cmd));
+	free(cmd);
+
+	int http_port = free_port(), https_port = free_port();
+	char *site_path = ts_fmt("%s/scripts/nginx/bunko.conf", BUNKO_SOURCE_DIR);
+	char *site = ts_read(site_path, NULL);
+	cr_assert_not_null(site);
+	char *v;
+	replace(&site, "server 127.0.0.1:8080;", v = ts_fmt("server 127.0.0.1:%d;", port)); free(v);
+	replace(&site, "listen 80;", v = ts_fmt("listen 127.0.0.1:%d;", http_port)); free(v);
+	replace(&site, "listen [::]:80;", "");
+	replace(&site, "listen 443 ssl http2;", v = ts_fmt("listen 127.0.0.1:%d ssl http2;", https_port)); free(v);
+	replace(&site, "listen [::]:443 ssl http2;", "");
+	replace(&site, "/etc/ssl/certs/bunko.crt", v = ts_fmt("%s/cert.pem", dir)); free(v);
+	replace(&site, "/etc/ssl/private/bunko.key", v = ts_fmt("%s/key.pem", dir)); free(v);
+	char *site_file = ts_fmt("%s/site.conf", dir);
+	cr_assert_eq(ts_write(site_file, site, strlen(site)), 0);
+	char *conf = ts_fmt("worker_processes 1;\npid %s/nginx.pid;\nerror_log %s/error.log;\nevents {}\n"
+			    "http {\n access_log off;\n client_body_temp_path %s;\n proxy_temp_path %s;\n"
+			    " fastcgi_temp_path %s;\n uwsgi_temp_path %s;\n scgi_temp_path %s;\n include %s;\n}\n",
+			    dir, dir, tmp, tmp, tmp, tmp, tmp, site_file);
+	char *conf_file = ts_fmt("%s/nginx.conf", dir);
+	cr_assert_eq(ts_write(conf_file, conf, strlen(conf)), 0);
+
+	pid_t nginx = nginx_pid = fork();
+	cr_assert_neq(nginx, -1);
+	if (nginx == 0) {
+		execlp("nginx", "nginx", "-p", dir, "-c", conf_file, "-g", "daemon off;", (char *)NULL);
+		_exit(127);
+	}
+	char *base = ts_fmt("https://127.0.0.1:%d", https_port);
+	char *url = ts_fmt("%s/", base);
+	int status = 0;
+	for (int i = 0; i < 100 && status != 200; i++) {
+		status = curl(dir, url, NULL);
+		if (status != 200)
+			usleep(100000);
+	}
+	char *log = ts_fmt("%s/error.log", dir);
+	char *errors = ts_read(log, NULL);
+	cr_assert_eq(status, 200, "nginx did not answer: %s", errors ? errors : "");
+	free(errors);
+	free(log);
+	char *head_path = ts_fmt("%s/head", dir), *body_path = ts_fmt("%s/body", dir);
+	char *head, *body;
+	size_t blen;
+
+	cr_expect(strstr(head = ts_read(head_path, NULL), "Strict-Transport-Security: max-age="), "%s", head);
+	free(head);
+
+	/* plain HTTP goes to HTTPS */
+	char *plain = ts_fmt("http://127.0.0.1:%d/search?q=x", http_port);
+	cr_expect_eq(curl(dir, plain, NULL), 301);
+	cr_expect(strstr(head = ts_read(head_path, NULL), "Location: https://127.0.0.1/search?q=x"), "%s", head);
+	free(head);
+	free(plain);
+
+	/* the same answers as directly */
+	char *q = ts_fmt("%s/search?q=%%E4%%BB%%A4%%E5%%92%%8C", base);
+	cr_expect_eq(curl(dir, q, NULL), 200);
+	body = ts_read(body_path, NULL);
+	struct reply direct = search("令和", NULL);
+	cr_expect_eq(data_total(body), data_total(direct.body));
+	reply_free(&direct);
+	free(body);
+	free(q);
+	char *hidden = ts_fmt("%s/doc/%s/page/1", base, secret_id);
+	cr_expect_eq(curl(dir, hidden, NULL), 404);
+	free(hidden);
+
+	/* a PDF in byte ranges */
+	char *pdf = ts_fmt("%s/doc/%s/pdf", base, reiki_id);
+	const char *range[] = { "-H", "Range: bytes=0-99", NULL };
+	cr_expect_eq(curl(dir, pdf, range), 206);
+	body = ts_read(body_path, &blen);
+	char *file = ts_fmt("%s/store/reiki/%s/data/document.pdf", archive, reiki_id);
+	char *whole = ts_read(file, NULL);
+	cr_expect(blen == 100 && !memcmp(body, whole, 100), "%zu bytes", blen);
+	cr_expect(strstr(head = ts_read(head_path, NULL), "Content-Range: bytes 0-99/"), "%s", head);
+	free(head);
+	free(whole);
+	free(file);
+	free(body);
+	free(pdf);
+
+	/* cookies are Secure over TLS */
+	char *login = ts_fmt("%s/login", base);
+	cr_expect_eq(curl(dir, login, NULL), 200);
+	cr_expect(strstr(head = ts_read(head_path, NULL), "SameSite=Strict; Secure"), "%s", head);
+	free(head);
+
+	/* oversized headers never reach bunko */
+	char *big = malloc(40000);
+	strcpy(big, "X-Big: ");
+	memset(big + 7, 'a', 30000);
+	big[30007] = '\0';
+	const char *huge[] = { "-H", big, NULL };
+	int st = curl(dir, url, huge);
+	cr_expect(st == 400 || st == 431 || st == 494, "a 30 kB header answered %d", st);
+	cr_expect_eq(curl(dir, url, NULL), 200, "nginx stopped answering");
+	free(big);
+
+	free(login);
+	kill(nginx, SIGQUIT);
+	int wst;
+	waitpid(nginx, &wst, 0);
+	nginx_pid = 0;
+	free(head_path);
+	free(body_path);
+	free(url);
+	free(base);
+	free(conf_file);
+	free(conf);
+	free(site_file);
+	free(site);
+	free(site_path);
+	free(tmp);
+	ts_rmtree(dir);
+	free(dir);
 }

@@ -70,7 +70,7 @@ bool bk_utf8_clean(const char *s)
 	return true;
 }
 
-void bk_html_begin(struct bk_buf *b, const char *title, const char *q, const char *collection)
+void bk_html_begin(struct bk_buf *b, const char *title, const char *q, const char *user, const char *csrf)
 {
 	bk_buf_addstr(b, "<!DOCTYPE html>\n<html lang=\"ja\">\n<head>\n<meta charset=\"utf-8\">\n"
 			 "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n<title>");
@@ -82,13 +82,16 @@ void bk_html_begin(struct bk_buf *b, const char *title, const char *q, const cha
 			 "<label for=\"q\">全文検索</label>\n"
 			 "<input id=\"q\" name=\"q\" type=\"search\" value=\"");
 	bk_html_attr(b, q);
-	bk_buf_addstr(b, "\">\n");
-	if (collection && *collection) {
-		bk_buf_addstr(b, "<input type=\"hidden\" name=\"collection\" value=\"");
-		bk_html_attr(b, collection);
-		bk_buf_addstr(b, "\">\n");
-	}
-	bk_buf_addstr(b, "<button type=\"submit\">検索</button>\n</form>\n</header>\n<main>\n");
+	bk_buf_addstr(b, "\">\n<button type=\"submit\">検索</button>\n</form>\n");
+	if (user) {
+		bk_buf_addstr(b, "<form class=\"account\" action=\"/logout\" method=\"post\">\n<span class=\"user\">");
+		bk_html_text(b, user, (size_t)-1);
+		bk_buf_addstr(b, "</span>\n<input type=\"hidden\" name=\"csrf\" value=\"");
+		bk_html_attr(b, csrf);
+		bk_buf_addstr(b, "\">\n<button type=\"submit\">ログアウト</button>\n</form>\n");
+	} else
+		bk_buf_addstr(b, "<a class=\"login\" href=\"/login\">職員ログイン</a>\n");
+	bk_buf_addstr(b, "</header>\n<main>\n");
 }
 
 void bk_html_end(struct bk_buf *b)

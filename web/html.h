@@ -28,8 +28,9 @@ void bk_url_component(struct bk_buf *b, const char *s);
 bool bk_utf8_clean(const char *s);
 
 /* The page's head (lang="ja", title escaped, the stylesheet), its header
- * with the search form (q and collection kept), and <main>. */
-void bk_html_begin(struct bk_buf *b, const char *title, const char *q, const char *collection);
+ * with the search form (q kept) and the login link, or for a logged-in
+ * `user` the logout form with the session's `csrf` token, and <main>. */
+void bk_html_begin(struct bk_buf *b, const char *title, const char *q, const char *user, const char *csrf);
 /* Closes <main> and the page. */
 void bk_html_end(struct bk_buf *b);
 

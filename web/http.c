@@ -5,8 +5,10 @@
  * The listening socket is made here (getaddrinfo, bind, listen) and handed
  * to libmicrohttpd, so that a bad address or a port in use is reported as
  * one clear error, and port 0 can be told back as the real port. A request
- * is answered on its first call (GET and HEAD carry no body): its
- * arguments are copied out with their lengths, so one holding a NUL byte
+ * is answered on its first call (GET and HEAD carry no body); a POST's
+ * urlencoded body (the login and logout forms, 8 KiB at most) is
+ * gathered over the calls libmicrohttpd makes and answered on the last.
+ * Arguments are checked against their lengths, so one holding a NUL byte
  * (%00) is refused instead of being cut short silently.
  */
 #include "web/http.h"
@@ -35,11 +37,56 @@ struct bk_http_server {
 	char url[128];
 };
 
+#define BK_HTTP_MAX_BODY 8192
+
 struct args {
 	struct bk_web_arg v[BK_HTTP_MAX_ARGS];
 	int n;
 	bool bad; /* a NUL inside, or too many */
 };
+
+/* A POST being received: its urlencoded body. */
+struct post {
+	struct bk_buf body;
+	bool too_big;
+};
+
+/* Splits an application/x-www-form-urlencoded body in place into a. */
+static void parse_form(char *body, struct args *a)
+{
+	for (char *field = body, *next; field && *field; field = next) {
+		next = strchr(field, '&');
+		if (next)
+			*next++ = '\0';
+		char *eq = strchr(field, '=');
+		char *value = eq ? eq + 1 : field + strlen(field);
+		if (eq)
+			*eq = '\0';
+		for (char *p = field; *p; p++)
+			if (*p == '+')
+				*p = ' ';
+		for (char *p = value; *p; p++)
+			if (*p == '+')
+				*p = ' ';
+		size_t klen = MHD_http_unescape(field), vlen = MHD_http_unescape(value);
+		if (strlen(field) != klen || strlen(value) != vlen || a->n == BK_HTTP_MAX_ARGS) {
+			a->bad = true;
+			return;
+		}
+		a->v[a->n++] = (struct bk_web_arg){ field, value };
+	}
+}
+
+static void request_done(void *cls, struct MHD_Connection *c, void **con_cls,
+			 enum MHD_RequestTerminationCode toe)
+{
+	struct post *p = *con_cls;
+	if (p) {
+		bk_buf_release(&p->body);
+		free(p);
+		*con_cls = NULL;
+	}
+}
 
 static enum MHD_Result collect_arg(void *cls, enum MHD_ValueKind kind, const char *key,
 				   size_t key_size, const char *value, size_t value_size)
@@ -112,6 +159,9 @@ static struct MHD_Response *make_response(struct bk_web_response *w)
 		MHD_add_response_header(r, MHD_HTTP_HEADER_LOCATION, w->location);
 	if (w->download_name)
 		add_disposition(r, w->download_name);
+	for (int i = 0; i < 2; i++)
+		if (w->set_cookie[i])
+			MHD_add_response_header(r, MHD_HTTP_HEADER_SET_COOKIE, w->set_cookie[i]);
 	return r;
 }
 
@@ -136,18 +186,61 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 {
 	struct bk_http_server *s = cls;
 	struct bk_web_response w;
-	struct args a = { .n = 0 };
+	struct args a = { .n = 0 }, form = { .n = 0 };
 	struct MHD_Response *r;
+	struct post *post = *con_cls;
+	char client[INET6_ADDRSTRLEN] = "?";
+	bool is_post = !strcmp(method, MHD_HTTP_METHOD_POST);
 
-	if (strcmp(method, MHD_HTTP_METHOD_GET) && strcmp(method, MHD_HTTP_METHOD_HEAD))
+	if (!is_post && strcmp(method, MHD_HTTP_METHOD_GET) && strcmp(method, MHD_HTTP_METHOD_HEAD))
 		return plain(c, MHD_HTTP_METHOD_NOT_ALLOWED, "method not allowed\n");
-	if (*upload_data_size)
+	if (is_post) {
+		/* the body comes in pieces: keep it (up to a limit) until the last call */
+		if (!post) {
+			const char *type = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
+								       MHD_HTTP_HEADER_CONTENT_TYPE);
+			if (!type || strncmp(type, "application/x-www-form-urlencoded", 33))
+				return plain(c, MHD_HTTP_UNSUPPORTED_MEDIA_TYPE, "a form is expected\n");
+			if (!(post = calloc(1, sizeof(*post))))
+				return MHD_NO;
+			*con_cls = post;
+			return MHD_YES;
+		}
+		if (*upload_data_size) {
+			if (post->body.len + *upload_data_size > BK_HTTP_MAX_BODY)
+				post->too_big = true;
+			else
+				bk_buf_add(&post->body, upload_data, *upload_data_size);
+			*upload_data_size = 0;
+			return MHD_YES;
+		}
+		if (post->too_big || post->body.failed)
+			return plain(c, MHD_HTTP_CONTENT_TOO_LARGE, "form too large\n");
+		if (post->body.data)
+			parse_form(post->body.data, &form);
+	} else if (*upload_data_size)
 		return plain(c, MHD_HTTP_BAD_REQUEST, "a GET request has no body\n");
 	MHD_get_connection_values_n(c, MHD_GET_ARGUMENT_KIND, collect_arg, &a);
-	if (a.bad || !url || url[0] != '/')
+	if (a.bad || form.bad || !url || url[0] != '/')
 		return plain(c, MHD_HTTP_BAD_REQUEST, "bad request\n");
-	struct bk_web_request req = { method, url, a.v, a.n, BK_ROLE_PUBLIC,
-				      MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_HOST) };
+	const union MHD_ConnectionInfo *ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+	if (ci && ci->client_addr) {
+		const struct sockaddr *sa = ci->client_addr;
+		if (sa->sa_family == AF_INET)
+			inet_ntop(AF_INET, &((const struct sockaddr_in *)sa)->sin_addr, client, sizeof(client));
+		else if (sa->sa_family == AF_INET6)
+			inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)sa)->sin6_addr, client, sizeof(client));
+	}
+	struct bk_web_request req = {
+		method, url, a.v, a.n,
+		MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_HOST),
+		form.v, form.n,
+		MHD_lookup_connection_value(c, MHD_COOKIE_KIND, "bunko_session"),
+		MHD_lookup_connection_value(c, MHD_COOKIE_KIND, "bunko_csrf"),
+		client, false,
+	};
+	const char *proto = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "X-Forwarded-Proto");
+	req.https = proto && !strcmp(proto, "https");
 	bk_web_handle(s->site, &req, &w);
 	r = make_response(&w);
 	unsigned status = (unsigned)w.status;
@@ -236,6 +329,7 @@ int bk_http_start(struct bk_http_server **out, const char *listen_at, int thread
 				     MHD_OPTION_CONNECTION_TIMEOUT, BK_HTTP_TIMEOUT_S,
 				     MHD_OPTION_CONNECTION_LIMIT, BK_HTTP_CONNECTIONS,
 				     MHD_OPTION_PER_IP_CONNECTION_LIMIT, BK_HTTP_PER_IP,
+				     MHD_OPTION_NOTIFY_COMPLETED, request_done, NULL,
 				     MHD_OPTION_END);
 	if (!s->daemon) {
 		close(s->fd);

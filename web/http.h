@@ -3,7 +3,8 @@
  * with a pool of worker threads, behind a plain interface so that only
  * web/http.c sees MHD_Connection.
  *
- * Protocol: GET and HEAD only (other methods: 405); the path and query
+ * Protocol: GET and HEAD, and POST of a urlencoded form (other methods:
+ * 405; a POST of anything else: 415, over 8 KiB: 413); the path and query
  * string are percent-decoded by libmicrohttpd ('+' as a space in the
  * query); an argument holding a NUL byte (%00) is a 400; more than 64
  * connections, or more than 16 from one address, are refused by the

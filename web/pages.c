@@ -26,7 +26,7 @@ static void html_ok(struct bk_web_response *r)
 void bk_web_home(struct bk_web_ctx *c, struct bk_web_response *r)
 {
 	html_ok(r);
-	bk_html_begin(&r->body, "ホーム", NULL, NULL);
+	bk_html_begin(&r->body, "ホーム", NULL, c->user, c->csrf);
 	bk_buf_addstr(&r->body,
 		      "<h1>文庫デジタルアーカイブ</h1>\n"
 		      "<p>公開されている資料の本文を検索できます。旧字体（國・區など）でも新字体でも同じ結果になります。</p>\n"
@@ -187,7 +187,7 @@ void bk_web_search(struct bk_web_ctx *c, struct bk_web_response *r)
 	long total = collection ? f.selected_pages : f.all_pages;
 	bool exact = finfo.counted && !info.truncated;
 	html_ok(r);
-	bk_html_begin(&r->body, q, q, NULL);
+	bk_html_begin(&r->body, q, q, c->user, c->csrf);
 	bk_buf_addstr(&r->body, "<h1>「");
 	bk_html_text(&r->body, q, (size_t)-1);
 	bk_buf_addstr(&r->body, "」の検索結果</h1>\n");
@@ -306,7 +306,7 @@ void bk_web_page_view(struct bk_web_ctx *c, const struct bk_web_doc *d, int page
 	struct bk_buf t = { 0 };
 	bk_buf_addstr(&t, title);
 	bk_buf_addstr(&t, heading);
-	bk_html_begin(b, t.data ? t.data : "", q, NULL);
+	bk_html_begin(b, t.data ? t.data : "", q, c->user, c->csrf);
 	bk_buf_release(&t);
 	bk_buf_addstr(b, "<h1>");
 	bk_html_text(b, title, (size_t)-1);

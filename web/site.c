@@ -12,12 +12,15 @@
  *   /static/bunko.css          the stylesheet
  *   /iiif/ID/manifest, /iiif/ID/N/info.json, /iiif/ID/N/full/SIZE/0/default.jpg
  *                              IIIF (web/iiif.c)
+ *   /login (GET: the form; POST: name, password, csrf), /logout (POST: csrf)
+ *                              staff sessions (web/auth.h)
  * Everything else, and every document the role may not see, is the same
  * 404 page.
  *
- * The pool: bk_web_open opens `readers` read-only index handles for the
- * public role (SQLite connections are not shared between threads); a
- * request takes a free one for its duration. libmicrohttpd's pool has
+ * The pool: `readers` read-only index handles per role (SQLite
+ * connections are not shared between threads), the public ones opened by
+ * bk_web_open, staff and admin ones at their first use; a request takes
+ * a free one of its role for its duration. libmicrohttpd's pool has
  * as many threads, each answering one request at a time, so no request
  * waits for a reader.
  */
@@ -30,8 +33,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 
 #include "archive/store.h"
+#include "web/auth.h"
 #include "web/html.h"
 #include "web/render.h"
 #include "web/site.h"
@@ -42,11 +47,13 @@ struct reader {
 };
 
 struct bk_web {
-	char *archive;
+	char *archive, *index_dir;
 	pthread_mutex_t lock;
 	pthread_cond_t freed;
-	struct reader *readers;
+	struct reader *readers[BK_ROLE_COUNT]; /* per role; staff and admin opened when first asked */
 	int nreaders;
+	struct bk_sessions *sessions;
+	FILE *audit;
 };
 
 void bk_web_response_release(struct bk_web_response *r)
@@ -55,39 +62,46 @@ void bk_web_response_release(struct bk_web_response *r)
 	free(r->file);
 	free(r->download_name);
 	free(r->location);
+	free(r->set_cookie[0]);
+	free(r->set_cookie[1]);
 	memset(r, 0, sizeof(*r));
 }
 
 int bk_web_open(struct bk_web **out, const struct bk_web_options *o, struct bk_error *err)
 {
 	struct bk_web *w = NULL;
-	char *index_dir = NULL;
 	int rc = -1;
 
 	*out = NULL;
 	if (bk_archive_check(o->archive, err))
 		return -1;
 	if (!(w = calloc(1, sizeof(*w))) || !(w->archive = strdup(o->archive)) ||
-	    asprintf(&index_dir, "%s/index", o->archive) < 0) {
-		index_dir = NULL;
+	    asprintf(&w->index_dir, "%s/index", o->archive) < 0) {
+		if (w)
+			w->index_dir = NULL;
 		bk_error_set(err, "out of memory");
 		goto out;
 	}
 	pthread_mutex_init(&w->lock, NULL);
 	pthread_cond_init(&w->freed, NULL);
 	w->nreaders = o->readers > 0 ? o->readers : 1;
-	if (!(w->readers = calloc((size_t)w->nreaders, sizeof(*w->readers)))) {
-		bk_error_set(err, "out of memory");
+	w->audit = o->audit;
+	for (int r = 0; r < BK_ROLE_COUNT; r++)
+		if (!(w->readers[r] = calloc((size_t)w->nreaders, sizeof(struct reader)))) {
+			bk_error_set(err, "out of memory");
+			goto out;
+		}
+	if (bk_sessions_new(&w->sessions, err))
 		goto out;
-	}
+	/* the public readers at once: an archive without a readable index
+	 * fails here, not at the first visitor */
 	for (int i = 0; i < w->nreaders; i++)
-		if (bk_index_open(&w->readers[i].idx, index_dir, BK_ROLE_PUBLIC, false, err))
+		if (bk_index_open(&w->readers[BK_ROLE_PUBLIC][i].idx, w->index_dir, BK_ROLE_PUBLIC, false, err))
 			goto out;
 	*out = w;
 	w = NULL;
 	rc = 0;
 out:
-	free(index_dir);
 	bk_web_free(&w);
 	return rc;
 }
@@ -96,31 +110,45 @@ void bk_web_free(struct bk_web **w)
 {
 	if (!w || !*w)
 		return;
-	for (int i = 0; (*w)->readers && i < (*w)->nreaders; i++)
-		bk_index_free(&(*w)->readers[i].idx);
-	free((*w)->readers);
+	for (int r = 0; r < BK_ROLE_COUNT; r++) {
+		for (int i = 0; (*w)->readers[r] && i < (*w)->nreaders; i++)
+			bk_index_free(&(*w)->readers[r][i].idx);
+		free((*w)->readers[r]);
+	}
 	if ((*w)->archive) {
 		pthread_mutex_destroy(&(*w)->lock);
 		pthread_cond_destroy(&(*w)->freed);
 	}
+	bk_sessions_free(&(*w)->sessions);
+	free((*w)->index_dir);
 	free((*w)->archive);
 	free(*w);
 	*w = NULL;
 }
 
-static struct reader *take_reader(struct bk_web *w)
+/* A free reader of `role`, opened if it is the first use of its slot;
+ * NULL with err set when its index files cannot be opened (the server's
+ * user may not read the restricted or confidential level). */
+static struct reader *take_reader(struct bk_web *w, enum bk_role role, struct bk_error *err)
 {
-	struct reader *r = NULL;
+	struct reader *r = NULL, *set = w->readers[role];
 	pthread_mutex_lock(&w->lock);
 	while (!r) {
 		for (int i = 0; i < w->nreaders && !r; i++)
-			if (!w->readers[i].busy)
-				r = &w->readers[i];
+			if (!set[i].busy)
+				r = &set[i];
 		if (!r)
 			pthread_cond_wait(&w->freed, &w->lock);
 	}
 	r->busy = true;
 	pthread_mutex_unlock(&w->lock);
+	if (!r->idx && bk_index_open(&r->idx, w->index_dir, role, false, err)) {
+		pthread_mutex_lock(&w->lock);
+		r->busy = false;
+		pthread_cond_signal(&w->freed);
+		pthread_mutex_unlock(&w->lock);
+		return NULL;
+	}
 	return r;
 }
 
@@ -128,7 +156,7 @@ static void give_reader(struct bk_web *w, struct reader *r)
 {
 	pthread_mutex_lock(&w->lock);
 	r->busy = false;
-	pthread_cond_signal(&w->freed);
+	pthread_cond_broadcast(&w->freed);
 	pthread_mutex_unlock(&w->lock);
 }
 
@@ -145,7 +173,7 @@ void bk_web_error_page(struct bk_web_response *r, int status, const char *title,
 	bk_buf_reset(&r->body);
 	r->status = status;
 	r->type = "text/html; charset=utf-8";
-	bk_html_begin(&r->body, title, NULL, NULL);
+	bk_html_begin(&r->body, title, NULL, NULL, NULL);
 	bk_buf_addstr(&r->body, "<h1>");
 	bk_html_text(&r->body, title, (size_t)-1);
 	bk_buf_addstr(&r->body, "</h1>\n<p class=\"error\">");
@@ -161,6 +189,18 @@ void bk_web_not_found(struct bk_web_response *r)
 }
 
 /* ---- documents ------------------------------------------------------------- */
+
+/* The path as one line of the audit log: bytes outside printable ASCII
+ * percent-encoded, so a request cannot forge or break a line. */
+static void audit_path(FILE *fp, const char *path)
+{
+	for (const unsigned char *p = (const unsigned char *)path; *p; p++)
+		if (*p > 0x20 && *p < 0x7f && *p != '%')
+			fputc(*p, fp);
+		else
+			fprintf(fp, "%%%02X", *p);
+	fputc('\n', fp);
+}
 
 void bk_web_doc_release(struct bk_web_doc *d)
 {
@@ -211,6 +251,19 @@ int bk_web_doc_find(struct bk_web_ctx *c, const char *id, struct bk_web_doc *d, 
 	    d->meta.access > bk_role_max_access(c->role) || d->meta.access != d->info.access)
 		goto out;
 	rc = 1;
+	if (d->info.access > BK_ACCESS_PUBLIC && c->audit) {
+		char when[32];
+		time_t now = time(NULL);
+		struct tm tm;
+		strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", gmtime_r(&now, &tm));
+		/* one write per line, flushed: lines of several threads never mix */
+		flockfile(c->audit);
+		fprintf(c->audit, "%s %s %s %s %s ", when, c->user ? c->user : "-", bk_role_name(c->role),
+			bk_access_name(d->info.access), d->info.id);
+		audit_path(c->audit, c->req->path);
+		fflush(c->audit);
+		funlockfile(c->audit);
+	}
 out:
 	if (fp)
 		fclose(fp);
@@ -306,7 +359,7 @@ static void send_file(const struct bk_web_doc *d, const char *rel, const char *t
 	r->status = 200;
 	r->type = type;
 	r->file = path;
-	r->cache = "private, max-age=300";
+	r->cache = d->info.access == BK_ACCESS_PUBLIC ? "private, max-age=300" : NULL;
 	if (name && asprintf(&r->download_name, "%s%s", d->info.id, name) < 0)
 		r->download_name = NULL;
 }
@@ -328,7 +381,7 @@ void bk_web_page_image(const struct bk_web_doc *d, int page, int width, int heig
 	free(pdf);
 	r->status = 200;
 	r->type = format == BK_IMAGE_JPEG ? "image/jpeg" : "image/png";
-	r->cache = "private, max-age=300";
+	r->cache = d->info.access == BK_ACCESS_PUBLIC ? "private, max-age=300" : NULL;
 }
 
 /* The viewer's image: BK_WEB_IMAGE_WIDTH wide (or the page's width if
@@ -404,19 +457,131 @@ static void doc_route(struct bk_web_ctx *c, const char *path, struct bk_web_resp
 	bk_web_doc_release(&d);
 }
 
+/* ---- login -------------------------------------------------------------------- */
+
+static const char *form_arg(const struct bk_web_request *req, const char *name)
+{
+	for (int i = 0; i < req->nform; i++)
+		if (!strcmp(req->form[i].name, name))
+			return req->form[i].value;
+	return NULL;
+}
+
+static void login_form(struct bk_web_ctx *c, struct bk_web_response *r, int status, const char *message)
+{
+	char csrf[BK_AUTH_TOKEN_HEX];
+	bk_auth_random_hex(csrf, 32);
+	bk_buf_reset(&r->body);
+	r->status = status;
+	r->type = "text/html; charset=utf-8";
+	/* the form's token is also a cookie: a POST from another site carries
+	 * the cookie but cannot read it to put it in the form */
+	if (asprintf(&r->set_cookie[0], "bunko_csrf=%s; Path=/login; HttpOnly; SameSite=Strict%s", csrf,
+		     c->req->https ? "; Secure" : "") < 0)
+		r->set_cookie[0] = NULL;
+	bk_html_begin(&r->body, "ログイン", NULL, NULL, NULL);
+	bk_buf_addstr(&r->body, "<h1>職員ログイン</h1>\n");
+	if (message) {
+		bk_buf_addstr(&r->body, "<p class=\"error\" role=\"alert\">");
+		bk_html_text(&r->body, message, (size_t)-1);
+		bk_buf_addstr(&r->body, "</p>\n");
+	}
+	bk_buf_addf(&r->body, "<form class=\"login\" action=\"/login\" method=\"post\">\n"
+			      "<input type=\"hidden\" name=\"csrf\" value=\"%s\">\n"
+			      "<p><label for=\"name\">利用者名</label> <input id=\"name\" name=\"name\" autocomplete=\"username\" required></p>\n"
+			      "<p><label for=\"password\">パスワード</label> <input id=\"password\" name=\"password\" type=\"password\" autocomplete=\"current-password\" required></p>\n"
+			      "<p><button type=\"submit\">ログイン</button></p>\n</form>\n", csrf);
+	bk_html_end(&r->body);
+}
+
+static void redirect_home(struct bk_web_response *r)
+{
+	r->location = strdup("/");
+	bk_web_error_page(r, 303, "移動", "トップページへ移動します。");
+	r->status = 303;
+}
+
+static void login(struct bk_web_ctx *c, struct bk_web_response *r)
+{
+	const char *csrf = form_arg(c->req, "csrf"), *name = form_arg(c->req, "name");
+	const char *password = form_arg(c->req, "password");
+	char token[BK_AUTH_TOKEN_HEX], session_csrf[BK_AUTH_TOKEN_HEX];
+	enum bk_role role = BK_ROLE_PUBLIC;
+	struct bk_error err;
+
+	bk_error_init(&err);
+	if (strcmp(c->req->method, "POST")) {
+		login_form(c, r, 200, NULL);
+		return;
+	}
+	if (!csrf || !c->req->csrf_cookie || !bk_auth_equal(csrf, c->req->csrf_cookie)) {
+		bk_web_error_page(r, 403, "ログインできません", "フォームの有効期限が切れています。もう一度ログインしてください。");
+		return;
+	}
+	if (!bk_sessions_may_try(c->w_sessions, c->req->client)) {
+		login_form(c, r, 429, "ログインの失敗が続いたため、しばらく受け付けません。");
+		return;
+	}
+	int ok = name && password ? bk_auth_check(c->archive, name, password, &role, &err) : 0;
+	if (ok < 0) {
+		bk_web_error_page(r, 500, "エラー", err.msg);
+		return;
+	}
+	if (!ok) {
+		bk_sessions_failed(c->w_sessions, c->req->client);
+		login_form(c, r, 401, "利用者名またはパスワードが違います。");
+		return;
+	}
+	bk_sessions_start(c->w_sessions, name, role, token, session_csrf, &err);
+	if (asprintf(&r->set_cookie[0], "bunko_session=%s; Path=/; HttpOnly; SameSite=Strict; Max-Age=%d%s",
+		     token, BK_AUTH_SESSION_S, c->req->https ? "; Secure" : "") < 0)
+		r->set_cookie[0] = NULL;
+	if (asprintf(&r->set_cookie[1], "bunko_csrf=; Path=/login; HttpOnly; SameSite=Strict; Max-Age=0") < 0)
+		r->set_cookie[1] = NULL;
+	redirect_home(r);
+}
+
+static void logout(struct bk_web_ctx *c, struct bk_web_response *r)
+{
+	const char *csrf = form_arg(c->req, "csrf");
+	if (strcmp(c->req->method, "POST") || !c->user || !csrf || !bk_auth_equal(csrf, c->csrf)) {
+		bk_web_error_page(r, 403, "ログアウトできません", "ログアウトはこのサイトのボタンから行ってください。");
+		return;
+	}
+	bk_sessions_end(c->w_sessions, c->req->session_cookie);
+	if (asprintf(&r->set_cookie[0], "bunko_session=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0") < 0)
+		r->set_cookie[0] = NULL;
+	redirect_home(r);
+}
+
 void bk_web_handle(struct bk_web *w, const struct bk_web_request *req, struct bk_web_response *resp)
 {
-	struct reader *rd = take_reader(w);
-	struct bk_web_ctx c = { w, w->archive, rd->idx, req, req->role };
+	struct bk_web_ctx c = { w, w->archive, NULL, req, BK_ROLE_PUBLIC, NULL, NULL, w->sessions, w->audit };
 	const char *path = req->path;
+	char user[BK_AUTH_NAME_MAX + 1], csrf[BK_AUTH_TOKEN_HEX];
+	struct bk_error err;
+	struct reader *rd;
 
 	memset(resp, 0, sizeof(*resp));
-	/* the readers are opened for the public role; a request of another
-	 * role would need readers of its own (staff login is not built yet) */
-	if (c.role != BK_ROLE_PUBLIC)
-		c.role = BK_ROLE_PUBLIC;
+	bk_error_init(&err);
+	if (req->session_cookie && bk_sessions_find(w->sessions, req->session_cookie, user, &c.role, csrf)) {
+		c.user = user;
+		c.csrf = csrf;
+	}
+	if (!(rd = take_reader(w, c.role, &err))) {
+		bk_web_error_page(resp, 500, "エラー", err.msg);
+		return;
+	}
+	c.idx = rd->idx;
+	bool post = !strcmp(req->method, "POST");
 	if (!bk_utf8_clean(path))
 		bk_web_error_page(resp, 400, "不正な要求", "URL の文字が正しくありません。");
+	else if (!strcmp(path, "/login"))
+		login(&c, resp);
+	else if (!strcmp(path, "/logout"))
+		logout(&c, resp);
+	else if (post)
+		bk_web_error_page(resp, 405, "不正な要求", "この URL には送信できません。");
 	else if (!strcmp(path, "/"))
 		bk_web_home(&c, resp);
 	else if (!strcmp(path, "/search"))

@@ -16,12 +16,18 @@
 #define BK_WEB_QUERY_MAX 500 /* bytes of a query */
 #define BK_WEB_IMAGE_WIDTH 1400 /* pixels of the page image shown */
 
+struct bk_sessions;
+
 struct bk_web_ctx {
 	struct bk_web *w;
 	const char *archive;
 	struct bk_index *idx;  /* this thread's reader, opened for ctx->role */
 	const struct bk_web_request *req;
-	enum bk_role role;
+	enum bk_role role;     /* public, or the logged-in user's */
+	const char *user;      /* the logged-in user, or NULL */
+	const char *csrf;      /* the session's CSRF token (user only) */
+	struct bk_sessions *w_sessions;
+	FILE *audit;
 };
 
 /* A document the request's role may see: what the index says, its

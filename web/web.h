@@ -8,8 +8,9 @@
  * - read-only: the site opens the index read-only (one reader per worker
  *   thread, from a pool) and reads the store's files; it never writes to
  *   the archive.
- * - access: a request has a role (anonymous visitors: BK_ROLE_PUBLIC).
- *   The readers open only the index files of that role's levels, and
+ * - access: a request has a role: BK_ROLE_PUBLIC for anonymous visitors,
+ *   staff or admin for a session of a user who logged in (web/auth.h).
+ *   The readers of a role open only the index files of its levels, and
  *   every handler checks the document's level again, from the index and
  *   from its bag-info.txt, before it shows, counts or sends anything of
  *   it. A document the role may not see answers exactly as one that does
@@ -24,7 +25,9 @@
 #ifndef BUNKO_WEB_WEB_H
 #define BUNKO_WEB_WEB_H
 
+#include <stdbool.h>
 #include <stddef.h>
+#include <stdio.h>
 
 #include "bunko/buf.h"
 #include "bunko/common.h"
@@ -39,8 +42,14 @@ struct bk_web_request {
 	const char *path;              /* percent-decoded path, starts with '/' */
 	const struct bk_web_arg *args; /* the query string, in order */
 	int nargs;
-	enum bk_role role;             /* who asks: BK_ROLE_PUBLIC for anonymous visitors */
 	const char *host;              /* the Host header, NULL if none (IIIF ids are absolute) */
+	const struct bk_web_arg *form; /* a POST's form fields (urlencoded body) */
+	int nform;
+	const char *session_cookie;    /* the bunko_session cookie, or NULL */
+	const char *csrf_cookie;       /* the bunko_csrf cookie (login form), or NULL */
+	const char *client;            /* the client's address, for the login rate limit */
+	bool https;                    /* a front server says the client used TLS
+					  (X-Forwarded-Proto: https): cookies are Secure */
 };
 
 struct bk_web_response {
@@ -51,6 +60,7 @@ struct bk_web_response {
 	char *download_name;      /* Content-Disposition: attachment, this name (UTF-8) */
 	char *location;           /* Location of a redirect */
 	const char *cache;        /* Cache-Control (static), NULL: no-store */
+	char *set_cookie[2];      /* Set-Cookie headers, NULL: none */
 };
 
 void bk_web_response_release(struct bk_web_response *r);
@@ -58,6 +68,10 @@ void bk_web_response_release(struct bk_web_response *r);
 struct bk_web_options {
 	const char *archive;
 	int readers;         /* readers in the pool: one per worker thread */
+	FILE *audit;         /* the audit log: one line for each request that
+				shows a restricted or confidential document,
+				"TIME USER ROLE LEVEL DOC PATH" (borrowed;
+				NULL: none) */
 };
 
 struct bk_web;
