@@ -32,6 +32,9 @@ void bk_doc_meta_release(struct bk_doc_meta *meta)
 	for (size_t i = 0; i < meta->nsources; i++)
 		free(meta->sources[i]);
 	free(meta->sources);
+	for (size_t i = 0; i < meta->nmissing; i++)
+		free(meta->missing[i]);
+	free(meta->missing);
 	free(meta->created);
 	free(meta->software);
 	bk_doc_meta_init(meta);
@@ -69,6 +72,19 @@ int bk_doc_meta_add_source(struct bk_doc_meta *meta, const char *name,
 	return 0;
 }
 
+int bk_doc_meta_add_missing(struct bk_doc_meta *meta, const char *line,
+			    struct bk_error *err)
+{
+	char **grown = realloc(meta->missing, (meta->nmissing + 1) * sizeof(*grown));
+	if (!grown)
+		return bk_error_set(err, "out of memory");
+	meta->missing = grown;
+	if (!(meta->missing[meta->nmissing] = strdup(line)))
+		return bk_error_set(err, "out of memory");
+	meta->nmissing++;
+	return 0;
+}
+
 int bk_doc_meta_copy(struct bk_doc_meta *dst, const struct bk_doc_meta *src,
 		     struct bk_error *err)
 {
@@ -88,6 +104,9 @@ int bk_doc_meta_copy(struct bk_doc_meta *dst, const struct bk_doc_meta *src,
 		goto fail;
 	for (size_t i = 0; i < src->nsources; i++)
 		if (bk_doc_meta_add_source(dst, src->sources[i], err))
+			goto fail;
+	for (size_t i = 0; i < src->nmissing; i++)
+		if (bk_doc_meta_add_missing(dst, src->missing[i], err))
 			goto fail;
 	return 0;
 fail:
@@ -255,6 +274,17 @@ int bk_meta_write(FILE *fp, const struct bk_doc_meta *meta,
 			return -1;
 	}
 	fprintf(fp, "Bunko-Pages: %d\n", meta->npages > 0 ? meta->npages : 0);
+	if (meta->nmissing)
+		fprintf(fp, "Bunko-Incomplete: yes\n");
+	for (size_t i = 0; i < meta->nmissing; i++) {
+		char *enc = bk_bag_encode(meta->missing[i]);
+		int bad = !enc || write_field(fp, "Bunko-Missing", enc, err);
+		if (!enc)
+			bk_error_set(err, "out of memory writing metadata");
+		free(enc);
+		if (bad)
+			return -1;
+	}
 	if (write_field(fp, "Bunko-Created", meta->created, err) ||
 	    write_field(fp, "Bunko-Software", meta->software, err) ||
 	    write_field(fp, "Bag-Software-Agent", "bunko " BUNKO_VERSION, err) ||
@@ -315,6 +345,15 @@ static int apply_field(struct meta_parser *mp, const char *key,
 		bk_bag_decode(name);
 		int rc = bk_doc_meta_add_source(meta, name, err);
 		free(name);
+		return rc;
+	}
+	if (!strcasecmp(key, "Bunko-Missing")) {
+		char *line = strdup(value);
+		if (!line)
+			return bk_error_set(err, "out of memory reading '%s'", mp->name);
+		bk_bag_decode(line);
+		int rc = bk_doc_meta_add_missing(meta, line, err);
+		free(line);
 		return rc;
 	}
 	if (!strcasecmp(key, "Bunko-Box"))

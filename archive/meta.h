@@ -50,6 +50,12 @@ struct bk_doc_meta {
 	char **sources;           /* original file names of the masters */
 	size_t nsources;
 	int npages;
+	/* what the document lacks, one line each ("'x.tif' page 2: why"):
+	 * pages and files of the scans that could not be processed; each has
+	 * a placeholder page. bag-info.txt: Bunko-Incomplete: yes and one
+	 * Bunko-Missing per line. */
+	char **missing;
+	size_t nmissing;
 	char *created;            /* UTC, "YYYY-MM-DDTHH:MM:SSZ" */
 	char *software;           /* processing versions */
 };
@@ -64,6 +70,9 @@ int bk_doc_meta_copy(struct bk_doc_meta *dst, const struct bk_doc_meta *src,
 		     struct bk_error *err);
 /* Replaces *field with a copy of value (NULL clears it). */
 int bk_doc_meta_set(char **field, const char *value, struct bk_error *err);
+/* Appends a line to meta->missing. */
+int bk_doc_meta_add_missing(struct bk_doc_meta *meta, const char *line,
+			    struct bk_error *err);
 /* Appends a source file name unless it is already listed. */
 int bk_doc_meta_add_source(struct bk_doc_meta *meta, const char *name,
 			   struct bk_error *err);

@@ -1362,7 +1362,7 @@ static int deliver(struct bk_index *idx, struct search *s, const struct cand *x,
 		goto out;
 	}
 	struct bk_search_hit h = { f[0], f[1], f[2], f[3], f[4], snippet,
-				   (int)(x->rowid & BK_MAX_PAGES), x->score, x->level };
+				   (int)(x->rowid & BK_MAX_PAGES), x->score, x->level, text, len };
 	rc = fn(&h, ud);
 out:
 	sqlite3_finalize(st);
@@ -1462,6 +1462,164 @@ int bk_index_search(struct bk_index *idx, const struct bk_search_query *q,
 		    struct bk_error *err)
 {
 	return bk_index_search_timed(idx, q, -1, fn, ud, NULL, err);
+}
+
+/* ---- facets and documents ------------------------------------------------- */
+
+struct facet {
+	char *collection;
+	long pages;
+};
+
+static int cmp_facet(const void *a, const void *b)
+{
+	const struct facet *x = a, *y = b;
+	if (x->pages != y->pages)
+		return x->pages > y->pages ? -1 : 1;
+	return strcmp(x->collection, y->collection);
+}
+
+/* Adds the candidates found in `level` since `from` to the facets: pages
+ * of one document are consecutive (rowid order), so its collection is
+ * looked up once. */
+static int count_collections(sqlite3 *db, const struct cands *c, int from, struct facet **f,
+			     int *nf, struct bk_error *err)
+{
+	sqlite3_stmt *st = NULL;
+	sqlite3_int64 last = -1;
+	int cur = -1, rc = -1;
+
+	if (sqlite3_prepare_v2(db, "SELECT collection FROM doc WHERE id = ?1", -1, &st, NULL) != SQLITE_OK)
+		return db_fail(db, "cannot prepare the facets", err);
+	for (int i = from; i < c->n; i++) {
+		sqlite3_int64 doc = c->v[i].rowid >> BK_PAGE_BITS;
+		if (doc != last) {
+			last = doc;
+			cur = -1;
+			sqlite3_reset(st);
+			sqlite3_bind_int64(st, 1, doc);
+			if (sqlite3_step(st) != SQLITE_ROW)
+				continue; /* removed by a put since */
+			const char *name = (const char *)sqlite3_column_text(st, 0);
+			for (int k = 0; k < *nf && cur < 0; k++)
+				if (!strcmp((*f)[k].collection, name ? name : ""))
+					cur = k;
+			if (cur < 0) {
+				struct facet *grown = realloc(*f, (size_t)(*nf + 1) * sizeof(**f));
+				if (!grown || !(name = strdup(name ? name : ""))) {
+					if (grown)
+						*f = grown;
+					bk_error_set(err, "out of memory");
+					goto out;
+				}
+				*f = grown;
+				(*f)[*nf] = (struct facet){ (char *)name, 0 };
+				cur = (*nf)++;
+			}
+		}
+		if (cur >= 0)
+			(*f)[cur].pages++;
+	}
+	rc = 0;
+out:
+	sqlite3_finalize(st);
+	return rc;
+}
+
+int bk_index_facets(struct bk_index *idx, const struct bk_search_query *q, int time_limit_ms,
+		    int (*fn)(const char *collection, long pages, void *), void *ud,
+		    struct bk_search_info *info, struct bk_error *err)
+{
+	struct search s = { 0 };
+	struct facet *f = NULL;
+	int nf = 0, rc = -1;
+	long total = 0;
+
+	if (info)
+		*info = (struct bk_search_info){ 0, 0, false, false };
+	if (search_prepare(&s, q, time_limit_ms, err))
+		goto out;
+	for (int l = 0; l <= (int)bk_role_max_access(idx->role) && !s.truncated; l++) {
+		if (refresh_level(idx, (enum bk_access)l, err))
+			goto out;
+		if (!idx->db[l])
+			continue;
+		int from = s.cands.n;
+		if (scan_candidates(idx, (enum bk_access)l, &s, s.match, err) ||
+		    count_collections(idx->db[l], &s.cands, from, &f, &nf, err))
+			goto out;
+	}
+	if (nf)
+		qsort(f, (size_t)nf, sizeof(*f), cmp_facet);
+	for (int i = 0; i < nf; i++)
+		total += f[i].pages;
+	if (info)
+		*info = (struct bk_search_info){ total, s.examined, !s.truncated, s.truncated };
+	rc = 0;
+	for (int i = 0; i < nf && rc == 0; i++)
+		rc = fn(f[i].collection, f[i].pages, ud);
+out:
+	for (int i = 0; i < nf; i++)
+		free(f[i].collection);
+	free(f);
+	search_release(&s);
+	return rc;
+}
+
+void bk_index_doc_info_release(struct bk_index_doc_info *d)
+{
+	free(d->id);
+	free(d->collection);
+	free(d->title);
+	free(d->date);
+	free(d->pdf);
+	memset(d, 0, sizeof(*d));
+}
+
+int bk_index_doc_get(struct bk_index *idx, const char *doc_id, struct bk_index_doc_info *d,
+		     struct bk_error *err)
+{
+	memset(d, 0, sizeof(*d));
+	for (int l = 0; l <= (int)bk_role_max_access(idx->role); l++) {
+		sqlite3_stmt *st = NULL;
+		if (refresh_level(idx, (enum bk_access)l, err))
+			return -1;
+		sqlite3 *db = idx->db[l];
+		if (!db)
+			continue;
+		if (sqlite3_prepare_v2(db, "SELECT doc, collection, title, date, pdf, profile, npages"
+					   " FROM doc WHERE doc = ?1", -1, &st, NULL) != SQLITE_OK)
+			return db_fail(db, "cannot prepare the document lookup", err);
+		sqlite3_bind_text(st, 1, doc_id, -1, SQLITE_STATIC);
+		int step = sqlite3_step(st);
+		if (step == SQLITE_ROW) {
+			const char *profile = (const char *)sqlite3_column_text(st, 5);
+			int p = bk_profile_parse(profile);
+			d->id = column_dup(st, 0);
+			d->collection = column_dup(st, 1);
+			d->title = column_dup(st, 2);
+			d->date = column_dup(st, 3);
+			d->pdf = column_dup(st, 4);
+			d->profile = p < 0 ? BK_PROFILE_RECORD : (enum bk_profile)p;
+			d->npages = sqlite3_column_int(st, 6);
+			/* the level is where it lies: a document is only in its level's file */
+			d->access = (enum bk_access)l;
+			sqlite3_finalize(st);
+			if (!d->id || !d->collection || !d->title || !d->date || !d->pdf) {
+				bk_index_doc_info_release(d);
+				return bk_error_set(err, "out of memory");
+			}
+			return 1;
+		}
+		if (step != SQLITE_DONE) {
+			bk_error_set(err, "cannot look up '%s' in the %s index: %s", doc_id,
+				     bk_access_name((enum bk_access)l), sqlite3_errmsg(db));
+			sqlite3_finalize(st);
+			return -1;
+		}
+		sqlite3_finalize(st);
+	}
+	return 0;
 }
 
 /* ---- rebuild ----------------------------------------------------------------- */

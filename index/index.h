@@ -94,7 +94,8 @@ struct bk_search_query { const char *text; const char *collection, *profile, *da
  * 20 characters either side of the first hit, hits between
  * BK_SNIPPET_OPEN and BK_SNIPPET_CLOSE, white space between Japanese
  * characters removed and other runs of white space made one space. */
-struct bk_search_hit { const char *doc, *collection, *title, *date, *pdf, *snippet; int page; double score; enum bk_access access; };
+struct bk_search_hit { const char *doc, *collection, *title, *date, *pdf, *snippet; int page; double score; enum bk_access access;
+	const char *text; size_t text_len; };  /* text: the page's whole text, as indexed */
 /* Calls fn for the best `limit` hits across the role's levels, best first
  * (equal scores in archive order); a non-zero return from fn stops the
  * search and is returned. Errors in the query are reported in `err`
@@ -114,6 +115,26 @@ int bk_index_search_timed(struct bk_index *idx, const struct bk_search_query *q,
 /* bk_index_search_timed with the default time limit and no info. */
 int bk_index_search(struct bk_index *idx, const struct bk_search_query *q,
                     int (*fn)(const struct bk_search_hit *, void *), void *ud, struct bk_error *err);
+/* The matching pages of each collection: a search (same query, filters
+ * and time limit as bk_index_search_timed) that reads every candidate,
+ * ranks nothing and calls fn once per collection that has hits, most hits
+ * first (equal counts by name), across the role's levels only. info (may
+ * be NULL) gets the total; counted is true unless the time limit ran out.
+ * A non-zero return from fn stops and is returned. */
+int bk_index_facets(struct bk_index *idx, const struct bk_search_query *q, int time_limit_ms,
+		    int (*fn)(const char *collection, long pages, void *), void *ud,
+		    struct bk_search_info *info, struct bk_error *err);
+
+/* A document as the index holds it; strings owned (bk_index_doc_info_release). */
+struct bk_index_doc_info { char *id, *collection, *title, *date, *pdf; enum bk_profile profile;
+	enum bk_access access; int npages; };
+void bk_index_doc_info_release(struct bk_index_doc_info *d);
+/* Looks `doc_id` up in the levels the role may see: 1 and *d filled
+ * when found, 0 when not (then *d is zeroed), -1 on error. A document
+ * above the role is not found: it is in no file the role opens. */
+int bk_index_doc_get(struct bk_index *idx, const char *doc_id, struct bk_index_doc_info *d,
+		     struct bk_error *err);
+
 /* reindex: build into new files, swap atomically; feed docs through the callback.
  * With `collection`, each level's new file starts as a copy of the current
  * one without that collection's documents, and feed should put only that

@@ -572,22 +572,50 @@ static void tidy_snippet(char *s)
 	*out = '\0';
 }
 
-char *bk_matcher_snippet(struct bk_matcher *m, const char *text, size_t len)
+/* The hits of every phrase of the query's groups on the page, sorted and
+ * merged, into rs (the caller frees rs->v). -1: out of memory. */
+static int collect_ranges(struct bk_matcher *m, const char *text, size_t len, struct ranges *rs)
 {
-	struct ranges rs = { 0 };
 	const struct bk_query *q = m->q;
-	char *out = NULL;
-	int n = (int)len;
 
 	m->tokenized = false;
 	if (tokenize_page(m, text, len))
-		goto out;
+		return -1;
 	for (int g = 0; g < q->ngroups; g++)
 		for (int a = 0; a < q->groups[g].nalt; a++)
-			phrase_hits(m, &q->groups[g].alt[a], add_range, &rs);
-	if (rs.failed)
+			phrase_hits(m, &q->groups[g].alt[a], add_range, rs);
+	if (rs->failed)
+		return -1;
+	merge_ranges(rs);
+	return 0;
+}
+
+int bk_matcher_ranges(struct bk_matcher *m, const char *text, size_t len,
+		      void (*fn)(int start, int end, void *ud), void *ud, struct bk_error *err)
+{
+	struct ranges rs = { 0 };
+	int rc = -1;
+
+	if (collect_ranges(m, text, len, &rs)) {
+		bk_error_set(err, "out of memory");
 		goto out;
-	merge_ranges(&rs);
+	}
+	for (int i = 0; i < rs.n; i++)
+		fn(rs.v[i].start, rs.v[i].end, ud);
+	rc = rs.n;
+out:
+	free(rs.v);
+	return rc;
+}
+
+char *bk_matcher_snippet(struct bk_matcher *m, const char *text, size_t len)
+{
+	struct ranges rs = { 0 };
+	char *out = NULL;
+	int n = (int)len;
+
+	if (collect_ranges(m, text, len, &rs))
+		goto out;
 	int anchor_start = rs.n ? rs.v[0].start : 0, anchor_end = rs.n ? rs.v[0].end : 0;
 	int from = step_chars(text, n, anchor_start, BK_SNIPPET_CONTEXT, -1);
 	int to = step_chars(text, n, anchor_end, BK_SNIPPET_CONTEXT, +1);

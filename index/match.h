@@ -44,4 +44,12 @@ int bk_matcher_check(struct bk_matcher *m, const char *text, size_t len, int *tf
  * memory. */
 char *bk_matcher_snippet(struct bk_matcher *m, const char *text, size_t len);
 
+/* Calls fn, in text order, for each stretch [start, end) of bytes of
+ * `text` that a hit of the query's phrases (not the excluded ones) covers,
+ * overlapping hits merged: what a snippet marks, for a caller that marks
+ * it itself (the web pages, the hit boxes on a page image). Returns the
+ * number of stretches, -1 when out of memory. */
+int bk_matcher_ranges(struct bk_matcher *m, const char *text, size_t len,
+		      void (*fn)(int start, int end, void *ud), void *ud, struct bk_error *err);
+
 #endif

@@ -1704,3 +1704,69 @@ out:
 	pixDestroy(&g);
 	return rc;
 }
+
+/* ---- ink components (resolution estimate) ----------------------------- */
+
+struct bk_image *bk_image_ink_mask(const struct bk_image *img, int reduce,
+				   struct bk_error *err)
+{
+	PIX *small = NULL, *b = NULL;
+	PIX *src = img->pix;
+
+	quiet();
+	if (reduce == 2 && pixGetDepth(src) == 1) {
+		/* a pixel is black when any of its four is: thin strokes stay */
+		b = pixReduceRankBinary2(src, 1, NULL);
+	} else {
+		if (reduce == 2) {
+			PIX *g = gray_pix(src);
+			small = g ? pixScaleAreaMap2(g) : NULL;
+			pixDestroy(&g);
+			if (!small)
+				goto out;
+			src = small;
+		}
+		b = analysis_bilevel(src);
+	}
+out:
+	pixDestroy(&small);
+	return wrap_or_fail(&b, "text measurement", err);
+}
+
+int bk_image_ink_boxes(const struct bk_image *img, int close_w, int close_h,
+		       struct bk_box **boxes, size_t *nboxes, struct bk_error *err)
+{
+	PIX *closed = NULL;
+	BOXA *ba = NULL;
+	int n, rc = -1;
+
+	quiet();
+	*boxes = NULL;
+	*nboxes = 0;
+	if (pixGetDepth(img->pix) != 1)
+		return bk_error_set(err, "text measurement needs a bilevel image");
+	if (close_w > 1 || close_h > 1)
+		closed = pixCloseSafeBrick(NULL, img->pix, close_w > 1 ? close_w : 1,
+					   close_h > 1 ? close_h : 1);
+	if (((close_w > 1 || close_h > 1) && !closed) ||
+	    !(ba = pixConnCompBB(closed ? closed : img->pix, 8))) {
+		bk_error_set(err, "text measurement: out of memory");
+		goto out;
+	}
+	n = boxaGetCount(ba);
+	if (n > 0 && !(*boxes = malloc((size_t)n * sizeof(**boxes)))) {
+		bk_error_set(err, "text measurement: out of memory");
+		goto out;
+	}
+	for (int i = 0; i < n; i++) {
+		l_int32 x, y, w, h;
+		boxaGetBoxGeometry(ba, i, &x, &y, &w, &h);
+		(*boxes)[i] = (struct bk_box){ x, y, x + w, y + h };
+	}
+	*nboxes = (size_t)n;
+	rc = 0;
+out:
+	boxaDestroy(&ba);
+	pixDestroy(&closed);
+	return rc;
+}

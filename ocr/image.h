@@ -195,4 +195,19 @@ struct bk_image *bk_image_dark_ink(const struct bk_image *img, int max_value,
 int bk_image_find_panels(const struct bk_image *img, struct bk_box **boxes,
 			 size_t *nboxes, struct bk_error *err);
 
+/*
+ * Text measurement (ocr/resolution.c). bk_image_ink_mask: a 1-bpp mask of
+ * the ink, 1 = ink (bilevel as is; gray or colour flattened for uneven
+ * background and thresholded, as for the skew search), reduced by
+ * `reduce` (1 or 2) on each axis first. bk_image_ink_boxes: bounding boxes
+ * of the 8-connected components of such a mask after a morphological
+ * closing with a close_w x close_h brick (a value <= 1: no closing that
+ * way; a horizontal brick joins the characters of a line into one
+ * component); *boxes (caller frees; NULL when none) in pixels of `mask`.
+ */
+struct bk_image *bk_image_ink_mask(const struct bk_image *img, int reduce,
+				   struct bk_error *err);
+int bk_image_ink_boxes(const struct bk_image *mask, int close_w, int close_h,
+		       struct bk_box **boxes, size_t *nboxes, struct bk_error *err);
+
 #endif

@@ -155,12 +155,16 @@ bool bk_text_needs_space(const char *prev_word, const char *next_word)
 	return a && b && !bk_codepoint_is_cjk(a) && !bk_codepoint_is_cjk(b);
 }
 
-static void add_line_text(struct bk_buf *sb, const struct bk_line *line)
+/* Appends a line's words, writing each word's byte offset in sb to
+ * *starts (advanced) when starts is not NULL. */
+static void add_line_text(struct bk_buf *sb, const struct bk_line *line, size_t **starts)
 {
 	for (size_t w = 0; w < line->nwords; w++) {
 		const char *t = line->words[w].text;
 		if (w && bk_text_needs_space(line->words[w - 1].text, t))
 			bk_buf_addstr(sb, " ");
+		if (starts)
+			*(*starts)++ = sb->len;
 		bk_buf_addstr(sb, t);
 	}
 }
@@ -168,14 +172,15 @@ static void add_line_text(struct bk_buf *sb, const struct bk_line *line)
 char *bk_line_text(const struct bk_line *line)
 {
 	struct bk_buf sb = { 0 };
-	add_line_text(&sb, line);
+	add_line_text(&sb, line, NULL);
 	return bk_buf_detach(&sb, NULL);
 }
 
-char *bk_page_text(const struct bk_page *page)
+char *bk_page_text_at(const struct bk_page *page, size_t *word_starts)
 {
 	struct bk_buf sb = { 0 };
 	bool first_block = true;
+	size_t *at = word_starts;
 
 	for (size_t b = 0; b < page->nblocks; b++) {
 		const struct bk_block *block = &page->blocks[b];
@@ -190,11 +195,16 @@ char *bk_page_text(const struct bk_page *page)
 		for (size_t l = 0; l < block->nlines; l++) {
 			if (!block->lines[l].nwords)
 				continue;
-			add_line_text(&sb, &block->lines[l]);
+			add_line_text(&sb, &block->lines[l], at ? &at : NULL);
 			bk_buf_addstr(&sb, "\n");
 		}
 	}
 	return bk_buf_detach(&sb, NULL);
+}
+
+char *bk_page_text(const struct bk_page *page)
+{
+	return bk_page_text_at(page, NULL);
 }
 
 size_t bk_page_word_count(const struct bk_page *page)

@@ -102,6 +102,12 @@ char *bk_line_text(const struct bk_line *line);
 /* Newly allocated reading-order text of the page: one line per text line,
  * a blank line between blocks. Empty string for a page with no text. */
 char *bk_page_text(const struct bk_page *page);
+/* bk_page_text, also writing where each word starts: word_starts (NULL:
+ * not wanted) has bk_page_word_count() entries, filled in reading order
+ * (blocks, lines, words as stored) with the byte offset of the word's text
+ * in the returned string, so a range of the text (a search hit) leads back
+ * to the words and their boxes. */
+char *bk_page_text_at(const struct bk_page *page, size_t *word_starts);
 /* Number of words on the page. */
 size_t bk_page_word_count(const struct bk_page *page);
 

@@ -18,7 +18,11 @@
 	"  --ocr force  read every page, whatever text it has\n" \
 	"  --ocr skip   keep any text a page has; read only pages without text\n" \
 	"  --bilevel    show gray and color scans binarized (CCITT G4) in the PDF\n" \
-	"               instead of as scanned (JPEG)\n"
+	"               instead of as scanned (JPEG)\n" \
+	"  --dpi N      the scans' resolution (50-2400), whatever their files say;\n" \
+	"               without it a missing or false tag (72, 96, 1) is replaced\n" \
+	"               by a resolution measured from the text. PDF pages keep\n" \
+	"               the size their PDF gives\n"
 
 const struct bk_command bk_commands[] = {
 	{ "init", cmd_init, "create an empty archive",
@@ -36,11 +40,11 @@ const struct bk_command bk_commands[] = {
 	  "                 [--access public|restricted|confidential]\n"
 	  "                 [--title T] [--date YYYY[-MM[-DD]]] [--box N] [--volume N]\n"
 	  "                 [--lang auto|jpn|jpn_vert|eng|LANG+LANG]\n"
-	  "                 [--ocr auto|force|skip] [--bilevel]\n"
+	  "                 [--ocr auto|force|skip] [--bilevel] [--dpi N]\n"
 	  OCR_MODE_HELP },
 	{ "worker", cmd_worker, "process queued jobs with N worker processes",
 	  "usage: bunko worker ARCHIVE [-j N] [--drain] [--no-index] [--lease S]\n"
-	  "                    [--tries N]\n"
+	  "                    [--tries N] [--page-timeout S]\n"
 	  "  -j N        run N worker processes (default 1)\n"
 	  "  --drain     exit once the queue is empty: nothing queued, and every\n"
 	  "              job still claimed is held by a live worker (a dead one's\n"
@@ -52,9 +56,22 @@ const struct bk_command bk_commands[] = {
 	  "              (scripts/slurm/worker.sbatch uses it)\n"
 	  "  --lease S   a claim whose heartbeat is older than S seconds is\n"
 	  "              taken back from its (dead) worker (default 120)\n"
-	  "  --tries N   fail a job after its worker died N times (default 3)\n"
+	  "  --tries N   a page that killed or hung N workers (default 3) is\n"
+	  "              quarantined: left out of its document, which goes on\n"
+	  "              without it and names it. Only a death with no page\n"
+	  "              finished since the claim counts, and none where the\n"
+	  "              whole pool died\n"
+	  "  --page-timeout S  kill a worker whose page runs past S seconds; it\n"
+	  "              counts as one death on that page (default: 120 s plus\n"
+	  "              30 s per MB of the page's file)\n"
 	  "Pages, jobs, crashed workers and recovered jobs are logged to\n"
 	  "ARCHIVE/log/worker-HOST.log, one file per host.\n" },
+	{ "requeue", cmd_requeue, "give failed jobs another run, keeping their finished pages",
+	  "usage: bunko requeue ARCHIVE JOB... | --failed [--collection C]\n"
+	  "  JOB...      the ids of failed jobs (`bunko status` lists them)\n"
+	  "  --failed    every failed job (of collection C with --collection)\n"
+	  "Each job goes back to the queue with its tries cleared; the pages it\n"
+	  "had finished are kept and not read again.\n" },
 	{ "status", cmd_status, "show the queue, progress and failures",
 	  "usage: bunko status ARCHIVE [--json]\n" },
 	{ "search", cmd_search, "full-text search in Japanese or English",
@@ -66,13 +83,21 @@ const struct bk_command bk_commands[] = {
 	  "  every matching page is ranked; --limit N hits are shown (20); a search\n"
 	  "  that runs past --time-limit (2000 ms) stops and says so\n"
 	  "  '--' ends the options (for a query that starts with '--')\n" },
+	{ "serve", cmd_serve, "serve the web archive: search and page viewer",
+	  "usage: bunko serve ARCHIVE [--listen HOST:PORT] [--workers N]\n"
+	  "  --listen HOST:PORT  where to accept connections (default\n"
+	  "              127.0.0.1:8080, this machine only; port 0: any free port)\n"
+	  "  --workers N  threads answering requests, each with its own index\n"
+	  "              reader (default 4)\n"
+	  "  anonymous visitors see public documents only; read-only on the\n"
+	  "  archive; SIGTERM or SIGINT stops it after the requests in progress\n" },
 	{ "reindex", cmd_reindex, "rebuild the index from stored page models",
 	  "usage: bunko reindex ARCHIVE [--collection C]\n" },
 	{ "verify", cmd_verify, "re-check every stored file against its checksum",
 	  "usage: bunko verify ARCHIVE [--collection C] [--json]\n" },
 	{ "ocr", cmd_ocr, "OCR one file into a searchable PDF, no queue",
 	  "usage: bunko ocr INPUT -o OUT.pdf [--lang auto|jpn|jpn_vert|eng|LANG+LANG]\n"
-	  "                 [--profile P] [--ocr auto|force|skip] [--bilevel]\n"
+	  "                 [--profile P] [--ocr auto|force|skip] [--bilevel] [--dpi N]\n"
 	  "                 [--text F] [--hocr F] [--alto F]\n"
 	  OCR_MODE_HELP },
 	{ "help", cmd_help, "show the commands, or one command's usage",

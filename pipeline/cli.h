@@ -107,9 +107,11 @@ int cmd_init(int argc, char **argv);
 int cmd_add(int argc, char **argv);
 int cmd_worker(int argc, char **argv);
 int cmd_status(int argc, char **argv);
+int cmd_requeue(int argc, char **argv);
 int cmd_search(int argc, char **argv);
 int cmd_reindex(int argc, char **argv);
 int cmd_verify(int argc, char **argv);
 int cmd_ocr(int argc, char **argv);
+int cmd_serve(int argc, char **argv);
 
 #endif

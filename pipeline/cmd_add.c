@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "archive/meta.h"
+#include "ocr/resolution.h"
 #include "pipeline/cli.h"
 #include "pipeline/process.h"
 #include "pipeline/queue.h"
@@ -77,6 +78,7 @@ int cmd_add(int argc, char **argv)
 		{ "volume", required_argument, NULL, 0 },
 		{ "lang", required_argument, NULL, 0 },
 		{ "ocr", required_argument, NULL, 0 },
+		{ "dpi", required_argument, NULL, 0 },
 		{ 0 }
 	};
 	struct bk_args it;
@@ -147,6 +149,12 @@ int cmd_add(int argc, char **argv)
 			}
 			free(m.lang);
 			m.lang = strdup(v);
+		} else if (!strcmp(a, "--dpi")) {
+			if (bk_parse_int(v, BK_DPI_MIN, BK_DPI_MAX, &m.dpi)) {
+				bk_usage_error(cmd, "--dpi needs a whole number of dots per inch from %d to %d, not '%s'",
+					       BK_DPI_MIN, BK_DPI_MAX, v);
+				goto out;
+			}
 		} else if (!strcmp(a, "--ocr")) {
 			if (bk_ocr_mode_parse(v) < 0) {
 				bk_usage_error(cmd, "unknown --ocr mode '%s' (auto, force, skip)", v);

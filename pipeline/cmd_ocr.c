@@ -1,6 +1,6 @@
 /*
  * pipeline/cmd_ocr.c — `bunko ocr INPUT -o OUT.pdf [--lang L] [--profile P]
- * [--ocr auto|force|skip] [--bilevel] [--text F] [--hocr F] [--alto F]`: one file to a searchable PDF, without
+ * [--ocr auto|force|skip] [--bilevel] [--dpi N] [--text F] [--hocr F] [--alto F]`: one file to a searchable PDF, without
  * an archive or a queue, through the same page processing as the workers
  * (bk_process_source_page). Pages stream straight into the PDF writer and
  * the sidecars, one page in memory at a time. Every output appears whole or
@@ -17,6 +17,7 @@
 #include "archive/atomic.h"
 #include "archive/pdf.h"
 #include "ocr/engine.h"
+#include "ocr/resolution.h"
 #include "ocr/sidecar.h"
 #include "pipeline/cli.h"
 #include "pipeline/process.h"
@@ -144,6 +145,7 @@ int cmd_ocr(int argc, char **argv)
 		{ "text", required_argument, NULL, 0 },
 		{ "hocr", required_argument, NULL, 0 },
 		{ "alto", required_argument, NULL, 0 },
+		{ "dpi", required_argument, NULL, 0 },
 		{ 0 }
 	};
 	struct bk_args it;
@@ -177,6 +179,10 @@ int cmd_ocr(int argc, char **argv)
 			if (m < 0)
 				return bk_usage_error(cmd, "unknown --ocr mode '%s' (auto, force, skip)", v);
 			opt.ocr = m;
+		} else if (!strcmp(a, "--dpi")) {
+			if (bk_parse_int(v, BK_DPI_MIN, BK_DPI_MAX, &opt.dpi))
+				return bk_usage_error(cmd, "--dpi needs a whole number of dots per inch from %d to %d, not '%s'",
+						      BK_DPI_MIN, BK_DPI_MAX, v);
 		} else if (!strcmp(a, "--text")) {
 			text_path = v;
 		} else if (!strcmp(a, "--hocr")) {

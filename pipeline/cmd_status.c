@@ -6,11 +6,22 @@
  * (cli.h); --json prints one object through pipeline/record.h.
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "pipeline/cli.h"
 #include "pipeline/record.h"
 #include "pipeline/status.h"
+
+/* "'x.tif' page 2: reason" or "'x.tif' (the whole file): reason"; NULL
+ * when out of memory. */
+static char *missing_line(const struct bk_job_skip *k)
+{
+	char *s = NULL;
+	int r = k->page > 0 ? asprintf(&s, "'%s' page %d: %s", k->file, k->page, k->reason)
+			    : asprintf(&s, "'%s' (the whole file): %s", k->file, k->reason);
+	return r < 0 ? NULL : s;
+}
 
 /* One object on one line (see the top of the file); -1 when out of memory
  * or the output cannot be written. */
@@ -49,6 +60,14 @@ static int print_json(const struct bk_status *st)
 		bad |= bk_record_set_str(o, "worker", j->worker);
 		if (j->state == BK_JOB_RUNNING)
 			bad |= bk_record_set_bool(o, "stale", j->stale);
+		bad |= bk_record_set_bool(o, "incomplete", j->nmissing > 0);
+		bad |= bk_record_set_array(o, "missing");
+		for (size_t k = 0; k < j->nmissing; k++) {
+			struct bk_record *mo = bk_record_add_object(o, "missing");
+			bad |= !mo || bk_record_set_str(mo, "file", j->missing[k].file) ||
+			       bk_record_set_int(mo, "page", j->missing[k].page) ||
+			       bk_record_set_str(mo, "reason", j->missing[k].reason);
+		}
 	}
 	for (size_t i = 0; r && i < st->njobs; i++) {
 		const struct bk_status_job *j = &st->jobs[i];
@@ -60,9 +79,27 @@ static int print_json(const struct bk_status *st)
 			break;
 		}
 		bad |= bk_record_set_str(o, "job", j->id);
+		bad |= bk_record_set_str(o, "state", "failed");
 		bad |= bk_record_set_str(o, "file", j->fail_file);
 		bad |= bk_record_set_int(o, "page", j->fail_page);
 		bad |= bk_record_set_str(o, "message", j->fail_message);
+	}
+	/* the pages other jobs go on without: one entry each */
+	for (size_t i = 0; r && i < st->njobs; i++) {
+		const struct bk_status_job *j = &st->jobs[i];
+		for (size_t k = 0; j->state != BK_JOB_FAILED && k < j->nmissing; k++) {
+			struct bk_record *o = bk_record_add_object(r, "failures");
+			char *msg = missing_line(&j->missing[k]);
+			bad |= !o || !msg;
+			if (o && msg) {
+				bad |= bk_record_set_str(o, "job", j->id);
+				bad |= bk_record_set_str(o, "state", "incomplete");
+				bad |= bk_record_set_str(o, "file", j->missing[k].file);
+				bad |= bk_record_set_int(o, "page", j->missing[k].page);
+				bad |= bk_record_set_str(o, "message", msg);
+			}
+			free(msg);
+		}
 	}
 	if (r)
 		bad |= bk_record_set_array(r, "worker_errors");
@@ -109,6 +146,16 @@ static void print_text(const char *archive, const struct bk_status *st)
 		if (j->state == BK_JOB_FAILED) {
 			printf("failed  %s  ", j->id);
 			bk_print_line(stdout, j->fail_message);
+		}
+	}
+	for (size_t i = 0; i < st->njobs; i++) {
+		const struct bk_status_job *j = &st->jobs[i];
+		for (size_t k = 0; j->state != BK_JOB_FAILED && k < j->nmissing; k++) {
+			char *msg = missing_line(&j->missing[k]);
+			printf("%s  %s  ", j->state == BK_JOB_DONE ? "incomplete" : "missing",
+			       j->id);
+			bk_print_line(stdout, msg ? msg : "out of memory");
+			free(msg);
 		}
 	}
 	for (size_t i = 0; i < st->nworker_errors; i++) {

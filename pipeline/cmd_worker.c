@@ -1,6 +1,6 @@
 /*
  * pipeline/cmd_worker.c — `bunko worker ARCHIVE [-j N] [--drain]
- * [--no-index] [--lease S] [--tries N]`: runs the worker pool
+ * [--no-index] [--lease S] [--tries N] [--page-timeout S]`: runs the worker pool
  * (pipeline/worker.h) and, on a terminal, keeps one live progress line on
  * stderr.
  */
@@ -49,6 +49,7 @@ int cmd_worker(int argc, char **argv)
 		{ "no-index", no_argument, NULL, 0 },
 		{ "lease", required_argument, NULL, 0 },
 		{ "tries", required_argument, NULL, 0 },
+		{ "page-timeout", required_argument, NULL, 0 },
 		{ 0 }
 	};
 	struct bk_args it;
@@ -65,9 +66,11 @@ int cmd_worker(int argc, char **argv)
 			opt.drain = true;
 		} else if (!strcmp(a, "--no-index")) {
 			opt.no_index = true;
-		} else if (!strcmp(a, "-j") || !strcmp(a, "--lease") || !strcmp(a, "--tries")) {
+		} else if (!strcmp(a, "-j") || !strcmp(a, "--lease") || !strcmp(a, "--tries") ||
+			   !strcmp(a, "--page-timeout")) {
 			int *dst = a[1] == 'j' ? &opt.processes
-				   : a[2] == 'l' ? &opt.lease_seconds : &opt.max_tries;
+				   : a[2] == 'l' ? &opt.lease_seconds
+				   : a[2] == 'p' ? &opt.page_timeout : &opt.max_tries;
 			if (bk_parse_int(it.value, 1, a[1] == 'j' ? 256 : 1000000, dst))
 				return bk_usage_error(cmd, "%s needs a positive number", a);
 		}

@@ -37,81 +37,268 @@ static void set_failure(struct bk_job_failure *fail, const char *file, int page)
 	fail->page = page;
 }
 
+void bk_job_failure_release(struct bk_job_failure *fail)
+{
+	bk_job_skips_free(&fail->missing, &fail->nmissing);
+	set_failure(fail, NULL, 0);
+}
+
+int bk_page_time_limit(long long page_bytes)
+{
+	long long limit = BK_PAGE_LIMIT_BASE +
+			  BK_PAGE_LIMIT_PER_MB * (page_bytes / (1024 * 1024));
+	return limit > BK_PAGE_LIMIT_MAX ? BK_PAGE_LIMIT_MAX : (int)limit;
+}
+
+/* Fencing: fails (and marks the run lost) once the claim is no longer
+ * ours, so nothing more is written (pipeline/queue.c). */
+static int fence(struct bk_job_context *ctx, struct bk_error *err)
+{
+	if (!ctx->claim || bk_claim_owned(ctx->claim))
+		return 0;
+	ctx->lost = true;
+	return bk_error_set(err, "job %s: claim lost (lease expired and the job was "
+			    "taken over)", ctx->claim->job_id);
+}
+
 /* ---- phase 1: OCR into checkpoints ------------------------------------ */
 
 struct checkpoint_sink {
+	struct bk_job_context *ctx;
 	const char *job_dir;
 	int next_number; /* logical number of the next page emitted */
+	bool failed;     /* a checkpoint could not be written: not the page's fault */
 };
 
 static int emit_checkpoint(void *ud, const struct bk_page *page,
 			   const struct bk_encoded_image *img, struct bk_error *err)
 {
 	struct checkpoint_sink *s = ud;
-	if (bk_checkpoint_write(s->job_dir, s->next_number, page, img, err))
+	if (fence(s->ctx, err) ||
+	    bk_checkpoint_write(s->job_dir, s->next_number, page, img, err)) {
+		s->failed = true;
 		return -1;
+	}
 	s->next_number++;
 	return 0;
 }
 
-/* Pages of each file, counted by opening them (structure only). */
+/* What each input file holds: its page count, or why it cannot be opened
+ * (then it counts as one source page: the place of its placeholder). */
+struct file_pages {
+	int count;
+	char *bad;      /* NULL: readable */
+	long long size; /* bytes */
+};
+
+static void file_pages_free(struct file_pages *f, size_t n)
+{
+	for (size_t i = 0; f && i < n; i++)
+		free(f[i].bad);
+	free(f);
+}
+
+/* Pages of each file, counted by opening them (structure only); a file
+ * that cannot be opened is noted, not fatal. */
 static int count_pages(const char *job_dir, const struct bk_job_meta *m,
-		       int *counts, int *total, struct bk_job_failure *fail,
-		       struct bk_error *err)
+		       struct file_pages *files, int *total, struct bk_error *err)
 {
 	*total = 0;
 	for (size_t i = 0; i < m->nfiles; i++) {
 		struct bk_source *src = NULL;
+		struct bk_error why;
+		struct stat st;
 		char *path = bk_job_input_path(job_dir, m->files[i]);
-		int rc;
 		if (!path)
 			return bk_error_set(err, "out of memory");
-		rc = bk_source_open(&src, path, m->files[i], 0, err);
+		bk_error_init(&why);
+		files[i].size = stat(path, &st) == 0 ? (long long)st.st_size : 0;
+		int rc = bk_source_open(&src, path, m->files[i], 0, &why);
 		free(path);
+		if (rc == 0 && bk_source_page_count(src) <= 0)
+			rc = bk_error_set(&why, "'%s': no pages", m->files[i]);
 		if (rc) {
-			set_failure(fail, m->files[i], 0);
-			return -1;
+			files[i].count = 1;
+			if (!(files[i].bad = strdup(why.msg[0] ? why.msg : "cannot be read")))
+				return bk_error_set(err, "out of memory");
+		} else {
+			files[i].count = bk_source_page_count(src);
 		}
-		counts[i] = bk_source_page_count(src);
-		*total += counts[i];
+		*total += files[i].count;
 		bk_source_free(&src);
 	}
 	return 0;
 }
 
-static int progress_save(const char *job_dir, int source_done, int logical,
-			 const struct bk_job_meta *m, const int *counts,
-			 struct bk_error *err)
+static int progress_save(const char *job_dir, struct bk_job_progress *p, int source_done,
+			 int logical, const struct bk_job_meta *m,
+			 const struct file_pages *files, struct bk_error *err)
 {
-	struct bk_job_progress p;
 	int g = 0;
 
-	bk_job_progress_init(&p);
-	p.source_done = source_done;
-	p.logical_pages = logical;
+	p->source_done = source_done;
+	p->logical_pages = logical;
+	free(p->next_file);
+	p->next_file = NULL;
+	p->next_page = 0;
 	for (size_t i = 0; i < m->nfiles; i++) {
-		if (source_done < g + counts[i]) {
-			p.next_file = m->files[i];
-			p.next_page = source_done - g + 1;
+		if (source_done < g + files[i].count) {
+			if (!(p->next_file = strdup(m->files[i])))
+				return bk_error_set(err, "out of memory");
+			p->next_page = files[i].bad ? 0 : source_done - g + 1;
 			break;
 		}
-		g += counts[i];
+		g += files[i].count;
 	}
-	int rc = bk_job_progress_write(&p, job_dir, err);
-	p.next_file = NULL; /* borrowed */
+	return bk_job_progress_write(p, job_dir, err);
+}
+
+/* The reason without the file and page it names first ("'x.tif' page 2: "
+ * or "'x.tif': "), which the list of missing pages gives apart. */
+static const char *bare_reason(const char *msg, const char *file)
+{
+	size_t n = strlen(file);
+	if (msg[0] != '\'' || strncmp(msg + 1, file, n) || msg[n + 1] != '\'')
+		return msg;
+	const char *p = msg + n + 2;
+	if (!strncmp(p, " page ", 6)) {
+		p += 6;
+		while (*p >= '0' && *p <= '9')
+			p++;
+	}
+	return p[0] == ':' && p[1] == ' ' ? p + 2 : msg;
+}
+
+/* "'x.tif' page 2" or "'x.tif' (the whole file)". */
+static char *skip_place(const struct bk_job_skip *k)
+{
+	char *s = NULL;
+	int r = k->page > 0 ? asprintf(&s, "'%s' page %d", k->file, k->page)
+			    : asprintf(&s, "'%s' (the whole file)", k->file);
+	return r < 0 ? NULL : s;
+}
+
+/* "'x.tif' page 2: reason" for each missing page, for the record and the
+ * document's metadata; NULL when out of memory. */
+static char *skip_line(const struct bk_job_skip *k)
+{
+	char *place = skip_place(k), *line = NULL;
+	if (place && asprintf(&line, "%s: %s", place, k->reason) < 0)
+		line = NULL;
+	free(place);
+	return line;
+}
+
+#define NOTE_LINES_MAX 12  /* of the reason, on a placeholder page */
+#define NOTE_LINE_BYTES 64
+
+/* Records page `index` as missing and checkpoints a placeholder page in
+ * its place that says what is missing and why. */
+static int skip_page(struct checkpoint_sink *sink, struct bk_job_progress *prog,
+		     int index, const char *file, int page, const char *reason,
+		     struct bk_error *err)
+{
+	struct bk_image *img = NULL, *bw = NULL;
+	struct bk_encoded_image enc = { 0 };
+	struct bk_page model;
+	char *place = NULL, *why = NULL;
+	int rc = -1;
+
+	bk_page_init(&model);
+	if (bk_job_skip_add(&prog->missing, &prog->nmissing, index, file, page,
+			    bare_reason(reason, file)))
+		return bk_error_set(err, "out of memory");
+	const struct bk_job_skip *k = &prog->missing[prog->nmissing - 1];
+	place = skip_place(k);
+	if (!place || asprintf(&why, "Reason: %s", k->reason) < 0) {
+		why = NULL;
+		bk_error_set(err, "out of memory");
+		goto out;
+	}
+	/* the reason wrapped at spaces (or, in a long word, between
+	 * characters) into lines that fit the page */
+	const char *lines[NOTE_LINES_MAX + 8];
+	char chunks[NOTE_LINES_MAX][NOTE_LINE_BYTES + 1];
+	size_t nl = 0, nc = 0;
+	lines[nl++] = "MISSING FROM THIS DOCUMENT";
+	lines[nl++] = "";
+	lines[nl++] = place;
+	lines[nl++] = "could not be processed and is not in this document.";
+	for (const char *p = why; *p && nc < NOTE_LINES_MAX; nc++) {
+		size_t n = strlen(p);
+		if (n > NOTE_LINE_BYTES) {
+			n = NOTE_LINE_BYTES;
+			while (n > NOTE_LINE_BYTES / 2 && p[n] != ' ')
+				n--;
+			if (p[n] != ' ')
+				for (n = NOTE_LINE_BYTES; n > 0 && ((unsigned char)p[n] & 0xc0) == 0x80;)
+					n--;
+		}
+		memcpy(chunks[nc], p, n);
+		chunks[nc][n] = '\0';
+		lines[nl++] = chunks[nc];
+		p += n;
+		while (*p == ' ')
+			p++;
+	}
+	lines[nl++] = "";
+	lines[nl++] = "The master file is kept as it was received.";
+	if (bk_render_note_page(lines, nl, &img, &model, err))
+		goto out;
+	bw = bk_image_depth(img) == 1 ? NULL : bk_image_binarize(img, BK_BINARIZE_OTSU, err);
+	if (bk_image_depth(img) != 1 && !bw)
+		goto out;
+	if (bk_image_encode(bw ? bw : img, BK_ENC_G4, 0, &enc, err))
+		goto out;
+	model.number = sink->next_number;
+	if (emit_checkpoint(sink, &model, &enc, err))
+		goto out;
+	bk_log_line(sink->ctx->log_fd, "job=%s event=missing %s reason=%s worker=%s",
+		    sink->ctx->claim ? sink->ctx->claim->job_id : "-", place, k->reason,
+		    sink->ctx->worker ? sink->ctx->worker : "-");
+	rc = 0;
+out:
+	bk_encoded_image_release(&enc);
+	bk_page_release(&model);
+	bk_image_free(&bw);
+	bk_image_free(&img);
+	free(place);
+	free(why);
 	return rc;
 }
 
-/* Returns 0 all pages checkpointed, 1 stopped, -1 failed. *logical is the
- * document's page count so far. */
-static int ocr_pages(struct bk_job_context *ctx, const char *job_dir,
-		     const struct bk_job_meta *m, const int *counts, int total,
-		     int *logical, struct bk_job_failure *fail, struct bk_error *err)
+static const struct bk_job_skip *quarantined(const struct bk_job_meta *m, int index)
 {
-	struct bk_job_progress prog;
+	for (size_t i = 0; i < m->nquarantine; i++)
+		if (m->quarantine[i].index == index)
+			return &m->quarantine[i];
+	return NULL;
+}
+
+/* A page (index; file NULL: the document build) begins: the claim's page
+ * record, and the heartbeat thread learns its limit. */
+static int begin_page(struct bk_job_context *ctx, int index, const char *file, int page,
+		      int limit, struct bk_error *err)
+{
+	if (fence(ctx, err))
+		return -1;
+	if (ctx->claim && bk_claim_page_write(ctx->claim, index, file, page, limit, err))
+		return -1;
+	if (ctx->page_begin)
+		ctx->page_begin(ctx->ud, limit);
+	return 0;
+}
+
+/* Returns 0 all pages checkpointed, 1 stopped, -1 failed. *logical is the
+ * document's page count so far; *good how many source pages were read. */
+static int ocr_pages(struct bk_job_context *ctx, const char *job_dir,
+		     const struct bk_job_meta *m, const struct file_pages *files,
+		     int total, int *logical, struct bk_job_progress *prog,
+		     struct bk_job_failure *fail, struct bk_error *err)
+{
 	struct bk_process_options opt = { .lang = m->lang, .profile = m->profile,
-					  .bilevel = m->bilevel };
-	struct checkpoint_sink sink = { job_dir, 1 };
+					  .bilevel = m->bilevel, .dpi = m->dpi };
+	struct checkpoint_sink sink = { ctx, job_dir, 1, false };
 	int g = 0, rc = -1;
 	int mode = m->ocr ? bk_ocr_mode_parse(m->ocr) : BK_OCR_AUTO;
 
@@ -119,29 +306,40 @@ static int ocr_pages(struct bk_job_context *ctx, const char *job_dir,
 		return bk_error_set(err, "'%s/job.meta': unknown --ocr mode '%s'", job_dir, m->ocr);
 	opt.ocr = mode;
 
-	bk_job_progress_init(&prog);
-	if (bk_job_progress_read(&prog, job_dir, err))
+	if (bk_job_progress_read(prog, job_dir, err))
 		return -1;
-	sink.next_number = prog.logical_pages + 1;
-	if (prog.source_done == 0 && progress_save(job_dir, 0, 0, m, counts, err))
+	sink.next_number = prog->logical_pages + 1;
+	if (prog->source_done == 0 &&
+	    (fence(ctx, err) || progress_save(job_dir, prog, 0, 0, m, files, err)))
 		goto out;
-	for (size_t i = 0; i < m->nfiles; g += counts[i], i++) {
+	for (size_t i = 0; i < m->nfiles; g += files[i].count, i++) {
 		struct bk_source *src = NULL;
+		struct bk_error why;
 		char *path = NULL;
-		if (g + counts[i] <= prog.source_done)
+		if (g + files[i].count <= prog->source_done)
 			continue; /* checkpointed by an earlier run */
+		bk_error_init(&why);
+		if (files[i].bad) {
+			if (skip_page(&sink, prog, g, m->files[i], 0, files[i].bad, err) ||
+			    progress_save(job_dir, prog, g + 1, sink.next_number - 1, m,
+					  files, err)) {
+				set_failure(fail, m->files[i], 0);
+				goto out;
+			}
+			continue;
+		}
 		if (!(path = bk_job_input_path(job_dir, m->files[i]))) {
 			bk_error_set(err, "out of memory");
 			goto out;
 		}
-		int r = bk_source_open(&src, path, m->files[i], opt.max_pixels, err);
+		int r = bk_source_open(&src, path, m->files[i], opt.max_pixels, &why);
 		free(path);
-		if (r) {
-			set_failure(fail, m->files[i], 0);
-			goto out;
-		}
-		for (int p = prog.source_done - g > 0 ? prog.source_done - g : 0;
-		     p < counts[i]; p++) {
+		int limit = ctx->page_timeout > 0
+				    ? ctx->page_timeout
+				    : bk_page_time_limit(files[i].size / files[i].count);
+		for (int p = prog->source_done - g > 0 ? prog->source_done - g : 0;
+		     p < files[i].count; p++) {
+			const struct bk_job_skip *q = quarantined(m, g + p);
 			double t0 = now_seconds();
 			int n = 0;
 			if (ctx->should_stop && ctx->should_stop(ctx->ud)) {
@@ -149,13 +347,28 @@ static int ocr_pages(struct bk_job_context *ctx, const char *job_dir,
 				rc = 1;
 				goto out;
 			}
-			r = bk_process_source_page(ctx->engine, src, p, &opt,
-						   sink.next_number, emit_checkpoint,
-						   &sink, &n, err);
-			ctx->pages_read++;
+			if (q || r) {
+				r = skip_page(&sink, prog, g + p, m->files[i], p + 1,
+					      q ? q->reason : why.msg, err);
+			} else {
+				sink.failed = false;
+				r = begin_page(ctx, g + p, m->files[i], p + 1, limit, err);
+				if (r == 0)
+					r = bk_process_source_page(ctx->engine, src, p, &opt,
+								   sink.next_number,
+								   emit_checkpoint, &sink, &n,
+								   err);
+				ctx->pages_read++;
+				if (r && !sink.failed && !ctx->lost) {
+					/* the page itself is bad: named, and the rest goes on */
+					why = *err;
+					r = skip_page(&sink, prog, g + p, m->files[i], p + 1,
+						      why.msg, err);
+				}
+			}
 			if (r == 0)
-				r = progress_save(job_dir, g + p + 1,
-						  sink.next_number - 1, m, counts, err);
+				r = progress_save(job_dir, prog, g + p + 1,
+						  sink.next_number - 1, m, files, err);
 			bk_log_line(ctx->log_fd, "job=%s page=%d/%d seconds=%.2f result=%s worker=%s",
 				    m->id, g + p + 1, total, now_seconds() - t0,
 				    r ? "error" : "ok", ctx->worker ? ctx->worker : "-");
@@ -164,13 +377,13 @@ static int ocr_pages(struct bk_job_context *ctx, const char *job_dir,
 				bk_source_free(&src);
 				goto out;
 			}
+			r = src ? 0 : -1; /* an unopened file stays unopened */
 		}
 		bk_source_free(&src);
 	}
 	*logical = sink.next_number - 1;
 	rc = 0;
 out:
-	bk_job_progress_release(&prog);
 	return rc;
 }
 
@@ -357,7 +570,7 @@ out:
 
 static int build_document(struct bk_job_context *ctx, const char *job_dir,
 			  const struct bk_job_meta *m, int npages,
-			  struct bk_error *err)
+			  const struct bk_job_progress *prog, struct bk_error *err)
 {
 	struct doc_build b = { 0 };
 	struct bk_doc_meta dm;
@@ -369,6 +582,16 @@ static int build_document(struct bk_job_context *ctx, const char *job_dir,
 		return bk_error_set(err, "job %s: no pages", m->id);
 	if (doc_meta_from_job(&dm, m, npages, err))
 		return -1;
+	for (size_t i = 0; i < prog->nmissing; i++) {
+		char *line = skip_line(&prog->missing[i]);
+		if (!line || bk_doc_meta_add_missing(&dm, line, err)) {
+			if (!line)
+				bk_error_set(err, "out of memory");
+			free(line);
+			goto out;
+		}
+		free(line);
+	}
 	if (bk_store_stage(ctx->store, &dm, &b.stage, err))
 		goto out;
 	for (size_t i = 0; i < m->nfiles; i++) {
@@ -431,7 +654,7 @@ static int build_document(struct bk_job_context *ctx, const char *job_dir,
 	    close_payload(&b.alto, b.alto_path, err))
 		goto out;
 	bk_doc_stage_meta(b.stage)->npages = npages;
-	if (bk_store_commit(&b.stage, err))
+	if (fence(ctx, err) || bk_store_commit(&b.stage, err))
 		goto out;
 	if (!ctx->no_index && index_document(ctx, m, &b, err))
 		goto out;
@@ -464,7 +687,8 @@ static bool has_result(const char *job_dir)
 
 static int write_result(const struct bk_job_context *ctx, const char *job_dir,
 			const struct bk_job_meta *m, int source_pages, int pages,
-			double seconds, struct bk_error *err)
+			const struct bk_job_progress *prog, double seconds,
+			struct bk_error *err)
 {
 	char *path = result_path(job_dir), *finished = utc_now(), *store = NULL;
 	struct bk_record *r = bk_record_new("bunko-result");
@@ -482,9 +706,21 @@ static int write_result(const struct bk_job_context *ctx, const char *job_dir,
 	    bk_record_set_int(r, "source_pages", source_pages) ||
 	    bk_record_set_real(r, "seconds", round(seconds * 100) / 100) ||
 	    bk_record_set_bool(r, "indexed", !ctx->no_index) ||
-	    bk_record_set_str(r, "finished", finished)) {
+	    bk_record_set_str(r, "finished", finished) ||
+	    bk_record_set_bool(r, "incomplete", prog->nmissing > 0) ||
+	    bk_record_set_array(r, "missing")) {
 		bk_error_set(err, "out of memory");
 		goto out;
+	}
+	for (size_t i = 0; i < prog->nmissing; i++) {
+		const struct bk_job_skip *k = &prog->missing[i];
+		struct bk_record *o = bk_record_add_object(r, "missing");
+		if (!o || bk_record_set_str(o, "file", k->file) ||
+		    bk_record_set_int(o, "page", k->page) ||
+		    bk_record_set_str(o, "reason", k->reason)) {
+			bk_error_set(err, "out of memory");
+			goto out;
+		}
 	}
 	rc = bk_record_write(r, path, err);
 out:
@@ -557,23 +793,51 @@ out:
 	return rc;
 }
 
+/* Every page is missing: the job fails, every bad file and page named. */
+static int nothing_readable(const struct bk_job_progress *prog, struct bk_job_failure *fail,
+			    struct bk_error *err)
+{
+	size_t cap = sizeof(err->msg), len = 0;
+	char msg[sizeof(err->msg)];
+
+	len = (size_t)snprintf(msg, cap, "no page could be read:");
+	for (size_t i = 0; i < prog->nmissing && len < cap; i++) {
+		char *line = skip_line(&prog->missing[i]);
+		len += (size_t)snprintf(msg + len, cap - len, "%s %s", i ? ";" : "",
+					line ? line : "?");
+		free(line);
+	}
+	for (size_t i = 0; i < prog->nmissing; i++)
+		if (bk_job_skip_add(&fail->missing, &fail->nmissing, prog->missing[i].index,
+				    prog->missing[i].file, prog->missing[i].page,
+				    prog->missing[i].reason))
+			return bk_error_set(err, "out of memory");
+	if (prog->nmissing == 1)
+		set_failure(fail, prog->missing[0].file, prog->missing[0].page);
+	return bk_error_set(err, "%s", msg);
+}
+
 int bk_job_run(struct bk_job_context *ctx, const char *job_dir,
 	       struct bk_job_failure *fail, struct bk_error *err)
 {
 	struct bk_job_meta m;
+	struct bk_job_progress prog;
+	struct file_pages *files = NULL;
 	char *meta_path = NULL;
-	int *counts = NULL, total = 0, logical = 0, rc = -1;
+	int total = 0, logical = 0, rc = -1;
 	double t0 = now_seconds();
 
-	set_failure(fail, NULL, 0);
+	memset(fail, 0, sizeof(*fail));
+	ctx->lost = false;
 	bk_job_meta_init(&m);
+	bk_job_progress_init(&prog);
 	if (asprintf(&meta_path, "%s/job.meta", job_dir) < 0) {
 		meta_path = NULL;
 		return bk_error_set(err, "out of memory");
 	}
 	if (bk_job_meta_read(&m, meta_path, err))
 		goto out;
-	if (bk_job_sweep(job_dir, err) < 0)
+	if (fence(ctx, err) || bk_job_sweep(job_dir, err) < 0)
 		goto out;
 	if (has_result(job_dir)) {
 		/* stored (and indexed) by an earlier run that did not get to
@@ -585,33 +849,45 @@ int bk_job_run(struct bk_job_context *ctx, const char *job_dir,
 		rc = 0;
 		goto out;
 	}
-	counts = calloc(m.nfiles, sizeof(*counts));
-	if (!counts) {
+	files = calloc(m.nfiles, sizeof(*files));
+	if (!files) {
 		bk_error_set(err, "out of memory");
 		goto out;
 	}
-	if (count_pages(job_dir, &m, counts, &total, fail, err))
+	if (count_pages(job_dir, &m, files, &total, err))
 		goto out;
-	rc = ocr_pages(ctx, job_dir, &m, counts, total, &logical, fail, err);
+	rc = ocr_pages(ctx, job_dir, &m, files, total, &logical, &prog, fail, err);
 	if (rc != 0)
 		goto out;
 	rc = -1;
-	if (build_document(ctx, job_dir, &m, logical, err))
+	if ((size_t)logical <= prog.nmissing) {
+		nothing_readable(&prog, fail, err);
+		goto out;
+	}
+	if (begin_page(ctx, total, NULL, 0,
+		       ctx->page_timeout > 0 ? ctx->page_timeout * 2 + logical
+					     : BK_PAGE_LIMIT_BASE + 10 * logical, err) ||
+	    build_document(ctx, job_dir, &m, logical, &prog, err))
 		goto out;
 	/* the record first: once it exists, a re-run needs nothing else */
-	if (write_result(ctx, job_dir, &m, total, logical, now_seconds() - t0, err) ||
+	if (fence(ctx, err) ||
+	    write_result(ctx, job_dir, &m, total, logical, &prog, now_seconds() - t0, err) ||
 	    drop_job_payload(job_dir, &m, err))
 		goto out;
-	bk_log_line(ctx->log_fd, "job=%s pages=%d documentpages=%d seconds=%.2f result=done worker=%s",
-		    m.id, total, logical, now_seconds() - t0,
-		    ctx->worker ? ctx->worker : "-");
+	bk_log_line(ctx->log_fd, "job=%s pages=%d documentpages=%d missing=%zu seconds=%.2f "
+		    "result=done worker=%s", m.id, total, logical, prog.nmissing,
+		    now_seconds() - t0, ctx->worker ? ctx->worker : "-");
 	rc = 0;
 out:
-	if (rc < 0)
+	if (rc < 0 && ctx->lost)
+		bk_log_line(ctx->log_fd, "job=%s result=lost worker=%s", m.id ? m.id : job_dir,
+			    ctx->worker ? ctx->worker : "-");
+	else if (rc < 0)
 		bk_log_line(ctx->log_fd, "job=%s result=failed worker=%s reason=%s",
 			    m.id ? m.id : job_dir, ctx->worker ? ctx->worker : "-",
 			    err->msg);
-	free(counts);
+	file_pages_free(files, m.nfiles);
+	bk_job_progress_release(&prog);
 	free(meta_path);
 	bk_job_meta_release(&m);
 	return rc;

@@ -57,8 +57,8 @@ void bk_log_line(int fd, const char *fmt, ...)
 
 	if (fd < 0)
 		return;
-	localtime_r(&now, &tm);
-	n = strftime(line, sizeof(line), "%Y-%m-%dT%H:%M:%S ", &tm);
+	gmtime_r(&now, &tm); /* UTC: hosts in other zones, summer time */
+	n = strftime(line, sizeof(line), "%Y-%m-%dT%H:%M:%SZ ", &tm);
 	va_start(ap, fmt);
 	vsnprintf(line + n, sizeof(line) - n - 1, fmt, ap);
 	va_end(ap);

@@ -30,6 +30,7 @@
 
 #include "archive/atomic.h"
 #include "ocr/reader.h"
+#include "ocr/resolution.h"
 #include "pipeline/record.h"
 
 int bk_ocr_mode_parse(const char *s)
@@ -60,8 +61,13 @@ static int encode_display(const struct bk_read_result *res, int which,
 	    bk_image_width(d) == bk_image_width(sp->image) &&
 	    bk_image_height(d) == bk_image_height(sp->image)) {
 		struct bk_error why; /* a CMYK JPEG cannot go into the PDF as is */
-		if (bk_encoded_from_jpeg(sp->jpeg, sp->jpeg_len, name, out, &why) == 0)
+		if (bk_encoded_from_jpeg(sp->jpeg, sp->jpeg_len, name, out, &why) == 0) {
+			/* the resolution decided for the page, not the JPEG's
+			 * header: the PDF page size follows it */
+			out->xres = bk_image_xres(d);
+			out->yres = bk_image_yres(d);
 			return 0;
+		}
 	}
 	return bk_image_encode(d, BK_ENC_JPEG, BK_JPEG_QUALITY, out, err);
 }
@@ -141,6 +147,14 @@ int bk_process_source_page(struct bk_engine *engine, struct bk_source *src,
 	}
 	if (bk_source_read_page(src, index, &sp, err))
 		goto out;
+	/* A scan's resolution tag may be missing or false; a PDF page's size
+	 * is given by the PDF. Pictures (prints, maps) have too little text
+	 * to measure: their tag is kept when plausible. */
+	if (bk_source_kind(src) != BK_SOURCE_PDF &&
+	    bk_resolution_apply(sp.image, opt->dpi,
+				opt->profile == BK_PROFILE_RECORD || opt->profile == BK_PROFILE_BYLAW,
+				NULL, err))
+		goto out;
 	if (keeps_text(&sp, opt->ocr)) {
 		if (emit_own_text(&sp, opt, first_number, emit, ud, err))
 			goto out;
@@ -205,7 +219,7 @@ int bk_checkpoint_write(const char *job_dir, int n, const struct bk_page *page,
 		bk_error_set(err, "out of memory");
 		goto out;
 	}
-	if (bk_mkdir_p(dir, 0, err)) /* the job's mode */
+	if (bk_job_work_dir(job_dir, err)) /* never the job directory itself */
 		goto out;
 	header = bk_record_new("bunko-img");
 	if (!header || bk_record_set_str(header, "encoding", enc_names[img->encoding]) ||

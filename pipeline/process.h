@@ -96,6 +96,10 @@ struct bk_process_options {
 	long max_pixels;         /* 0: BK_IMAGE_MAX_PIXELS_DEFAULT */
 	enum bk_ocr_mode ocr;    /* pages that have text */
 	bool bilevel;            /* show gray and color scans binarized (G4) */
+	int dpi;                 /* --dpi: the scans' resolution; 0: the file's
+				    tag when the text agrees, else measured
+				    (ocr/resolution.h). Not for PDF pages,
+				    whose size the PDF gives */
 };
 
 /* Receives each logical page, in order. `page` and `img` are borrowed. */
@@ -131,13 +135,35 @@ struct bk_job_context {
 	void *ud;
 	int pages_read;            /* source pages OCRed by this context (counter) */
 	bool no_index;             /* store only; the index is rebuilt later */
+	/* Fencing (pipeline/queue.c): the claim the job is run under, asked
+	 * before every checkpoint and before anything is published; NULL: no
+	 * claim (nothing asked). */
+	const struct bk_claim *claim;
+	int page_timeout;          /* seconds a page may take; 0: from its size */
+	/* Told when a page (or, with limit of the build, the document) begins
+	 * and how long it may take; may be NULL. */
+	void (*page_begin)(void *ud, int limit_seconds);
+	bool lost;                 /* out: the claim was lost; nothing written since */
 };
+
+/* The time limit of a page of `page_bytes` bytes (its file's size divided
+ * by its pages): BK_PAGE_LIMIT_BASE seconds plus BK_PAGE_LIMIT_PER_MB per
+ * megabyte, at most BK_PAGE_LIMIT_MAX. */
+#define BK_PAGE_LIMIT_BASE 120
+#define BK_PAGE_LIMIT_PER_MB 30
+#define BK_PAGE_LIMIT_MAX 3600
+int bk_page_time_limit(long long page_bytes);
 
 /* Where a job failed, for failed/<job>/reason. */
 struct bk_job_failure {
 	char file[256]; /* "" when no file is concerned */
 	int page;       /* 1-based within the file; 0 when none */
+	/* every page and file left out before it failed (owned; released
+	 * with bk_job_failure_release) */
+	struct bk_job_skip *missing;
+	size_t nmissing;
 };
+void bk_job_failure_release(struct bk_job_failure *fail);
 
 /*
  * Runs the job in `job_dir` (a claim): OCRs the pages its checkpoints do

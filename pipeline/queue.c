@@ -102,6 +102,7 @@
 #include "archive/atomic.h"
 #include "archive/meta.h"
 #include "archive/store.h"
+#include "ocr/resolution.h"
 #include "pipeline/log.h"
 #include "pipeline/record.h"
 
@@ -221,6 +222,77 @@ static int touch(const char *path, struct bk_error *err)
 	return 0;
 }
 
+/* ---- skipped pages ---------------------------------------------------- */
+
+int bk_job_skip_add(struct bk_job_skip **v, size_t *n, int index, const char *file,
+		    int page, const char *reason)
+{
+	struct bk_job_skip *nv = realloc(*v, (*n + 1) * sizeof(*nv));
+	if (!nv)
+		return -1;
+	*v = nv;
+	struct bk_job_skip *k = &nv[*n];
+	k->index = index;
+	k->page = page;
+	k->file = strdup(file ? file : "");
+	k->reason = strdup(reason ? reason : "");
+	if (!k->file || !k->reason) {
+		free(k->file);
+		free(k->reason);
+		return -1;
+	}
+	(*n)++;
+	return 0;
+}
+
+void bk_job_skips_free(struct bk_job_skip **v, size_t *n)
+{
+	for (size_t i = 0; *v && i < *n; i++) {
+		free((*v)[i].file);
+		free((*v)[i].reason);
+	}
+	free(*v);
+	*v = NULL;
+	*n = 0;
+}
+
+/* Appends the skips as objects {index, file, page, reason} to array `key`. */
+static int skips_to_record(struct bk_record *r, const char *key,
+			   const struct bk_job_skip *v, size_t n)
+{
+	if (bk_record_set_array(r, key))
+		return -1;
+	for (size_t i = 0; i < n; i++) {
+		struct bk_record *o = bk_record_add_object(r, key);
+		if (!o || bk_record_set_int(o, "index", v[i].index) ||
+		    bk_record_set_str(o, "file", v[i].file) ||
+		    bk_record_set_int(o, "page", v[i].page) ||
+		    bk_record_set_str(o, "reason", v[i].reason))
+			return -1;
+	}
+	return 0;
+}
+
+/* Reads the array `key` written by skips_to_record; -1 and err when an
+ * entry is not one. */
+static int skips_from_record(const struct bk_record *r, const char *key, const char *name,
+			     struct bk_job_skip **v, size_t *n, struct bk_error *err)
+{
+	for (size_t i = 0; i < bk_record_count(r, key); i++) {
+		const struct bk_record *o = bk_record_object_at(r, key, i);
+		int index = -1, page = -1;
+		if (!o || bk_record_check_types(o, name, "index:i file:s page:i reason:s", err))
+			return -1;
+		if (!bk_record_int(o, "index", &index) || !bk_record_int(o, "page", &page) ||
+		    !bk_record_str(o, "file") || !bk_record_str(o, "reason") || index < 0)
+			return bk_error_set(err, "'%s': a damaged entry in '%s'", name, key);
+		if (bk_job_skip_add(v, n, index, bk_record_str(o, "file"), page,
+				    bk_record_str(o, "reason")))
+			return bk_error_set(err, "out of memory reading '%s'", name);
+	}
+	return 0;
+}
+
 /* ---- job.meta --------------------------------------------------------- */
 
 void bk_job_meta_init(struct bk_job_meta *m)
@@ -237,7 +309,9 @@ void bk_job_meta_release(struct bk_job_meta *m)
 	free(m->lang);
 	free(m->ocr);
 	free(m->recoverer);
+	free(m->key);
 	free_names(m->files, m->nfiles);
+	bk_job_skips_free(&m->quarantine, &m->nquarantine);
 	bk_job_meta_init(m);
 }
 
@@ -262,7 +336,8 @@ static int set_str(char **dst, const char *v)
 
 #define JOB_META_TYPES                                                       \
 	"id:s collection:s title:s date:s lang:s recoverer:s profile:s "     \
-	"access:s files:a box:i volume:i pages:i tries:i ocr:s bilevel:i"
+	"access:s files:a box:i volume:i pages:i tries:i ocr:s bilevel:i "   \
+	"dpi:i generation:i quarantine:o key:s"
 
 int bk_job_meta_read(struct bk_job_meta *m, const char *path, struct bk_error *err)
 {
@@ -280,8 +355,12 @@ int bk_job_meta_read(struct bk_job_meta *m, const char *path, struct bk_error *e
 	    set_str(&m->date, bk_record_str(r, "date")) ||
 	    set_str(&m->lang, bk_record_str(r, "lang")) ||
 	    set_str(&m->ocr, bk_record_str(r, "ocr")) ||
-	    set_str(&m->recoverer, bk_record_str(r, "recoverer")))
+	    set_str(&m->recoverer, bk_record_str(r, "recoverer")) ||
+	    set_str(&m->key, bk_record_str(r, "key")))
 		goto oom;
+	if (skips_from_record(r, "quarantine", path, &m->quarantine, &m->nquarantine, err))
+		goto out;
+	bk_record_int(r, "generation", &m->generation);
 	for (size_t i = 0; i < bk_record_count(r, "files"); i++)
 		if (meta_add_file(m, bk_record_str_at(r, "files", i)))
 			goto oom;
@@ -294,6 +373,7 @@ int bk_job_meta_read(struct bk_job_meta *m, const char *path, struct bk_error *e
 		bk_record_int(r, "bilevel", &bilevel);
 		m->bilevel = bilevel != 0;
 	}
+	bk_record_int(r, "dpi", &m->dpi);
 	profile = bk_record_str(r, "profile");
 	access = bk_record_str(r, "access");
 	if (!m->id || !m->collection || m->nfiles == 0 || !profile || !access) {
@@ -310,6 +390,10 @@ int bk_job_meta_read(struct bk_job_meta *m, const char *path, struct bk_error *e
 		goto out;
 	}
 	m->access = bk_access_parse(access);
+	if (m->dpi != 0 && (m->dpi < BK_DPI_MIN || m->dpi > BK_DPI_MAX)) {
+		bk_error_set(err, "'%s': dpi %d outside %d..%d", path, m->dpi, BK_DPI_MIN, BK_DPI_MAX);
+		goto out;
+	}
 	rc = 0;
 	goto out;
 oom:
@@ -344,6 +428,8 @@ int bk_job_meta_write(const struct bk_job_meta *m, const char *path,
 			bad |= bk_record_set_str(r, "ocr", m->ocr);
 		if (m->bilevel)
 			bad |= bk_record_set_int(r, "bilevel", 1);
+		if (m->dpi)
+			bad |= bk_record_set_int(r, "dpi", m->dpi);
 		bad |= bk_record_set_array(r, "files");
 		for (size_t i = 0; i < m->nfiles; i++)
 			bad |= bk_record_add_str(r, "files", m->files[i]);
@@ -351,6 +437,11 @@ int bk_job_meta_write(const struct bk_job_meta *m, const char *path,
 		bad |= bk_record_set_int(r, "tries", m->tries);
 		if (m->recoverer)
 			bad |= bk_record_set_str(r, "recoverer", m->recoverer);
+		bad |= bk_record_set_int(r, "generation", m->generation);
+		if (m->nquarantine)
+			bad |= skips_to_record(r, "quarantine", m->quarantine, m->nquarantine);
+		if (m->key)
+			bad |= bk_record_set_str(r, "key", m->key);
 	}
 	rc = bad ? bk_error_set(err, "out of memory writing '%s'", path)
 		 : bk_record_write(r, path, err);
@@ -359,6 +450,32 @@ int bk_job_meta_write(const struct bk_job_meta *m, const char *path,
 }
 
 /* ---- opening ---------------------------------------------------------- */
+
+/* The host's machine id (systemd's /etc/machine-id, or D-Bus's copy): 32
+ * hex digits that stay with one installation, unlike a hostname that
+ * cloned VMs share. "" when there is none. */
+static char *read_machine_id(void)
+{
+	static const char *const paths[] = { "/etc/machine-id", "/var/lib/dbus/machine-id" };
+	char buf[128];
+
+	for (size_t i = 0; i < sizeof(paths) / sizeof(*paths); i++) {
+		FILE *fp = fopen(paths[i], "re");
+		if (!fp)
+			continue;
+		char *line = fgets(buf, sizeof(buf), fp);
+		fclose(fp);
+		if (!line)
+			continue;
+		buf[strcspn(buf, " \t\r\n")] = '\0';
+		bool hex = buf[0] != '\0';
+		for (char *p = buf; *p; p++)
+			hex &= (*p >= '0' && *p <= '9') || (*p >= 'a' && *p <= 'f');
+		if (hex)
+			return strdup(buf);
+	}
+	return strdup("");
+}
 
 int bk_queue_open(struct bk_queue *q, const char *archive, struct bk_error *err)
 {
@@ -381,7 +498,8 @@ int bk_queue_open(struct bk_queue *q, const char *archive, struct bk_error *err)
 	q->archive = strdup(archive);
 	q->root = path_join(archive, "queue");
 	q->host = strdup(host);
-	if (!q->archive || !q->root || !q->host) {
+	q->machine_id = read_machine_id();
+	if (!q->archive || !q->root || !q->host || !q->machine_id) {
 		bk_error_set(err, "out of memory");
 		goto out;
 	}
@@ -404,13 +522,16 @@ void bk_queue_release(struct bk_queue *q)
 	free(q->archive);
 	free(q->root);
 	free(q->host);
+	free(q->machine_id);
 	memset(q, 0, sizeof(*q));
 	q->log_fd = -1;
 }
 
 /* ---- add -------------------------------------------------------------- */
 
-/* YYYYMMDD-HHMMSS-<pid>-<usec><rand>: the microseconds make one process's
+/* YYYYMMDD-HHMMSS-<pid>-<usec><rand>, the time in UTC (so ids from hosts in
+ * different time zones, or across a change of summer time, still sort in
+ * the order they were made): the microseconds make one process's
  * jobs sort in the order they were queued; the random hex keeps ids apart
  * across hosts whose pids coincide. */
 static char *new_job_id(void)
@@ -424,7 +545,7 @@ static char *new_job_id(void)
 	clock_gettime(CLOCK_REALTIME, &ts);
 	if (getrandom(&rnd, sizeof(rnd), 0) != sizeof(rnd))
 		rnd = (uint32_t)ts.tv_nsec ^ (uint32_t)getpid();
-	localtime_r(&ts.tv_sec, &tm);
+	gmtime_r(&ts.tv_sec, &tm);
 	strftime(stamp, sizeof(stamp), "%Y%m%d-%H%M%S", &tm);
 	if (asprintf(&id, "%s-%ld-%06ld%03x", stamp, (long)getpid(),
 		     ts.tv_nsec / 1000, rnd & 0xfff) < 0)
@@ -634,6 +755,221 @@ int bk_claim_heartbeat(const struct bk_claim *c, struct bk_error *err)
 	return rc;
 }
 
+static char *utc_stamp(void)
+{
+	char buf[32];
+	time_t t = time(NULL);
+	struct tm tm;
+	gmtime_r(&t, &tm);
+	strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	return strdup(buf);
+}
+
+void bk_claim_owner_release(struct bk_claim_owner *o)
+{
+	free(o->host);
+	free(o->machine_id);
+	free(o->claimed);
+	memset(o, 0, sizeof(*o));
+}
+
+int bk_claim_owner_read(struct bk_claim_owner *o, const char *claim_dir,
+			struct bk_error *err)
+{
+	char *path = path_join(claim_dir, "owner");
+	struct bk_record *r = NULL;
+	long long v = 0;
+	int rc = -1;
+
+	memset(o, 0, sizeof(*o));
+	if (!path)
+		return bk_error_set(err, "out of memory");
+	if (bk_record_read(&r, path, "bunko-claim", err) ||
+	    bk_record_check_types(r, path, "generation:i host:s machine_id:s "
+				  "source_done:i claimed:s", err))
+		goto out;
+	bk_record_int(r, "generation", &o->generation);
+	bk_record_int(r, "source_done", &o->source_done);
+	if (bk_record_long(r, "pid", &v))
+		o->pid = (long)v;
+	v = 0;
+	if (bk_record_long(r, "supervisor", &v))
+		o->supervisor = (long)v;
+	if (set_str(&o->host, bk_record_str(r, "host")) ||
+	    set_str(&o->machine_id, bk_record_str(r, "machine_id")) ||
+	    set_str(&o->claimed, bk_record_str(r, "claimed"))) {
+		bk_error_set(err, "out of memory reading '%s'", path);
+		goto out;
+	}
+	rc = 0;
+out:
+	if (rc)
+		bk_claim_owner_release(o);
+	bk_record_free(&r);
+	free(path);
+	return rc;
+}
+
+/* The claim was just won by rename: renew its lease, raise the job's
+ * generation (the fencing token) and record who holds it and how far the
+ * job had got (see the protocol, 2). */
+static int take_claim(struct bk_queue *q, struct bk_claim *c, struct bk_error *err)
+{
+	struct bk_job_meta m;
+	struct bk_job_progress p;
+	struct bk_record *r = NULL;
+	char *metapath = path_join(c->dir, "job.meta");
+	char *owner = path_join(c->dir, "owner"), *when = utc_stamp();
+	int rc = -1;
+
+	bk_job_meta_init(&m);
+	bk_job_progress_init(&p);
+	if (!metapath || !owner || !when) {
+		bk_error_set(err, "out of memory");
+		goto out;
+	}
+	if (bk_claim_heartbeat(c, err) || bk_job_meta_read(&m, metapath, err))
+		goto out;
+	/* the page record is the last holder's: this claim has begun none */
+	{
+		char *page = path_join(c->dir, "page");
+		if (!page || (unlink(page) && errno != ENOENT)) {
+			bk_error_set(err, "cannot remove '%s': %s", page ? page : "page",
+				     strerror(errno));
+			free(page);
+			goto out;
+		}
+		free(page);
+	}
+	m.generation++;
+	if (bk_job_meta_write(&m, metapath, err))
+		goto out;
+	c->generation = m.generation;
+	if (bk_job_progress_read(&p, c->dir, NULL)) /* a damaged record: the worker says why */
+		bk_job_progress_init(&p);
+	r = bk_record_new("bunko-claim");
+	if (!r || bk_record_set_int(r, "generation", m.generation) ||
+	    bk_record_set_str(r, "host", q->host) ||
+	    bk_record_set_str(r, "machine_id", q->machine_id) ||
+	    bk_record_set_int(r, "pid", (long long)getpid()) ||
+	    bk_record_set_int(r, "supervisor", (long long)getppid()) ||
+	    bk_record_set_int(r, "source_done", p.source_done) ||
+	    bk_record_set_str(r, "claimed", when)) {
+		bk_error_set(err, "out of memory");
+		goto out;
+	}
+	rc = bk_record_write(r, owner, err);
+out:
+	bk_record_free(&r);
+	bk_job_progress_release(&p);
+	bk_job_meta_release(&m);
+	free(metapath);
+	free(owner);
+	free(when);
+	return rc;
+}
+
+bool bk_claim_owned(const struct bk_claim *c)
+{
+	struct bk_claim_owner o;
+	bool owned = false;
+
+	if (!c || !c->dir)
+		return false;
+	if (bk_claim_owner_read(&o, c->dir, NULL) == 0) {
+		owned = o.generation == c->generation && o.pid == (long)getpid();
+		bk_claim_owner_release(&o);
+	}
+	return owned;
+}
+
+int bk_job_work_dir(const char *job_dir, struct bk_error *err)
+{
+	char *work = path_join(job_dir, "work");
+	struct stat st;
+	int rc = -1;
+
+	if (!work)
+		return bk_error_set(err, "out of memory");
+	if (stat(work, &st) == 0) {
+		rc = 0;
+		goto out;
+	}
+	/* the job directory's own bits, so work/ is no more readable than
+	 * the job; mkdir(2) of work/ alone fails when the job directory is
+	 * gone, where a mkdir -p would bring a lost claim back to life */
+	if (stat(job_dir, &st)) {
+		bk_error_set(err, "'%s': claim lost (%s)", job_dir, strerror(errno));
+		goto out;
+	}
+	if (bk_mkdir_mode(work, st.st_mode & 0777, err) && stat(work, &st))
+		goto out;
+	rc = 0;
+out:
+	free(work);
+	return rc;
+}
+
+int bk_claim_page_write(const struct bk_claim *c, int index, const char *file,
+			int page, int limit, struct bk_error *err)
+{
+	char *path = path_join(c->dir, "page");
+	struct bk_record *r = bk_record_new("bunko-page");
+	int rc;
+
+	if (!path || !r || bk_record_set_int(r, "index", index) ||
+	    bk_record_set_str(r, "file", file) || bk_record_set_int(r, "page", page) ||
+	    bk_record_set_int(r, "limit", limit) ||
+	    bk_record_set_int(r, "generation", c->generation))
+		rc = bk_error_set(err, "out of memory");
+	else
+		rc = bk_record_write(r, path, err);
+	bk_record_free(&r);
+	free(path);
+	return rc;
+}
+
+void bk_claim_page_release(struct bk_claim_page *p)
+{
+	free(p->file);
+	memset(p, 0, sizeof(*p));
+}
+
+int bk_claim_page_read(struct bk_claim_page *p, const char *claim_dir,
+		       struct bk_error *err)
+{
+	char *path = path_join(claim_dir, "page");
+	struct bk_record *r = NULL;
+	struct stat st;
+	int rc = -1;
+
+	memset(p, 0, sizeof(*p));
+	if (!path)
+		return bk_error_set(err, "out of memory");
+	if (stat(path, &st)) {
+		rc = errno == ENOENT ? 1 : bk_error_set(err, "cannot read '%s': %s", path,
+							 strerror(errno));
+		goto out;
+	}
+	if (bk_record_read(&r, path, "bunko-page", err) ||
+	    bk_record_check_types(r, path, "index:i file:s page:i limit:i", err))
+		goto out;
+	bk_record_int(r, "index", &p->index);
+	bk_record_int(r, "page", &p->page);
+	bk_record_int(r, "limit", &p->limit);
+	bk_record_int(r, "generation", &p->generation);
+	p->started = st.st_mtime;
+	if (set_str(&p->file, bk_record_str(r, "file"))) {
+		bk_error_set(err, "out of memory");
+		goto out;
+	}
+	rc = 0;
+out:
+	bk_record_free(&r);
+	free(path);
+	return rc;
+}
+
 int bk_queue_claim(struct bk_queue *q, struct bk_claim *c, struct bk_error *err)
 {
 	char *incoming = bk_queue_path(q, "incoming", NULL);
@@ -658,7 +994,7 @@ int bk_queue_claim(struct bk_queue *q, struct bk_claim *c, struct bk_error *err)
 			c->dir = to;
 			to = NULL;
 			rc = c->job_id ? 1 : bk_error_set(err, "out of memory");
-			if (rc == 1 && bk_claim_heartbeat(c, err))
+			if (rc == 1 && take_claim(q, c, err))
 				rc = -1;
 		} else if (r < 0) {
 			rc = -1;
@@ -685,7 +1021,11 @@ static int move_claim(struct bk_queue *q, struct bk_claim *c, const char *sub,
 
 	if (!to)
 		return bk_error_set(err, "out of memory");
-	if (rename(c->dir, to) == 0) {
+	if (!bk_claim_owned(c)) {
+		/* taken over while we were stopped: it is someone else's now */
+		bk_error_set(err, "job %s: claim lost (lease expired and the job "
+			     "was taken over)", c->job_id);
+	} else if (rename(c->dir, to) == 0) {
 		rc = 0;
 	} else if (errno == ENOTEMPTY || errno == EEXIST) {
 		rc = rm_tree(c->dir) == 0 ? 0
@@ -708,14 +1048,16 @@ int bk_queue_finish(struct bk_queue *q, struct bk_claim *c, struct bk_error *err
 }
 
 static int write_reason(const char *job_dir, const char *file, int page,
-			const char *message, struct bk_error *err)
+			const char *message, const struct bk_job_skip *missing,
+			size_t nmissing, struct bk_error *err)
 {
 	char *path = path_join(job_dir, "reason");
 	struct bk_record *r = bk_record_new("bunko-reason");
 	int rc;
 
 	if (!path || !r || bk_record_set_str(r, "file", file && *file ? file : NULL) ||
-	    bk_record_set_int(r, "page", page) || bk_record_set_str(r, "message", message))
+	    bk_record_set_int(r, "page", page) || bk_record_set_str(r, "message", message) ||
+	    skips_to_record(r, "missing", missing, nmissing))
 		rc = bk_error_set(err, "out of memory");
 	else
 		rc = bk_record_write(r, path, err);
@@ -735,7 +1077,8 @@ int bk_job_reason_read(struct bk_job_reason *reason, const char *job_dir,
 	if (!path)
 		return bk_error_set(err, "out of memory");
 	if (bk_record_read(&r, path, "bunko-reason", err) ||
-	    bk_record_check_types(r, path, "file:s page:i message:s", err))
+	    bk_record_check_types(r, path, "file:s page:i message:s missing:o", err) ||
+	    skips_from_record(r, "missing", path, &reason->missing, &reason->nmissing, err))
 		goto out;
 	bk_record_int(r, "page", &reason->page);
 	if (set_str(&reason->file, bk_record_str(r, "file")) ||
@@ -756,20 +1099,96 @@ void bk_job_reason_release(struct bk_job_reason *reason)
 {
 	free(reason->file);
 	free(reason->message);
+	bk_job_skips_free(&reason->missing, &reason->nmissing);
 	memset(reason, 0, sizeof(*reason));
+}
+
+int bk_queue_fail_skips(struct bk_queue *q, struct bk_claim *c, const char *file,
+			int page, const char *message, const struct bk_job_skip *missing,
+			size_t nmissing, struct bk_error *err)
+{
+	if (!bk_claim_owned(c))
+		return bk_error_set(err, "job %s: claim lost (lease expired and the job "
+				    "was taken over)", c->job_id);
+	if (write_reason(c->dir, file, page, message, missing, nmissing, err))
+		return -1;
+	return move_claim(q, c, "failed", err);
 }
 
 int bk_queue_fail(struct bk_queue *q, struct bk_claim *c, const char *file,
 		  int page, const char *message, struct bk_error *err)
 {
-	if (write_reason(c->dir, file, page, message, err))
-		return -1;
-	return move_claim(q, c, "failed", err);
+	return bk_queue_fail_skips(q, c, file, page, message, NULL, 0, err);
 }
 
 int bk_queue_unclaim(struct bk_queue *q, struct bk_claim *c, struct bk_error *err)
 {
 	return move_claim(q, c, "incoming", err);
+}
+
+int bk_queue_requeue(struct bk_queue *q, const char *job_id, struct bk_error *err)
+{
+	struct bk_job_meta m;
+	char *from = NULL, *tmp = NULL, *to = NULL, *metapath = NULL, *reason = NULL;
+	char *name = NULL;
+	struct stat st;
+	int rc = -1;
+
+	bk_job_meta_init(&m);
+	if (bk_name_check("job id", job_id, err))
+		return -1;
+	from = bk_queue_path(q, "failed", job_id);
+	name = own_claim_name(q, job_id);
+	tmp = name ? bk_queue_path(q, "claimed", name) : NULL;
+	to = bk_queue_path(q, "incoming", job_id);
+	if (!from || !tmp || !to) {
+		bk_error_set(err, "out of memory");
+		goto out;
+	}
+	if (stat(from, &st)) {
+		rc = 1;
+		goto out;
+	}
+	/* held as a claim of ours while job.meta is changed, so no worker
+	 * sees it half done; a crash here leaves a claim recovery returns
+	 * to incoming/ (it began no page, so nothing is charged) */
+	int r = rename_claim(from, tmp, err);
+	if (r) {
+		rc = r > 0 ? 1 : -1;
+		goto out;
+	}
+	metapath = path_join(tmp, "job.meta");
+	reason = path_join(tmp, "reason");
+	if (!metapath || !reason) {
+		bk_error_set(err, "out of memory");
+		goto out;
+	}
+	if (bk_job_meta_read(&m, metapath, err))
+		goto out;
+	m.tries = 0;
+	free(m.recoverer);
+	m.recoverer = NULL;
+	if (bk_job_meta_write(&m, metapath, err))
+		goto out;
+	if (unlink(reason) && errno != ENOENT) {
+		bk_error_set(err, "cannot remove '%s': %s", reason, strerror(errno));
+		goto out;
+	}
+	if (rename(tmp, to)) {
+		bk_error_set(err, "cannot move '%s' to '%s': %s", tmp, to, strerror(errno));
+		goto out;
+	}
+	bk_log_line(q->log_fd, "event=requeue job=%s from=failed to=incoming", job_id);
+	rc = 0;
+out:
+	bk_job_meta_release(&m);
+	free(from);
+	free(tmp);
+	free(to);
+	free(name);
+	free(metapath);
+	free(reason);
+	return rc;
 }
 
 /* ---- recovery --------------------------------------------------------- */
@@ -837,12 +1256,26 @@ bool bk_queue_claim_is_stale(const struct bk_queue *q, const char *name, time_t 
 
 	if (bk_claim_name_parse(name, &job, &host, &pid))
 		return false;
-	if (!strcmp(host, q->host) && pid_gone(pid)) {
-		stale = true;
-		goto out;
-	}
 	dir = bk_queue_path(q, "claimed", name);
-	if (dir) {
+	if (!dir)
+		goto out;
+	if (!strcmp(host, q->host)) {
+		/* a host of the same name is this one unless its owner record
+		 * names another machine id (a cloned VM): then only the lease
+		 * tells, its pids are not ours to look up */
+		struct bk_claim_owner o;
+		bool same = true;
+		if (bk_claim_owner_read(&o, dir, NULL) == 0 && o.machine_id) {
+			same = !o.machine_id[0] || !q->machine_id[0] ||
+			       !strcmp(o.machine_id, q->machine_id);
+			bk_claim_owner_release(&o);
+		}
+		if (same && pid_gone(pid)) {
+			stale = true;
+			goto out;
+		}
+	}
+	{
 		time_t t = lease_time(dir);
 		stale = t > 0 && now - t > q->lease_seconds;
 	}
@@ -853,34 +1286,49 @@ out:
 	return stale;
 }
 
-/* The page a dead worker was on, for the failure reason. */
-static void last_page(const char *job_dir, char **file, int *page)
+void bk_queue_note_death(struct bk_queue *q, long pid, bool charge, const char *how)
 {
-	struct bk_job_progress p;
-
-	bk_job_progress_init(&p);
-	*file = NULL;
-	*page = 0;
-	if (bk_job_progress_read(&p, job_dir, NULL) == 0 && p.next_file) {
-		*file = p.next_file;
-		p.next_file = NULL;
-		*page = p.next_page;
-	}
-	bk_job_progress_release(&p);
+	struct bk_death *d = &q->deaths[q->next_death++ % BK_QUEUE_DEATHS];
+	d->pid = pid;
+	d->charge = charge;
+	snprintf(d->how, sizeof(d->how), "%s", how);
 }
 
-/* We hold `c` (taken over from `dead_owner`): clear the dead holder's
- * temporaries, count the death (once: see the protocol), then send the job
- * back to incoming/ or, past the limit, to failed/. */
+static const struct bk_death *known_death(const struct bk_queue *q, long pid)
+{
+	for (size_t i = 0; i < BK_QUEUE_DEATHS; i++)
+		if (q->deaths[i].pid == pid && pid > 0)
+			return &q->deaths[i];
+	return NULL;
+}
+
+/* What the dead holder of a claim left that tells whom its death is to be
+ * charged to: its owner record, and the page it had begun. */
+struct dead_claim {
+	const char *name;         /* "<host>.<pid>" */
+	bool have_owner, began;   /* began: a page record of its generation */
+	struct bk_claim_owner owner;
+	struct bk_claim_page page;
+};
+
+/* We hold `c` (taken over from a dead holder): clear the dead holder's
+ * temporaries, charge the death where it belongs (see the protocol, 4),
+ * then send the job back to incoming/, quarantining the page that has now
+ * killed or hung max_tries workers, or, when the deaths came while the
+ * document was being built, to failed/. */
 static int requeue_taken(struct bk_queue *q, struct bk_claim *c,
-			 const char *dead_owner, struct bk_error *err)
+			 const struct dead_claim *dead, struct bk_error *err)
 {
 	struct bk_job_meta m;
+	struct bk_job_progress p;
 	char *metapath = path_join(c->dir, "job.meta");
-	char *file = NULL, *msg = NULL, *me = NULL;
-	int page, rc = -1;
+	char *msg = NULL, *me = NULL, *why = NULL;
+	const struct bk_claim_page *pg = &dead->page;
+	bool progressed, pool_lost, charged, page_known;
+	int rc = -1;
 
 	bk_job_meta_init(&m);
+	bk_job_progress_init(&p);
 	if (!metapath || asprintf(&me, "%s.%ld", q->host, (long)getpid()) < 0) {
 		me = NULL;
 		bk_error_set(err, "out of memory");
@@ -890,39 +1338,86 @@ static int requeue_taken(struct bk_queue *q, struct bk_claim *c,
 		goto out;
 	if (bk_job_meta_read(&m, metapath, err))
 		goto out;
-	if (!m.recoverer || strcmp(m.recoverer, dead_owner))
+	if (bk_job_progress_read(&p, c->dir, NULL))
+		bk_job_progress_init(&p); /* damaged: the next worker says why */
+	progressed = dead->have_owner && p.source_done > dead->owner.source_done;
+	/* its supervisor gone too, on this host: the whole pool died (a power
+	 * cut, an operator's kill), which says nothing about the page */
+	pool_lost = dead->have_owner && dead->owner.host && dead->owner.machine_id &&
+		    !strcmp(dead->owner.host, q->host) &&
+		    !strcmp(dead->owner.machine_id, q->machine_id) &&
+		    dead->owner.supervisor > 1 && pid_gone(dead->owner.supervisor);
+	/* a worker of ours: its supervisor saw how it ended */
+	const struct bk_death *known = dead->have_owner &&
+						       !strcmp(dead->owner.host ? dead->owner.host : "", q->host)
+					       ? known_death(q, dead->owner.pid) : NULL;
+	charged = dead->began && !progressed && !pool_lost &&
+		  !(m.recoverer && !strcmp(m.recoverer, dead->name)) &&
+		  (!known || known->charge);
+	if (progressed)
+		m.tries = 0;
+	if (charged)
 		m.tries++;
 	free(m.recoverer);
 	m.recoverer = me;
 	me = NULL;
+	page_known = dead->began && pg->file && pg->file[0] && pg->page > 0;
+	if (charged) {
+		time_t now = bk_queue_fs_now(q);
+		int r = known ? asprintf(&why, "worker %s %s", dead->name, known->how)
+			: pg->limit > 0 && now - pg->started > pg->limit
+				? asprintf(&why, "ran past its time limit of %d s", pg->limit)
+				: asprintf(&why, "worker %s died", dead->name);
+		if (r < 0) {
+			why = NULL;
+			bk_error_set(err, "out of memory");
+			goto out;
+		}
+	}
+	bool full = m.tries >= q->max_tries;
+	if (full && page_known) {
+		if (asprintf(&msg, "quarantined after killing or hanging %d workers (the "
+			     "last %s)", m.tries, why) < 0) {
+			msg = NULL;
+			bk_error_set(err, "out of memory");
+			goto out;
+		}
+		if (bk_job_skip_add(&m.quarantine, &m.nquarantine, pg->index, pg->file,
+				    pg->page, msg)) {
+			bk_error_set(err, "out of memory");
+			goto out;
+		}
+		m.tries = 0;
+	}
 	if (bk_job_meta_write(&m, metapath, err))
 		goto out;
-	bk_log_line(q->log_fd, "event=recover job=%s tries=%d from=%s to=%s worker=%s",
-		    c->job_id, m.tries, dead_owner,
-		    m.tries < q->max_tries ? "incoming" : "failed", m.recoverer);
-	if (m.tries < q->max_tries) {
+	bk_log_line(q->log_fd, "event=recover job=%s tries=%d from=%s to=%s worker=%s charged=%s",
+		    c->job_id, m.tries, dead->name, full && !page_known ? "failed" : "incoming",
+		    m.recoverer,
+		    charged ? "yes" : progressed ? "no(progress made)" : pool_lost ? "no(pool lost)"
+		    : !dead->began ? "no(no page begun)" : known ? "no(killed from outside)"
+		    : "no(counted)");
+	if (full && page_known)
+		bk_log_line(q->log_fd, "event=quarantine job=%s file=%s page=%d reason=%s",
+			    c->job_id, pg->file, pg->page, msg);
+	if (!full || page_known) {
 		rc = bk_queue_unclaim(q, c, err);
 		goto out;
 	}
-	last_page(c->dir, &file, &page);
-	if (file) {
-		if (asprintf(&msg, "'%s' page %d: worker died %d times on this job "
-			     "(last worker %s)", file, page, m.tries, dead_owner) < 0)
-			msg = NULL;
-	} else if (asprintf(&msg, "worker died %d times on this job (last worker %s)",
-			    m.tries, dead_owner) < 0) {
+	free(msg);
+	if (asprintf(&msg, "worker died %d times on this job while its document was "
+		     "built (the last: %s)", m.tries, why) < 0) {
 		msg = NULL;
-	}
-	if (!msg) {
 		bk_error_set(err, "out of memory");
 		goto out;
 	}
-	rc = bk_queue_fail(q, c, file, page, msg, err);
+	rc = bk_queue_fail(q, c, NULL, 0, msg, err);
 out:
 	free(msg);
-	free(file);
+	free(why);
 	free(me);
 	free(metapath);
+	bk_job_progress_release(&p);
 	bk_job_meta_release(&m);
 	return rc;
 }
@@ -930,6 +1425,7 @@ out:
 static int recover_one(struct bk_queue *q, const char *name, struct bk_error *err)
 {
 	struct bk_claim c = { 0 };
+	struct dead_claim dead = { .name = strchr(name, '@') + 1 };
 	char *job = NULL, *host = NULL, *from = NULL, *mine = NULL;
 	long pid;
 	int rc = -1, r;
@@ -950,12 +1446,18 @@ static int recover_one(struct bk_queue *q, const char *name, struct bk_error *er
 	}
 	c.job_id = job;
 	job = NULL;
-	if (bk_claim_heartbeat(&c, err))
+	/* what the dead holder left, before our own claim replaces it */
+	dead.have_owner = bk_claim_owner_read(&dead.owner, c.dir, NULL) == 0;
+	dead.began = dead.have_owner && bk_claim_page_read(&dead.page, c.dir, NULL) == 0 &&
+		     dead.page.generation == dead.owner.generation;
+	if (take_claim(q, &c, err))
 		goto out;
-	rc = requeue_taken(q, &c, strchr(name, '@') + 1, err);
+	rc = requeue_taken(q, &c, &dead, err);
 	if (rc == 0)
 		rc = 1;
 out:
+	bk_claim_owner_release(&dead.owner);
+	bk_claim_page_release(&dead.page);
 	bk_claim_release(&c);
 	free(job);
 	free(host);
@@ -1128,6 +1630,7 @@ void bk_job_progress_init(struct bk_job_progress *p)
 void bk_job_progress_release(struct bk_job_progress *p)
 {
 	free(p->next_file);
+	bk_job_skips_free(&p->missing, &p->nmissing);
 	bk_job_progress_init(p);
 }
 
@@ -1148,7 +1651,8 @@ int bk_job_progress_read(struct bk_job_progress *p, const char *job_dir,
 	}
 	if (bk_record_read(&r, path, "bunko-progress", err) ||
 	    bk_record_check_types(r, path, "source_done:i logical_pages:i "
-				  "next_file:s next_page:i", err))
+				  "next_file:s next_page:i missing:o", err) ||
+	    skips_from_record(r, "missing", path, &p->missing, &p->nmissing, err))
 		goto out;
 	bk_record_int(r, "source_done", &p->source_done);
 	bk_record_int(r, "logical_pages", &p->logical_pages);
@@ -1173,11 +1677,8 @@ int bk_job_progress_write(const struct bk_job_progress *p, const char *job_dir,
 	char *path = NULL;
 	int rc = -1;
 
-	if (asprintf(&path, "%s/work", job_dir) < 0)
-		return bk_error_set(err, "out of memory");
-	if (bk_mkdir_p(path, 0, err))
-		goto out;
-	free(path);
+	if (bk_job_work_dir(job_dir, err))
+		return -1;
 	if (asprintf(&path, "%s/work/progress", job_dir) < 0) {
 		path = NULL;
 		bk_error_set(err, "out of memory");
@@ -1187,7 +1688,8 @@ int bk_job_progress_write(const struct bk_job_progress *p, const char *job_dir,
 	if (!r || bk_record_set_int(r, "source_done", p->source_done) ||
 	    bk_record_set_int(r, "logical_pages", p->logical_pages) ||
 	    bk_record_set_str(r, "next_file", p->next_file) ||
-	    bk_record_set_int(r, "next_page", p->next_page)) {
+	    bk_record_set_int(r, "next_page", p->next_page) ||
+	    skips_to_record(r, "missing", p->missing, p->nmissing)) {
 		bk_error_set(err, "out of memory");
 		goto out;
 	}

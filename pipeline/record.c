@@ -164,9 +164,23 @@ const char *bk_record_str_at(const struct bk_record *r, const char *key, size_t 
 	return json_string_value(json_array_get(json_object_get(J(r), key), i));
 }
 
+const struct bk_record *bk_record_object_at(const struct bk_record *r,
+					   const char *key, size_t i)
+{
+	json_t *o = json_array_get(json_object_get(J(r), key), i);
+	return json_is_object(o) ? (const struct bk_record *)o : NULL;
+}
+
 static bool has_type(json_t *v, char type)
 {
 	switch (type) {
+	case 'o':
+		if (!json_is_array(v))
+			return false;
+		for (size_t i = 0; i < json_array_size(v); i++)
+			if (!json_is_object(json_array_get(v, i)))
+				return false;
+		return true;
 	case 's':
 		return json_is_string(v) || json_is_null(v);
 	case 'i':
@@ -187,7 +201,7 @@ int bk_record_check_types(const struct bk_record *r, const char *name,
 			  const char *spec, struct bk_error *err)
 {
 	static const char *const type_names[] = { "a string", "an integer",
-						  "a list of strings" };
+						  "a list of strings", "a list of objects" };
 
 	for (const char *p = spec; *p;) {
 		char key[64];
@@ -200,7 +214,7 @@ int bk_record_check_types(const struct bk_record *r, const char *name,
 		json_t *v = json_object_get(J(r), key);
 		if (v && !has_type(v, type))
 			return bk_error_set(err, "'%s': '%s' is not %s", name, key,
-					    type_names[type == 's' ? 0 : type == 'i' ? 1 : 2]);
+					    type_names[type == 's' ? 0 : type == 'i' ? 1 : type == 'a' ? 2 : 3]);
 		p += n + 2;
 		while (*p == ' ')
 			p++;

@@ -65,11 +65,14 @@ bool bk_record_long(const struct bk_record *r, const char *key, long long *out);
  * not a string). */
 size_t bk_record_count(const struct bk_record *r, const char *key);
 const char *bk_record_str_at(const struct bk_record *r, const char *key, size_t i);
+/* Object i of the array `key`, borrowed; NULL when it is not an object. */
+const struct bk_record *bk_record_object_at(const struct bk_record *r,
+					   const char *key, size_t i);
 
 /* What a reader expects of each key it knows: fails, naming `name` and the
  * key, when a key present in `r` has another type. `spec` is a string of
  * "key:T" words separated by spaces, T one of s (string or null),
- * i (integer), a (array of strings). Keys not listed are ignored (a newer
+ * i (integer), a (array of strings), o (array of objects). Keys not listed are ignored (a newer
  * writer may add some). */
 int bk_record_check_types(const struct bk_record *r, const char *name,
 			  const char *spec, struct bk_error *err);

@@ -79,6 +79,17 @@ int bk_source_read_page(struct bk_source *src, int index,
 			struct bk_source_page *page, struct bk_error *err);
 void bk_source_page_release(struct bk_source_page *page);
 
+/*
+ * A placeholder page for what a document lacks: an A4 page at 150 dpi
+ * showing `lines` (UTF-8, one line each, drawn in IPA Gothic), and its page
+ * model (each drawn word with its box), so the PDF's text layer and the
+ * index hold what the page says. Drawn with cairo, like rendered PDF
+ * pages. The caller owns *img and releases `page`.
+ */
+struct bk_page;
+int bk_render_note_page(const char *const *lines, size_t nlines, struct bk_image **img,
+			struct bk_page *page, struct bk_error *err);
+
 /* Recognizes the format from the first bytes of a file: returns 0 and the
  * kind, or -1 ("'x': not a TIFF, PDF, PNG, JPEG, PNM or BMP image"). */
 int bk_source_sniff(const unsigned char *head, size_t len, const char *name,

@@ -41,6 +41,7 @@
 #include "pipeline/source_impl.h"
 
 #include <cairo.h>
+#include "ocr/page.h"
 #include <math.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -537,5 +538,115 @@ out:
 		bk_pdf_images_free(&p->images);
 		free(p);
 	}
+	return rc;
+}
+
+/* ---- placeholder pages (source.h, bk_render_note_page) ---------------- */
+
+#define NOTE_DPI 150
+#define NOTE_FONT_PX 26.0
+#define NOTE_MARGIN 120
+
+/* One line of the note, word by word: each word drawn and given its box
+ * in the page model, so the text layer says what the page shows. */
+static int note_line(cairo_t *cr, struct bk_page *page, struct bk_block *block,
+		     const char *text, double y, struct bk_error *err)
+{
+	double x = NOTE_MARGIN, space;
+	cairo_text_extents_t ext;
+	struct bk_line *line = NULL;
+	const char *p = text;
+
+	cairo_text_extents(cr, " ", &ext);
+	space = ext.x_advance;
+	while (*p) {
+		size_t n = strcspn(p, " ");
+		if (n == 0) {
+			p++;
+			x += space;
+			continue;
+		}
+		char *word = strndup(p, n);
+		if (!word)
+			return bk_error_set(err, "out of memory");
+		cairo_text_extents(cr, word, &ext);
+		struct bk_box box = { (int)floor(x), (int)floor(y - NOTE_FONT_PX),
+				      (int)ceil(x + ext.x_advance), (int)ceil(y + NOTE_FONT_PX * 0.3) };
+		if (box.x1 > page->width - 1)
+			box.x1 = page->width - 1;
+		if (!line)
+			line = bk_block_add_line(block, box, BK_DIR_HORIZONTAL);
+		if (!line || !bk_line_add_word(line, box, 100, word, n)) {
+			free(word);
+			return bk_error_set(err, "out of memory");
+		}
+		if (box.x0 < line->box.x0)
+			line->box.x0 = box.x0;
+		if (box.x1 > line->box.x1)
+			line->box.x1 = box.x1;
+		if (box.x1 > block->box.x1)
+			block->box.x1 = box.x1;
+		cairo_move_to(cr, x, y);
+		cairo_show_text(cr, word);
+		free(word);
+		x += ext.x_advance;
+		p += n;
+	}
+	(void)page;
+	return 0;
+}
+
+int bk_render_note_page(const char *const *lines, size_t nlines, struct bk_image **img,
+			struct bk_page *page, struct bk_error *err)
+{
+	int w = NOTE_DPI * 827 / 100, h = NOTE_DPI * 1169 / 100; /* A4 */
+	cairo_surface_t *s = NULL;
+	cairo_t *cr = NULL;
+	struct bk_block *block;
+	int rc = -1;
+
+	*img = NULL;
+	bk_page_init(page);
+	page->width = w;
+	page->height = h;
+	page->xres = page->yres = NOTE_DPI;
+	s = cairo_image_surface_create(CAIRO_FORMAT_RGB24, w, h);
+	if (cairo_surface_status(s) != CAIRO_STATUS_SUCCESS) {
+		bk_error_set(err, "out of memory drawing a placeholder page");
+		goto out;
+	}
+	cr = cairo_create(s);
+	cairo_set_source_rgb(cr, 1, 1, 1);
+	cairo_paint(cr);
+	cairo_set_source_rgb(cr, 0, 0, 0);
+	/* IPA Gothic has both the Latin and the Japanese of a file name */
+	cairo_select_font_face(cr, "IPAGothic", CAIRO_FONT_SLANT_NORMAL,
+			       CAIRO_FONT_WEIGHT_NORMAL);
+	cairo_set_font_size(cr, NOTE_FONT_PX);
+	struct bk_box area = { NOTE_MARGIN, NOTE_MARGIN, NOTE_MARGIN + 1,
+			       NOTE_MARGIN + (int)(nlines * NOTE_FONT_PX * 1.8) };
+	block = bk_page_add_block(page, area, BK_DIR_HORIZONTAL, "eng");
+	if (!block) {
+		bk_error_set(err, "out of memory");
+		goto out;
+	}
+	for (size_t i = 0; i < nlines; i++)
+		if (note_line(cr, page, block, lines[i],
+			      NOTE_MARGIN + NOTE_FONT_PX * (1 + 1.8 * (double)i), err))
+			goto out;
+	if (cairo_status(cr) != CAIRO_STATUS_SUCCESS) {
+		bk_error_set(err, "cannot draw a placeholder page: %s",
+			     cairo_status_to_string(cairo_status(cr)));
+		goto out;
+	}
+	*img = from_surface(s, NOTE_DPI, NOTE_DPI, err);
+	rc = *img ? 0 : -1;
+out:
+	if (rc)
+		bk_page_release(page);
+	if (cr)
+		cairo_destroy(cr);
+	if (s)
+		cairo_surface_destroy(s);
 	return rc;
 }

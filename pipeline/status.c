@@ -41,6 +41,7 @@ void bk_status_release(struct bk_status *st)
 		free(j->worker);
 		free(j->fail_file);
 		free(j->fail_message);
+		bk_job_skips_free(&j->missing, &j->nmissing);
 	}
 	free(st->jobs);
 	for (size_t i = 0; i < st->nworker_errors; i++) {
@@ -65,6 +66,13 @@ static void read_reason(const char *dir, struct bk_status_job *j)
 		j->fail_page = reason.page;
 		j->fail_message = reason.message;
 		reason.file = reason.message = NULL;
+		if (reason.nmissing) {
+			bk_job_skips_free(&j->missing, &j->nmissing);
+			j->missing = reason.missing;
+			j->nmissing = reason.nmissing;
+			reason.missing = NULL;
+			reason.nmissing = 0;
+		}
 		bk_job_reason_release(&reason);
 	}
 	if (!j->fail_message)
@@ -113,10 +121,15 @@ static int add_job(enum bk_job_state state, const char *job_id, const char *dir,
 		j->pages_total = m.pages;
 		j->tries = m.tries;
 	}
+	if (bk_job_progress_read(&p, dir, NULL) == 0) {
+		j->pages_done = p.source_done;
+		j->missing = p.missing;
+		j->nmissing = p.nmissing;
+		p.missing = NULL;
+		p.nmissing = 0;
+	}
 	if (state == BK_JOB_DONE)
 		j->pages_done = j->pages_total;
-	else if (bk_job_progress_read(&p, dir, NULL) == 0)
-		j->pages_done = p.source_done;
 	if (j->pages_done > j->pages_total)
 		j->pages_total = j->pages_done;
 	switch (state) {
@@ -155,8 +168,12 @@ static int parse_page_line(const char *line, time_t *start, time_t *end)
 	rest = strptime(line, "%Y-%m-%dT%H:%M:%S", &tm);
 	if (!rest || !strstr(rest, " page=") || !strstr(rest, " result=ok"))
 		return 0;
-	tm.tm_isdst = -1;
-	*end = mktime(&tm);
+	if (*rest == 'Z') { /* UTC, as the log is written now */
+		*end = timegm(&tm);
+	} else { /* local time, from an older version */
+		tm.tm_isdst = -1;
+		*end = mktime(&tm);
+	}
 	sec = strstr(rest, " seconds=");
 	*start = *end - (sec ? (time_t)atof(sec + 9) : 0);
 	return 1;
@@ -169,11 +186,12 @@ static void keep_worker_error(struct bk_status *st, const char *line)
 	const char *worker = strstr(line, " worker="), *reason = strstr(line, " result=error reason=");
 	struct bk_status_worker_error e;
 
-	if (!worker || !reason || worker > reason || strlen(line) < 27 ||
-	    strncmp(line + 19, " worker=", 8))
-		return; /* not "YYYY-MM-DDTHH:MM:SS worker=..." */
+	size_t stamp = strlen(line) > 20 && line[19] == 'Z' ? 20 : 19;
+	if (!worker || !reason || worker > reason || strlen(line) < stamp + 8 ||
+	    strncmp(line + stamp, " worker=", 8))
+		return; /* not "YYYY-MM-DDTHH:MM:SS[Z] worker=..." */
 	worker += 8;
-	e.when = strndup(line, 19);
+	e.when = strndup(line, stamp);
 	e.worker = strndup(worker, strcspn(worker, " "));
 	e.message = strdup(reason + 21);
 	if (st->nworker_errors == BK_STATUS_WORKER_ERRORS) {

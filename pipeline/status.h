@@ -29,13 +29,17 @@ struct bk_status_job {
 	char *fail_file;
 	int fail_page;
 	char *fail_message;
+	/* pages and files left out of the document so far (work/progress;
+	 * a failed job's reason): file, page (0: the whole file), reason */
+	struct bk_job_skip *missing;
+	size_t nmissing;
 };
 
 /* A worker's own error from the log ("worker=H.P ... result=error
  * reason=..."): one that could not start or go on, or a lease it could not
  * renew. Job failures are in the jobs' reasons instead. */
 struct bk_status_worker_error {
-	char *when;    /* "YYYY-MM-DDTHH:MM:SS", the log's local time */
+	char *when;    /* "YYYY-MM-DDTHH:MM:SSZ", UTC as in the log */
 	char *worker;  /* "<host>.<pid>" */
 	char *message;
 };

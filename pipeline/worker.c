@@ -49,30 +49,72 @@ struct heartbeat {
 	int interval;
 	int log_fd;         /* a failed renewal is logged here (pipeline/log.h) */
 	const char *worker; /* "<host>.<pid>", for the log */
+	/* the page the worker is on: when it began (CLOCK_MONOTONIC) and its
+	 * limit; a page past its limit is not proof of life */
+	struct timespec page_started;
+	int page_limit;     /* 0: no page yet */
+	bool overrun_logged, lost;
 };
+
+static double mono_since(const struct timespec *t)
+{
+	struct timespec now;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return (double)(now.tv_sec - t->tv_sec) + (now.tv_nsec - t->tv_nsec) / 1e9;
+}
 
 static void *heartbeat_main(void *arg)
 {
 	struct heartbeat *hb = arg;
 
 	pthread_mutex_lock(&hb->mu);
-	while (!hb->stop) {
+	while (!hb->stop && !hb->lost) {
 		struct timespec until;
 		clock_gettime(CLOCK_REALTIME, &until);
 		until.tv_sec += hb->interval;
 		while (!hb->stop &&
 		       pthread_cond_timedwait(&hb->cv, &hb->mu, &until) != ETIMEDOUT)
 			;
+		if (hb->stop)
+			break;
+		/* the lease says the worker is getting on with the job, not only
+		 * that this thread runs: a page past its limit (a hung Tesseract)
+		 * is not renewed, so any host takes the job back once the lease
+		 * runs out */
+		if (hb->page_limit > 0 && mono_since(&hb->page_started) > hb->page_limit) {
+			if (!hb->overrun_logged)
+				bk_log_line(hb->log_fd, "event=overrun job=%s limit=%d worker=%s",
+					    hb->claim->job_id, hb->page_limit, hb->worker);
+			hb->overrun_logged = true;
+			continue;
+		}
 		struct bk_error err;
 		bk_error_init(&err);
-		/* a lease that cannot be renewed lets another worker take the
-		 * job: the log says why, and `bunko status` shows it */
-		if (!hb->stop && bk_claim_heartbeat(hb->claim, &err))
+		/* a claim taken over while we were stopped is left alone, quietly;
+		 * a lease that cannot be renewed otherwise lets another worker take
+		 * the job: the log says why, and `bunko status` shows it */
+		if (!bk_claim_owned(hb->claim)) {
+			hb->lost = true;
+			bk_log_line(hb->log_fd, "event=lost job=%s worker=%s", hb->claim->job_id,
+				    hb->worker);
+		} else if (bk_claim_heartbeat(hb->claim, &err)) {
 			bk_log_line(hb->log_fd, "worker=%s job=%s result=error reason=heartbeat: %s",
 				    hb->worker, hb->claim->job_id, err.msg);
+		}
 	}
 	pthread_mutex_unlock(&hb->mu);
 	return NULL;
+}
+
+/* ctx->page_begin: a page (or the build) starts, with its limit. */
+static void heartbeat_page(void *ud, int limit)
+{
+	struct heartbeat *hb = ud;
+	pthread_mutex_lock(&hb->mu);
+	clock_gettime(CLOCK_MONOTONIC, &hb->page_started);
+	hb->page_limit = limit;
+	hb->overrun_logged = false;
+	pthread_mutex_unlock(&hb->mu);
 }
 
 static int heartbeat_start(struct heartbeat *hb, const struct bk_claim *claim,
@@ -136,12 +178,6 @@ static bool idle_wait(int seconds)
 	return false;
 }
 
-static bool claim_exists(const struct bk_claim *c)
-{
-	struct stat st;
-	return stat(c->dir, &st) == 0;
-}
-
 struct worker {
 	const struct bk_worker_options *opt;
 	struct bk_queue queue;
@@ -160,7 +196,9 @@ static int work_on(struct worker *w, struct bk_claim *claim, struct bk_error *er
 	struct bk_job_context ctx = {
 		.archive = w->opt->archive, .store = w->store, .log_fd = w->log_fd,
 		.worker = w->name, .should_stop = stop_requested,
-		.no_index = w->opt->no_index,
+		.no_index = w->opt->no_index, .claim = claim,
+		.page_timeout = w->opt->page_timeout, .page_begin = heartbeat_page,
+		.ud = &hb,
 	};
 	int r, rc = -1;
 
@@ -179,17 +217,21 @@ static int work_on(struct worker *w, struct bk_claim *claim, struct bk_error *er
 	bk_error_init(&jerr);
 	r = bk_job_run(&ctx, claim->dir, &fail, &jerr);
 	heartbeat_stop(&hb);
-	if (r == 0)
+	if (ctx.lost || hb.lost || !bk_claim_owned(claim))
+		rc = 1; /* taken over while we were stopped: it is not ours to move */
+	else if (r == 0)
 		rc = bk_queue_finish(&w->queue, claim, err);
 	else if (r == 1)
 		rc = bk_queue_unclaim(&w->queue, claim, err);
-	else if (!claim_exists(claim))
-		rc = 0; /* taken over by a recoverer: nothing of ours to record */
 	else
-		rc = bk_queue_fail(&w->queue, claim, fail.file[0] ? fail.file : NULL,
-				   fail.page, jerr.msg, err);
-	if (rc && !claim_exists(claim)) {
-		bk_log_line(w->log_fd, "job=%s result=lost worker=%s", claim->job_id, w->name);
+		rc = bk_queue_fail_skips(&w->queue, claim, fail.file[0] ? fail.file : NULL,
+					 fail.page, jerr.msg, fail.missing, fail.nmissing, err);
+	bk_job_failure_release(&fail);
+	if (rc && !bk_claim_owned(claim)) {
+		/* quietly: the job is someone else's, and nothing was written */
+		if (rc < 0 || !ctx.lost)
+			bk_log_line(w->log_fd, "job=%s result=lost worker=%s", claim->job_id,
+				    w->name);
 		rc = 0;
 	}
 	return rc;
@@ -262,7 +304,52 @@ struct slot {
 	pid_t pid;      /* 0: free */
 	time_t started; /* when the current/last process started */
 	pid_t crashed;  /* the last process, if it died unclean: not yet replaced */
+	pid_t overdue;  /* killed for running past its page's limit */
 };
+
+/* Deadlines: a worker of this pool whose page has run past its limit (the
+ * page record of its claim, pipeline/queue.h) is killed; recovery then
+ * counts the death against that page, and after max_tries the page is
+ * quarantined, so a hung page cannot hold a job, or `--drain`, for ever. */
+static void enforce_deadlines(struct bk_queue *q, struct slot *slots, int n)
+{
+	char *dir = bk_queue_path(q, "claimed", NULL);
+	DIR *d = dir ? opendir(dir) : NULL;
+	struct dirent *de;
+	time_t now = 0;
+
+	while (d && (de = readdir(d))) {
+		char *job = NULL, *host = NULL, *path = NULL;
+		struct bk_claim_page pg;
+		long pid = 0;
+		int i = n;
+		if (de->d_name[0] != '.' &&
+		    bk_claim_name_parse(de->d_name, &job, &host, &pid) == 0 &&
+		    !strcmp(host, q->host))
+			for (i = 0; i < n; i++)
+				if (slots[i].pid == (pid_t)pid && slots[i].overdue != (pid_t)pid)
+					break;
+		if (i < n && asprintf(&path, "%s/%s", dir, de->d_name) >= 0 &&
+		    bk_claim_page_read(&pg, path, NULL) == 0) {
+			if (!now)
+				now = bk_queue_fs_now(q);
+			if (pg.limit > 0 && now - pg.started > pg.limit &&
+			    kill((pid_t)pid, SIGKILL) == 0) {
+				slots[i].overdue = (pid_t)pid;
+				bk_log_line(q->log_fd, "event=deadline job=%s file=%s page=%d "
+					    "limit=%d worker=%s.%ld", job, pg.file ? pg.file : "-",
+					    pg.page, pg.limit, q->host, pid);
+			}
+			bk_claim_page_release(&pg);
+		}
+		free(path);
+		free(job);
+		free(host);
+	}
+	if (d)
+		closedir(d);
+	free(dir);
+}
 
 static pid_t spawn_worker(const struct bk_worker_options *opt, int log_fd,
 			  struct bk_error *err)
@@ -400,6 +487,57 @@ static void report_progress(const struct bk_worker_options *opt, bool final)
 	bk_status_release(&st);
 }
 
+/* The kernel's count of processes it killed for want of memory
+ * (/proc/vmstat oom_kill; -1 when it cannot be read). */
+static long oom_kills(void)
+{
+	FILE *fp = fopen("/proc/vmstat", "re");
+	char line[128];
+	long n = -1;
+
+	while (fp && fgets(line, sizeof(line), fp))
+		if (!strncmp(line, "oom_kill ", 9))
+			n = atol(line + 9);
+	if (fp)
+		fclose(fp);
+	return n;
+}
+
+/* Whether a worker's end is its page's doing, and how to say it: a crash
+ * (SIGSEGV, SIGABRT...), the kernel's OOM kill (a SIGKILL while the
+ * kernel's count rose, or when it cannot be read), its time limit, or a
+ * failure exit are; a SIGKILL or SIGTERM from outside (an operator, a
+ * batch system's kill) and a worker that could not start (exit 3) are not. */
+static bool death_charge(int status, bool overdue, long oom_before, long oom_after,
+			 char *how, size_t cap)
+{
+	if (overdue) {
+		snprintf(how, cap, "was killed at its page's time limit");
+		return true;
+	}
+	if (WIFSIGNALED(status)) {
+		int sig = WTERMSIG(status);
+		if (sig == SIGKILL) {
+			bool oom = oom_after < 0 || oom_after > oom_before;
+			snprintf(how, cap, oom ? "was killed, the kernel short of memory"
+					       : "was killed from outside (SIGKILL)");
+			return oom;
+		}
+		if (sig == SIGTERM || sig == SIGINT || sig == SIGHUP || sig == SIGQUIT) {
+			snprintf(how, cap, "was stopped from outside (signal %d)", sig);
+			return false;
+		}
+		snprintf(how, cap, "crashed with signal %d", sig);
+		return true;
+	}
+	if (WIFEXITED(status) && WEXITSTATUS(status) == 3) {
+		snprintf(how, cap, "could not start");
+		return false;
+	}
+	snprintf(how, cap, "ended with status 0x%x", status);
+	return true;
+}
+
 /* "signal 9", "exit status 3": how a worker process ended. */
 static void describe_exit(int status, char *buf, size_t cap)
 {
@@ -409,6 +547,48 @@ static void describe_exit(int status, char *buf, size_t cap)
 		snprintf(buf, cap, "exit status %d", WEXITSTATUS(status));
 	else
 		snprintf(buf, cap, "status 0x%x", status);
+}
+
+/* Collects the workers that ended: logs a crash, remembers how each died
+ * for recovery (bk_queue_note_death), and gives up when workers cannot
+ * start at all. */
+static void reap_workers(struct bk_queue *q, const struct bk_worker_options *opt,
+			 struct slot *slots, int n, int *alive, int *setup_failures,
+			 bool *fatal, time_t *last_recover, long *oom, struct bk_error *err)
+{
+	int status;
+	pid_t pid;
+
+	while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
+		for (int i = 0; i < n; i++) {
+			if (slots[i].pid != pid)
+				continue;
+			slots[i].pid = 0;
+			(*alive)--;
+			bool clean = WIFEXITED(status) && WEXITSTATUS(status) == 0;
+			if (WIFEXITED(status) && WEXITSTATUS(status) == 3 &&
+			    ++*setup_failures >= 3 * n) {
+				bk_error_set(err, "worker processes cannot start; see "
+					     "'%s/log/worker-%s.log'", opt->archive, q->host);
+				*fatal = true;
+			}
+			if (!clean) { /* its claim, if any, is stale now */
+				char how[64], cause[96];
+				long now_oom = oom_kills();
+				describe_exit(status, how, sizeof(how));
+				bool charge = death_charge(status, slots[i].overdue == pid, *oom,
+							   now_oom, cause, sizeof(cause));
+				*oom = now_oom;
+				bk_queue_note_death(q, (long)pid, charge, cause);
+				bk_log_line(q->log_fd, "event=crash worker=%s.%ld reason=%s",
+					    q->host, (long)pid, how);
+				slots[i].crashed = pid;
+				*last_recover = 0;
+			} else {
+				*setup_failures = 0;
+			}
+		}
+	}
 }
 
 int bk_worker_pool_run(const struct bk_worker_options *opt, struct bk_error *err)
@@ -421,6 +601,7 @@ int bk_worker_pool_run(const struct bk_worker_options *opt, struct bk_error *err
 	int n = opt->processes > 0 ? opt->processes : 1, rc = -1, alive = 0;
 	int setup_failures = 0;
 	time_t last_recover = 0, last_progress = 0;
+	long oom = oom_kills();
 
 	setenv("OMP_THREAD_LIMIT", "1", 1);
 	sigemptyset(&set);
@@ -444,6 +625,9 @@ int bk_worker_pool_run(const struct bk_worker_options *opt, struct bk_error *err
 	}
 	for (;;) {
 		time_t now = time(NULL);
+		/* reaped first, so recovery knows how each of ours died */
+		reap_workers(&q, opt, slots, n, &alive, &setup_failures, &fatal,
+			     &last_recover, &oom, err);
 		if (now - last_recover >= RECOVER_EVERY_SECONDS || alive == 0) {
 			if (bk_queue_recover(&q, err) < 0)
 				goto out;
@@ -468,6 +652,8 @@ int bk_worker_pool_run(const struct bk_worker_options *opt, struct bk_error *err
 		if (alive == 0 && (stopping || fatal ||
 				   (!work && !claims_pending(&q, &watch))))
 			break;
+		if (alive > 0)
+			enforce_deadlines(&q, slots, n);
 		if (opt->progress && now - last_progress >= PROGRESS_EVERY_SECONDS) {
 			report_progress(opt, false);
 			last_progress = now;
@@ -480,33 +666,8 @@ int bk_worker_pool_run(const struct bk_worker_options *opt, struct bk_error *err
 				if (slots[i].pid)
 					kill(slots[i].pid, SIGTERM);
 		}
-		int status;
-		pid_t pid;
-		while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
-			for (int i = 0; i < n; i++) {
-				if (slots[i].pid != pid)
-					continue;
-				slots[i].pid = 0;
-				alive--;
-				bool clean = WIFEXITED(status) && WEXITSTATUS(status) == 0;
-				if (WIFEXITED(status) && WEXITSTATUS(status) == 3 &&
-				    ++setup_failures >= 3 * n) {
-					bk_error_set(err, "worker processes cannot start; see "
-						     "'%s/log/worker-%s.log'", opt->archive, q.host);
-					fatal = true;
-				}
-				if (!clean) { /* its claim, if any, is stale now */
-					char how[64];
-					describe_exit(status, how, sizeof(how));
-					bk_log_line(q.log_fd, "event=crash worker=%s.%ld reason=%s",
-						    q.host, (long)pid, how);
-					slots[i].crashed = pid;
-					last_recover = 0;
-				} else {
-					setup_failures = 0;
-				}
-			}
-		}
+		reap_workers(&q, opt, slots, n, &alive, &setup_failures, &fatal,
+			     &last_recover, &oom, err);
 	}
 	rc = fatal ? -1 : 0;
 out:

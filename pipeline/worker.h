@@ -38,6 +38,9 @@ struct bk_worker_options {
 			       (`bunko reindex` builds the index later) */
 	int lease_seconds;  /* 0: BK_QUEUE_LEASE_DEFAULT */
 	int max_tries;      /* 0: BK_QUEUE_TRIES_DEFAULT */
+	int page_timeout;   /* seconds a page may take before the supervisor
+			       kills its worker; 0: from the page's size
+			       (bk_page_time_limit) */
 	const char *tessdata; /* NULL: Tesseract's default */
 	/* Called by the supervisor every couple of seconds (may be NULL);
 	 * final is true once, at the end. */

@@ -7,6 +7,7 @@
  * lease only.
  */
 #include <criterion/criterion.h>
+#include <dirent.h>
 #include <errno.h>
 #include <jansson.h>
 #include <fcntl.h>
@@ -250,26 +251,65 @@ Test(queue, racing_workers_claim_each_job_exactly_once)
 	}
 }
 
-/* Forks a worker that claims one job, leaves a checkpoint, and dies. */
-static void claim_and_die(void)
+enum death { ON_PAGE, WHILE_BUILDING, AFTER_A_PAGE };
+
+/* Forks a worker that claims the oldest job and dies holding it: on page 2
+ * of x-a.tif (page 1 was checkpointed before its claim, so it made no
+ * progress), while building the document, or right after checkpointing
+ * page 2 (progress). */
+static void claim_and_die_as(enum death how)
 {
 	pid_t pid = fork();
 	cr_assert_geq(pid, 0);
 	if (pid == 0) {
 		struct bk_queue cq;
 		struct bk_claim c;
-		struct bk_job_progress p = { 1, 1, "x-a.tif", 2 };
-		if (bk_queue_open(&cq, archive, NULL) || bk_queue_claim(&cq, &c, NULL) != 1)
+		struct bk_job_progress p = { .source_done = 1, .logical_pages = 1,
+					     .next_file = "x-a.tif", .next_page = 2 };
+		char *incoming = NULL, *oldest = NULL, *work = NULL;
+		struct dirent *de;
+		DIR *d;
+		if (bk_queue_open(&cq, archive, NULL) ||
+		    !(incoming = bk_queue_path(&cq, "incoming", NULL)) || !(d = opendir(incoming)))
 			_exit(2);
-		char *work = NULL;
-		if (asprintf(&work, "%s/work", c.dir) < 0 || (mkdir(work, 0777) && errno != EEXIST) ||
-		    bk_job_progress_write(&p, c.dir, NULL))
+		while ((de = readdir(d)))
+			if (de->d_name[0] != '.' && (!oldest || strcmp(de->d_name, oldest) < 0)) {
+				free(oldest);
+				oldest = strdup(de->d_name);
+			}
+		closedir(d);
+		/* an earlier run's checkpoint of page 1, if there is none yet */
+		if (!oldest || asprintf(&work, "%s/%s/work", incoming, oldest) < 0 ||
+		    (mkdir(work, 0777) && errno != EEXIST))
 			_exit(3);
+		free(work);
+		if (asprintf(&work, "%s/%s", incoming, oldest) < 0 ||
+		    (access(queue_file("incoming", oldest, "work/progress"), F_OK) &&
+		     bk_job_progress_write(&p, work, NULL)))
+			_exit(4);
+		if (bk_queue_claim(&cq, &c, NULL) != 1)
+			_exit(5);
+		if (how == WHILE_BUILDING ? bk_claim_page_write(&c, 3, NULL, 0, 60, NULL)
+					  : bk_claim_page_write(&c, 1, "x-a.tif", 2, 60, NULL))
+			_exit(6);
+		if (how == AFTER_A_PAGE) {
+			p.source_done = 2;
+			p.logical_pages = 2;
+			p.next_file = "x-b.png";
+			p.next_page = 1;
+			if (bk_job_progress_write(&p, c.dir, NULL))
+				_exit(7);
+		}
 		_exit(0); /* dies holding the claim */
 	}
 	int status;
 	waitpid(pid, &status, 0);
 	cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0, "child exit %d", WEXITSTATUS(status));
+}
+
+static void claim_and_die(void)
+{
+	claim_and_die_as(ON_PAGE);
 }
 
 static char *only_claim_name(void)
@@ -313,7 +353,7 @@ Test(queue, dead_workers_claim_is_recovered_with_tries_raised)
 	free(id);
 }
 
-Test(queue, job_that_keeps_killing_workers_goes_to_failed)
+Test(queue, page_that_keeps_killing_workers_is_quarantined)
 {
 	struct bk_error err;
 	char *id = add_job("k");
@@ -321,6 +361,56 @@ Test(queue, job_that_keeps_killing_workers_goes_to_failed)
 	q.max_tries = 3;
 	for (int i = 0; i < 3; i++) {
 		claim_and_die();
+		cr_assert_eq(bk_queue_recover(&q, &err), 1, "%s", err.msg);
+	}
+	/* the job goes on without the page: back in incoming/, the page
+	 * named in job.meta with why, the count cleared for the next page */
+	cr_expect(exists("incoming", id, "job.meta"));
+	cr_expect(!exists("failed", id, NULL));
+	struct bk_job_meta m = read_meta("incoming", id);
+	cr_expect_eq(m.tries, 0);
+	cr_assert_eq(m.nquarantine, 1);
+	cr_expect_eq(m.quarantine[0].index, 1);
+	cr_expect_str_eq(m.quarantine[0].file, "x-a.tif");
+	cr_expect_eq(m.quarantine[0].page, 2);
+	cr_expect(strstr(m.quarantine[0].reason, "killing or hanging 3 workers") != NULL, "%s",
+		  m.quarantine[0].reason);
+	bk_job_meta_release(&m);
+	free(id);
+}
+
+Test(queue, a_death_after_progress_is_not_counted)
+{
+	struct bk_error err;
+	char *id = add_job("g");
+	bk_error_init(&err);
+	q.max_tries = 3;
+	claim_and_die();
+	cr_assert_eq(bk_queue_recover(&q, &err), 1, "%s", err.msg);
+	claim_and_die();
+	cr_assert_eq(bk_queue_recover(&q, &err), 1, "%s", err.msg);
+	struct bk_job_meta m = read_meta("incoming", id);
+	cr_expect_eq(m.tries, 2);
+	bk_job_meta_release(&m);
+	/* a worker that checkpointed a page before it died: the count starts
+	 * again, and nothing is quarantined */
+	claim_and_die_as(AFTER_A_PAGE);
+	cr_assert_eq(bk_queue_recover(&q, &err), 1, "%s", err.msg);
+	m = read_meta("incoming", id);
+	cr_expect_eq(m.tries, 0);
+	cr_expect_eq(m.nquarantine, 0);
+	bk_job_meta_release(&m);
+	free(id);
+}
+
+Test(queue, job_that_keeps_killing_workers_while_built_goes_to_failed)
+{
+	struct bk_error err;
+	char *id = add_job("b");
+	bk_error_init(&err);
+	q.max_tries = 3;
+	for (int i = 0; i < 3; i++) {
+		claim_and_die_as(WHILE_BUILDING);
 		cr_assert_eq(bk_queue_recover(&q, &err), 1, "%s", err.msg);
 	}
 	cr_expect(!exists("incoming", id, NULL));
@@ -332,10 +422,8 @@ Test(queue, job_that_keeps_killing_workers_goes_to_failed)
 	cr_assert(asprintf(&p, "%s/queue/failed/%s/reason", archive, id) > 0);
 	json_t *reason = load_record(p);
 	cr_expect_str_eq(record_str(reason, "format"), "bunko-reason");
-	cr_expect_str_eq(record_str(reason, "file"), "x-a.tif");
-	cr_expect_eq(json_integer_value(json_object_get(reason, "page")), 2);
 	cr_expect(!strncmp(record_str(reason, "message"),
-			   "'x-a.tif' page 2: worker died 3 times", 37),
+			   "worker died 3 times on this job while its document was built", 60),
 		  "%s", record_str(reason, "message"));
 	json_decref(reason);
 	free(p);

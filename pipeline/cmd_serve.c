@@ -1,0 +1,80 @@
+/*
+ * pipeline/cmd_serve.c — `bunko serve ARCHIVE [--listen HOST:PORT]
+ * [--workers N]`: the web archive (web/web.h) over HTTP (web/http.h).
+ *
+ * Bound to 127.0.0.1:8080 by default: the site is meant to be reached
+ * through a front server (or by researchers on this machine), never
+ * exposed by accident. Read-only on the archive. Prints one line, "bunko:
+ * serving ARCHIVE at URL", on stdout once it accepts connections (so a
+ * script that started it with port 0 learns the port), then runs until
+ * SIGTERM or SIGINT: it stops accepting, lets the requests being answered
+ * finish, and exits 0.
+ *
+ * The signals are blocked before any thread starts (the server's threads
+ * inherit the mask) and taken with sigwait in the main thread, so no
+ * signal handler runs and none interrupts a request.
+ */
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "pipeline/cli.h"
+#include "web/http.h"
+#include "web/web.h"
+
+#define BK_SERVE_WORKERS 4
+
+int cmd_serve(int argc, char **argv)
+{
+	const struct bk_command *cmd = bk_command_find("serve");
+	const char *archive = NULL, *listen_at = "127.0.0.1:8080";
+	int workers = BK_SERVE_WORKERS, sig = 0;
+	struct bk_web *site = NULL;
+	struct bk_http_server *server = NULL;
+	struct bk_error err;
+	sigset_t set;
+	int rc = BK_EXIT_FAIL;
+
+	static const struct option longopts[] = {
+		{ "listen", required_argument, NULL, 0 },
+		{ "workers", required_argument, NULL, 0 },
+		{ 0 }
+	};
+	struct bk_args it;
+
+	bk_error_init(&err);
+	bk_args_init(&it, cmd, argc, argv, "", longopts);
+	while (bk_args_next(&it)) {
+		if (!it.opt) {
+			if (archive)
+				return bk_usage_error(cmd, "unexpected argument '%s'", it.value);
+			archive = it.value;
+		} else if (!strcmp(it.opt, "--listen")) {
+			listen_at = it.value;
+		} else if (bk_parse_int(it.value, 1, 256, &workers)) { /* --workers */
+			return bk_usage_error(cmd, "invalid worker count '%s': expected 1 to 256", it.value);
+		}
+	}
+	if (it.status)
+		return it.status;
+	if (!archive)
+		return bk_usage_error(cmd, "missing ARCHIVE");
+	sigemptyset(&set);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	pthread_sigmask(SIG_BLOCK, &set, NULL);
+	struct bk_web_options o = { archive, workers };
+	if (bk_web_open(&site, &o, &err) || bk_http_start(&server, listen_at, workers, site, &err)) {
+		bk_die(err.msg);
+		goto out;
+	}
+	printf("bunko: serving %s at %s\n", archive, bk_http_url(server));
+	fflush(stdout);
+	sigwait(&set, &sig);
+	rc = BK_EXIT_OK;
+out:
+	bk_http_stop(&server);
+	bk_web_free(&site);
+	return rc;
+}

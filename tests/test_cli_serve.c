@@ -1,0 +1,1018 @@
+/*
+ * tests/test_cli_serve.c — `bunko serve` end to end: the real executable
+ * on an archive made by the real pipeline (`bunko init`, `bunko add` of
+ * four samples, `bunko worker --drain`: Tesseract reads them), asked over
+ * HTTP through a socket, as a browser would.
+ *
+ * The archive: h-reiki.tif (2 pages, public, collection reiki),
+ * v-gian.tif (1 vertical page, public, collection gian), h-kokuji.png
+ * (confidential, gian) and eng.png (restricted, gian); then 45 public
+ * pages of collection "synth" put through the index library (the call a
+ * worker makes), so that a query has three pages of results. It is built
+ * once per test run (in the first test that needs it) and removed after
+ * the last.
+ *
+ * It proves: the web finds what `bunko search` finds (same totals and
+ * pages, old kanji folded, phrases, OR, NOT), with the collection facet's
+ * counts, KWIC lines with the hit in <mark>, and pagination; the page
+ * view draws one box per hit and line, each the tight union of the page
+ * model's boxes of exactly the characters hit, in vertical columns too;
+ * the page image is a PNG of the page's proportions; downloads are the
+ * stored files; a confidential or restricted document answers every URL
+ * exactly as a missing one (404, same body) and its words, title and id
+ * appear in no response, nor in any count; hostile queries are escaped or
+ * refused (400) and leave the server up; SIGTERM stops it with status 0;
+ * each public document has a IIIF Presentation 3.0 manifest (a canvas
+ * per page of the page model's size, right-to-left for the vertical
+ * volume, the PDF as rendering) whose images the level 0 Image API
+ * service answers at every listed size; and in headless Chromium (the
+ * Debian package, driven by puppeteer-core from tests/browser/), each hit
+ * box is drawn where its page-model box falls on the page image as laid
+ * out, outlined in the hit colour, over ink (the characters), on a
+ * horizontal and a vertical page; the screenshots are kept in
+ * build/test-artifacts/.
+ */
+#include <criterion/criterion.h>
+#include <arpa/inet.h>
+#include <errno.h>
+#include <math.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <jansson.h>
+
+#include "index/index.h"
+#include "ocr/page.h"
+#include "test_support.h"
+
+static char *archive; /* shared by the tests of one run */
+
+/* ---- the archive ------------------------------------------------------------ */
+
+static char *run_ok(const char *cmd)
+{
+	char *out = NULL;
+	int rc = ts_run(cmd, &out, 1);
+	cr_assert_eq(rc, 0, "'%s' exited %d: %s", cmd, rc, out);
+	return out;
+}
+
+/* The job id `bunko add` printed. */
+static char *add(const char *file, const char *options)
+{
+	char *sample = ts_sample(file);
+	char *cmd = ts_fmt("%s add %s %s %s", BUNKO_EXE, archive, sample, options);
+	char *out = run_ok(cmd);
+	free(cmd);
+	free(sample);
+	out[strcspn(out, "\n")] = '\0';
+	return out;
+}
+
+static char *reiki_id, *gian_id, *secret_id, *restricted_id;
+
+static char *root_dir(void)
+{
+	const char *tmp = getenv("TMPDIR");
+	return ts_fmt("%s/bunko-serve-test-%d", tmp && *tmp ? tmp : "/tmp", (int)getppid());
+}
+
+static char *read_id(const char *name)
+{
+	char *path = ts_fmt("%s/%s.id", archive, name);
+	char *id = ts_read(path, NULL);
+	cr_assert_not_null(id, "cannot read %s", path);
+	free(path);
+	return id;
+}
+
+static void save_id(const char *name, const char *id)
+{
+	char *path = ts_fmt("%s/%s.id", archive, name);
+	cr_assert_eq(ts_write(path, id, strlen(id)), 0);
+	free(path);
+}
+
+static void make_archive(void)
+{
+	char *root = root_dir();
+	archive = ts_fmt("%s/a", root);
+	char *ready = ts_fmt("%s/ready", root);
+	struct stat st;
+	if (stat(ready, &st) == 0)
+		goto ids;
+	ts_rmtree(root);
+	cr_assert_eq(mkdir(root, 0755), 0);
+	char *cmd = ts_fmt("%s init %s", BUNKO_EXE, archive);
+	free(run_ok(cmd));
+	free(cmd);
+	char *id = add("h-reiki.tif", "--collection reiki --profile bylaw --title 例規集 --date 2025-04-01");
+	save_id("reiki", id);
+	free(id);
+	id = add("v-gian.tif", "--collection gian --title 議案 --date 2025");
+	save_id("gian", id);
+	free(id);
+	id = add("h-kokuji.png", "--collection gian --access confidential --title 秘密文書");
+	save_id("secret", id);
+	free(id);
+	id = add("eng.png", "--collection gian --access restricted --title 非公開英文");
+	save_id("restricted", id);
+	free(id);
+	cmd = ts_fmt("OMP_THREAD_LIMIT=1 %s worker %s --drain", BUNKO_EXE, archive);
+	free(run_ok(cmd));
+	free(cmd);
+
+	struct bk_index *idx = NULL;
+	struct bk_error err;
+	char *index = ts_fmt("%s/index", archive);
+	bk_error_init(&err);
+	cr_assert_eq(bk_index_open(&idx, index, BK_ROLE_ADMIN, true, &err), 0, "%s", err.msg);
+	for (int d = 0; d < 45; d++) {
+		char docid[32];
+		const char *pages[] = { "令和八年度の合成ページ。" };
+		snprintf(docid, sizeof(docid), "synth%02d", d);
+		struct bk_index_doc doc = { docid, "synth", docid, "2026", "", BK_PROFILE_RECORD,
+					    BK_ACCESS_PUBLIC, pages, 1 };
+		cr_assert_eq(bk_index_put(idx, &doc, &err), 0, "%s", err.msg);
+	}
+	bk_index_free(&idx);
+	free(index);
+	cr_assert_eq(ts_write(ready, "", 0), 0);
+ids:
+	reiki_id = read_id("reiki");
+	gian_id = read_id("gian");
+	secret_id = read_id("secret");
+	restricted_id = read_id("restricted");
+	free(ready);
+	free(root);
+}
+
+ReportHook(POST_ALL)(struct criterion_global_stats *stats)
+{
+	(void)stats;
+	/* the hook runs in the runner, whose pid the tests saw as their parent */
+	const char *tmp = getenv("TMPDIR");
+	char *root = ts_fmt("%s/bunko-serve-test-%d", tmp && *tmp ? tmp : "/tmp", (int)getpid());
+	ts_rmtree(root);
+	free(root);
+}
+
+/* ---- the server --------------------------------------------------------------- */
+
+static pid_t server_pid;
+static int port;
+
+static void start_server(void)
+{
+	int fds[2];
+	cr_assert_eq(pipe(fds), 0);
+	server_pid = fork();
+	cr_assert_neq(server_pid, -1);
+	if (server_pid == 0) {
+		dup2(fds[1], 1);
+		close(fds[0]);
+		close(fds[1]);
+		execl(BUNKO_EXE, BUNKO_EXE, "serve", archive, "--listen", "127.0.0.1:0", "--workers", "3",
+		      (char *)NULL);
+		_exit(127);
+	}
+	close(fds[1]);
+	char line[512];
+	size_t n = 0;
+	while (n + 1 < sizeof(line)) {
+		ssize_t k = read(fds[0], line + n, 1);
+		if (k <= 0 || line[n] == '\n')
+			break;
+		n++;
+	}
+	line[n] = '\0';
+	close(fds[0]);
+	const char *p = strstr(line, "http://127.0.0.1:");
+	cr_assert_not_null(p, "bunko serve said '%s'", line);
+	port = atoi(p + strlen("http://127.0.0.1:"));
+	cr_assert_gt(port, 0);
+}
+
+/* Stops the server with SIGTERM; returns its exit status. */
+static int stop_server(void)
+{
+	int status;
+	if (server_pid <= 0)
+		return -1;
+	kill(server_pid, SIGTERM);
+	cr_assert_eq(waitpid(server_pid, &status, 0), server_pid);
+	server_pid = 0;
+	return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+static void setup(void)
+{
+	make_archive();
+	start_server();
+}
+
+static void teardown(void)
+{
+	if (server_pid > 0)
+		stop_server();
+	free(archive);
+	free(reiki_id);
+	free(gian_id);
+	free(secret_id);
+	free(restricted_id);
+}
+
+TestSuite(cli_serve, .init = setup, .fini = teardown, .timeout = 600);
+
+struct reply {
+	int status;
+	char *head, *body; /* body NUL-terminated */
+	size_t len;
+};
+
+static void reply_free(struct reply *r)
+{
+	free(r->head);
+	free(r->body);
+	memset(r, 0, sizeof(*r));
+}
+
+/* Sends `request` (a whole HTTP/1.0 request) and reads the reply. */
+static struct reply raw(const char *request)
+{
+	struct reply r = { 0 };
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons((uint16_t)port) };
+	inet_pton(AF_INET, "127.0.0.1", &sa.sin_addr);
+	cr_assert_eq(connect(fd, (struct sockaddr *)&sa, sizeof(sa)), 0, "connect: %s", strerror(errno));
+	size_t len = strlen(request), sent = 0;
+	while (sent < len) {
+		ssize_t k = write(fd, request + sent, len - sent);
+		if (k <= 0)
+			break;
+		sent += (size_t)k;
+	}
+	size_t cap = 65536, n = 0;
+	char *buf = malloc(cap + 1);
+	for (;;) {
+		if (n == cap)
+			buf = realloc(buf, (cap *= 2) + 1);
+		ssize_t k = read(fd, buf + n, cap - n);
+		if (k <= 0)
+			break;
+		n += (size_t)k;
+	}
+	close(fd);
+	buf[n] = '\0';
+	char *end = strstr(buf, "\r\n\r\n");
+	if (sscanf(buf, "HTTP/1.%*d %d", &r.status) != 1)
+		r.status = -1;
+	size_t hlen = end ? (size_t)(end - buf) : n;
+	r.head = strndup(buf, hlen);
+	r.len = end ? n - hlen - 4 : 0;
+	r.body = malloc(r.len + 1);
+	memcpy(r.body, end ? end + 4 : "", r.len);
+	r.body[r.len] = '\0';
+	free(buf);
+	return r;
+}
+
+static struct reply get(const char *path)
+{
+	char *req = ts_fmt("GET %s HTTP/1.0\r\nHost: localhost\r\n\r\n", path);
+	struct reply r = raw(req);
+	free(req);
+	return r;
+}
+
+static char *pct(const char *s)
+{
+	char *out = malloc(strlen(s) * 3 + 1), *o = out;
+	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+		if ((*p >= 'A' && *p <= 'Z') || (*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9'))
+			*o++ = (char)*p;
+		else
+			o += sprintf(o, "%%%02X", *p);
+	}
+	*o = '\0';
+	return out;
+}
+
+static struct reply search(const char *q, const char *extra)
+{
+	char *e = pct(q);
+	char *path = ts_fmt("/search?q=%s%s", e, extra ? extra : "");
+	struct reply r = get(path);
+	free(path);
+	free(e);
+	return r;
+}
+
+static long data_total(const char *html)
+{
+	const char *p = strstr(html, "data-total=\"");
+	cr_assert_not_null(p, "no total in %s", html);
+	return atol(p + strlen("data-total=\""));
+}
+
+static int count_of(const char *s, const char *what)
+{
+	int n = 0;
+	for (const char *p = s; (p = strstr(p, what)); p += strlen(what))
+		n++;
+	return n;
+}
+
+/* "doc:page" of every result of a results page, space-separated, sorted
+ * in the order shown. */
+static char *result_pages(const char *html)
+{
+	char *out = calloc(1, strlen(html) + 1);
+	for (const char *p = html; (p = strstr(p, "<li class=\"hit\"><a href=\"/doc/")); p++) {
+		p += strlen("<li class=\"hit\"><a href=\"/doc/");
+		const char *slash = strchr(p, '/');
+		int page = atoi(slash + strlen("/page/"));
+		sprintf(out + strlen(out), "%s%.*s:%d", *out ? " " : "", (int)(slash - p), p, page);
+	}
+	return out;
+}
+
+/* The CLI's hits for q (--limit 1000 --json) as "doc:page ..." and its total. */
+static char *cli_pages(const char *q, const char *options, long *total)
+{
+	char *e = ts_fmt("'%s'", q);
+	char *cmd = ts_fmt("%s search %s --limit 1000 --json %s -- %s", BUNKO_EXE, archive,
+			   options ? options : "", e);
+	char *out = run_ok(cmd);
+	char *list = calloc(1, strlen(out) + 1);
+	*total = -1;
+	for (char *line = strtok(out, "\n"); line; line = strtok(NULL, "\n")) {
+		const char *d = strstr(line, "\"doc\":\""), *p = strstr(line, "\"page\":");
+		if (d && p)
+			sprintf(list + strlen(list), "%s%.*s:%d", *list ? " " : "",
+				(int)strcspn(d + 7, "\""), d + 7, atoi(p + 7));
+		else if (strstr(line, "\"matches\":"))
+			*total = atol(strstr(line, "\"matches\":") + 10);
+	}
+	free(out);
+	free(cmd);
+	free(e);
+	return list;
+}
+
+/* ---- search ------------------------------------------------------------------- */
+
+Test(cli_serve, search_finds_what_the_cli_finds)
+{
+	/* old kanji: 學 on the page; a phrase; OR; NOT; words of two lines */
+	const char *queries[] = { "学ぶ", "\"令和6年度\"", "セキュリティ OR 防災", "令和 -セキュリティ",
+				  "會", "令和" };
+	for (size_t i = 0; i < sizeof(queries) / sizeof(queries[0]); i++) {
+		long cli_total;
+		char *cli = cli_pages(queries[i], NULL, &cli_total);
+		struct reply r = search(queries[i], NULL);
+		cr_assert_eq(r.status, 200, "%s: %d", queries[i], r.status);
+		cr_expect_eq(data_total(r.body), cli_total, "'%s': web %ld, cli %ld", queries[i],
+			     data_total(r.body), cli_total);
+		char *web = result_pages(r.body);
+		/* the first 20 of the CLI's, in the same order */
+		char *first = strdup(cli);
+		char *cut = first;
+		for (int k = 0; k < 20 && cut; k++)
+			cut = strchr(cut + 1, ' ');
+		if (cut && cli_total > 20)
+			*cut = '\0';
+		cr_expect_str_eq(web, first, "'%s'", queries[i]);
+		cr_expect_gt(cli_total, 0, "'%s' finds nothing: the test would prove nothing", queries[i]);
+		free(first);
+		free(web);
+		free(cli);
+		reply_free(&r);
+	}
+}
+
+Test(cli_serve, kwic_marks_facets_and_pagination)
+{
+	struct reply r = search("学ぶ", NULL);
+	cr_assert_eq(r.status, 200);
+	cr_expect(strstr(r.body, "<html lang=\"ja\">"));
+	/* the hit as the page spells it, old kanji and all */
+	cr_expect(strstr(r.body, "<mark>學ぶ</mark>"), "%s", r.body);
+	reply_free(&r);
+
+	/* 令和: 45 synthetic pages + the real ones; facet counts as the CLI's */
+	long all, reiki, synth;
+	free(cli_pages("令和", NULL, &all));
+	free(cli_pages("令和", "--collection reiki", &reiki));
+	free(cli_pages("令和", "--collection synth", &synth));
+	cr_assert_gt(all, 45);
+	r = search("令和", NULL);
+	char *want = ts_fmt("collection=reiki\">reiki</a> <span class=\"count\">(%ld)</span>", reiki);
+	cr_expect(strstr(r.body, want), "no '%s' in %s", want, r.body);
+	free(want);
+	want = ts_fmt("collection=synth\">synth</a> <span class=\"count\">(%ld)</span>", synth);
+	cr_expect(strstr(r.body, want), "no '%s'", want);
+	free(want);
+	cr_expect_eq(count_of(r.body, "<li class=\"hit\">"), 20);
+	cr_expect_geq(count_of(r.body, "<mark>令和</mark>"), 20);
+	cr_expect(strstr(r.body, "rel=\"next\" href=\"/search?q=%E4%BB%A4%E5%92%8C&amp;p=2\""));
+	cr_expect_null(strstr(r.body, "rel=\"prev\""));
+	reply_free(&r);
+
+	long npages = (all + 19) / 20;
+	char *extra = ts_fmt("&p=%ld", npages);
+	r = search("令和", extra);
+	free(extra);
+	cr_expect_eq(count_of(r.body, "<li class=\"hit\">"), all - (npages - 1) * 20);
+	want = ts_fmt("<ol class=\"results\" start=\"%ld\">", (npages - 1) * 20 + 1);
+	cr_expect(strstr(r.body, want), "%s", r.body);
+	free(want);
+	cr_expect(strstr(r.body, "rel=\"prev\""));
+	cr_expect_null(strstr(r.body, "rel=\"next\""));
+	reply_free(&r);
+
+	/* one collection: its count is the total, and every result is in it */
+	r = search("令和", "&collection=reiki");
+	cr_expect_eq(data_total(r.body), reiki);
+	cr_expect_eq(count_of(r.body, "<li class=\"hit\">"), reiki);
+	char *pages = result_pages(r.body);
+	cr_expect(strstr(pages, reiki_id), "%s", pages);
+	cr_expect_null(strstr(pages, "synth"));
+	free(pages);
+	reply_free(&r);
+}
+
+/* ---- page view ----------------------------------------------------------------- */
+
+struct rect {
+	int x, y, w, h;
+	bool vertical;
+	char text[256];
+};
+
+static int rects_of(const char *html, struct rect *out, int max)
+{
+	int n = 0;
+	for (const char *p = html; n < max && (p = strstr(p, "<rect class=\"hit")); p++) {
+		struct rect *r = &out[n];
+		r->vertical = !strncmp(p, "<rect class=\"hit vertical\"", 26);
+		const char *a = strstr(p, " x=\"");
+		cr_assert_eq(sscanf(a, " x=\"%d\" y=\"%d\" width=\"%d\" height=\"%d\"", &r->x, &r->y, &r->w, &r->h), 4);
+		const char *t = strstr(p, "<title>") + 7, *e = strstr(t, "</title>");
+		snprintf(r->text, sizeof(r->text), "%.*s", (int)(e - t), t);
+		n++;
+	}
+	return n;
+}
+
+static void read_model(const char *collection, const char *id, int page, struct bk_page *m)
+{
+	struct bk_error err;
+	char *path = ts_fmt("%s/store/%s/%s/data/pages/%04d.page", archive, collection, id, page);
+	FILE *fp = fopen(path, "r");
+	cr_assert_not_null(fp, "%s", path);
+	bk_page_init(m);
+	bk_error_init(&err);
+	cr_assert_eq(bk_page_read(m, fp, path, &err), 0, "%s", err.msg);
+	fclose(fp);
+	free(path);
+}
+
+/* Every box is the tight union of the model's words that lie in it, and
+ * those words, in order, are the box's text. */
+static void check_boxes(const struct bk_page *m, const struct rect *r, int n, bool vertical)
+{
+	for (int i = 0; i < n; i++) {
+		char text[256] = "";
+		struct bk_box u = { 1 << 30, 1 << 30, -1, -1 };
+		for (size_t b = 0; b < m->nblocks; b++)
+			for (size_t l = 0; l < m->blocks[b].nlines; l++)
+				for (size_t w = 0; w < m->blocks[b].lines[l].nwords; w++) {
+					const struct bk_word *wd = &m->blocks[b].lines[l].words[w];
+					if (wd->box.x0 < r[i].x || wd->box.y0 < r[i].y ||
+					    wd->box.x1 > r[i].x + r[i].w || wd->box.y1 > r[i].y + r[i].h)
+						continue;
+					strcat(text, wd->text);
+					u.x0 = wd->box.x0 < u.x0 ? wd->box.x0 : u.x0;
+					u.y0 = wd->box.y0 < u.y0 ? wd->box.y0 : u.y0;
+					u.x1 = wd->box.x1 > u.x1 ? wd->box.x1 : u.x1;
+					u.y1 = wd->box.y1 > u.y1 ? wd->box.y1 : u.y1;
+				}
+		cr_expect_str_eq(text, r[i].text, "box %d (%d,%d %dx%d)", i, r[i].x, r[i].y, r[i].w, r[i].h);
+		cr_expect(u.x0 == r[i].x && u.y0 == r[i].y && u.x1 == r[i].x + r[i].w && u.y1 == r[i].y + r[i].h,
+			  "box %d is not tight", i);
+		cr_expect_eq(r[i].vertical, vertical, "box %d direction", i);
+		/* a hit is a few characters, never a whole line */
+		cr_expect_lt(vertical ? r[i].h : r[i].w, vertical ? m->height / 4 : m->width / 4, "box %d", i);
+	}
+}
+
+Test(cli_serve, page_view_draws_each_hit_on_the_image)
+{
+	struct rect rects[64];
+	struct bk_page m;
+
+	/* a vertical page: 學ぶ, asked as 学ぶ */
+	char *q = pct("学ぶ");
+	char *path = ts_fmt("/doc/%s/page/1?q=%s", gian_id, q);
+	struct reply r = get(path);
+	cr_assert_eq(r.status, 200, "%s", r.body);
+	int n = rects_of(r.body, rects, 64);
+	cr_assert_eq(n, 1, "%s", r.body);
+	cr_expect_str_eq(rects[0].text, "學ぶ");
+	read_model("gian", gian_id, 1, &m);
+	check_boxes(&m, rects, n, true);
+	char *viewbox = ts_fmt("viewBox=\"0 0 %d %d\"", m.width, m.height);
+	cr_expect(strstr(r.body, viewbox));
+	free(viewbox);
+	cr_expect(strstr(r.body, "<section class=\"pagetext vertical\""));
+	cr_expect(strstr(r.body, "<mark>學ぶ</mark>"));
+	bk_page_release(&m);
+	reply_free(&r);
+	free(path);
+	free(q);
+
+	/* a horizontal page with several hits of 令和 */
+	q = pct("令和");
+	path = ts_fmt("/doc/%s/page/2?q=%s", reiki_id, q);
+	r = get(path);
+	cr_assert_eq(r.status, 200);
+	n = rects_of(r.body, rects, 64);
+	const char *h = strstr(r.body, "data-hits=\"");
+	cr_assert_not_null(h);
+	cr_expect_geq(n, atoi(h + 11));
+	cr_expect_geq(n, 2);
+	read_model("reiki", reiki_id, 2, &m);
+	check_boxes(&m, rects, n, false);
+	bk_page_release(&m);
+	/* previous page link keeps the query; page 2 of 2 has no next */
+	char *prev = ts_fmt("rel=\"prev\" href=\"/doc/%s/page/1?q=%s\"", reiki_id, q);
+	cr_expect(strstr(r.body, prev), "%s", r.body);
+	cr_expect_null(strstr(r.body, "rel=\"next\""));
+	free(prev);
+	reply_free(&r);
+	free(path);
+	free(q);
+
+	/* the image: a PNG 1400 wide, of the page's proportions */
+	path = ts_fmt("/doc/%s/page/2/image", reiki_id);
+	r = get(path);
+	cr_assert_eq(r.status, 200);
+	cr_assert(r.len > 24 && !memcmp(r.body, "\x89PNG\r\n\x1a\n", 8));
+	unsigned char *ihdr = (unsigned char *)r.body + 16;
+	long w = (long)ihdr[0] << 24 | ihdr[1] << 16 | ihdr[2] << 8 | ihdr[3];
+	long hh = (long)ihdr[4] << 24 | ihdr[5] << 16 | ihdr[6] << 8 | ihdr[7];
+	read_model("reiki", reiki_id, 2, &m);
+	cr_expect_eq(w, 1400);
+	cr_expect(labs(hh - 1400L * m.height / m.width) <= 1, "%ld x %ld for %d x %d", w, hh, m.width, m.height);
+	bk_page_release(&m);
+	reply_free(&r);
+	free(path);
+
+	/* downloads are the stored files */
+	const char *kinds[][2] = { { "pdf", "document.pdf" }, { "text", "text.txt" }, { "alto", "document.alto.xml" } };
+	for (int k = 0; k < 3; k++) {
+		path = ts_fmt("/doc/%s/%s", reiki_id, kinds[k][0]);
+		r = get(path);
+		char *file = ts_fmt("%s/store/reiki/%s/data/%s", archive, reiki_id, kinds[k][1]);
+		size_t flen;
+		char *want = ts_read(file, &flen);
+		cr_assert_not_null(want);
+		cr_expect_eq(r.status, 200);
+		cr_expect(r.len == flen && !memcmp(r.body, want, flen), "%s differs", path);
+		cr_expect(strstr(r.head, "Content-Disposition: attachment"));
+		free(want);
+		free(file);
+		free(path);
+		reply_free(&r);
+	}
+}
+
+/* ---- access --------------------------------------------------------------------- */
+
+/* Every response of the site we can reach, concatenated, must not hold `s`. */
+static void expect_nowhere(const char *s, const char *const *bodies, int n)
+{
+	for (int i = 0; i < n; i++)
+		cr_expect_null(strstr(bodies[i], s), "'%s' shown in response %d", s, i);
+}
+
+Test(cli_serve, confidential_and_restricted_are_never_shown)
+{
+	struct reply missing = get("/doc/no-such-document/page/1");
+	cr_assert_eq(missing.status, 404);
+	const char *tails[] = { "", "/", "/page/1", "/page/1/image", "/pdf", "/text", "/alto", "/page/2" };
+	const char *hidden[] = { secret_id, restricted_id };
+	for (int h = 0; h < 2; h++)
+		for (size_t t = 0; t < sizeof(tails) / sizeof(tails[0]); t++) {
+			char *path = ts_fmt("/doc/%s%s?q=%%E5%%8C%%BA%%E6%%B0%%91", hidden[h], tails[t]);
+			struct reply r = get(path);
+			cr_expect_eq(r.status, 404, "%s: %d", path, r.status);
+			cr_expect_str_eq(r.body, missing.body, "%s answers unlike a missing document", path);
+			reply_free(&r);
+			free(path);
+		}
+	reply_free(&missing);
+
+	/* words only the confidential page has, one it shares with public ones */
+	const char *secret_words[] = { "区民", "千代田区", "防災ポータル", "Digitizing", "microfilm" };
+	char *bodies[16];
+	int nb = 0;
+	for (size_t i = 0; i < sizeof(secret_words) / sizeof(secret_words[0]); i++) {
+		long admin;
+		free(cli_pages(secret_words[i], "--role admin", &admin));
+		cr_assert_gt(admin, 0, "'%s' is not in the hidden documents: the test proves nothing", secret_words[i]);
+		struct reply r = search(secret_words[i], NULL);
+		cr_expect_eq(r.status, 200);
+		cr_expect_eq(data_total(r.body), 0, "'%s' counted", secret_words[i]);
+		cr_expect_null(strstr(r.body, "class=\"facets\""), "'%s' has a facet", secret_words[i]);
+		bodies[nb++] = r.body;
+		free(r.head);
+	}
+	long pub, admin;
+	free(cli_pages("防災", NULL, &pub));
+	free(cli_pages("防災", "--role admin", &admin));
+	cr_assert_gt(admin, pub, "防災 is not in a hidden document");
+	struct reply r = search("防災", NULL);
+	cr_expect_eq(data_total(r.body), pub);
+	char *facet = ts_fmt("collection=gian\">gian</a> <span class=\"count\">(%ld)</span>", pub);
+	cr_expect(strstr(r.body, facet), "%s", r.body);
+	free(facet);
+	bodies[nb++] = r.body;
+	free(r.head);
+	r = search("令和", "&collection=gian");
+	bodies[nb++] = r.body;
+	free(r.head);
+	r = get("/");
+	bodies[nb++] = r.body;
+	free(r.head);
+	expect_nowhere(secret_id, (const char *const *)bodies, nb);
+	expect_nowhere(restricted_id, (const char *const *)bodies, nb);
+	expect_nowhere("秘密文書", (const char *const *)bodies, nb);
+	expect_nowhere("非公開英文", (const char *const *)bodies, nb);
+	for (int i = 0; i < nb; i++)
+		free(bodies[i]);
+}
+
+/* ---- hostile input ----------------------------------------------------------------- */
+
+Test(cli_serve, hostile_queries_are_escaped_or_refused)
+{
+	struct reply r = search("<script>alert(1)</script>\"'&", NULL);
+	cr_expect_eq(r.status, 400); /* an unbalanced quote */
+	cr_expect_null(strstr(r.body, "<script"));
+	cr_expect(strstr(r.body, "&lt;script&gt;alert(1)&lt;/script&gt;&quot;&#39;&amp;"), "%s", r.body);
+	reply_free(&r);
+
+	r = search("<img src=x onerror=alert(1)> 令和", NULL);
+	cr_expect_eq(r.status, 200);
+	cr_expect_null(strstr(r.body, "<img"));
+	reply_free(&r);
+
+	/* FTS5 syntax is plain text */
+	const char *fts[] = { "NEAR(令和 年度)", "text:令和", "令*", "^令和", "(令和", "OR", "-" };
+	for (size_t i = 0; i < sizeof(fts) / sizeof(fts[0]); i++) {
+		r = search(fts[i], NULL);
+		cr_expect(r.status == 200 || r.status == 400, "'%s': %d", fts[i], r.status);
+		cr_expect(strstr(r.body, "</html>"), "'%s' has no page", fts[i]);
+		reply_free(&r);
+	}
+
+	const char *bad[] = { "/search?q=%FF%FE", "/search?q=a%00b", "/search?q=%E4%BB", "/search?q=%01x" };
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		r = get(bad[i]);
+		cr_expect_eq(r.status, 400, "%s: %d", bad[i], r.status);
+		reply_free(&r);
+	}
+	/* 500 bytes are searched, 501 are too many */
+	char q500[502];
+	memset(q500, 'a', 501);
+	q500[500] = '\0';
+	r = search(q500, NULL);
+	cr_expect_eq(r.status, 200);
+	reply_free(&r);
+	q500[500] = 'a';
+	q500[501] = '\0';
+	r = search(q500, NULL);
+	cr_expect_eq(r.status, 400);
+	reply_free(&r);
+	/* a query too long to search, and one too long for the request */
+	char *longq = malloc(3 * 400 * 3 + 32);
+	strcpy(longq, "/search?q=");
+	for (int i = 0; i < 400; i++)
+		strcat(longq, "%E4%BB%A4");
+	r = get(longq);
+	cr_expect_eq(r.status, 400);
+	reply_free(&r);
+	free(longq);
+	longq = malloc(200000);
+	strcpy(longq, "/search?q=");
+	memset(longq + 10, 'a', 150000);
+	longq[150010] = '\0';
+	r = get(longq);
+	cr_expect(r.status >= 400 || r.status == -1, "a 150 kB request answered %d", r.status);
+	reply_free(&r);
+	free(longq);
+
+	const char *paths[] = { "/doc/..%2F..%2Fbunko-archive/page/1", "/doc/../bunko-archive",
+				"/doc/.staging/page/1", "/doc/%2E%2E/pdf", "/store/reiki", "/doc/x/page/0",
+				"/doc/x/page/-1", "/static/../bunko-archive" };
+	for (size_t i = 0; i < sizeof(paths) / sizeof(paths[0]); i++) {
+		r = get(paths[i]);
+		cr_expect_eq(r.status, 404, "%s: %d", paths[i], r.status);
+		reply_free(&r);
+	}
+	char *p = ts_fmt("/doc/%s/page/99", reiki_id);
+	r = get(p);
+	cr_expect_eq(r.status, 404);
+	reply_free(&r);
+	free(p);
+	p = ts_fmt("/doc/%s/page/1x", reiki_id);
+	r = get(p);
+	cr_expect_eq(r.status, 404);
+	reply_free(&r);
+	free(p);
+
+	r = raw("POST /search HTTP/1.0\r\nContent-Length: 3\r\n\r\nq=a");
+	cr_expect_eq(r.status, 405);
+	reply_free(&r);
+
+	/* still up */
+	r = search("令和", NULL);
+	cr_expect_eq(r.status, 200);
+	cr_expect(strstr(r.head, "Content-Security-Policy: default-src 'none'"));
+	cr_expect(strstr(r.head, "X-Content-Type-Options: nosniff"));
+	reply_free(&r);
+}
+
+Test(cli_serve, sigterm_stops_it_cleanly)
+{
+	struct reply r = get("/");
+	cr_expect_eq(r.status, 200);
+	cr_expect(strstr(r.body, "<html lang=\"ja\">"));
+	reply_free(&r);
+	cr_expect_eq(stop_server(), 0);
+}
+
+Test(cli_serve, listens_on_localhost_by_default)
+{
+	char *out = NULL;
+	/* a bad address and a missing archive are one clear error each */
+	char *cmd = ts_fmt("%s serve %s --listen nowhere 2>&1", BUNKO_EXE, archive);
+	cr_expect_eq(ts_run(cmd, &out, 1), 1);
+	cr_expect(strstr(out, "invalid address 'nowhere'"), "%s", out);
+	free(out);
+	free(cmd);
+	cmd = ts_fmt("%s serve %s/none 2>&1", BUNKO_EXE, archive);
+	cr_expect_eq(ts_run(cmd, &out, 1), 1);
+	cr_expect(strstr(out, "not a bunko archive") || strstr(out, "cannot"), "%s", out);
+	free(out);
+	free(cmd);
+	cmd = ts_fmt("%s help serve", BUNKO_EXE);
+	cr_expect_eq(ts_run(cmd, &out, 1), 0);
+	cr_expect(strstr(out, "default\n              127.0.0.1:8080"), "%s", out);
+	free(out);
+	free(cmd);
+}
+
+/* ---- IIIF ------------------------------------------------------------------------- */
+
+static json_t *get_json(const char *path, int *status)
+{
+	struct reply r = get(path);
+	json_error_t jerr;
+	*status = r.status;
+	json_t *j = r.status == 200 ? json_loads(r.body, 0, &jerr) : NULL;
+	if (r.status == 200)
+		cr_assert_not_null(j, "%s: %s", path, jerr.text);
+	reply_free(&r);
+	return j;
+}
+
+/* Width and height from a JPEG's SOF0 segment. */
+static void jpeg_size(const unsigned char *p, size_t n, int *w, int *h)
+{
+	*w = *h = -1;
+	for (size_t i = 2; i + 9 < n;) {
+		if (p[i] != 0xff)
+			return;
+		int marker = p[i + 1], len = p[i + 2] << 8 | p[i + 3];
+		if (marker == 0xc0 || marker == 0xc2) {
+			*h = p[i + 5] << 8 | p[i + 6];
+			*w = p[i + 7] << 8 | p[i + 8];
+			return;
+		}
+		i += 2 + (size_t)len;
+	}
+}
+
+static void check_manifest(const char *collection, const char *id, const char *direction)
+{
+	int status;
+	char *path = ts_fmt("/iiif/%s/manifest", id);
+	json_t *m = get_json(path, &status);
+	cr_assert_eq(status, 200, "%s", path);
+	cr_expect_str_eq(json_string_value(json_object_get(m, "@context")),
+			 "http://iiif.io/api/presentation/3/context.json");
+	cr_expect_str_eq(json_string_value(json_object_get(m, "type")), "Manifest");
+	char *self = ts_fmt("http://localhost/iiif/%s/manifest", id);
+	cr_expect_str_eq(json_string_value(json_object_get(m, "id")), self);
+	free(self);
+	cr_expect_str_eq(json_string_value(json_object_get(m, "viewingDirection")), direction, "%s", id);
+	json_t *rendering = json_array_get(json_object_get(m, "rendering"), 0);
+	char *pdf = ts_fmt("http://localhost/doc/%s/pdf", id);
+	cr_expect_str_eq(json_string_value(json_object_get(rendering, "id")), pdf);
+	cr_expect_str_eq(json_string_value(json_object_get(rendering, "format")), "application/pdf");
+	free(pdf);
+	cr_expect_gt(json_array_size(json_object_get(m, "metadata")), 2);
+	json_t *items = json_object_get(m, "items");
+	char *meta = ts_fmt("%s/store/%s/%s/bag-info.txt", archive, collection, id);
+	char *info = ts_read(meta, NULL);
+	int npages = atoi(strstr(info, "Bunko-Pages: ") + 13);
+	free(info);
+	free(meta);
+	cr_assert_eq((int)json_array_size(items), npages);
+	for (int n = 1; n <= npages; n++) {
+		json_t *canvas = json_array_get(items, (size_t)n - 1);
+		struct bk_page model;
+		read_model(collection, id, n, &model);
+		cr_expect_eq(json_integer_value(json_object_get(canvas, "width")), model.width);
+		cr_expect_eq(json_integer_value(json_object_get(canvas, "height")), model.height);
+		json_t *anno = json_array_get(json_object_get(json_array_get(json_object_get(canvas, "items"), 0), "items"), 0);
+		cr_expect_str_eq(json_string_value(json_object_get(anno, "motivation")), "painting");
+		cr_expect_str_eq(json_string_value(json_object_get(anno, "target")),
+				 json_string_value(json_object_get(canvas, "id")));
+		json_t *body = json_object_get(anno, "body");
+		json_t *service = json_array_get(json_object_get(body, "service"), 0);
+		cr_expect_str_eq(json_string_value(json_object_get(service, "profile")), "level0");
+		/* the service's info.json, and every listed size as a JPEG of that size */
+		const char *sid = json_string_value(json_object_get(service, "id"));
+		cr_assert(sid && !strncmp(sid, "http://localhost", 16));
+		char *ipath = ts_fmt("%s/info.json", sid + 16);
+		json_t *inf = get_json(ipath, &status);
+		cr_assert_eq(status, 200, "%s", ipath);
+		cr_expect_eq(json_integer_value(json_object_get(inf, "width")), model.width);
+		cr_expect_eq(json_integer_value(json_object_get(inf, "height")), model.height);
+		json_t *sizes = json_object_get(inf, "sizes");
+		cr_expect_geq(json_array_size(sizes), 2);
+		bool small[3] = { false };
+		for (size_t k = 0; k < json_array_size(sizes); k++) {
+			int w = (int)json_integer_value(json_object_get(json_array_get(sizes, k), "width"));
+			small[0] |= w == 350;
+			small[1] |= w == 700;
+			small[2] |= w == 1400;
+		}
+		cr_expect(small[0] && small[1] && (small[2] || model.width <= 1400), "sizes of %s", ipath);
+		for (size_t k = 0; k < json_array_size(sizes); k++) {
+			int w = (int)json_integer_value(json_object_get(json_array_get(sizes, k), "width"));
+			int h = (int)json_integer_value(json_object_get(json_array_get(sizes, k), "height"));
+			char *img = ts_fmt("%s/full/%d,%d/0/default.jpg", sid + 16, w, h);
+			struct reply r = get(img);
+			int gw, gh;
+			cr_expect_eq(r.status, 200, "%s", img);
+			jpeg_size((const unsigned char *)r.body, r.len, &gw, &gh);
+			cr_expect(gw == w && gh == h, "%s is %d x %d", img, gw, gh);
+			reply_free(&r);
+			free(img);
+		}
+		char *bad = ts_fmt("%s/0,0,10,10/max/0/default.jpg", sid + 16);
+		struct reply r = get(bad);
+		cr_expect_eq(r.status, 400, "%s", bad);
+		reply_free(&r);
+		free(bad);
+		json_decref(inf);
+		free(ipath);
+		bk_page_release(&model);
+	}
+	json_decref(m);
+	free(path);
+}
+
+Test(cli_serve, iiif_manifest_and_level0_images)
+{
+	check_manifest("gian", gian_id, "right-to-left");
+	check_manifest("reiki", reiki_id, "left-to-right");
+
+	struct reply missing = get("/iiif/no-such-document/manifest");
+	cr_assert_eq(missing.status, 404);
+	const char *tails[] = { "/manifest", "/1/info.json", "/1", "/1/full/max/0/default.jpg" };
+	const char *hidden[] = { secret_id, restricted_id };
+	for (int h = 0; h < 2; h++)
+		for (size_t t = 0; t < sizeof(tails) / sizeof(tails[0]); t++) {
+			char *path = ts_fmt("/iiif/%s%s", hidden[h], tails[t]);
+			struct reply r = get(path);
+			cr_expect_eq(r.status, 404, "%s: %d", path, r.status);
+			cr_expect_str_eq(r.body, missing.body);
+			reply_free(&r);
+			free(path);
+		}
+	reply_free(&missing);
+
+	/* a Host that is not a host name is not echoed */
+	struct reply r = raw("GET /iiif/x HTTP/1.0\r\nHost: localhost\r\n\r\n");
+	reply_free(&r);
+	char *req = ts_fmt("GET /iiif/%s/manifest HTTP/1.0\r\nHost: evil\"><script>\r\n\r\n", reiki_id);
+	r = raw(req);
+	cr_expect_eq(r.status, 200);
+	cr_expect_null(strstr(r.body, "evil"));
+	cr_expect(strstr(r.body, "\"http://localhost/iiif/"));
+	reply_free(&r);
+	free(req);
+}
+
+/* ---- in a browser ----------------------------------------------------------------- */
+
+static void check_in_browser(const char *collection, const char *id, int page, const char *q,
+			     const char *shot_name)
+{
+	char *chromium = NULL;
+	cr_assert_eq(ts_run("command -v chromium", &chromium, 0), 0);
+	chromium[strcspn(chromium, "\n")] = '\0';
+	char *eq = pct(q);
+	char *path = ts_fmt("/doc/%s/page/%d?q=%s", id, page, eq);
+	struct reply html = get(path);
+	cr_assert_eq(html.status, 200);
+	struct rect rects[64];
+	int n = rects_of(html.body, rects, 64);
+	cr_assert_gt(n, 0, "no hit of '%s' on %s page %d", q, id, page);
+	mkdir(BUNKO_ARTIFACTS_DIR, 0755);
+	char *shot = ts_fmt("%s/%s", BUNKO_ARTIFACTS_DIR, shot_name);
+	char *url = ts_fmt("http://127.0.0.1:%d%s", port, path);
+	char *script = ts_fmt("%s/tests/browser/page-hits.mjs", BUNKO_SOURCE_DIR);
+	const char *argv[] = { "node", script, chromium, url, shot, NULL };
+	char *out = NULL, *err = NULL;
+	int rc = ts_run_argv(argv, &out, &err);
+	cr_assert_eq(rc, 0, "node %s: %s", script, err);
+	json_error_t jerr;
+	json_t *j = json_loads(out, 0, &jerr);
+	cr_assert_not_null(j, "%s: %s", jerr.text, out);
+	cr_expect_eq(json_integer_value(json_object_get(j, "status")), 200);
+	cr_expect_str_eq(json_string_value(json_object_get(j, "lang")), "ja");
+	json_t *svg = json_object_get(j, "svg"), *vb = json_object_get(j, "viewBox");
+	double left = json_number_value(json_object_get(svg, "left"));
+	double top = json_number_value(json_object_get(svg, "top"));
+	double scale = json_number_value(json_object_get(svg, "width")) /
+		       json_number_value(json_object_get(vb, "width"));
+	struct bk_page model;
+	read_model(collection, id, page, &model);
+	cr_expect_eq((int)json_number_value(json_object_get(vb, "width")), model.width);
+	cr_expect(fabs(json_number_value(json_object_get(svg, "height")) / scale - model.height) < 2,
+		  "the image is drawn out of its proportions");
+	bk_page_release(&model);
+	/* the page image was drawn (the svg is not blank) */
+	cr_expect_gt(json_number_value(json_object_get(j, "imageInk")), 0.005, "%s", out);
+	json_t *drawn = json_object_get(j, "rects");
+	cr_assert_eq((int)json_array_size(drawn), n);
+	for (int i = 0; i < n; i++) {
+		json_t *d = json_array_get(drawn, (size_t)i), *s = json_object_get(d, "screen");
+		double sl = json_number_value(json_object_get(s, "left"));
+		double st = json_number_value(json_object_get(s, "top"));
+		double sw = json_number_value(json_object_get(s, "width"));
+		double sh = json_number_value(json_object_get(s, "height"));
+		/* where the model's box falls on the image as laid out */
+		cr_expect(fabs(sl - (left + rects[i].x * scale)) < 1.5 && fabs(st - (top + rects[i].y * scale)) < 1.5 &&
+			  fabs(sw - rects[i].w * scale) < 1.5 && fabs(sh - rects[i].h * scale) < 1.5,
+			  "box %d at %.1f,%.1f %.1fx%.1f, model box %d,%d %dx%d at scale %.3f", i, sl, st, sw, sh,
+			  rects[i].x, rects[i].y, rects[i].w, rects[i].h, scale);
+		cr_expect_gt(json_number_value(json_object_get(d, "edgeRed")), 0.6, "box %d is not outlined: %s", i, out);
+		cr_expect_gt(json_number_value(json_object_get(d, "insideInk")), 0.05, "box %d has no characters under it", i);
+	}
+	struct stat st;
+	cr_expect(stat(shot, &st) == 0 && st.st_size > 1000, "no screenshot %s", shot);
+	json_decref(j);
+	free(out);
+	free(err);
+	free(script);
+	free(url);
+	free(shot);
+	reply_free(&html);
+	free(path);
+	free(eq);
+	free(chromium);
+}
+
+Test(cli_serve, browser_draws_each_hit_box_on_its_characters, .timeout = 300)
+{
+	TS_NEED_TOOL("chromium");
+	TS_NEED_TOOL("node");
+	char *modules = ts_fmt("%s/tests/browser/node_modules/puppeteer-core", BUNKO_SOURCE_DIR);
+	struct stat st;
+	if (stat(modules, &st)) {
+		if (ts_in_ci())
+			cr_assert_fail("%s is missing (scripts/install-deps --tests runs npm ci)", modules);
+		printf("skipped: %s is missing (scripts/install-deps --tests)\n", modules);
+		free(modules);
+		cr_skip_test("puppeteer-core is not installed");
+	}
+	free(modules);
+	check_in_browser("reiki", reiki_id, 2, "令和", "page-hits-horizontal.png");
+	check_in_browser("gian", gian_id, 1, "学ぶ", "page-hits-vertical.png");
+}

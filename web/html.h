@@ -1,0 +1,36 @@
+/*
+ * web/html.h — writing HTML safely: text and attribute escaping, URL
+ * components, and the frame every page of the site shares.
+ *
+ * Guarantees: bk_html_text and bk_html_attr write the bytes of a valid
+ * UTF-8 string with & < > " ' escaped; a byte that is not part of
+ * well-formed UTF-8 and any control character other than tab and
+ * newline become U+FFFD, so no input reaches a page as markup or breaks
+ * its encoding. bk_url_component percent-encodes every byte outside
+ * RFC 3986's unreserved set.
+ */
+#ifndef BUNKO_WEB_HTML_H
+#define BUNKO_WEB_HTML_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "bunko/buf.h"
+
+/* Escaped text of s[0..len) (len (size_t)-1: up to the NUL). */
+void bk_html_text(struct bk_buf *b, const char *s, size_t len);
+/* Like bk_html_text, for an attribute value between double quotes. */
+void bk_html_attr(struct bk_buf *b, const char *s);
+/* s percent-encoded as one URL component (path segment or query value). */
+void bk_url_component(struct bk_buf *b, const char *s);
+/* True when s is well-formed UTF-8 without control characters other
+ * than tab, CR and LF. */
+bool bk_utf8_clean(const char *s);
+
+/* The page's head (lang="ja", title escaped, the stylesheet), its header
+ * with the search form (q and collection kept), and <main>. */
+void bk_html_begin(struct bk_buf *b, const char *title, const char *q, const char *collection);
+/* Closes <main> and the page. */
+void bk_html_end(struct bk_buf *b);
+
+#endif

@@ -1,0 +1,36 @@
+/*
+ * web/http.h — the HTTP server under `bunko serve`: GNU libmicrohttpd
+ * with a pool of worker threads, behind a plain interface so that only
+ * web/http.c sees MHD_Connection.
+ *
+ * Protocol: GET and HEAD only (other methods: 405); the path and query
+ * string are percent-decoded by libmicrohttpd ('+' as a space in the
+ * query); an argument holding a NUL byte (%00) is a 400; more than 64
+ * connections, or more than 16 from one address, are refused by the
+ * library, and connections idle for 30 s are closed. Every response carries
+ * X-Content-Type-Options nosniff, a Content-Security-Policy that allows
+ * only this site's own images, styles and forms and no scripts, no
+ * framing, and Referrer-Policy no-referrer (queries are in URLs).
+ */
+#ifndef BUNKO_WEB_HTTP_H
+#define BUNKO_WEB_HTTP_H
+
+#include "bunko/common.h"
+#include "web/web.h"
+
+struct bk_http_server;
+
+/* Parses "HOST:PORT" ("127.0.0.1:8080", "[::1]:8080", "localhost:0") and
+ * listens there; port 0 picks a free one (see bk_http_url). Requests go
+ * to bk_web_handle(site, ...) on `threads` worker threads (the site must
+ * have as many readers and outlive the server). */
+int bk_http_start(struct bk_http_server **s, const char *listen, int threads, struct bk_web *site,
+		  struct bk_error *err);
+/* The URL the server answers at, "http://127.0.0.1:8080/" (owned by the
+ * server). */
+const char *bk_http_url(const struct bk_http_server *s);
+/* Stops accepting, lets requests being answered finish, closes every
+ * connection and joins the threads. NULL-safe. */
+void bk_http_stop(struct bk_http_server **s);
+
+#endif

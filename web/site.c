@@ -1,0 +1,440 @@
+/*
+ * web/site.c — the site: the reader pool, the routes, the access check of
+ * documents and the files sent from the store (see web.h).
+ *
+ * Routes (GET and HEAD; IDs percent-encoded in links):
+ *   /                          the search form
+ *   /search?q=&collection=&p=&from=&to=   results (web/pages.c)
+ *   /doc/ID                    redirect to /doc/ID/page/1 (q kept)
+ *   /doc/ID/page/N?q=          the page view (web/pages.c)
+ *   /doc/ID/page/N/image       the page as PNG, BK_WEB_IMAGE_WIDTH wide
+ *   /doc/ID/pdf, /doc/ID/text, /doc/ID/alto   downloads from the bag
+ *   /static/bunko.css          the stylesheet
+ *   /iiif/ID/manifest, /iiif/ID/N/info.json, /iiif/ID/N/full/SIZE/0/default.jpg
+ *                              IIIF (web/iiif.c)
+ * Everything else, and every document the role may not see, is the same
+ * 404 page.
+ *
+ * The pool: bk_web_open opens `readers` read-only index handles for the
+ * public role (SQLite connections are not shared between threads); a
+ * request takes a free one for its duration. libmicrohttpd's pool has
+ * as many threads, each answering one request at a time, so no request
+ * waits for a reader.
+ */
+#include "web/web.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "archive/store.h"
+#include "web/html.h"
+#include "web/render.h"
+#include "web/site.h"
+
+struct reader {
+	struct bk_index *idx;
+	bool busy;
+};
+
+struct bk_web {
+	char *archive;
+	pthread_mutex_t lock;
+	pthread_cond_t freed;
+	struct reader *readers;
+	int nreaders;
+};
+
+void bk_web_response_release(struct bk_web_response *r)
+{
+	bk_buf_release(&r->body);
+	free(r->file);
+	free(r->download_name);
+	free(r->location);
+	memset(r, 0, sizeof(*r));
+}
+
+int bk_web_open(struct bk_web **out, const struct bk_web_options *o, struct bk_error *err)
+{
+	struct bk_web *w = NULL;
+	char *index_dir = NULL;
+	int rc = -1;
+
+	*out = NULL;
+	if (bk_archive_check(o->archive, err))
+		return -1;
+	if (!(w = calloc(1, sizeof(*w))) || !(w->archive = strdup(o->archive)) ||
+	    asprintf(&index_dir, "%s/index", o->archive) < 0) {
+		index_dir = NULL;
+		bk_error_set(err, "out of memory");
+		goto out;
+	}
+	pthread_mutex_init(&w->lock, NULL);
+	pthread_cond_init(&w->freed, NULL);
+	w->nreaders = o->readers > 0 ? o->readers : 1;
+	if (!(w->readers = calloc((size_t)w->nreaders, sizeof(*w->readers)))) {
+		bk_error_set(err, "out of memory");
+		goto out;
+	}
+	for (int i = 0; i < w->nreaders; i++)
+		if (bk_index_open(&w->readers[i].idx, index_dir, BK_ROLE_PUBLIC, false, err))
+			goto out;
+	*out = w;
+	w = NULL;
+	rc = 0;
+out:
+	free(index_dir);
+	bk_web_free(&w);
+	return rc;
+}
+
+void bk_web_free(struct bk_web **w)
+{
+	if (!w || !*w)
+		return;
+	for (int i = 0; (*w)->readers && i < (*w)->nreaders; i++)
+		bk_index_free(&(*w)->readers[i].idx);
+	free((*w)->readers);
+	if ((*w)->archive) {
+		pthread_mutex_destroy(&(*w)->lock);
+		pthread_cond_destroy(&(*w)->freed);
+	}
+	free((*w)->archive);
+	free(*w);
+	*w = NULL;
+}
+
+static struct reader *take_reader(struct bk_web *w)
+{
+	struct reader *r = NULL;
+	pthread_mutex_lock(&w->lock);
+	while (!r) {
+		for (int i = 0; i < w->nreaders && !r; i++)
+			if (!w->readers[i].busy)
+				r = &w->readers[i];
+		if (!r)
+			pthread_cond_wait(&w->freed, &w->lock);
+	}
+	r->busy = true;
+	pthread_mutex_unlock(&w->lock);
+	return r;
+}
+
+static void give_reader(struct bk_web *w, struct reader *r)
+{
+	pthread_mutex_lock(&w->lock);
+	r->busy = false;
+	pthread_cond_signal(&w->freed);
+	pthread_mutex_unlock(&w->lock);
+}
+
+const char *bk_web_arg(const struct bk_web_request *req, const char *name)
+{
+	for (int i = 0; i < req->nargs; i++)
+		if (!strcmp(req->args[i].name, name))
+			return req->args[i].value;
+	return NULL;
+}
+
+void bk_web_error_page(struct bk_web_response *r, int status, const char *title, const char *message)
+{
+	bk_buf_reset(&r->body);
+	r->status = status;
+	r->type = "text/html; charset=utf-8";
+	bk_html_begin(&r->body, title, NULL, NULL);
+	bk_buf_addstr(&r->body, "<h1>");
+	bk_html_text(&r->body, title, (size_t)-1);
+	bk_buf_addstr(&r->body, "</h1>\n<p class=\"error\">");
+	bk_html_text(&r->body, message, (size_t)-1);
+	bk_buf_addstr(&r->body, "</p>\n");
+	bk_html_end(&r->body);
+}
+
+void bk_web_not_found(struct bk_web_response *r)
+{
+	bk_web_error_page(r, 404, "ページが見つかりません",
+			  "お探しのページは見つかりませんでした。");
+}
+
+/* ---- documents ------------------------------------------------------------- */
+
+void bk_web_doc_release(struct bk_web_doc *d)
+{
+	bk_index_doc_info_release(&d->info);
+	bk_doc_meta_release(&d->meta);
+	free(d->dir);
+	memset(d, 0, sizeof(*d));
+}
+
+char *bk_web_doc_file(const struct bk_web_doc *d, const char *rel)
+{
+	char *p = NULL;
+	return asprintf(&p, "%s/%s", d->dir, rel) < 0 ? NULL : p;
+}
+
+int bk_web_doc_find(struct bk_web_ctx *c, const char *id, struct bk_web_doc *d, struct bk_error *err)
+{
+	struct bk_error ignored;
+	char *info_path = NULL, *text = NULL;
+	int rc = 0;
+	FILE *fp = NULL;
+
+	memset(d, 0, sizeof(*d));
+	bk_doc_meta_init(&d->meta);
+	bk_error_init(&ignored);
+	if (bk_name_check("document id", id, &ignored))
+		goto out;
+	int found = bk_index_doc_get(c->idx, id, &d->info, err);
+	if (found <= 0) {
+		rc = found;
+		goto out;
+	}
+	if (d->info.access > bk_role_max_access(c->role) ||
+	    bk_name_check("collection", d->info.collection, &ignored))
+		goto out;
+	if (asprintf(&d->dir, "%s/store/%s/%s", c->archive, d->info.collection, id) < 0 ||
+	    asprintf(&info_path, "%s/bag-info.txt", d->dir) < 0) {
+		d->dir = info_path = NULL;
+		rc = bk_error_set(err, "out of memory");
+		goto out;
+	}
+	/* the bag says its level too: both must allow the role */
+	size_t len = 0, cap = 0;
+	if (!(fp = fopen(info_path, "re")) || getdelim(&text, &cap, '\0', fp) < 0)
+		goto out;
+	len = strlen(text);
+	if (bk_meta_parse(text, len, info_path, &d->meta, &ignored) ||
+	    d->meta.access > bk_role_max_access(c->role) || d->meta.access != d->info.access)
+		goto out;
+	rc = 1;
+out:
+	if (fp)
+		fclose(fp);
+	free(text);
+	free(info_path);
+	if (rc != 1)
+		bk_web_doc_release(d);
+	return rc;
+}
+
+int bk_web_read_page(const struct bk_web_doc *d, int page, struct bk_page *p, struct bk_error *err)
+{
+	char rel[64];
+	snprintf(rel, sizeof(rel), "data/pages/%04d.page", page);
+	char *path = bk_web_doc_file(d, rel);
+	FILE *fp = path ? fopen(path, "re") : NULL;
+	int rc = -1;
+
+	bk_page_init(p);
+	if (!path)
+		bk_error_set(err, "out of memory");
+	else if (!fp)
+		bk_error_set(err, "cannot open '%s': %s", path, strerror(errno));
+	else
+		rc = bk_page_read(p, fp, path, err);
+	if (fp)
+		fclose(fp);
+	free(path);
+	return rc;
+}
+
+/* ---- routes ----------------------------------------------------------------- */
+
+static const char stylesheet[] =
+	"body{font-family:\"IPAexGothic\",\"Noto Sans JP\",sans-serif;margin:0;color:#222;background:#fafaf7}\n"
+	"header{display:flex;gap:1em;align-items:center;padding:.6em 1em;background:#2b3a4a;color:#fff}\n"
+	"header a.home{color:#fff;font-weight:bold;text-decoration:none}\n"
+	"form.search input{font-size:1em;width:20em}\n"
+	"main{padding:1em;max-width:90em}\n"
+	"mark{background:#ffe066;color:inherit}\n"
+	".results li{margin:.8em 0}.meta{color:#666;font-size:.9em}\n"
+	".kwic{margin:.2em 0}\n"
+	".facets{float:right;width:14em;border-left:1px solid #ccc;padding-left:1em}\n"
+	".viewer{display:flex;gap:1.5em;align-items:flex-start;flex-wrap:wrap}\n"
+	".viewer figure{margin:0;flex:1 1 40em;max-width:60em}\n"
+	".viewer svg{width:100%;height:auto;border:1px solid #ccc;background:#fff}\n"
+	"rect.hit{fill:rgba(255,200,0,.25);stroke:#e03000;stroke-width:3px;vector-effect:non-scaling-stroke}\n"
+	".pagetext{flex:1 1 20em;white-space:pre-wrap;line-height:1.8}\n"
+	".pagetext.vertical{writing-mode:vertical-rl;max-height:40em;overflow-x:auto}\n"
+	"nav.pager a,nav.pager span{margin-right:.8em}\n"
+	".error{color:#a00}\n";
+
+bool bk_web_split_id(const char *path, const char *prefix, char *id, size_t idsz, const char **rest)
+{
+	size_t plen = strlen(prefix);
+	const char *p = path + plen, *slash;
+	if (strncmp(path, prefix, plen))
+		return false;
+	slash = strchr(p, '/');
+	size_t n = slash ? (size_t)(slash - p) : strlen(p);
+	if (!n || n >= idsz)
+		return false;
+	memcpy(id, p, n);
+	id[n] = '\0';
+	*rest = slash ? slash : "";
+	return true;
+}
+
+bool bk_web_parse_page(const char *s, int *out, const char **after)
+{
+	char *end;
+	if (*s < '1' || *s > '9')
+		return false;
+	errno = 0;
+	long v = strtol(s, &end, 10);
+	if (errno || v < 1 || v > 65535)
+		return false;
+	*out = (int)v;
+	*after = end;
+	return true;
+}
+
+static void send_file(const struct bk_web_doc *d, const char *rel, const char *type, const char *name,
+		      struct bk_web_response *r)
+{
+	char *path = bk_web_doc_file(d, rel);
+	struct stat st;
+	if (!path || stat(path, &st) || !S_ISREG(st.st_mode)) {
+		free(path);
+		bk_web_not_found(r);
+		return;
+	}
+	r->status = 200;
+	r->type = type;
+	r->file = path;
+	r->cache = "private, max-age=300";
+	if (name && asprintf(&r->download_name, "%s%s", d->info.id, name) < 0)
+		r->download_name = NULL;
+}
+
+void bk_web_page_image(const struct bk_web_doc *d, int page, int width, int height, int format,
+		       struct bk_web_response *r)
+{
+	struct bk_error err;
+	char *pdf = bk_web_doc_file(d, "data/document.pdf");
+
+	bk_error_init(&err);
+	if (!pdf || page > d->info.npages ||
+	    bk_render_page(pdf, page, width, height, (enum bk_image_format)format, &r->body, &err)) {
+		free(pdf);
+		bk_buf_reset(&r->body);
+		bk_web_not_found(r);
+		return;
+	}
+	free(pdf);
+	r->status = 200;
+	r->type = format == BK_IMAGE_JPEG ? "image/jpeg" : "image/png";
+	r->cache = "private, max-age=300";
+}
+
+/* The viewer's image: BK_WEB_IMAGE_WIDTH wide (or the page's width if
+ * less), of the page model's proportions. */
+static void viewer_image(const struct bk_web_doc *d, int page, struct bk_web_response *r)
+{
+	struct bk_page m;
+	struct bk_error err;
+
+	bk_error_init(&err);
+	if (bk_web_read_page(d, page, &m, &err) || m.width < 1 || m.height < 1) {
+		bk_page_release(&m);
+		bk_web_not_found(r);
+		return;
+	}
+	int w = m.width < BK_WEB_IMAGE_WIDTH ? m.width : BK_WEB_IMAGE_WIDTH;
+	int h = (int)((long)m.height * w / m.width);
+	bk_page_release(&m);
+	bk_web_page_image(d, page, w, h > 0 ? h : 1, BK_IMAGE_PNG, r);
+}
+
+static void doc_route(struct bk_web_ctx *c, const char *path, struct bk_web_response *r)
+{
+	char id[BK_NAME_MAX + 1];
+	const char *rest, *after;
+	struct bk_web_doc d;
+	struct bk_error err;
+	int page;
+
+	bk_error_init(&err);
+	if (!bk_web_split_id(path, "/doc/", id, sizeof(id), &rest)) {
+		bk_web_not_found(r);
+		return;
+	}
+	int found = bk_web_doc_find(c, id, &d, &err);
+	if (found < 0) {
+		bk_web_error_page(r, 500, "エラー", err.msg);
+		return;
+	}
+	if (!found) {
+		bk_web_not_found(r);
+		return;
+	}
+	if (!*rest || !strcmp(rest, "/")) {
+		struct bk_buf loc = { 0 };
+		const char *q = bk_web_arg(c->req, "q");
+		bk_buf_addstr(&loc, "/doc/");
+		bk_url_component(&loc, d.info.id);
+		bk_buf_addstr(&loc, "/page/1");
+		if (q && *q) {
+			bk_buf_addstr(&loc, "?q=");
+			bk_url_component(&loc, q);
+		}
+		r->location = bk_buf_detach(&loc, NULL);
+		bk_web_error_page(r, 302, "移動", "1ページ目へ移動します。");
+		r->status = 302;
+	} else if (!strcmp(rest, "/pdf"))
+		send_file(&d, "data/document.pdf", "application/pdf", ".pdf", r);
+	else if (!strcmp(rest, "/text"))
+		send_file(&d, "data/text.txt", "text/plain; charset=utf-8", ".txt", r);
+	else if (!strcmp(rest, "/alto"))
+		send_file(&d, "data/document.alto.xml", "application/xml", ".alto.xml", r);
+	else if (!strncmp(rest, "/page/", 6) && bk_web_parse_page(rest + 6, &page, &after) &&
+		 page <= d.info.npages) {
+		if (!*after)
+			bk_web_page_view(c, &d, page, r);
+		else if (!strcmp(after, "/image"))
+			viewer_image(&d, page, r);
+		else
+			bk_web_not_found(r);
+	} else
+		bk_web_not_found(r);
+	bk_web_doc_release(&d);
+}
+
+void bk_web_handle(struct bk_web *w, const struct bk_web_request *req, struct bk_web_response *resp)
+{
+	struct reader *rd = take_reader(w);
+	struct bk_web_ctx c = { w, w->archive, rd->idx, req, req->role };
+	const char *path = req->path;
+
+	memset(resp, 0, sizeof(*resp));
+	/* the readers are opened for the public role; a request of another
+	 * role would need readers of its own (staff login is not built yet) */
+	if (c.role != BK_ROLE_PUBLIC)
+		c.role = BK_ROLE_PUBLIC;
+	if (!bk_utf8_clean(path))
+		bk_web_error_page(resp, 400, "不正な要求", "URL の文字が正しくありません。");
+	else if (!strcmp(path, "/"))
+		bk_web_home(&c, resp);
+	else if (!strcmp(path, "/search"))
+		bk_web_search(&c, resp);
+	else if (!strcmp(path, "/static/bunko.css")) {
+		resp->status = 200;
+		resp->type = "text/css; charset=utf-8";
+		resp->cache = "public, max-age=3600";
+		bk_buf_addstr(&resp->body, stylesheet);
+	} else if (!strncmp(path, "/doc/", 5))
+		doc_route(&c, path, resp);
+	else if (!strncmp(path, "/iiif/", 6))
+		bk_web_iiif(&c, path, resp);
+	else
+		bk_web_not_found(resp);
+	if (resp->body.failed) {
+		bk_buf_release(&resp->body);
+		bk_web_error_page(resp, 500, "エラー", "out of memory");
+	}
+	give_reader(w, rd);
+}

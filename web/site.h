@@ -1,0 +1,69 @@
+/*
+ * web/site.h — what the handlers of the site share (internal to web/):
+ * the request context with its reader, the access-checked document, the
+ * error and not-found pages.
+ */
+#ifndef BUNKO_WEB_SITE_H
+#define BUNKO_WEB_SITE_H
+
+#include "archive/meta.h"
+#include "ocr/page.h"
+#include "index/index.h"
+#include "web/web.h"
+
+#define BK_WEB_PER_PAGE 20   /* results per page */
+#define BK_WEB_MAX_PAGES 50  /* result pages offered: the best 1,000 hits */
+#define BK_WEB_QUERY_MAX 500 /* bytes of a query */
+#define BK_WEB_IMAGE_WIDTH 1400 /* pixels of the page image shown */
+
+struct bk_web_ctx {
+	struct bk_web *w;
+	const char *archive;
+	struct bk_index *idx;  /* this thread's reader, opened for ctx->role */
+	const struct bk_web_request *req;
+	enum bk_role role;
+};
+
+/* A document the request's role may see: what the index says, its
+ * bag-info.txt, and its directory. */
+struct bk_web_doc {
+	struct bk_index_doc_info info;
+	struct bk_doc_meta meta;
+	char *dir; /* ARCHIVE/store/<collection>/<id> */
+};
+
+/* 1 and *d filled when document `id` exists and the role may see it
+ * (its level in the index and in its bag-info.txt both within the
+ * role's); 0 otherwise, whether it does not exist, lies above the role,
+ * or its files cannot be read, so that a caller cannot tell these apart;
+ * -1 only for errors that are not about the document (out of memory). */
+int bk_web_doc_find(struct bk_web_ctx *c, const char *id, struct bk_web_doc *d, struct bk_error *err);
+void bk_web_doc_release(struct bk_web_doc *d);
+/* A file of the document's bag: DIR/rel (caller frees). */
+char *bk_web_doc_file(const struct bk_web_doc *d, const char *rel);
+
+/* The value of argument `name` (the first one), or NULL. */
+const char *bk_web_arg(const struct bk_web_request *req, const char *name);
+
+void bk_web_error_page(struct bk_web_response *r, int status, const char *title, const char *message);
+/* The one answer for anything not found or not visible. */
+void bk_web_not_found(struct bk_web_response *r);
+
+void bk_web_home(struct bk_web_ctx *c, struct bk_web_response *r);
+void bk_web_search(struct bk_web_ctx *c, struct bk_web_response *r);
+/* The page view of page `page` of d. */
+void bk_web_page_view(struct bk_web_ctx *c, const struct bk_web_doc *d, int page, struct bk_web_response *r);
+/* The IIIF routes under /iiif/ (web/iiif.c); path starts with "/iiif/". */
+void bk_web_iiif(struct bk_web_ctx *c, const char *path, struct bk_web_response *r);
+/* Splits "PREFIX/ID/REST" (path after PREFIX) into ID and REST ("" when
+ * none); false if there is no ID or it is too long. */
+bool bk_web_split_id(const char *path, const char *prefix, char *id, size_t idsz, const char **rest);
+/* Parses a page number 1..65535 at s, *after past it. */
+bool bk_web_parse_page(const char *s, int *out, const char **after);
+/* The image of page `page`, width x height, into r (404 page on failure). */
+void bk_web_page_image(const struct bk_web_doc *d, int page, int width, int height, int format,
+		       struct bk_web_response *r);
+/* Reads page `page`'s model into *p (initialized here). */
+int bk_web_read_page(const struct bk_web_doc *d, int page, struct bk_page *p, struct bk_error *err);
+
+#endif

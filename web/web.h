@@ -1,0 +1,73 @@
+/*
+ * web/web.h — the researchers' web archive behind `bunko serve`: the
+ * site (routes, access checks, pages) independent of the HTTP library.
+ * web/http.c carries requests from libmicrohttpd to bk_web_handle and its
+ * responses back; nothing else in web/ sees the HTTP library.
+ *
+ * Guarantees:
+ * - read-only: the site opens the index read-only (one reader per worker
+ *   thread, from a pool) and reads the store's files; it never writes to
+ *   the archive.
+ * - access: a request has a role (anonymous visitors: BK_ROLE_PUBLIC).
+ *   The readers open only the index files of that role's levels, and
+ *   every handler checks the document's level again, from the index and
+ *   from its bag-info.txt, before it shows, counts or sends anything of
+ *   it. A document the role may not see answers exactly as one that does
+ *   not exist (404, the same page), so its existence is never hinted at.
+ * - everything taken from a request or the archive is HTML-escaped (or
+ *   percent-encoded in URLs) before it is written into a page.
+ *
+ * Ownership: a request's strings belong to the adapter for the call; a
+ * response's body, file and file name belong to the response
+ * (bk_web_response_release).
+ */
+#ifndef BUNKO_WEB_WEB_H
+#define BUNKO_WEB_WEB_H
+
+#include <stddef.h>
+
+#include "bunko/buf.h"
+#include "bunko/common.h"
+#include "index/index.h"
+
+struct bk_web_arg {
+	const char *name, *value; /* percent-decoded; value "" when absent */
+};
+
+struct bk_web_request {
+	const char *method;            /* "GET", "HEAD", ... */
+	const char *path;              /* percent-decoded path, starts with '/' */
+	const struct bk_web_arg *args; /* the query string, in order */
+	int nargs;
+	enum bk_role role;             /* who asks: BK_ROLE_PUBLIC for anonymous visitors */
+	const char *host;              /* the Host header, NULL if none (IIIF ids are absolute) */
+};
+
+struct bk_web_response {
+	int status;               /* HTTP status */
+	const char *type;         /* Content-Type (static) */
+	struct bk_buf body;       /* the body, unless `file` */
+	char *file;               /* a file of the archive to send as the body */
+	char *download_name;      /* Content-Disposition: attachment, this name (UTF-8) */
+	char *location;           /* Location of a redirect */
+	const char *cache;        /* Cache-Control (static), NULL: no-store */
+};
+
+void bk_web_response_release(struct bk_web_response *r);
+
+struct bk_web_options {
+	const char *archive;
+	int readers;         /* readers in the pool: one per worker thread */
+};
+
+struct bk_web;
+/* Opens the site on an archive: checks it is one and opens the readers.
+ * Errors name the archive ("cannot open the index in 'a/index': ..."). */
+int bk_web_open(struct bk_web **w, const struct bk_web_options *o, struct bk_error *err);
+void bk_web_free(struct bk_web **w);
+/* Answers one request into *resp (initialized here). Thread-safe: takes a
+ * reader from the pool for the call (at most `readers` at once; more
+ * wait). Never fails: errors become error pages. */
+void bk_web_handle(struct bk_web *w, const struct bk_web_request *req, struct bk_web_response *resp);
+
+#endif
