@@ -26,22 +26,6 @@ static char *dir_of(const char *path)
 	return d;
 }
 
-int bk_fsync_dir(const char *dir, struct bk_error *err)
-{
-	int fd = open(dir, O_RDONLY | O_DIRECTORY);
-	if (fd < 0)
-		return bk_error_set(err, "cannot open directory '%s': %s", dir,
-				    strerror(errno));
-	int rc = fsync(fd);
-	int saved = errno;
-	close(fd);
-	/* Some filesystems refuse fsync on directories; that is not data loss. */
-	if (rc && saved != EINVAL && saved != EROFS)
-		return bk_error_set(err, "cannot sync directory '%s': %s", dir,
-				    strerror(saved));
-	return 0;
-}
-
 unsigned bk_file_mode_in(unsigned dir_mode)
 {
 	return dir_mode & 0644;

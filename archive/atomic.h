@@ -15,6 +15,7 @@
 #include <stdio.h>
 
 #include "bunko/common.h"
+#include "bunko/fs.h"
 
 struct bk_atomic_file {
 	FILE *fp;         /* write here between open and commit */
@@ -63,8 +64,8 @@ int bk_dir_set_mode(const char *path, unsigned mode, struct bk_error *err);
 /* Writes `len` bytes as the whole content of `path`, atomically. */
 int bk_atomic_write(const char *path, const void *data, size_t len,
 		    struct bk_error *err);
-/* fsync()s a directory so that a rename inside it is durable. */
-int bk_fsync_dir(const char *dir, struct bk_error *err);
+/* bk_fsync_dir(), which makes a rename inside a directory durable, is in
+ * bunko/fs.h (included here), shared with the index. */
 /* Creates `path` and its missing parents, each with exactly `mode` or,
  * `mode` 0, with its parent's mode (see above); existing ones are left
  * as they are. */

@@ -21,6 +21,7 @@
 
 #include "archive/atomic.h"
 #include "archive/checksum.h"
+#include "bunko/fs.h"
 
 #define BK_STAGING_NAME ".staging"
 #define BK_OLD_SUFFIX ".old"
@@ -56,14 +57,6 @@ struct bk_doc_stage {
 };
 
 /* ---- small helpers ------------------------------------------------------ */
-
-static char *join(const char *a, const char *b)
-{
-	char *s = NULL;
-	if (asprintf(&s, "%s/%s", a, b) < 0)
-		return NULL;
-	return s;
-}
 
 struct strlist {
 	char **v;
@@ -170,7 +163,7 @@ static void tree_release(struct tree *t)
 static int walk_tree(const char *root, const char *rel, struct tree *t,
 		     struct bk_error *err)
 {
-	char *path = rel[0] ? join(root, rel) : strdup(root);
+	char *path = rel[0] ? bk_path_join(root, rel) : strdup(root);
 	DIR *d = NULL;
 	int rc = -1;
 
@@ -192,7 +185,7 @@ static int walk_tree(const char *root, const char *rel, struct tree *t,
 			continue;
 		if (fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW))
 			continue;
-		char *child = rel[0] ? join(rel, de->d_name) : strdup(de->d_name);
+		char *child = rel[0] ? bk_path_join(rel, de->d_name) : strdup(de->d_name);
 		if (!child) {
 			bk_error_set(err, "out of memory listing '%s'", path);
 			goto out;
@@ -296,7 +289,7 @@ static int relpath_safe(const char *rel)
 
 int bk_archive_check(const char *archive, struct bk_error *err)
 {
-	char *marker = join(archive, BK_ARCHIVE_MARKER);
+	char *marker = bk_path_join(archive, BK_ARCHIVE_MARKER);
 	char *text = NULL;
 	size_t len = 0;
 	struct bk_error ignored;
@@ -408,7 +401,7 @@ int bk_archive_init_group(const char *archive, const char *group,
 				    archive, group);
 	if (bk_mkdir_p(archive, 0755, err))
 		return -1;
-	marker = join(archive, BK_ARCHIVE_MARKER);
+	marker = bk_path_join(archive, BK_ARCHIVE_MARKER);
 	if (!marker) {
 		bk_error_set(err, "out of memory creating '%s'", archive);
 		goto out;
@@ -442,7 +435,7 @@ int bk_archive_init_group(const char *archive, const char *group,
 			goto out;
 	}
 	for (size_t i = 0; i < sizeof(subdirs) / sizeof(*subdirs); i++) {
-		char *sub = join(archive, subdirs[i]);
+		char *sub = bk_path_join(archive, subdirs[i]);
 		int bad = !sub || bk_mkdir_p(sub, 0, err);
 		if (!sub)
 			bk_error_set(err, "out of memory creating '%s'", archive);
@@ -469,8 +462,8 @@ int bk_store_open(struct bk_store **out, const char *archive,
 		return -1;
 	s = calloc(1, sizeof(*s));
 	if (!s || !(s->archive = strdup(archive)) ||
-	    !(s->store_dir = join(archive, "store")) ||
-	    !(s->staging_dir = join(s->store_dir, BK_STAGING_NAME))) {
+	    !(s->store_dir = bk_path_join(archive, "store")) ||
+	    !(s->staging_dir = bk_path_join(s->store_dir, BK_STAGING_NAME))) {
 		bk_error_set(err, "out of memory opening '%s'", archive);
 		goto out;
 	}
@@ -518,7 +511,7 @@ static int read_meta_at(const char *doc_dir, const char *collection,
 			const char *id, struct bk_doc_meta *meta,
 			struct bk_error *err)
 {
-	char *path = join(doc_dir, "bag-info.txt");
+	char *path = bk_path_join(doc_dir, "bag-info.txt");
 	char *text = NULL;
 	size_t len = 0;
 	int rc = -1;
@@ -630,7 +623,7 @@ static int recover_collection(struct bk_store *s, const char *coll,
 			      int pass, int *restored, int *removed,
 			      struct bk_error *err)
 {
-	char *sdir = join(s->staging_dir, coll);
+	char *sdir = bk_path_join(s->staging_dir, coll);
 	struct strlist entries = { 0 };
 	int rc = -1;
 
@@ -651,9 +644,9 @@ static int recover_collection(struct bk_store *s, const char *coll,
 			free(sn.id);
 			continue;
 		}
-		char *path = join(sdir, entries.v[i]);
+		char *path = bk_path_join(sdir, entries.v[i]);
 		char *doc = bk_store_doc_dir(s, coll, sn.id);
-		char *cdir = join(s->store_dir, coll);
+		char *cdir = bk_path_join(s->store_dir, coll);
 		int bad = !path || !doc || !cdir;
 		if (!bad && sn.old == (pass == 0) && stage_is_stale(s, &sn)) {
 			if (sn.old && !path_exists(doc)) {
@@ -754,9 +747,9 @@ int bk_store_stage(struct bk_store *s, const struct bk_doc_meta *meta,
 	bk_doc_meta_init(&st->meta);
 	if (bk_doc_meta_copy(&st->meta, meta, err))
 		goto out;
-	st->coll_dir = join(s->store_dir, meta->collection);
+	st->coll_dir = bk_path_join(s->store_dir, meta->collection);
 	st->final_dir = bk_store_doc_dir(s, meta->collection, meta->id);
-	st->staging_coll_dir = join(s->staging_dir, meta->collection);
+	st->staging_coll_dir = bk_path_join(s->staging_dir, meta->collection);
 	if (!st->coll_dir || !st->final_dir || !st->staging_coll_dir ||
 	    asprintf(&st->dir, "%s/%s.%s.%ld.XXXXXX", st->staging_coll_dir,
 		     meta->id, s->host, (long)getpid()) < 0) {
@@ -778,7 +771,7 @@ int bk_store_stage(struct bk_store *s, const struct bk_doc_meta *meta,
 	 * with its new level's. */
 	if (bk_dir_set_mode(st->dir, bk_access_dir_mode(meta->access), err))
 		goto out;
-	data = join(st->dir, "data");
+	data = bk_path_join(st->dir, "data");
 	if (!data) {
 		bk_error_set(err, "out of memory staging '%s'", meta->id);
 		goto out;
@@ -815,7 +808,7 @@ char *bk_doc_stage_path(struct bk_doc_stage *stage, const char *relpath)
 		errno = EINVAL;
 		return NULL;
 	}
-	path = join(stage->dir, relpath);
+	path = bk_path_join(stage->dir, relpath);
 	if (!path) {
 		errno = ENOMEM;
 		return NULL;
@@ -1000,7 +993,7 @@ static int hash_and_sync(const char *bag, const char *rel,
 			 char hex[BK_SHA256_HEX_LEN + 1], uint64_t *size,
 			 struct bk_error *err)
 {
-	char *path = join(bag, rel);
+	char *path = bk_path_join(bag, rel);
 	int fd = -1, rc = -1;
 
 	if (!path)
@@ -1086,7 +1079,7 @@ static int build_manifest(struct bk_doc_stage *st, char **text, size_t *len,
 	}
 	/* Directory entries must be durable too, deepest first. */
 	for (size_t i = t.dirs.n; i-- > 0;) {
-		char *dir = join(st->dir, t.dirs.v[i]);
+		char *dir = bk_path_join(st->dir, t.dirs.v[i]);
 		int bad = !dir || bk_fsync_dir(dir, err);
 		free(dir);
 		if (bad)
@@ -1110,7 +1103,7 @@ static int write_tag(const struct bk_doc_stage *st, const char *name,
 		     struct bk_error *err)
 {
 	char hex[BK_SHA256_HEX_LEN + 1];
-	char *path = join(st->dir, name);
+	char *path = bk_path_join(st->dir, name);
 	int rc = -1;
 
 	if (!path)
@@ -1323,7 +1316,7 @@ static int collections(struct bk_store *s, const char *collection,
 		return list_dir(s->store_dir, colls, strays, err);
 	if (bk_name_check("collection", collection, err))
 		return -1;
-	char *dir = join(s->store_dir, collection);
+	char *dir = bk_path_join(s->store_dir, collection);
 	int present = dir && path_exists(dir);
 	free(dir);
 	if (!present)
@@ -1347,7 +1340,7 @@ int bk_store_foreach(struct bk_store *s, const char *collection,
 	for (size_t c = 0; c < colls.n; c++) {
 		free(cdir);
 		strlist_release(&ids);
-		cdir = join(s->store_dir, colls.v[c]);
+		cdir = bk_path_join(s->store_dir, colls.v[c]);
 		if (!cdir) {
 			bk_error_set(err, "out of memory listing '%s'", colls.v[c]);
 			goto out;
@@ -1356,7 +1349,7 @@ int bk_store_foreach(struct bk_store *s, const char *collection,
 			goto out;
 		for (size_t i = 0; i < ids.n; i++) {
 			free(ddir);
-			ddir = join(cdir, ids.v[i]);
+			ddir = bk_path_join(cdir, ids.v[i]);
 			if (!ddir) {
 				bk_error_set(err, "out of memory listing '%s'", cdir);
 				goto out;
@@ -1482,7 +1475,7 @@ static int manifest_line(struct doc_check *dc, const char *name, char *line,
 static int manifest_load(struct doc_check *dc, const char *name, int payload,
 			 struct manifest *m, int *present, struct bk_error *err)
 {
-	char *path = join(dc->dir, name), *text = NULL;
+	char *path = bk_path_join(dc->dir, name), *text = NULL;
 	size_t len = 0;
 	struct bk_error read_err;
 	int rc = -1;
@@ -1524,7 +1517,7 @@ out:
 static int check_entry(struct doc_check *dc, const struct manifest_entry *e,
 		       struct bk_error *err)
 {
-	char *path = join(dc->dir, e->path);
+	char *path = bk_path_join(dc->dir, e->path);
 	char hex[BK_SHA256_HEX_LEN + 1];
 	struct bk_error read_err;
 	const char *kind = NULL;
@@ -1614,7 +1607,7 @@ static int check_collection(struct verify_ctx *vc, const char *coll,
 			    struct bk_error *err)
 {
 	struct strlist ids = { 0 }, strays = { 0 };
-	char *cdir = join(vc->store->store_dir, coll);
+	char *cdir = bk_path_join(vc->store->store_dir, coll);
 	int rc = -1;
 
 	if (!cdir)
@@ -1707,7 +1700,7 @@ static int check_doc_access(struct verify_ctx *vc, const char *coll, const char 
 		const struct strlist *l = files ? &t.files : &t.dirs;
 		for (size_t i = 0; i < l->n; i++) {
 			free(path);
-			path = join(dir, l->v[i]);
+			path = bk_path_join(dir, l->v[i]);
 			if (!path) {
 				bk_error_set(err, "out of memory checking '%s'", id);
 				goto out;
@@ -1742,7 +1735,7 @@ int bk_store_check_access(struct bk_store *s, const char *collection,
 	if (collections(s, collection, &colls, NULL, err))
 		goto out;
 	for (size_t c = 0; c < colls.n; c++) {
-		char *cdir = join(s->store_dir, colls.v[c]);
+		char *cdir = bk_path_join(s->store_dir, colls.v[c]);
 		strlist_release(&ids);
 		int bad = !cdir ? bk_error_set(err, "out of memory checking '%s'", colls.v[c])
 				: list_dir(cdir, &ids, NULL, err);

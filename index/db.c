@@ -115,6 +115,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "bunko/fs.h"
 #include "index/fts5_tokenizer.h"
 #include "index/match.h"
 #include "index/pagetext.h"
@@ -163,20 +164,11 @@ struct bk_index {
 
 /* ---- paths and files ---------------------------------------------------- */
 
-static char *path_join(const char *dir, const char *name)
-{
-	size_t n = strlen(dir) + strlen(name) + 2;
-	char *p = malloc(n);
-	if (p)
-		snprintf(p, n, "%s/%s", dir, name);
-	return p;
-}
-
 static char *link_path(const char *dir, enum bk_access level)
 {
 	char name[64];
 	snprintf(name, sizeof(name), "%s.db", bk_access_name(level));
-	return path_join(dir, name);
+	return bk_path_join(dir, name);
 }
 
 /* Reads the generation name <level>.db points to; NULL if there is none. */
@@ -218,13 +210,6 @@ static int make_dir(const char *dir, struct bk_error *err)
 	return 0;
 }
 
-static int fsync_path(const char *path, int flags, struct bk_error *err);
-
-static int fsync_dir(const char *dir, struct bk_error *err)
-{
-	return fsync_path(dir, O_RDONLY | O_DIRECTORY, err);
-}
-
 static int fsync_path(const char *path, int flags, struct bk_error *err)
 {
 	int fd = open(path, flags | O_CLOEXEC);
@@ -245,7 +230,7 @@ static void remove_generation(const char *dir, const char *name)
 	for (size_t i = 0; i < sizeof(suffixes) / sizeof(suffixes[0]); i++) {
 		char file[300];
 		snprintf(file, sizeof(file), "%s%s", name, suffixes[i]);
-		char *p = path_join(dir, file);
+		char *p = bk_path_join(dir, file);
 		if (p)
 			unlink(p);
 		free(p);
@@ -428,7 +413,7 @@ out:
 static int make_generation(const char *dir, enum bk_access level, const char *name,
 			   const char *journal, sqlite3 **keep, struct bk_error *err)
 {
-	char *path = path_join(dir, name), sql[128];
+	char *path = bk_path_join(dir, name), sql[128];
 	sqlite3 *db = NULL;
 	int rc = -1;
 
@@ -481,7 +466,7 @@ static int publish(const char *dir, enum bk_access level, const char *name, bool
 	}
 	char tmpname[128];
 	snprintf(tmpname, sizeof(tmpname), ".%s.db.link.%d", bk_access_name(level), (int)getpid());
-	if (!(tmp = path_join(dir, tmpname))) {
+	if (!(tmp = bk_path_join(dir, tmpname))) {
 		bk_error_set(err, "out of memory");
 		goto out;
 	}
@@ -540,14 +525,14 @@ static int open_level(struct bk_index *idx, enum bk_access level, bool create,
 			int won = publish(idx->dir, level, name, false, err);
 			if (won != 0) /* failed, or another process created it first */
 				remove_generation(idx->dir, name);
-			else if (fsync_dir(idx->dir, err))
+			else if (bk_fsync_dir(idx->dir, err))
 				won = -1;
 			free(name);
 			if (won < 0)
 				return -1;
 			continue;
 		}
-		char *path = path_join(idx->dir, target);
+		char *path = bk_path_join(idx->dir, target);
 		sqlite3 *db = NULL;
 		struct stat st;
 		/* open the target itself: a swap between readlink and open then
@@ -1682,7 +1667,7 @@ static int start_generation(struct bk_index *b, enum bk_access l, const char *co
 			    struct bk_error *err)
 {
 	char *cur = collection ? read_target(b->dir, l) : NULL;
-	char *name = new_generation_name(l), *path = name ? path_join(b->dir, name) : NULL;
+	char *name = new_generation_name(l), *path = name ? bk_path_join(b->dir, name) : NULL;
 	sqlite3 *src = NULL, *db = NULL;
 	sqlite3_stmt *st = NULL;
 	int rc = -1;
@@ -1695,7 +1680,7 @@ static int start_generation(struct bk_index *b, enum bk_access l, const char *co
 		if (make_generation(b->dir, l, name, "OFF", &db, err))
 			goto out;
 	} else {
-		char *cur_path = path_join(b->dir, cur);
+		char *cur_path = bk_path_join(b->dir, cur);
 		int orc = cur_path ? open_conn(cur_path, true, &src, err) : -1;
 		if (orc == 0)
 			orc = check_schema(src, cur_path, err);
@@ -1743,7 +1728,7 @@ out:
  * closes it: after this the generation is on disk with an empty -wal. */
 static int finish_generation(struct bk_index *b, enum bk_access l, struct bk_error *err)
 {
-	char *path = path_join(b->dir, b->target[l]);
+	char *path = bk_path_join(b->dir, b->target[l]);
 	sqlite3 *db = b->db[l];
 	int rc = -1;
 
@@ -1786,7 +1771,7 @@ static int swap_in(struct bk_index *b, struct bk_error *err)
 		char *old = read_target(b->dir, (enum bk_access)l);
 		int rc = publish(b->dir, (enum bk_access)l, b->target[l], true, err);
 		if (rc == 0)
-			rc = fsync_dir(b->dir, err);
+			rc = bk_fsync_dir(b->dir, err);
 		if (rc == 0 && old && strcmp(old, b->target[l]))
 			remove_generation(b->dir, old);
 		free(old);

@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "bunko/buf.h"
 #include "index/tokenizer.h"
 
 enum term_kind { TERM_WORD, TERM_PHRASE, TERM_OR };
@@ -29,36 +30,6 @@ struct terms {
 	struct term *v;
 	int n, cap;
 };
-
-struct strbuf {
-	char *buf;
-	size_t len, cap;
-	bool failed;
-};
-
-static void sb_add(struct strbuf *sb, const char *s, size_t n)
-{
-	if (sb->failed)
-		return;
-	if (sb->len + n + 1 > sb->cap) {
-		size_t cap = (sb->len + n + 1) * 2;
-		char *grown = realloc(sb->buf, cap);
-		if (!grown) {
-			sb->failed = true;
-			return;
-		}
-		sb->buf = grown;
-		sb->cap = cap;
-	}
-	memcpy(sb->buf + sb->len, s, n);
-	sb->len += n;
-	sb->buf[sb->len] = '\0';
-}
-
-static void sb_puts(struct strbuf *sb, const char *s)
-{
-	sb_add(sb, s, strlen(s));
-}
 
 static int push_term(struct terms *t, struct term term)
 {
@@ -354,12 +325,12 @@ out:
 
 /* ---- FTS5 syntax ----------------------------------------------------------- */
 
-static void write_token(struct strbuf *sb, const struct bk_query_token *tok, bool with_prefix)
+static void write_token(struct bk_buf *sb, const struct bk_query_token *tok, bool with_prefix)
 {
-	sb_puts(sb, "\"");
+	bk_buf_addstr(sb, "\"");
 	for (int i = 0; i < tok->len; i++)
-		sb_add(sb, tok->text[i] == '"' ? "\"\"" : tok->text + i, tok->text[i] == '"' ? 2 : 1);
-	sb_puts(sb, with_prefix && tok->prefix ? "\"*" : "\"");
+		bk_buf_add(sb, tok->text[i] == '"' ? "\"\"" : tok->text + i, tok->text[i] == '"' ? 2 : 1);
+	bk_buf_addstr(sb, with_prefix && tok->prefix ? "\"*" : "\"");
 }
 
 static int utf8_len(unsigned char c)
@@ -378,105 +349,105 @@ static int bigram_first(const struct bk_query_token *t)
 
 /* TERMS: the trigram of bigrams a and b if b follows a in one run (b
  * starts with a's second character): AND "\x02abc". */
-static void write_trigram(struct strbuf *sb, const struct bk_query_token *a,
+static void write_trigram(struct bk_buf *sb, const struct bk_query_token *a,
 			  const struct bk_query_token *b)
 {
 	int fa = bigram_first(a), fb = bigram_first(b);
 	if (!fa || !fb || a->len - fa != fb || memcmp(a->text + fa, b->text, (size_t)fb))
 		return;
 	char mark[2] = { BK_TRIGRAM_MARK, '\0' };
-	sb_puts(sb, " AND \"");
-	sb_puts(sb, mark);
-	sb_add(sb, a->text, (size_t)a->len);
-	sb_add(sb, b->text + fb, (size_t)(b->len - fb));
-	sb_puts(sb, "\"");
+	bk_buf_addstr(sb, " AND \"");
+	bk_buf_addstr(sb, mark);
+	bk_buf_add(sb, a->text, (size_t)a->len);
+	bk_buf_add(sb, b->text + fb, (size_t)(b->len - fb));
+	bk_buf_addstr(sb, "\"");
 }
 
 /* PHRASES: "a" + "b"; TERMS: ("a" AND "b" AND the trigrams), a lone
  * character a plain term. */
-static void write_phrase(struct strbuf *sb, const struct bk_query_phrase *p,
+static void write_phrase(struct bk_buf *sb, const struct bk_query_phrase *p,
 			 enum bk_query_form form)
 {
 	bool terms = form == BK_QUERY_TERMS;
 	if (terms && p->ntok > 1)
-		sb_puts(sb, "(");
+		bk_buf_addstr(sb, "(");
 	for (int i = 0; i < p->ntok; i++) {
 		if (i)
-			sb_puts(sb, terms ? " AND " : " + ");
+			bk_buf_addstr(sb, terms ? " AND " : " + ");
 		write_token(sb, &p->tok[i], !terms);
 	}
 	for (int i = 0; terms && i + 1 < p->ntok; i++)
 		write_trigram(sb, &p->tok[i], &p->tok[i + 1]);
 	if (terms && p->ntok > 1)
-		sb_puts(sb, ")");
+		bk_buf_addstr(sb, ")");
 }
 
 char *bk_query_fts5(const struct bk_query *q, enum bk_query_form form)
 {
-	struct strbuf sb = { 0 };
+	struct bk_buf sb = { 0 };
 
-	sb_puts(&sb, "(");
+	bk_buf_addstr(&sb, "(");
 	for (int g = 0; g < q->ngroups; g++) {
 		const struct bk_query_group *grp = &q->groups[g];
 		if (g)
-			sb_puts(&sb, " AND ");
+			bk_buf_addstr(&sb, " AND ");
 		if (grp->nalt > 1)
-			sb_puts(&sb, "(");
+			bk_buf_addstr(&sb, "(");
 		for (int a = 0; a < grp->nalt; a++) {
 			if (a)
-				sb_puts(&sb, " OR ");
+				bk_buf_addstr(&sb, " OR ");
 			write_phrase(&sb, &grp->alt[a], form);
 		}
 		if (grp->nalt > 1)
-			sb_puts(&sb, ")");
+			bk_buf_addstr(&sb, ")");
 	}
-	sb_puts(&sb, ")");
+	bk_buf_addstr(&sb, ")");
 	for (int i = 0; i < q->nexcluded; i++) {
 		/* without positions a multi-token exclusion cannot be said in
 		 * FTS5: NOT ("a" AND "b") would also drop pages where a and b
 		 * are apart; the caller checks those on the text */
 		if (form == BK_QUERY_TERMS && q->excluded[i].ntok > 1)
 			continue;
-		sb_puts(&sb, " NOT ");
+		bk_buf_addstr(&sb, " NOT ");
 		write_phrase(&sb, &q->excluded[i], form);
 	}
 	if (sb.failed) {
-		free(sb.buf);
+		bk_buf_release(&sb);
 		return NULL;
 	}
-	return sb.buf;
+	return sb.data;
 }
 
 char *bk_query_fts5_dense(const struct bk_query *q, int g, int tier)
 {
-	struct strbuf sb = { 0 };
+	struct bk_buf sb = { 0 };
 	const struct bk_query_group *grp = &q->groups[g];
 
-	sb_puts(&sb, "(");
+	bk_buf_addstr(&sb, "(");
 	for (int a = 0; a < grp->nalt; a++) {
 		const struct bk_query_phrase *p = &grp->alt[a];
-		sb_puts(&sb, a ? " OR (" : "(");
+		bk_buf_addstr(&sb, a ? " OR (" : "(");
 		for (int i = 0; i < p->ntok; i++) {
-			sb_puts(&sb, i ? " AND (" : "(");
+			bk_buf_addstr(&sb, i ? " AND (" : "(");
 			for (int k = tier; k < BK_TIERS; k++) {
 				char mark[3] = { BK_TIER_MARK, (char)('a' + k), '\0' };
-				sb_puts(&sb, k > tier ? " OR \"" : "\"");
-				sb_puts(&sb, mark);
+				bk_buf_addstr(&sb, k > tier ? " OR \"" : "\"");
+				bk_buf_addstr(&sb, mark);
 				for (int c = 0; c < p->tok[i].len; c++)
-					sb_add(&sb, p->tok[i].text[c] == '"' ? "\"\"" : p->tok[i].text + c,
+					bk_buf_add(&sb, p->tok[i].text[c] == '"' ? "\"\"" : p->tok[i].text + c,
 					       p->tok[i].text[c] == '"' ? 2 : 1);
-				sb_puts(&sb, "\"");
+				bk_buf_addstr(&sb, "\"");
 			}
-			sb_puts(&sb, ")");
+			bk_buf_addstr(&sb, ")");
 		}
-		sb_puts(&sb, ")");
+		bk_buf_addstr(&sb, ")");
 	}
-	sb_puts(&sb, ")");
+	bk_buf_addstr(&sb, ")");
 	if (sb.failed) {
-		free(sb.buf);
+		bk_buf_release(&sb);
 		return NULL;
 	}
-	return sb.buf;
+	return sb.data;
 }
 
 int bk_query_compile(const char *text, char **fts5, struct bk_error *err)

@@ -1,6 +1,7 @@
 /*
- * pipeline/cli.c — the one table of bunko's subcommands, and the help and
- * usage-error helpers every command shares.
+ * pipeline/cli.c — the one table of bunko's subcommands, and the help,
+ * usage-error and option-reading (bk_args: getopt_long) helpers every
+ * command shares.
  */
 #include "pipeline/cli.h"
 
@@ -211,6 +212,107 @@ int bk_usage_error(const struct bk_command *cmd, const char *fmt, ...)
 	va_end(ap);
 	fputs(cmd->usage, stderr);
 	return BK_EXIT_USAGE;
+}
+
+void bk_args_init(struct bk_args *it, const struct bk_command *cmd, int argc,
+		  char **argv, const char *shortopts, const struct option *longopts)
+{
+	memset(it, 0, sizeof(*it));
+	it->cmd = cmd;
+	it->argc = argc;
+	it->argv = argv;
+	/* each long option gets a val of its own (256 and up, beyond any
+	 * short option): getopt_long takes an abbreviation that fits two
+	 * options alike (--t: --to, --time-limit) for the first, not as
+	 * ambiguous, when their vals agree */
+	for (size_t i = 0; longopts[i].name && i + 1 < sizeof(it->longopts) / sizeof(it->longopts[0]); i++) {
+		it->longopts[i] = longopts[i];
+		it->longopts[i].flag = NULL;
+		it->longopts[i].val = 256 + (int)i;
+	}
+	/* '-': arguments are returned in order (code 1); ':': a missing value
+	 * is told apart from an unknown option, and getopt prints nothing */
+	snprintf(it->shortopts, sizeof(it->shortopts), "-:%s", shortopts);
+}
+
+void bk_args_release(struct bk_args *it)
+{
+	free(it->words);
+	it->words = NULL;
+}
+
+/* The first call: getopt's state reset for this command line, and for
+ * dash_words the copy of argv that getopt reads instead. */
+static bool args_start(struct bk_args *it)
+{
+	it->started = true;
+	optind = 0; /* glibc: a full reset, also of a previous command line */
+	opterr = 0;
+	if (!it->dash_words)
+		return true;
+	it->words = calloc((size_t)it->argc + 1, sizeof(*it->words));
+	if (!it->words) {
+		bk_die("out of memory");
+		it->status = BK_EXIT_FAIL;
+		return false;
+	}
+	for (int i = 0; i < it->argc; i++) {
+		const char *a = it->argv[i];
+		bool word = i > 0 && a[0] == '-' && a[1] && a[1] != '-';
+		it->words[i] = (char *)(word ? a + 1 : a);
+	}
+	return true;
+}
+
+static bool args_usage_error(struct bk_args *it, const char *fmt, const char *what)
+{
+	bk_usage_error(it->cmd, fmt, what);
+	it->status = BK_EXIT_USAGE;
+	bk_args_release(it);
+	return false;
+}
+
+bool bk_args_next(struct bk_args *it)
+{
+	it->opt = it->value = NULL;
+	if (it->status || (!it->started && !args_start(it)))
+		return false;
+	if (it->rest) {
+		if (it->rest >= it->argc) {
+			bk_args_release(it);
+			return false;
+		}
+		it->value = it->argv[it->rest++];
+		return true;
+	}
+	char **argv = it->words ? it->words : it->argv;
+	int c = getopt_long(it->argc, argv, it->shortopts, it->longopts, NULL);
+	if (c == -1) {
+		/* "--" or the end: what is left are arguments */
+		it->rest = optind < it->argc ? optind : it->argc;
+		return bk_args_next(it);
+	}
+	if (c == 1) {
+		/* an argument; for dash_words, the "-word" it was */
+		it->value = it->words ? it->argv[optind - 1] : optarg;
+		return true;
+	}
+	/* optopt is a short option's character (below 256), a long option's
+	 * val, or 0 for an unknown long option; a long one is reported as typed */
+	const char *typed = it->argv[optind - 1];
+	bool is_short = optopt > 0 && optopt < 256;
+	char shortname[3] = { '-', (char)optopt, 0 };
+	if (c == ':')
+		return args_usage_error(it, "option '%s' needs a value", is_short ? shortname : typed);
+	if (c == '?')
+		return args_usage_error(it, "unknown option '%s'", is_short ? shortname : typed);
+	if (c >= 256)
+		snprintf(it->name, sizeof(it->name), "--%s", it->longopts[c - 256].name);
+	else
+		snprintf(it->name, sizeof(it->name), "-%c", c);
+	it->opt = it->name;
+	it->value = optarg;
+	return true;
 }
 
 int cmd_help(int argc, char **argv)

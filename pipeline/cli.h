@@ -9,6 +9,8 @@
 #ifndef BUNKO_PIPELINE_CLI_H
 #define BUNKO_PIPELINE_CLI_H
 
+#include <getopt.h>
+#include <stdbool.h>
 #include <stdio.h>
 
 enum { BK_EXIT_OK = 0, BK_EXIT_FAIL = 1, BK_EXIT_USAGE = 2 };
@@ -48,6 +50,56 @@ void bk_note(const char *fmt, ...)
 int bk_usage_error(const struct bk_command *cmd, const char *fmt, ...);
 /* Writes `text` to `fp` escaped as above, then a newline. */
 void bk_print_line(FILE *fp, const char *text);
+
+/*
+ * A command's options, read by getopt_long: options and arguments in any
+ * order (arguments come back in the order given), "--" ends the options,
+ * "--name=value" and unambiguous abbreviations of long options are
+ * understood, and an unknown option or a missing value is a usage error
+ * (bk_usage_error, one line). A command's loop:
+ *
+ *	static const struct option longopts[] = {   vals are not used
+ *		{ "drain", no_argument, NULL, 0 }, { "lease", required_argument, NULL, 0 },
+ *		{ 0 } };
+ *	struct bk_args it;
+ *	bk_args_init(&it, cmd, argc, argv, "j:", longopts);
+ *	while (bk_args_next(&it)) {
+ *		if (!it.opt)                        an argument: it.value
+ *		else if (!strcmp(it.opt, "--drain")) ...
+ *		else if (!strcmp(it.opt, "-j"))      it.value is N
+ *	}
+ *	if (it.status)
+ *		return it.status;                   the usage error was printed
+ *
+ * `opt` names the option as the command spells it, whatever the user typed
+ * ("--collection" for --coll=X, "-j" for -j4). With `dash_words` set after
+ * init (a command without short options), an argument that starts with a
+ * single '-' is an argument, not options: search's "-word" queries. One
+ * bk_args at a time (getopt's state is the C library's); bk_args_release
+ * frees what dash_words needs and may be called at any point. A command
+ * has at most 47 long options.
+ */
+struct bk_args {
+	const struct bk_command *cmd;
+	int argc;
+	char **argv;
+	char **words;  /* dash_words: argv with "-word" as "word" (owned) */
+	char shortopts[32];
+	struct option longopts[48]; /* the command's, each with its own val */
+	bool dash_words;
+	const char *opt;   /* "--name" or "-c"; NULL for an argument */
+	const char *value; /* the option's value, or the argument */
+	int status;        /* BK_EXIT_USAGE once a usage error was printed */
+	int rest;          /* after "--": the next argv index to hand out */
+	bool started;
+	char name[48];
+};
+void bk_args_init(struct bk_args *it, const struct bk_command *cmd, int argc,
+		  char **argv, const char *shortopts, const struct option *longopts);
+/* The next option or argument: true, or false at the end or after a usage
+ * error (then `status` is BK_EXIT_USAGE). */
+bool bk_args_next(struct bk_args *it);
+void bk_args_release(struct bk_args *it);
 
 int cmd_help(int argc, char **argv);
 int cmd_version(int argc, char **argv);

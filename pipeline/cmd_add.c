@@ -67,32 +67,41 @@ int cmd_add(int argc, char **argv)
 	size_t nfiles = 0;
 	int rc = BK_EXIT_USAGE;
 	bool queue_open = false;
+	static const struct option longopts[] = {
+		{ "bilevel", no_argument, NULL, 0 },
+		{ "collection", required_argument, NULL, 0 },
+		{ "profile", required_argument, NULL, 0 },
+		{ "access", required_argument, NULL, 0 },
+		{ "title", required_argument, NULL, 0 },
+		{ "date", required_argument, NULL, 0 },
+		{ "box", required_argument, NULL, 0 },
+		{ "volume", required_argument, NULL, 0 },
+		{ "lang", required_argument, NULL, 0 },
+		{ "ocr", required_argument, NULL, 0 },
+		{ "dpi", required_argument, NULL, 0 },
+		{ 0 }
+	};
+	struct bk_args it;
 
 	bk_error_init(&err);
 	bk_job_meta_init(&m);
 	files = calloc((size_t)argc, sizeof(*files));
 	if (!files)
 		return bk_die("out of memory");
-	for (int i = 1; i < argc; i++) {
-		const char *a = argv[i];
-		bool has_value = i + 1 < argc;
-		const char *v = has_value ? argv[i + 1] : NULL;
-		if (a[0] != '-' || !strcmp(a, "-")) {
+	bk_args_init(&it, cmd, argc, argv, "", longopts);
+	while (bk_args_next(&it)) {
+		const char *a = it.opt, *v = it.value;
+		if (!a) {
 			if (!archive)
-				archive = a;
+				archive = v;
 			else
-				files[nfiles++] = a;
+				files[nfiles++] = v;
 			continue;
 		}
 		if (!strcmp(a, "--bilevel")) {
 			m.bilevel = true;
 			continue;
 		}
-		if (!has_value) {
-			bk_usage_error(cmd, "option '%s' needs a value", a);
-			goto out;
-		}
-		i++;
 		if (!strcmp(a, "--collection")) {
 			if (bk_name_check("collection", v, &err)) {
 				bk_usage_error(cmd, "%s", err.msg);
@@ -153,11 +162,10 @@ int cmd_add(int argc, char **argv)
 			}
 			free(m.ocr);
 			m.ocr = strdup(v);
-		} else {
-			bk_usage_error(cmd, "unknown option '%s'", a);
-			goto out;
 		}
 	}
+	if (it.status)
+		goto out;
 	if (!archive || nfiles == 0) {
 		bk_usage_error(cmd, "an archive and at least one file are needed");
 		goto out;

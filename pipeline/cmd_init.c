@@ -17,20 +17,27 @@ int cmd_init(int argc, char **argv)
 	const char *archive = NULL, *group = NULL;
 	struct bk_error err;
 
+	static const struct option longopts[] = {
+		{ "staff-group", required_argument, NULL, 0 },
+		{ 0 }
+	};
+	struct bk_args it;
+
 	bk_error_init(&err);
-	for (int i = 1; i < argc; i++) {
-		if (!strcmp(argv[i], "--staff-group")) {
-			if (i + 1 >= argc || !argv[i + 1][0])
+	bk_args_init(&it, cmd, argc, argv, "", longopts);
+	while (bk_args_next(&it)) {
+		if (it.opt) { /* --staff-group, the only option */
+			if (!it.value[0])
 				return bk_usage_error(cmd, "--staff-group needs a group name");
-			group = argv[++i];
+			group = it.value;
 			continue;
 		}
-		if (argv[i][0] == '-' && argv[i][1])
-			return bk_usage_error(cmd, "unknown option '%s'", argv[i]);
 		if (archive)
-			return bk_usage_error(cmd, "unexpected argument '%s'", argv[i]);
-		archive = argv[i];
+			return bk_usage_error(cmd, "unexpected argument '%s'", it.value);
+		archive = it.value;
 	}
+	if (it.status)
+		return it.status;
 	if (!archive || !*archive)
 		return bk_usage_error(cmd, "missing ARCHIVE");
 	if (bk_archive_init_group(archive, group, &err))

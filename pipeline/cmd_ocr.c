@@ -136,23 +136,35 @@ int cmd_ocr(int argc, char **argv)
 	struct bk_error err;
 	const char *input = NULL, *output = NULL, *text_path = NULL;
 
+	static const struct option longopts[] = {
+		{ "bilevel", no_argument, NULL, 0 },
+		{ "output", required_argument, NULL, 0 },
+		{ "lang", required_argument, NULL, 0 },
+		{ "profile", required_argument, NULL, 0 },
+		{ "ocr", required_argument, NULL, 0 },
+		{ "text", required_argument, NULL, 0 },
+		{ "hocr", required_argument, NULL, 0 },
+		{ "alto", required_argument, NULL, 0 },
+		{ "dpi", required_argument, NULL, 0 },
+		{ 0 }
+	};
+	struct bk_args it;
+
 	memset(&o, 0, sizeof(o));
 	bk_error_init(&err);
-	for (int i = 1; i < argc; i++) {
-		const char *a = argv[i];
-		if (a[0] != '-') {
+	bk_args_init(&it, cmd, argc, argv, "o:", longopts);
+	while (bk_args_next(&it)) {
+		const char *a = it.opt, *v = it.value;
+		if (!a) {
 			if (input)
-				return bk_usage_error(cmd, "unexpected argument '%s'", a);
-			input = a;
+				return bk_usage_error(cmd, "unexpected argument '%s'", v);
+			input = v;
 			continue;
 		}
 		if (!strcmp(a, "--bilevel")) {
 			opt.bilevel = true;
 			continue;
 		}
-		if (i + 1 >= argc)
-			return bk_usage_error(cmd, "option '%s' needs a value", a);
-		const char *v = argv[++i];
 		if (!strcmp(a, "-o") || !strcmp(a, "--output")) {
 			output = v;
 		} else if (!strcmp(a, "--lang")) {
@@ -177,10 +189,10 @@ int cmd_ocr(int argc, char **argv)
 			o.hocr_path = v;
 		} else if (!strcmp(a, "--alto")) {
 			o.alto_path = v;
-		} else {
-			return bk_usage_error(cmd, "unknown option '%s'", a);
 		}
 	}
+	if (it.status)
+		return it.status;
 	if (!input || !output)
 		return bk_usage_error(cmd, "an input file and -o OUT.pdf are needed");
 	if (run_ocr(input, output, text_path, &o, &opt, &err))

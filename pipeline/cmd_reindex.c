@@ -132,19 +132,23 @@ int cmd_reindex(int argc, char **argv)
 	int rc = BK_EXIT_FAIL;
 
 	bk_error_init(&err);
-	for (int i = 1; i < argc; i++) {
-		if (!strcmp(argv[i], "--collection")) {
-			if (i + 1 >= argc)
-				return bk_usage_error(cmd, "--collection needs a name");
-			r.collection = argv[++i];
-		} else if (argv[i][0] == '-') {
-			return bk_usage_error(cmd, "unknown option '%s'", argv[i]);
+	static const struct option longopts[] = {
+		{ "collection", required_argument, NULL, 0 },
+		{ 0 }
+	};
+	struct bk_args it;
+	bk_args_init(&it, cmd, argc, argv, "", longopts);
+	while (bk_args_next(&it)) {
+		if (it.opt) { /* --collection, the only option */
+			r.collection = it.value;
 		} else if (!archive) {
-			archive = argv[i];
+			archive = it.value;
 		} else {
-			return bk_usage_error(cmd, "unexpected argument '%s'", argv[i]);
+			return bk_usage_error(cmd, "unexpected argument '%s'", it.value);
 		}
 	}
+	if (it.status)
+		return it.status;
 	if (!archive)
 		return bk_usage_error(cmd, "an archive is needed");
 	if (bk_store_open(&r.store, archive, &err))

@@ -63,30 +63,33 @@ int cmd_requeue(int argc, char **argv)
 	size_t njobs = 0;
 	bool failed = false;
 	int rc = BK_EXIT_USAGE;
+	static const struct option longopts[] = {
+		{ "failed", no_argument, NULL, 0 },
+		{ "collection", required_argument, NULL, 0 },
+		{ 0 }
+	};
+	struct bk_args it;
 
 	bk_error_init(&err);
 	jobs = calloc((size_t)argc, sizeof(*jobs));
 	if (!jobs)
 		return bk_die("out of memory");
-	for (int i = 1; i < argc; i++) {
-		const char *a = argv[i];
-		if (!strcmp(a, "--failed")) {
+	bk_args_init(&it, cmd, argc, argv, "", longopts);
+	while (bk_args_next(&it)) {
+		const char *a = it.opt;
+		if (!a) {
+			if (!archive)
+				archive = it.value;
+			else
+				jobs[njobs++] = it.value;
+		} else if (!strcmp(a, "--failed")) {
 			failed = true;
 		} else if (!strcmp(a, "--collection")) {
-			if (i + 1 >= argc) {
-				bk_usage_error(cmd, "--collection needs a name");
-				goto out;
-			}
-			pick.collection = argv[++i];
-		} else if (a[0] == '-') {
-			bk_usage_error(cmd, "unknown option '%s'", a);
-			goto out;
-		} else if (!archive) {
-			archive = a;
-		} else {
-			jobs[njobs++] = a;
+			pick.collection = it.value;
 		}
 	}
+	if (it.status)
+		goto out;
 	if (!archive || (njobs == 0) == !failed) {
 		bk_usage_error(cmd, "an archive and either job ids or --failed are needed");
 		goto out;

@@ -74,21 +74,35 @@ static int print_hit(const struct bk_search_hit *h, void *ud)
 static int parse_args(const struct bk_command *cmd, int argc, char **argv,
 		      struct search_args *a)
 {
+	static const struct option longopts[] = {
+		{ "json", no_argument, NULL, 0 },
+		{ "collection", required_argument, NULL, 0 },
+		{ "profile", required_argument, NULL, 0 },
+		{ "from", required_argument, NULL, 0 },
+		{ "to", required_argument, NULL, 0 },
+		{ "role", required_argument, NULL, 0 },
+		{ "limit", required_argument, NULL, 0 },
+		{ "time-limit", required_argument, NULL, 0 },
+		{ 0 }
+	};
 	const char **positional[] = { &a->archive, &a->query };
 	int npos = 0;
-	bool options = true; /* until "--": what follows is ARCHIVE and QUERY */
+	struct bk_args it;
 
-	for (int i = 1; i < argc; i++) {
-		const char *opt = argv[i];
+	/* a query may start with '-' ("-word" excludes): such an argument is
+	 * the query, not options; after "--" everything is ARCHIVE and QUERY */
+	bk_args_init(&it, cmd, argc, argv, "", longopts);
+	it.dash_words = true;
+	while (bk_args_next(&it)) {
+		const char *opt = it.opt;
 		const char **target = NULL;
-		if (options && !strcmp(opt, "--")) {
-			options = false;
-			continue;
-		}
-		if (!options) {
-			if (npos == 2)
-				return bk_usage_error(cmd, "unexpected argument '%s' (quote a query with spaces)", opt);
-			*positional[npos++] = opt;
+		if (!opt) {
+			if (npos == 2) {
+				bk_args_release(&it);
+				return bk_usage_error(cmd, "unexpected argument '%s' (quote a query with spaces)",
+						      it.value);
+			}
+			*positional[npos++] = it.value;
 			continue;
 		}
 		if (!strcmp(opt, "--json")) {
@@ -105,25 +119,21 @@ static int parse_args(const struct bk_command *cmd, int argc, char **argv,
 			target = &a->q.date_to;
 		else if (!strcmp(opt, "--role"))
 			target = &a->role;
-		if (target || !strcmp(opt, "--limit") || !strcmp(opt, "--time-limit")) {
-			if (i + 1 >= argc)
-				return bk_usage_error(cmd, "option '%s' needs a value", opt);
-			if (target)
-				*target = argv[++i];
-			else if (!strcmp(opt, "--time-limit")) {
-				if (bk_parse_int(argv[++i], 0, 3600000, &a->time_limit_ms))
-					return bk_usage_error(cmd, "invalid time limit '%s': expected 0 to 3600000 ms",
-							      argv[i]);
-			} else if (bk_parse_int(argv[++i], 1, 10000, &a->q.limit))
-				return bk_usage_error(cmd, "invalid limit '%s': expected 1 to 10000", argv[i]);
-			continue;
+		if (target) {
+			*target = it.value;
+		} else if (!strcmp(opt, "--time-limit")) {
+			if (bk_parse_int(it.value, 0, 3600000, &a->time_limit_ms)) {
+				bk_args_release(&it);
+				return bk_usage_error(cmd, "invalid time limit '%s': expected 0 to 3600000 ms",
+						      it.value);
+			}
+		} else if (bk_parse_int(it.value, 1, 10000, &a->q.limit)) { /* --limit */
+			bk_args_release(&it);
+			return bk_usage_error(cmd, "invalid limit '%s': expected 1 to 10000", it.value);
 		}
-		if (opt[0] == '-' && opt[1] == '-')
-			return bk_usage_error(cmd, "unknown option '%s'", opt);
-		if (npos == 2)
-			return bk_usage_error(cmd, "unexpected argument '%s' (quote a query with spaces)", opt);
-		*positional[npos++] = opt;
 	}
+	if (it.status)
+		return it.status;
 	if (npos < 2)
 		return bk_usage_error(cmd, npos ? "missing QUERY" : "missing ARCHIVE and QUERY");
 	if (bk_role_parse(a->role) < 0)

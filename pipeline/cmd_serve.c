@@ -40,24 +40,31 @@ int cmd_serve(int argc, char **argv)
 	sigset_t set;
 	int rc = BK_EXIT_FAIL;
 
+	static const struct option longopts[] = {
+		{ "listen", required_argument, NULL, 0 },
+		{ "workers", required_argument, NULL, 0 },
+		{ "audit-log", required_argument, NULL, 0 },
+		{ 0 }
+	};
+	struct bk_args it;
+
 	bk_error_init(&err);
-	for (int i = 1; i < argc; i++) {
-		if (!strcmp(argv[i], "--listen") || !strcmp(argv[i], "--workers") || !strcmp(argv[i], "--audit-log")) {
-			if (i + 1 >= argc)
-				return bk_usage_error(cmd, "option '%s' needs a value", argv[i]);
-			if (!strcmp(argv[i], "--listen"))
-				listen_at = argv[++i];
-			else if (!strcmp(argv[i], "--audit-log"))
-				audit_path = argv[++i];
-			else if (bk_parse_int(argv[++i], 1, 256, &workers))
-				return bk_usage_error(cmd, "invalid worker count '%s': expected 1 to 256", argv[i]);
-		} else if (argv[i][0] == '-')
-			return bk_usage_error(cmd, "unknown option '%s'", argv[i]);
-		else if (archive)
-			return bk_usage_error(cmd, "unexpected argument '%s'", argv[i]);
-		else
-			archive = argv[i];
+	bk_args_init(&it, cmd, argc, argv, "", longopts);
+	while (bk_args_next(&it)) {
+		if (!it.opt) {
+			if (archive)
+				return bk_usage_error(cmd, "unexpected argument '%s'", it.value);
+			archive = it.value;
+		} else if (!strcmp(it.opt, "--listen")) {
+			listen_at = it.value;
+		} else if (!strcmp(it.opt, "--audit-log")) {
+			audit_path = it.value;
+		} else if (bk_parse_int(it.value, 1, 256, &workers)) { /* --workers */
+			return bk_usage_error(cmd, "invalid worker count '%s': expected 1 to 256", it.value);
+		}
 	}
+	if (it.status)
+		return it.status;
 	if (!archive)
 		return bk_usage_error(cmd, "missing ARCHIVE");
 	sigemptyset(&set);

@@ -173,17 +173,21 @@ int cmd_status(int argc, char **argv)
 	struct bk_error err;
 	int json = 0;
 
+	static const struct option longopts[] = { { "json", no_argument, NULL, 0 }, { 0 } };
+	struct bk_args it;
+
 	bk_error_init(&err);
-	for (int i = 1; i < argc; i++) {
-		if (!strcmp(argv[i], "--json"))
+	bk_args_init(&it, cmd, argc, argv, "", longopts);
+	while (bk_args_next(&it)) {
+		if (it.opt) /* --json, the only option */
 			json = 1;
-		else if (argv[i][0] == '-')
-			return bk_usage_error(cmd, "unknown option '%s'", argv[i]);
 		else if (!archive)
-			archive = argv[i];
+			archive = it.value;
 		else
-			return bk_usage_error(cmd, "unexpected argument '%s'", argv[i]);
+			return bk_usage_error(cmd, "unexpected argument '%s'", it.value);
 	}
+	if (it.status)
+		return it.status;
 	if (!archive)
 		return bk_usage_error(cmd, "an archive is needed");
 	if (bk_status_collect(archive, &st, &err))

@@ -68,25 +68,29 @@ static const char *plural(long n, const char *one, const char *many)
 static int parse_options(int argc, char **argv, struct verify_options *opt,
 			 const struct bk_command *cmd)
 {
+	static const struct option longopts[] = {
+		{ "json", no_argument, NULL, 0 },
+		{ "collection", required_argument, NULL, 0 },
+		{ 0 }
+	};
+	struct bk_args it;
+
 	memset(opt, 0, sizeof(*opt));
-	for (int i = 1; i < argc; i++) {
-		const char *a = argv[i];
-		if (!strcmp(a, "--json")) {
+	bk_args_init(&it, cmd, argc, argv, "", longopts);
+	while (bk_args_next(&it)) {
+		const char *a = it.opt;
+		if (!a) {
+			if (opt->archive)
+				return bk_usage_error(cmd, "unexpected argument '%s'", it.value);
+			opt->archive = it.value;
+		} else if (!strcmp(a, "--json")) {
 			opt->json = 1;
 		} else if (!strcmp(a, "--collection")) {
-			if (i + 1 >= argc)
-				return bk_usage_error(cmd, "'--collection' needs a name");
-			opt->collection = argv[++i];
-		} else if (!strncmp(a, "--collection=", 13)) {
-			opt->collection = a + 13;
-		} else if (a[0] == '-' && a[1]) {
-			return bk_usage_error(cmd, "unknown option '%s'", a);
-		} else if (opt->archive) {
-			return bk_usage_error(cmd, "unexpected argument '%s'", a);
-		} else {
-			opt->archive = a;
+			opt->collection = it.value;
 		}
 	}
+	if (it.status)
+		return it.status;
 	if (!opt->archive || !*opt->archive)
 		return bk_usage_error(cmd, "missing ARCHIVE");
 	return BK_EXIT_OK;

@@ -44,10 +44,25 @@ int cmd_worker(int argc, char **argv)
 	struct progress_line pl = { .tty = isatty(STDERR_FILENO) != 0 };
 	struct bk_error err;
 
+	static const struct option longopts[] = {
+		{ "drain", no_argument, NULL, 0 },
+		{ "no-index", no_argument, NULL, 0 },
+		{ "lease", required_argument, NULL, 0 },
+		{ "tries", required_argument, NULL, 0 },
+		{ "page-timeout", required_argument, NULL, 0 },
+		{ 0 }
+	};
+	struct bk_args it;
+
 	bk_error_init(&err);
-	for (int i = 1; i < argc; i++) {
-		const char *a = argv[i];
-		if (!strcmp(a, "--drain")) {
+	bk_args_init(&it, cmd, argc, argv, "j:", longopts);
+	while (bk_args_next(&it)) {
+		const char *a = it.opt;
+		if (!a) {
+			if (opt.archive)
+				return bk_usage_error(cmd, "unexpected argument '%s'", it.value);
+			opt.archive = it.value;
+		} else if (!strcmp(a, "--drain")) {
 			opt.drain = true;
 		} else if (!strcmp(a, "--no-index")) {
 			opt.no_index = true;
@@ -56,20 +71,12 @@ int cmd_worker(int argc, char **argv)
 			int *dst = a[1] == 'j' ? &opt.processes
 				   : a[2] == 'l' ? &opt.lease_seconds
 				   : a[2] == 'p' ? &opt.page_timeout : &opt.max_tries;
-			if (i + 1 >= argc || bk_parse_int(argv[i + 1], 1, a[1] == 'j' ? 256 : 1000000, dst))
+			if (bk_parse_int(it.value, 1, a[1] == 'j' ? 256 : 1000000, dst))
 				return bk_usage_error(cmd, "%s needs a positive number", a);
-			i++;
-		} else if (!strncmp(a, "-j", 2) && a[2]) {
-			if (bk_parse_int(a + 2, 1, 256, &opt.processes))
-				return bk_usage_error(cmd, "-j needs a positive number");
-		} else if (a[0] == '-') {
-			return bk_usage_error(cmd, "unknown option '%s'", a);
-		} else if (!opt.archive) {
-			opt.archive = a;
-		} else {
-			return bk_usage_error(cmd, "unexpected argument '%s'", a);
 		}
 	}
+	if (it.status)
+		return it.status;
 	if (!opt.archive)
 		return bk_usage_error(cmd, "an archive is needed");
 	opt.progress = show_progress;

@@ -20,22 +20,6 @@
 static char *scratch, *archive;
 
 
-/* Runs bunko with `args` (already shell-quoted); returns the exit status. */
-__attribute__((format(printf, 2, 3)))
-static int bunko(char **output, const char *args, ...)
-{
-	char *rest = NULL, *cmd;
-	va_list ap;
-	va_start(ap, args);
-	int n = vasprintf(&rest, args, ap);
-	va_end(ap);
-	cr_assert(n >= 0);
-	cmd = ts_fmt("'%s' %s", BUNKO_EXE, rest);
-	int rc = ts_run(cmd, output, 1);
-	free(cmd);
-	free(rest);
-	return rc;
-}
 
 static void setup(void)
 {
@@ -94,7 +78,7 @@ static void make_archive(void)
 	char *out = NULL;
 
 	bk_error_init(&err);
-	cr_assert_eq(bunko(&out, "init '%s'", archive), 0, "%s", out);
+	cr_assert_eq(ts_bunko(&out, "init '%s'", archive), 0, "%s", out);
 	char *want = ts_fmt("initialized archive '%s'\n", archive);
 	cr_assert_str_eq(out, want);
 	free(out);
@@ -110,13 +94,13 @@ Test(cli_verify, clean_archive_exits_zero)
 	char *out = NULL;
 
 	make_archive();
-	cr_assert_eq(bunko(&out, "verify '%s'", archive), 0, "%s", out);
+	cr_assert_eq(ts_bunko(&out, "verify '%s'", archive), 0, "%s", out);
 	cr_assert_str_eq(out, "verified 2 documents, 14 files: 0 problems\n");
 	free(out);
 	/* init again: idempotent, the documents stay */
-	cr_assert_eq(bunko(&out, "init '%s'", archive), 0, "%s", out);
+	cr_assert_eq(ts_bunko(&out, "init '%s'", archive), 0, "%s", out);
 	free(out);
-	cr_assert_eq(bunko(&out, "verify '%s' --collection 議案", archive), 0, "%s", out);
+	cr_assert_eq(ts_bunko(&out, "verify '%s' --collection 議案", archive), 0, "%s", out);
 	cr_assert_not_null(strstr(out, "verified 2 documents"), "%s", out);
 	free(out);
 }
@@ -137,7 +121,7 @@ Test(cli_verify, damage_is_reported_with_exit_one)
 	char *extra = ts_fmt("%s/data/extra file.txt", doc);
 	cr_assert_eq(ts_write(extra, "added", 5), 0);
 
-	cr_assert_eq(bunko(&out, "verify '%s'", archive), 1, "%s", out);
+	cr_assert_eq(ts_bunko(&out, "verify '%s'", archive), 1, "%s", out);
 	cr_assert_not_null(strstr(out, "changed  store/議案/job-1-0001/data/document.pdf\n"), "%s", out);
 	cr_assert_not_null(strstr(out, "missing  store/議案/job-1-0001/data/pages/0001.page\n"), "%s", out);
 	cr_assert_not_null(strstr(out, "unexpected  store/議案/job-1-0001/data/extra file.txt\n"), "%s", out);
@@ -158,7 +142,7 @@ Test(cli_verify, damage_is_reported_with_exit_one)
 			      "unexpected store/議案/job-1-0001/data/extra file.txt\n");
 	free(out);
 	free(cmd);
-	cr_assert_eq(bunko(&out, "verify --json '%s' >/dev/null", archive), 1, "%s", out);
+	cr_assert_eq(ts_bunko(&out, "verify --json '%s' >/dev/null", archive), 1, "%s", out);
 	free(out);
 
 	/* repaired: clean again */
@@ -167,7 +151,7 @@ Test(cli_verify, damage_is_reported_with_exit_one)
 	close(fd);
 	cr_assert_eq(ts_write(page, "bunko-page 1\n", 13), 0);
 	cr_assert_eq(unlink(extra), 0);
-	cr_assert_eq(bunko(&out, "verify '%s'", archive), 0, "%s", out);
+	cr_assert_eq(ts_bunko(&out, "verify '%s'", archive), 0, "%s", out);
 	free(out);
 	free(extra);
 	free(page);
@@ -179,21 +163,21 @@ Test(cli_verify, usage_and_refusals)
 {
 	char *out = NULL;
 
-	cr_assert_eq(bunko(&out, "verify"), 2, "%s", out);
+	cr_assert_eq(ts_bunko(&out, "verify"), 2, "%s", out);
 	cr_assert_not_null(strstr(out, "usage: bunko verify"), "%s", out);
 	free(out);
-	cr_assert_eq(bunko(&out, "verify --bogus '%s'", scratch), 2, "%s", out);
+	cr_assert_eq(ts_bunko(&out, "verify --bogus '%s'", scratch), 2, "%s", out);
 	cr_assert_not_null(strstr(out, "unknown option '--bogus'"), "%s", out);
 	free(out);
-	cr_assert_eq(bunko(&out, "verify '%s' --collection", scratch), 2, "%s", out);
+	cr_assert_eq(ts_bunko(&out, "verify '%s' --collection", scratch), 2, "%s", out);
 	free(out);
-	cr_assert_eq(bunko(&out, "init"), 2, "%s", out);
+	cr_assert_eq(ts_bunko(&out, "init"), 2, "%s", out);
 	free(out);
-	cr_assert_eq(bunko(&out, "init a b"), 2, "%s", out);
+	cr_assert_eq(ts_bunko(&out, "init a b"), 2, "%s", out);
 	free(out);
 
 	/* not an archive: refused, with the command that makes one */
-	cr_assert_eq(bunko(&out, "verify '%s'", scratch), 1, "%s", out);
+	cr_assert_eq(ts_bunko(&out, "verify '%s'", scratch), 1, "%s", out);
 	char *want = ts_fmt("bunko: '%s' is not a bunko archive (run 'bunko init %s')\n",
 			 scratch, scratch);
 	cr_assert_str_eq(out, want);
@@ -201,13 +185,13 @@ Test(cli_verify, usage_and_refusals)
 	free(out);
 	char *photo = ts_fmt("%s/IMG_0001.jpg", scratch);
 	cr_assert_eq(ts_write(photo, "jpeg", 4), 0);
-	cr_assert_eq(bunko(&out, "init '%s'", scratch), 1, "%s", out);
+	cr_assert_eq(ts_bunko(&out, "init '%s'", scratch), 1, "%s", out);
 	cr_assert_not_null(strstr(out, "not empty"), "%s", out);
 	free(out);
 	free(photo);
 
 	make_archive();
-	cr_assert_eq(bunko(&out, "verify '%s' --collection 告示", archive), 1, "%s", out);
+	cr_assert_eq(ts_bunko(&out, "verify '%s' --collection 告示", archive), 1, "%s", out);
 	cr_assert_not_null(strstr(out, "no collection '告示'"), "%s", out);
 	free(out);
 }

@@ -248,3 +248,19 @@ int ts_validate_alto(const char *path, char **out)
 	free(cmd);
 	return rc;
 }
+
+int ts_bunko(char **output, const char *args, ...)
+{
+	char *rest = NULL;
+	va_list ap;
+	va_start(ap, args);
+	int n = vasprintf(&rest, args, ap);
+	va_end(ap);
+	if (n < 0)
+		abort();
+	char *cmd = ts_fmt("'%s' %s", BUNKO_EXE, rest);
+	int rc = ts_run(cmd, output, 1);
+	free(cmd);
+	free(rest);
+	return rc;
+}

@@ -29,6 +29,13 @@ int ts_run_argv(const char *const *argv, char **out, char **err);
 __attribute__((format(printf, 1, 2)))
 #endif
 char *ts_fmt(const char *fmt, ...);
+/* Runs the `bunko` under test with `args` (printf-formatted, already
+ * shell-quoted), its stderr merged into *output (caller frees); returns
+ * the exit status. */
+#if defined(__GNUC__)
+__attribute__((format(printf, 2, 3)))
+#endif
+int ts_bunko(char **output, const char *args, ...);
 /* Reads a whole file (NUL-terminated); NULL if it cannot. */
 char *ts_read(const char *path, size_t *len);
 /* Writes a whole file; 0 on success. */

@@ -1,0 +1,105 @@
+/*
+ * tests/test_cli_options.c — how every command reads its options
+ * (getopt_long through bk_args, pipeline/cli.h), through the real `bunko`:
+ * options before, between and after the arguments; --name=value and
+ * unambiguous abbreviations; an ambiguous abbreviation, an unknown option
+ * and a missing value are usage errors (exit 2) that name the option;
+ * -j4 as -j 4; a search query that starts with '-' (an excluded word) is
+ * the query, and after "--" everything is ARCHIVE and QUERY.
+ */
+#include <criterion/criterion.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "test_support.h"
+
+static char *scratch, *archive;
+
+
+static void setup(void)
+{
+	scratch = ts_mkdtemp("cli-options");
+	cr_assert_not_null(scratch);
+	archive = ts_fmt("%s/arc", scratch);
+	char *out = NULL;
+	cr_assert_eq(ts_bunko(&out, "init '%s'", archive), 0, "%s", out);
+	free(out);
+}
+
+static void teardown(void)
+{
+	ts_rmtree(scratch);
+	free(scratch);
+	free(archive);
+}
+
+TestSuite(cli_options, .init = setup, .fini = teardown);
+
+static void expect(int want_rc, const char *want_text, const char *args)
+{
+	char *out = NULL;
+	int rc = ts_bunko(&out, "%s", args);
+	cr_expect_eq(rc, want_rc, "bunko %s: exit %d, not %d: %s", args, rc, want_rc, out);
+	if (want_text)
+		cr_expect(strstr(out, want_text) != NULL, "bunko %s: no '%s' in: %s", args,
+			  want_text, out);
+	free(out);
+}
+
+Test(cli_options, forms_errors_and_dash_queries)
+{
+	char *a = ts_fmt("'%s'", archive), *args;
+
+	/* an abbreviation; --name=value; the option before the argument */
+	args = ts_fmt("status --js %s", a);
+	expect(0, "\"queued\"", args);
+	free(args);
+	args = ts_fmt("verify %s --collection=none --json", a);
+	expect(1, "no collection 'none'", args);
+	free(args);
+	args = ts_fmt("reindex --coll none %s", a);
+	expect(0, "reindexed 0 documents", args);
+	free(args);
+	/* -j4 is -j 4; --dr is --drain (nothing queued: the worker ends) */
+	args = ts_fmt("worker %s -j4 --dr --no-index", a);
+	expect(0, NULL, args);
+	free(args);
+
+	/* usage errors name the option */
+	args = ts_fmt("search %s word --t 5", a); /* --to or --time-limit */
+	expect(2, "unknown option '--t'", args);
+	free(args);
+	args = ts_fmt("status %s -x", a);
+	expect(2, "unknown option '-x'", args);
+	free(args);
+	args = ts_fmt("worker %s -j", a);
+	expect(2, "option '-j' needs a value", args);
+	free(args);
+	args = ts_fmt("add %s x.tif --title", a);
+	expect(2, "option '--title' needs a value", args);
+	free(args);
+	args = ts_fmt("status %s --json=yes", a);
+	expect(2, "unknown option '--json=yes'", args);
+	free(args);
+	args = ts_fmt("ocr in.png --outptu x.pdf");
+	expect(2, "unknown option '--outptu'", args);
+	free(args);
+
+	/* a query that starts with '-' is the query: one excluded word alone
+	 * is refused by the query parser (exit 1), not taken for an option */
+	args = ts_fmt("search %s -大阪", a);
+	expect(1, "only excluded terms", args);
+	free(args);
+	args = ts_fmt("search %s --json -- '--x'", a);
+	expect(1, "only excluded terms", args);
+	free(args);
+	args = ts_fmt("search %s -- 東京 --json", a);
+	expect(2, "unexpected argument '--json'", args);
+	free(args);
+	args = ts_fmt("search %s 東京 -大阪 --json", a);
+	expect(2, "unexpected argument '-大阪'", args);
+	free(args);
+	free(a);
+}
