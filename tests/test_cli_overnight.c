@@ -593,14 +593,17 @@ static bool kill_a_worker(const char *archive, pid_t pool, unsigned *seed)
 		long pids[8];
 		for (int i = 0; i < n; i++) {
 			/* ours: a child of the pool's supervisor */
-			char *path = ts_fmt("/proc/%ld/stat", c[i].pid), *stat = ts_read(path, NULL);
+			char *path = ts_fmt("/proc/%ld/stat", c[i].pid), buf[512];
+			FILE *fp = fopen(path, "r");
+			char *stat = fp ? fgets(buf, sizeof(buf), fp) : NULL;
 			char *rp = stat ? strrchr(stat, ')') : NULL;
 			int ppid = 0;
 			char state = 0;
 			if (rp && sscanf(rp + 2, "%c %d", &state, &ppid) == 2 && ppid == pool &&
 			    state != 'Z')
 				pids[m++] = c[i].pid;
-			free(stat);
+			if (fp)
+				fclose(fp);
 			free(path);
 		}
 		if (m > 0 && kill((pid_t)pids[rand_r(seed) % m], SIGKILL) == 0)
