@@ -41,7 +41,15 @@ const struct bk_command bk_commands[] = {
 	  "                 [--title T] [--date YYYY[-MM[-DD]]] [--box N] [--volume N]\n"
 	  "                 [--lang auto|jpn|jpn_vert|eng|LANG+LANG]\n"
 	  "                 [--ocr auto|force|skip] [--bilevel] [--dpi N]\n"
-	  OCR_MODE_HELP },
+	  "       bunko add ARCHIVE --manifest volumes.csv\n"
+	  OCR_MODE_HELP
+	  "  --manifest F one job per row of the CSV file F, whose header names\n"
+	  "               the columns: files (paths separated by ';', or one\n"
+	  "               directory), collection, and any of title, date, box,\n"
+	  "               volume, access, profile, lang. The whole file is\n"
+	  "               checked first (errors give its line) and nothing is\n"
+	  "               queued if any row is bad; rows already queued are\n"
+	  "               skipped, so running it again queues nothing twice\n" },
 	{ "worker", cmd_worker, "process queued jobs with N worker processes",
 	  "usage: bunko worker ARCHIVE [-j N] [--drain] [--no-index] [--lease S]\n"
 	  "                    [--tries N] [--page-timeout S]\n"

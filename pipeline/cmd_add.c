@@ -17,6 +17,7 @@
 #include "archive/meta.h"
 #include "ocr/resolution.h"
 #include "pipeline/cli.h"
+#include "pipeline/manifest.h"
 #include "pipeline/process.h"
 #include "pipeline/queue.h"
 #include "pipeline/source.h"
@@ -56,6 +57,57 @@ static int page_count(const char *path)
 	return n;
 }
 
+static void print_queued(void *ud, const char *job_id, int line)
+{
+	(void)ud;
+	(void)line;
+	printf("%s\n", job_id);
+}
+
+/* `bunko add ARCHIVE --manifest FILE` (pipeline/manifest.h): every problem
+ * of the manifest is one line, and then nothing is queued. */
+static int add_manifest(const struct bk_command *cmd, int argc, char **argv)
+{
+	const char *archive = NULL, *path = NULL;
+	struct bk_manifest m;
+	struct bk_queue q;
+	struct bk_error err;
+	size_t skipped = 0;
+	int rc = BK_EXIT_FAIL;
+
+	bk_error_init(&err);
+	for (int i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "--manifest") && i + 1 < argc)
+			path = argv[++i];
+		else if (argv[i][0] != '-' && !archive)
+			archive = argv[i];
+		else
+			return bk_usage_error(cmd, "--manifest takes no files or other options");
+	}
+	if (!archive || !path)
+		return bk_usage_error(cmd, "an archive and a manifest are needed");
+	if (bk_manifest_read(&m, path, &err))
+		return bk_die(err.msg);
+	for (size_t i = 0; i < m.nproblems; i++)
+		bk_note("%s", m.problems[i]);
+	if (m.nproblems) {
+		bk_note("'%s': %zu problems; nothing queued", path, m.nproblems);
+	} else if (bk_queue_open(&q, archive, &err)) {
+		bk_die(err.msg);
+	} else {
+		if (bk_manifest_queue(&q, &m, print_queued, NULL, &skipped, &err) == 0) {
+			bk_note("'%s': %zu volumes queued, %zu already in the queue", path,
+				m.nrows - skipped, skipped);
+			rc = BK_EXIT_OK;
+		} else {
+			bk_die(err.msg);
+		}
+		bk_queue_release(&q);
+	}
+	bk_manifest_release(&m);
+	return rc;
+}
+
 int cmd_add(int argc, char **argv)
 {
 	const struct bk_command *cmd = bk_command_find("add");
@@ -83,6 +135,9 @@ int cmd_add(int argc, char **argv)
 	};
 	struct bk_args it;
 
+	for (int i = 1; i < argc; i++)
+		if (!strcmp(argv[i], "--manifest"))
+			return add_manifest(cmd, argc, argv);
 	bk_error_init(&err);
 	bk_job_meta_init(&m);
 	files = calloc((size_t)argc, sizeof(*files));

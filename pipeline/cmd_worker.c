@@ -37,6 +37,15 @@ static void show_progress(const struct bk_status *st, bool final, void *ud)
 	pl->last_len = n;
 }
 
+static void show_notice(const char *msg, void *ud)
+{
+	struct progress_line *pl = ud;
+	if (pl->tty && pl->last_len)
+		fputc('\n', stderr);
+	pl->last_len = 0;
+	bk_note("%s", msg);
+}
+
 int cmd_worker(int argc, char **argv)
 {
 	const struct bk_command *cmd = bk_command_find("worker");
@@ -80,6 +89,7 @@ int cmd_worker(int argc, char **argv)
 	if (!opt.archive)
 		return bk_usage_error(cmd, "an archive is needed");
 	opt.progress = show_progress;
+	opt.notice = show_notice;
 	opt.ud = &pl;
 	if (bk_worker_pool_run(&opt, &err))
 		return bk_die(err.msg);

@@ -793,6 +793,15 @@ out:
 	return rc;
 }
 
+int bk_resource_error(const struct bk_error *err)
+{
+	if (strstr(err->msg, strerror(ENOSPC)) || strstr(err->msg, strerror(EDQUOT)))
+		return ENOSPC;
+	if (strstr(err->msg, strerror(EIO)))
+		return EIO;
+	return 0;
+}
+
 /* Every page is missing: the job fails, every bad file and page named. */
 static int nothing_readable(const struct bk_job_progress *prog, struct bk_job_failure *fail,
 			    struct bk_error *err)
@@ -879,7 +888,12 @@ int bk_job_run(struct bk_job_context *ctx, const char *job_dir,
 		    now_seconds() - t0, ctx->worker ? ctx->worker : "-");
 	rc = 0;
 out:
-	if (rc < 0 && ctx->lost)
+	if (rc < 0 && !ctx->lost && bk_resource_error(err)) {
+		/* the disk, not the job: progress is kept and the job given back */
+		bk_log_line(ctx->log_fd, "job=%s result=paused worker=%s reason=%s",
+			    m.id ? m.id : job_dir, ctx->worker ? ctx->worker : "-", err->msg);
+		rc = 2;
+	} else if (rc < 0 && ctx->lost)
 		bk_log_line(ctx->log_fd, "job=%s result=lost worker=%s", m.id ? m.id : job_dir,
 			    ctx->worker ? ctx->worker : "-");
 	else if (rc < 0)

@@ -9,21 +9,29 @@
  *   ARCHIVE/queue/done/       finished jobs (their documents are in the store)
  *   ARCHIVE/queue/failed/     jobs given up on; <job>/reason says why
  *
- * A job is a directory named by its id, YYYYMMDD-HHMMSS-<pid>-<rand>, so
- * sorting the names gives the order jobs were queued in. It holds:
- *   job.meta     the job's metadata, written atomically
+ * A job is a directory named by its id, YYYYMMDD-HHMMSS-<pid>-<rand> (UTC),
+ * so sorting the names gives the order jobs were queued in. It holds:
+ *   job.meta     the job's metadata, written atomically; also its tries,
+ *                its generation (the fencing token) and the pages
+ *                quarantined by recovery
  *   input/       the input scans under their own names, copied byte for
  *                byte (public jobs: hard-linked where the filesystem
  *                allows); in a directory of their own, so an input called
  *                job.meta, heartbeat or work is only a scan
  *                (bk_job_input_path)
  *   heartbeat    only while claimed: its mtime is the worker's lease
- *   work/        the worker's page checkpoints and progress (process.c)
+ *   owner        who holds the claim: generation, hostname, machine id,
+ *                pid, supervisor pid, the pages done at the claim, when
+ *   page         the page the holder has begun and its time limit (its
+ *                mtime: when it began); file null while the document is
+ *                built
+ *   work/        the worker's page checkpoints and progress (process.c),
+ *                with the pages and files left out so far and why
  *   result       once the document is stored: what and where (process.h)
  *   reason       only in failed/: the file, page and message of the failure
- * job.meta, work/progress, result, reason and the header of each page
- * checkpoint are records: one JSON object each, written and read by
- * pipeline/record.h and nothing else, so no value (a file name with a
+ * job.meta, owner, page, work/progress, result, reason and the header of
+ * each page checkpoint are records: one JSON object each, written and read
+ * by pipeline/record.h and nothing else, so no value (a file name with a
  * newline, say) can add or change a key.
  *
  * The job directory has its access level's mode from its mkdir on
@@ -46,43 +54,92 @@
  *    the others get ENOENT and try the next job. (An NFS client may report
  *    ENOENT for a retransmitted rename that did succeed, so after ENOENT the
  *    worker checks whether its own claim name exists.) The winner at once
- *    touches claimed/<claim>/heartbeat.
+ *    touches claimed/<claim>/heartbeat, removes the last holder's page
+ *    record, raises job.meta's generation and writes the owner record
+ *    with that generation (take_claim).
  * 3. Lease: while it holds the job, a worker renews the heartbeat's mtime
  *    every lease/4 seconds (a thread of its own, so a long page does not
- *    starve it). Times are compared with the filesystem's clock (the mtime
- *    of a file just touched in tmp/), never across hosts' system clocks.
+ *    starve it), but only while the page it is on is within its time
+ *    limit: a heartbeat says the worker is getting on, not merely that a
+ *    thread runs, so a hung page lets any host take the job back. Times
+ *    are compared with the filesystem's clock (the mtime of a file just
+ *    touched in tmp/), never across hosts' system clocks.
  * 4. Recovery: a claim is stale when its worker is gone: on the same host
- *    its pid no longer exists (kill(pid, 0) gives ESRCH, or it is a
- *    zombie); on any host its heartbeat is older than the lease, even if
- *    a process with its pid exists (pids are reused, after a reboot
- *    certainly; a live holder renews its heartbeat). Whoever notices a
- *    stale claim first takes it over by renaming it to its own claim name
- *    (again exactly one rename wins, and a recoverer that dies mid-way
- *    leaves a claim that is itself recoverable). Holding it, the recoverer
- *    deletes the temporaries the dead holder left inside (bk_job_sweep),
- *    raises `tries` in job.meta and records itself there as `recoverer`,
- *    and renames the job to incoming/<job>, or to failed/<job> with a
- *    reason once tries reaches the limit (default 3). A death is counted
- *    once: a recoverer that finds the dead holder named as `recoverer`
- *    knows that holder was itself a recoverer that had already counted (it
- *    died between job.meta and the move), and does not count again. The
- *    job's work/ directory moves with it, so the next worker resumes after
- *    the last checkpointed page.
+ *    (the same hostname and, where the owner record has one, the same
+ *    /etc/machine-id: cloned VMs share hostnames, not machine ids) its pid
+ *    no longer exists (kill(pid, 0) gives ESRCH, or it is a zombie); on any
+ *    host its heartbeat is older than the lease, even if a process with
+ *    its pid exists (pids are reused, after a reboot certainly; a live
+ *    holder renews its heartbeat). Whoever notices a stale claim first
+ *    takes it over by renaming it to its own claim name (again exactly one
+ *    rename wins, and a recoverer that dies mid-way leaves a claim that is
+ *    itself recoverable), reads the dead holder's owner and page records,
+ *    and claims the job as in 2. Holding it, the recoverer deletes the
+ *    temporaries the dead holder left inside (bk_job_sweep) and decides
+ *    whom the death is charged to. It is charged to the page the holder
+ *    was on only when all of these hold:
+ *      - the holder had begun a page (a page record of its generation);
+ *      - it made no progress: work/progress counts no more pages than the
+ *        owner record did at its claim (a death after a checkpoint resets
+ *        the job's `tries` to 0 instead);
+ *      - its whole pool did not die with it (its supervisor, on this host,
+ *        is gone too: a power cut, an operator's kill says nothing about
+ *        the page);
+ *      - where the holder was the recoverer's own worker, its supervisor
+ *        saw it end by the page's doing: a crash signal, the kernel's OOM
+ *        kill, its time limit, a failure exit; not a SIGKILL or SIGTERM
+ *        from outside (bk_queue_note_death);
+ *      - it was not counted already: a recoverer that finds the dead holder
+ *        named as `recoverer` in job.meta knows that holder was itself a
+ *        recoverer that had counted (it died before the move).
+ *    A charged death raises `tries`. When `tries` reaches the limit
+ *    (default 3) on a page, the page is quarantined: added to job.meta's
+ *    quarantine with its file, page and why, `tries` back to 0, and the
+ *    job goes on without it (the worker puts a placeholder page in its
+ *    place, process.h). Deaths while the document is being built (no page
+ *    to leave out) send the job to failed/ with a reason instead. The
+ *    recoverer records itself as `recoverer` and renames the job to
+ *    incoming/<job>. The job's work/ directory moves with it, so the next
+ *    worker resumes after the last checkpointed page.
  *    Recovery also clears queue/tmp/: a `bunko add` directory
  *    (<job>@<host>.<pid>) or a clock file (.clock-<host>-<pid>, see
  *    bk_queue_fs_now) whose process is gone on this host; on any host a
  *    clock file older than the lease (it lives for microseconds) and an
  *    add directory (or any other entry) untouched for a day.
  * 5. Finish: claimed/<claim> -> done/<job>, which by then holds only
- *    job.meta, work/progress and result (the worker deleted input/ and
- *    checkpoints once the store had the document). Fail: write reason, then
- *    claimed/<claim> -> failed/<job>. Graceful stop (SIGTERM): the worker
- *    gives the job back, claimed/<claim> -> incoming/<job>, tries unchanged.
+ *    job.meta, work/progress, result, heartbeat, owner and page (the worker
+ *    deleted input/ and checkpoints once the store had the document).
+ *    Fail: write reason, then claimed/<claim> -> failed/<job>. Graceful
+ *    stop (SIGTERM): the worker gives the job back, claimed/<claim> ->
+ *    incoming/<job>, tries unchanged.
+ * 6. Requeue (`bunko requeue`): failed/<job> is claimed by rename as in 2,
+ *    its tries cleared and reason removed, and renamed to incoming/<job>;
+ *    input/ and work/ stay, so its finished pages are not read again.
  *
- * A worker whose lease expired while it was only slow (a stalled network
- * filesystem) finds its claim directory gone and abandons the job. Because
- * storing a document and indexing it replace any earlier copy with the same
- * id (the job id), a job processed twice produces one document, not two.
+ * Deadlines: each page has a time limit (--page-timeout, or from the page's
+ * size: bk_page_time_limit), written in the page record when the page
+ * begins. The supervisor kills a worker of its own whose page runs past it;
+ * that death is charged to the page, so a page that hangs three workers is
+ * quarantined and a draining pool always ends. Elsewhere (a lone worker, a
+ * worker on a host without its supervisor) the unrenewed lease (3) hands
+ * the job on.
+ *
+ * Fencing: a worker stopped past its lease (SIGSTOP, a frozen VM, a network
+ * partition) may wake up holding a claim that was taken over. Before every
+ * checkpoint, before storing the document and writing its result, and
+ * before moving the claim, it checks that the claim is still its own:
+ * claimed/<its claim name>/owner exists and carries its generation and pid
+ * (bk_claim_owned). It never creates the claim directory again (work/ is
+ * made with mkdir(2) of work/ alone, which fails once the directory is
+ * gone: bk_job_work_dir), and every write goes through paths under its
+ * claim name, which no longer resolve once the directory was renamed away.
+ * Having lost the claim, it writes nothing more, logs that it lost the job
+ * and takes the next. A check and the write after it are two steps, so a
+ * holder stopped between them can still finish one write into the taken
+ * directory's old name: none exists any more, and a document stored twice
+ * under its job id replaces itself (the store commit and the index put
+ * replace an earlier copy with the same id), so a job processed twice
+ * produces one document, not two.
  */
 #include "pipeline/queue.h"
 

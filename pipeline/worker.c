@@ -37,6 +37,14 @@
 #define IDLE_POLL_SECONDS 2     /* a worker with nothing to do looks again */
 #define RECOVER_EVERY_SECONDS 10 /* supervisor's stale-claim sweep */
 #define PROGRESS_EVERY_SECONDS 2
+#define PAUSE_RETRY_SECONDS 10   /* a pool paused for a full disk tries again */
+
+/* How a worker process ends when it cannot go on (see the supervisor). */
+enum {
+	WORKER_EXIT_SETUP = 3,    /* could not start or go on */
+	WORKER_EXIT_NO_SPACE = 4, /* the disk is full: the pool pauses */
+	WORKER_EXIT_IO = 5,       /* the disk failed (EIO): the pool stops */
+};
 
 /* ---- heartbeat thread ------------------------------------------------- */
 
@@ -223,7 +231,14 @@ static int work_on(struct worker *w, struct bk_claim *claim, struct bk_error *er
 		rc = bk_queue_finish(&w->queue, claim, err);
 	else if (r == 1)
 		rc = bk_queue_unclaim(&w->queue, claim, err);
-	else
+	else if (r == 2) {
+		/* given back untouched (its renames need no space); the worker
+		 * stops and its supervisor pauses the pool */
+		bk_queue_unclaim(&w->queue, claim, NULL);
+		bk_job_failure_release(&fail);
+		*err = jerr;
+		return -1;
+	} else
 		rc = bk_queue_fail_skips(&w->queue, claim, fail.file[0] ? fail.file : NULL,
 					 fail.page, jerr.msg, fail.missing, fail.nmissing, err);
 	bk_job_failure_release(&fail);
@@ -366,7 +381,10 @@ static pid_t spawn_worker(const struct bk_worker_options *opt, int log_fd,
 		sigemptyset(&chld);
 		sigaddset(&chld, SIGCHLD);
 		sigprocmask(SIG_UNBLOCK, &chld, NULL);
-		_exit(worker_run(opt, log_fd, &cerr) ? 3 : 0);
+		int r = worker_run(opt, log_fd, &cerr);
+		int res = r ? bk_resource_error(&cerr) : 0;
+		_exit(r == 0 ? 0 : res == ENOSPC ? WORKER_EXIT_NO_SPACE
+				 : res == EIO ? WORKER_EXIT_IO : WORKER_EXIT_SETUP);
 	}
 	return pid;
 }
@@ -530,8 +548,9 @@ static bool death_charge(int status, bool overdue, long oom_before, long oom_aft
 		snprintf(how, cap, "crashed with signal %d", sig);
 		return true;
 	}
-	if (WIFEXITED(status) && WEXITSTATUS(status) == 3) {
-		snprintf(how, cap, "could not start");
+	if (WIFEXITED(status) && WEXITSTATUS(status) >= WORKER_EXIT_SETUP &&
+	    WEXITSTATUS(status) <= WORKER_EXIT_IO) {
+		snprintf(how, cap, "could not go on (its disk, its start)");
 		return false;
 	}
 	snprintf(how, cap, "ended with status 0x%x", status);
@@ -552,9 +571,40 @@ static void describe_exit(int status, char *buf, size_t cap)
 /* Collects the workers that ended: logs a crash, remembers how each died
  * for recovery (bk_queue_note_death), and gives up when workers cannot
  * start at all. */
+/* A pool paused by a full disk (see bk_worker_pool_run). */
+struct pause {
+	bool on;
+	time_t retry_at; /* workers are started again from then */
+	time_t since;    /* the last retry */
+};
+
+static void notice(const struct bk_worker_options *opt, int log_fd, const char *event,
+		   const char *msg)
+{
+	bk_log_line(log_fd, "event=%s reason=%s", event, msg);
+	if (opt->notice)
+		opt->notice(msg, opt->ud);
+}
+
+/* The disk is full: no worker is started until PAUSE_RETRY_SECONDS have
+ * passed; said once per episode. */
+static void pause_pool(struct pause *p, const struct bk_worker_options *opt, int log_fd)
+{
+	char msg[512];
+	if (!p->on) {
+		snprintf(msg, sizeof(msg), "paused: no space left on the disk of '%s'; no job "
+			 "is charged, and the pool tries again every %d s", opt->archive,
+			 PAUSE_RETRY_SECONDS);
+		notice(opt, log_fd, "pause", msg);
+	}
+	p->on = true;
+	p->retry_at = time(NULL) + PAUSE_RETRY_SECONDS;
+}
+
 static void reap_workers(struct bk_queue *q, const struct bk_worker_options *opt,
 			 struct slot *slots, int n, int *alive, int *setup_failures,
-			 bool *fatal, time_t *last_recover, long *oom, struct bk_error *err)
+			 bool *fatal, time_t *last_recover, long *oom, struct pause *pause,
+			 struct bk_error *err)
 {
 	int status;
 	pid_t pid;
@@ -566,7 +616,15 @@ static void reap_workers(struct bk_queue *q, const struct bk_worker_options *opt
 			slots[i].pid = 0;
 			(*alive)--;
 			bool clean = WIFEXITED(status) && WEXITSTATUS(status) == 0;
-			if (WIFEXITED(status) && WEXITSTATUS(status) == 3 &&
+			if (WIFEXITED(status) && WEXITSTATUS(status) == WORKER_EXIT_NO_SPACE)
+				pause_pool(pause, opt, q->log_fd);
+			if (WIFEXITED(status) && WEXITSTATUS(status) == WORKER_EXIT_IO && !*fatal) {
+				bk_error_set(err, "the disk of '%s' reported an I/O error; the pool "
+					     "stopped (see '%s/log/worker-%s.log')", opt->archive,
+					     opt->archive, q->host);
+				*fatal = true;
+			}
+			if (WIFEXITED(status) && WEXITSTATUS(status) == WORKER_EXIT_SETUP &&
 			    ++*setup_failures >= 3 * n) {
 				bk_error_set(err, "worker processes cannot start; see "
 					     "'%s/log/worker-%s.log'", opt->archive, q->host);
@@ -602,6 +660,7 @@ int bk_worker_pool_run(const struct bk_worker_options *opt, struct bk_error *err
 	int setup_failures = 0;
 	time_t last_recover = 0, last_progress = 0;
 	long oom = oom_kills();
+	struct pause pause = { 0 };
 
 	setenv("OMP_THREAD_LIMIT", "1", 1);
 	sigemptyset(&set);
@@ -627,15 +686,33 @@ int bk_worker_pool_run(const struct bk_worker_options *opt, struct bk_error *err
 		time_t now = time(NULL);
 		/* reaped first, so recovery knows how each of ours died */
 		reap_workers(&q, opt, slots, n, &alive, &setup_failures, &fatal,
-			     &last_recover, &oom, err);
+			     &last_recover, &oom, &pause, err);
 		if (now - last_recover >= RECOVER_EVERY_SECONDS || alive == 0) {
-			if (bk_queue_recover(&q, err) < 0)
-				goto out;
+			if (bk_queue_recover(&q, err) < 0) {
+				if (bk_resource_error(err) != ENOSPC)
+					goto out;
+				if (!pause.on) /* retried at the next sweep */
+					pause_pool(&pause, opt, q.log_fd);
+			}
 			last_recover = now;
 		}
+		/* paused: wait; a retry that lasts PAUSE_RETRY_SECONDS ends it */
+		if (pause.on && pause.since && alive > 0 && now - pause.since >= PAUSE_RETRY_SECONDS) {
+			pause.on = false;
+			pause.since = 0;
+			char msg[512];
+			snprintf(msg, sizeof(msg), "resumed: there is space again on the disk of '%s'",
+				 opt->archive);
+			notice(opt, q.log_fd, "resume", msg);
+		}
+		bool held = pause.on && now < pause.retry_at;
+		if (pause.on && !held && !pause.since)
+			pause.since = now;
+		if (held)
+			pause.since = 0;
 		/* (re)fill free slots; a drained pool only while work is queued */
 		bool work = !opt->drain || incoming_nonempty(&q);
-		for (int i = 0; i < n && !stopping && !fatal && work; i++) {
+		for (int i = 0; i < n && !stopping && !fatal && work && !held; i++) {
 			if (slots[i].pid || now - slots[i].started < 1)
 				continue;
 			pid_t pid = spawn_worker(opt, q.log_fd, err);
@@ -667,7 +744,7 @@ int bk_worker_pool_run(const struct bk_worker_options *opt, struct bk_error *err
 					kill(slots[i].pid, SIGTERM);
 		}
 		reap_workers(&q, opt, slots, n, &alive, &setup_failures, &fatal,
-			     &last_recover, &oom, err);
+			     &last_recover, &oom, &pause, err);
 	}
 	rc = fatal ? -1 : 0;
 out:

@@ -14,8 +14,13 @@
  *   job back to incoming/ (checkpoints kept) and exits; the supervisor waits
  *   for all of them. No signal handlers: signals are blocked and collected
  *   synchronously (sigtimedwait, sigpending), so no global state is needed.
- * - a job that fails (a corrupt page) goes to failed/ with its reason; the
- *   worker goes on with the next job.
+ * - bad pages and files are left out of their document, named, and the
+ *   rest goes on (process.h); a job that fails (no page readable) goes to
+ *   failed/ with its reason; the worker goes on with the next job.
+ * - a full disk (ENOSPC, EDQUOT) is nobody's fault: the worker gives its
+ *   job back untouched and ends, the supervisor pauses the pool (one
+ *   notice), starts workers again every PAUSE_RETRY_SECONDS, and says once
+ *   when it goes on. An I/O error (EIO) stops the pool with one error.
  * - the host's worker log (pipeline/log.h) records every page and job, and
  *   the supervisor's events: a worker that crashed and its restart, and
  *   each claim it recovered.
@@ -45,6 +50,10 @@ struct bk_worker_options {
 	/* Called by the supervisor every couple of seconds (may be NULL);
 	 * final is true once, at the end. */
 	void (*progress)(const struct bk_status *st, bool final, void *ud);
+	/* Told, in one line each, when the pool pauses because the disk is
+	 * full (no job is charged; it retries) and when it resumes (may be
+	 * NULL). */
+	void (*notice)(const char *msg, void *ud);
 	void *ud;
 };
 

@@ -18,7 +18,11 @@
  *     finished by another pool, writes nothing once SIGCONTed: the job is
  *     in exactly one state directory;
  *   - `bunko requeue`: a failed job comes back with its checkpoints, and
- *     its finished pages are not read again.
+ *     its finished pages are not read again;
+ *   - a full disk (fsync failing with ENOSPC, through tests/fault_shim.c
+ *     preloaded into the pool) pauses the pool with one message, fails and
+ *     charges nothing, and the job goes on once there is space; a failing
+ *     disk (EIO) stops the pool with one line, and the next run finishes.
  * The tests make themselves child subreapers, so a killed pool's workers
  * are reaped at once, as after a real power cut.
  */
@@ -593,14 +597,17 @@ static bool kill_a_worker(const char *archive, pid_t pool, unsigned *seed)
 		long pids[8];
 		for (int i = 0; i < n; i++) {
 			/* ours: a child of the pool's supervisor */
-			char *path = ts_fmt("/proc/%ld/stat", c[i].pid), *stat = ts_read(path, NULL);
+			char *path = ts_fmt("/proc/%ld/stat", c[i].pid), buf[512];
+			FILE *fp = fopen(path, "r");
+			char *stat = fp ? fgets(buf, sizeof(buf), fp) : NULL;
 			char *rp = stat ? strrchr(stat, ')') : NULL;
 			int ppid = 0;
 			char state = 0;
 			if (rp && sscanf(rp + 2, "%c %d", &state, &ppid) == 2 && ppid == pool &&
 			    state != 'Z')
 				pids[m++] = c[i].pid;
-			free(stat);
+			if (fp)
+				fclose(fp);
 			free(path);
 		}
 		if (m > 0 && kill((pid_t)pids[rand_r(seed) % m], SIGKILL) == 0)
@@ -978,6 +985,135 @@ Test(overnight, requeue_brings_a_failed_job_back_without_redoing_its_pages,
 	free(log);
 	free(tif);
 	free(id);
+	free(archive);
+	ts_rmtree(dir);
+	free(dir);
+}
+
+/* ---- a full disk, a failing disk ---------------------------------------- */
+
+static int count_of(const char *text, const char *what)
+{
+	int n = 0;
+	for (const char *p = text; p && (p = strstr(p, what)); p++)
+		n++;
+	return n;
+}
+
+/* A pool under the fault library; the fault is switched on once its worker
+ * has begun page 2 of a 4-page job. */
+static pid_t faulty_pool(const char *dir, const char *archive, const char *control,
+			 const char *fault, const char *log, char **id)
+{
+	const char *parts[] = { "v-gian.tif", "mixed.tif", "v-gian.tif", "mixed.tif", NULL };
+	char *tif = make_tiff(dir, "four.tif", parts);
+	const char *files[] = { tif, NULL };
+	*id = add_job(archive, "gian", files);
+	setenv("LD_PRELOAD", BUNKO_FAULT_SHIM, 1);
+	setenv("BUNKO_FAULT_CONTROL", control, 1);
+	const char *one[] = { "-j", "1", NULL };
+	pid_t pool = pool_start(archive, log, one);
+	unsetenv("LD_PRELOAD");
+	unsetenv("BUNKO_FAULT_CONTROL");
+	double until = now_s() + 120;
+	bool on = false;
+	while (!on && now_s() < until) {
+		struct claim c[2];
+		if (claims(archive, c, 2) == 1 && c[0].index >= 1)
+			on = ts_write(control, fault, strlen(fault)) == 0;
+		nap(0.02);
+	}
+	cr_assert(on, "the worker never began page 2");
+	free(tif);
+	return pool;
+}
+
+Test(overnight, a_full_disk_pauses_the_pool_and_costs_no_try, .timeout = 600)
+{
+	char *dir = ts_mkdtemp("night-enospc");
+	TS_NEED_TOOL("tiffcp");
+	cr_assert_eq(prctl(PR_SET_CHILD_SUBREAPER, 1), 0);
+	char *archive = new_archive(dir);
+	char *control = ts_fmt("%s/fault", dir), *log = ts_fmt("%s/pool.log", dir), *id;
+	pid_t pool = faulty_pool(dir, archive, control, "enospc", log, &id);
+
+	/* one clear message, whatever the retries */
+	double until = now_s() + 60;
+	char *text = NULL;
+	while (now_s() < until) {
+		free(text);
+		text = ts_read(log, NULL);
+		if (text && strstr(text, "paused: no space left"))
+			break;
+		nap(0.2);
+	}
+	cr_assert(text && strstr(text, "paused: no space left"), "no pause: %s", text);
+	nap(12); /* a retry at least */
+	free(text);
+	text = ts_read(log, NULL);
+	cr_expect_eq(count_of(text, "bunko: "), 1, "not one message: %s", text);
+	char names[8][128];
+	cr_expect_eq(list_sub(archive, "failed", names, 8), 0, "the job was failed");
+	cr_expect(!pool_gone(pool), "the pool ended on a full disk");
+	char *logs = worker_logs(archive);
+	cr_expect_eq(count_of(logs, "event=pause "), 1, "%s", logs);
+	free(logs);
+
+	/* space again: the job goes on where it was, charged nothing */
+	unlink(control);
+	int st = pool_wait(pool, 300);
+	cr_expect(WIFEXITED(st) && WEXITSTATUS(st) == 0, "pool ended with 0x%x", st);
+	json_t *s = status_json(archive);
+	cr_expect_eq(json_integer_value(json_object_get(s, "done")), 1);
+	cr_expect_eq(json_integer_value(json_object_get(status_job(s, id), "tries")), 0);
+	cr_expect_eq(json_array_size(json_object_get(status_job(s, id), "missing")), 0);
+	json_decref(s);
+	cr_expect_eq(pdf_pages(archive, "gian", id), 4);
+	char *cmd = ts_fmt("%s verify '%s'", BUNKO_EXE, archive);
+	free(run_ok(cmd));
+	free(cmd);
+	free(text);
+	free(id);
+	free(log);
+	free(control);
+	free(archive);
+	ts_rmtree(dir);
+	free(dir);
+}
+
+Test(overnight, a_failing_disk_stops_the_pool_with_one_line, .timeout = 300)
+{
+	char *dir = ts_mkdtemp("night-eio");
+	TS_NEED_TOOL("tiffcp");
+	cr_assert_eq(prctl(PR_SET_CHILD_SUBREAPER, 1), 0);
+	char *archive = new_archive(dir);
+	char *control = ts_fmt("%s/fault", dir), *log = ts_fmt("%s/pool.log", dir), *id;
+	pid_t pool = faulty_pool(dir, archive, control, "eio", log, &id);
+	int st = pool_wait(pool, 120);
+	cr_expect(WIFEXITED(st) && WEXITSTATUS(st) == 1, "pool ended with 0x%x", st);
+	char *text = ts_read(log, NULL);
+	cr_expect_eq(count_of(text, "\n"), 1, "not one line: %s", text);
+	cr_expect(text && !strncmp(text, "bunko: ", 7) &&
+			  (strstr(text, "I/O error") || strstr(text, "Input/output error")),
+		  "%s", text);
+	/* nothing failed; once the disk is repaired the next run finishes the
+	 * job where it was, charged nothing */
+	char names[8][128];
+	cr_expect_eq(list_sub(archive, "failed", names, 8), 0);
+	unlink(control);
+	char *cmd = ts_fmt("OMP_THREAD_LIMIT=1 timeout 200 %s worker '%s' --drain", BUNKO_EXE,
+			   archive);
+	free(run_ok(cmd));
+	free(cmd);
+	json_t *s = status_json(archive);
+	cr_expect_eq(json_integer_value(json_object_get(s, "done")), 1);
+	cr_expect_eq(json_integer_value(json_object_get(status_job(s, id), "tries")), 0);
+	json_decref(s);
+	cr_expect_eq(pdf_pages(archive, "gian", id), 4);
+	free(text);
+	free(id);
+	free(log);
+	free(control);
 	free(archive);
 	ts_rmtree(dir);
 	free(dir);
