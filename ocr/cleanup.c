@@ -55,6 +55,33 @@
  * - ruling lines: no sample has tables; it hurt h-kokuji (.087: the dark
  *   corner of the page, thresholded, forms long "lines"). Off.
  *
+ * Measured again on real pages (../shared/realscans: pages bunko did not
+ * make, with human ground truth), reading each cleaned page with
+ * `tesseract --psm 3` in its model (eng, jpn, jpn_vert) and scoring
+ * order-free character F-measure (bag-F, %; scripts/textmetrics bagf):
+ *   page                     as cleaned  no deskew  no despeckle  +lines  no border
+ *   8071_093.3B (UNLV, G4)   98.4        98.4       98.5          98.4    98.4
+ *   eurotext (G4)            97.7        97.7       97.7          97.7    97.7
+ *   phototest (G4, 200 dpi)  100         100        100           100     100
+ *   hakusho p1-p5 (gray)     no step changes them: evenly lit, no skew,
+ *                            no border (the gray page is what is read)
+ *   ndl_meiji_vertical_01    no step changes it: color, evenly lit, no
+ *                            skew or border found (54.7 as scanned)
+ * - deskew: on the bilevel UNLV page it leaves bag-F as it is and halves
+ *   the CER (9.4 -> 5.2: lines no longer run into each other). On a gray
+ *   or color page only from 0.5 degrees (see MIN_SKEW_DEGREES_GRAY).
+ * - despeckle: +0.1 without it on 8071_093.3B, nothing elsewhere; the
+ *   samples' gain (.411 -> .370) stands. On.
+ * - ruling lines: still no gain on real pages; the white paper's tables
+ *   (hakusho p2) are read by Tesseract's own layout, which removes their
+ *   rules (ocr/reader.c). Off.
+ * - binarize: the evenly-lit rule holds on the white paper pages, gray
+ *   against Otsu (bag-F, jpn PSM 3): p1 96.9 / 96.2, p4 96.8 / 94.4. The
+ *   NDL microfilm spread ndl_meiji_vertical_04 counts as uneven (its dark
+ *   film surround) and its Otsu copy reads worse than its gray page
+ *   (74.7 / 83.5 deskewed, 85.4 as scanned): the reader compares the
+ *   two (ocr/reader.c, second_opinion), so the threshold stays.
+ *
  * Color profiles (ukiyoe.jpg: jpn_vert --psm 5, map.png: jpn --psm 11;
  * share of ground-truth characters read / characters of output):
  *   OCR copy          ukiyoe        map

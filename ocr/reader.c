@@ -755,11 +755,12 @@ static struct bk_box padded(const struct bk_gray *img,
 	return r;
 }
 
-/* Reads each region as one block: horizontal ones with `hmodel` (jpn, or
- * eng for Latin text) as a single block, vertical ones with jpn_vert as a
- * single vertical block. Measured on the cleaned samples, one block per
- * region beats Tesseract's own layout analysis of the whole page for both
- * directions (horizontal: 1-6% against 4-9% CER). */
+/* Reads each region as one block: horizontal ones with `hmodel` as a
+ * single block, vertical ones with jpn_vert as a single vertical block.
+ * Measured on the cleaned samples, one block per region beat Tesseract's
+ * own layout analysis of the whole page for both directions (horizontal:
+ * 1-6% against 4-9% CER); on real horizontal pages it lost (see
+ * read_auto), so it now reads vertical pages and side tabs only. */
 static int read_regions(struct bk_engine *engine, const struct bk_gray *img,
 			const struct bk_text_region *regions, size_t nregions,
 			const char *hmodel, struct bk_page *page,
@@ -1098,17 +1099,17 @@ static void drop_words_in(struct bk_page *page, const struct bk_box *boxes,
 }
 
 /* Whether the horizontal text of the page is Latin, from a sample: a band
- * of at most three quarters of an inch across the middle of each of the
- * (up to) three largest horizontal regions, read with jpn (which reads
- * Latin letters as well as Japanese), until 20 characters are read. The
- * band costs about 3% of a page's reading; reading the whole page with
- * jpn first, as bunko did, doubled the cost of every English page. */
+ * of at most half an inch (two or three lines) across the middle of each
+ * of the (up to) three largest horizontal regions, read with jpn (which
+ * reads Latin letters as well as Japanese), until 20 characters are read.
+ * The band costs a few percent of a page's reading; reading the whole page
+ * with jpn first, as bunko did, doubled the cost of every English page. */
 static int probe_latin(struct bk_engine *engine, const struct bk_gray *img,
 		       const struct bk_text_region *regions, size_t nregions,
 		       bool *latin, struct bk_error *err)
 {
 	struct bk_page sample;
-	int band = (img->resolution > 0 ? img->resolution : 300) * 3 / 4;
+	int band = (img->resolution > 0 ? img->resolution : 300) / 2;
 	size_t chosen[3];
 	int nchosen = 0, rc = 0;
 
