@@ -10,15 +10,25 @@
  *    (empty rows, then wide empty columns), and each region's writing
  *    direction is read from its shape: a horizontal line is wider than a
  *    character is tall; a vertical body is tall with columns separated by
- *    empty gaps (see reader.c for the measured rules);
- *  - each region is read once, as one block, with a white margin:
- *    horizontal regions with jpn (PSM 6), vertical ones with jpn_vert
- *    (PSM 5), so a mixed page costs no more than a plain one;
- *  - a horizontal page that comes out mostly Latin is read again with eng
- *    and Tesseract's own layout analysis;
- *  - a page whose words come out with low confidence is checked with
- *    orientation detection; if it is upside down or on its side it is
- *    rotated (by cleanup) and read again. Only such pages cost two passes.
+ *    empty gaps (see reader.c for the measured rules); the pieces of a
+ *    narrow vertical column cut apart by the rows (a side tab) are joined;
+ *  - a page of mostly horizontal regions is sampled (a band of its largest
+ *    regions read with jpn): Latin text is read with eng and Tesseract's
+ *    own layout analysis (PSM 3), never with a vertical model; Japanese
+ *    with jpn and PSM 3, its sure columns of vertical text (side tabs)
+ *    with jpn_vert (PSM 5);
+ *  - a page of mostly vertical regions is read region by region, as one
+ *    block each with a white margin: vertical ones with jpn_vert (PSM 5),
+ *    horizontal ones with jpn (PSM 6), so a vertical body keeps its
+ *    horizontal heading first;
+ *  - second readings by Tesseract's layout analysis of the whole page,
+ *    the more believable reading kept (mean word confidence times the
+ *    share of Japanese characters; for Latin text the confidence): of the
+ *    gray scan when Tesseract was given a binarized copy of it, and of a
+ *    page whose words come out with low confidence, with the model of
+ *    each direction. Such a page is first checked with orientation
+ *    detection; if it is upside down or on its side it is rotated (by
+ *    cleanup) and read again.
  * Blocks are ordered for reading: top to bottom; side by side regions left
  * to right on a horizontal page, right to left on a vertical one.
  *

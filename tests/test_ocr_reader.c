@@ -320,6 +320,40 @@ Test(reader, regions_of_a_drawn_horizontal_page_and_a_blank_one)
 	free(c.px);
 }
 
+Test(reader, side_tab_cut_by_the_lines_is_joined_into_one_vertical_region)
+{
+	struct canvas c;
+	struct bk_text_region *r;
+	size_t n, vertical = 0, k = 0;
+	enum bk_dir dominant;
+
+	canvas_init(&c, 1200, 1600);
+	horizontal_text(&c, 200, 100, 12, 20);
+	/* A side tab in the margin: one character level with each of eight
+	 * body lines, so the empty rows between the lines cut it apart. */
+	for (int l = 2; l < 10; l++)
+		glyph(&c, 30, 100 + l * 70 + 5, 30);
+	find(&c, &r, &n, &dominant);
+	cr_assert_eq(dominant, BK_DIR_HORIZONTAL);
+	for (size_t i = 0; i < n; i++)
+		if (r[i].dir == BK_DIR_VERTICAL) {
+			vertical++;
+			k = i;
+		}
+	cr_assert_eq(vertical, 1, "one vertical region, %zu found", vertical);
+	cr_assert_leq(r[k].box.x0, 30);
+	cr_assert_geq(r[k].box.x1, 60);
+	cr_assert_lt(r[k].box.x1, 200, "the column stays out of the body");
+	cr_assert_leq(r[k].box.y0, 100 + 2 * 70 + 5);
+	cr_assert_geq(r[k].box.y1, 100 + 9 * 70 + 35);
+	for (size_t i = 0; i < n; i++)
+		cr_assert(i == k || r[i].box.x0 >= 200 || r[i].box.x1 <= 30,
+			  "a piece of the tab is left over: %d %d %d %d", r[i].box.x0,
+			  r[i].box.y0, r[i].box.x1, r[i].box.y1);
+	free(r);
+	free(c.px);
+}
+
 Test(reader, regions_of_two_vertical_tiers_are_read_top_tier_first)
 {
 	struct canvas c;
