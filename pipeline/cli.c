@@ -17,7 +17,12 @@
 	"  --ocr force  read every page, whatever text it has\n" \
 	"  --ocr skip   keep any text a page has; read only pages without text\n" \
 	"  --bilevel    show gray and color scans binarized (CCITT G4) in the PDF\n" \
-	"               instead of as scanned (JPEG)\n"
+	"               instead of as scanned (JPEG)\n" \
+	"  --old-print auto  pages that read like old print (many doubtful kanji,\n" \
+	"               old forms among them) have their doubtful lines read again\n" \
+	"               with the Traditional Chinese models, which know the old\n" \
+	"               kanji forms (國 區 會 經 ...) Japanese lacks (default)\n" \
+	"  --old-print on|off  always / never\n"
 
 const struct bk_command bk_commands[] = {
 	{ "init", cmd_init, "create an empty archive",
@@ -36,6 +41,7 @@ const struct bk_command bk_commands[] = {
 	  "                 [--title T] [--date YYYY[-MM[-DD]]] [--box N] [--volume N]\n"
 	  "                 [--lang auto|jpn|jpn_vert|eng|LANG+LANG]\n"
 	  "                 [--ocr auto|force|skip] [--bilevel]\n"
+	  "                 [--old-print auto|on|off]\n"
 	  OCR_MODE_HELP },
 	{ "worker", cmd_worker, "process queued jobs with N worker processes",
 	  "usage: bunko worker ARCHIVE [-j N] [--drain] [--no-index] [--lease S]\n"
@@ -72,7 +78,7 @@ const struct bk_command bk_commands[] = {
 	{ "ocr", cmd_ocr, "OCR one file into a searchable PDF, no queue",
 	  "usage: bunko ocr INPUT -o OUT.pdf [--lang auto|jpn|jpn_vert|eng|LANG+LANG]\n"
 	  "                 [--profile P] [--ocr auto|force|skip] [--bilevel]\n"
-	  "                 [--text F] [--hocr F] [--alto F]\n"
+	  "                 [--old-print auto|on|off] [--text F] [--hocr F] [--alto F]\n"
 	  OCR_MODE_HELP },
 	{ "help", cmd_help, "show the commands, or one command's usage",
 	  "usage: bunko help [COMMAND]\n" },

@@ -146,6 +146,14 @@ int cmd_add(int argc, char **argv)
 			}
 			free(m.ocr);
 			m.ocr = strdup(v);
+		} else if (!strcmp(a, "--old-print")) {
+			enum bk_old_print mode;
+			if (bk_old_print_parse(v, &mode)) {
+				bk_usage_error(cmd, "unknown --old-print mode '%s' (auto, on, off)", v);
+				goto out;
+			}
+			free(m.old_print);
+			m.old_print = strdup(v);
 		} else {
 			bk_usage_error(cmd, "unknown option '%s'", a);
 			goto out;

@@ -1,6 +1,7 @@
 /*
  * pipeline/cmd_ocr.c — `bunko ocr INPUT -o OUT.pdf [--lang L] [--profile P]
- * [--ocr auto|force|skip] [--bilevel] [--text F] [--hocr F] [--alto F]`: one file to a searchable PDF, without
+ * [--ocr auto|force|skip] [--bilevel] [--old-print M]
+ * [--text F] [--hocr F] [--alto F]`: one file to a searchable PDF, without
  * an archive or a queue, through the same page processing as the workers
  * (bk_process_source_page). Pages stream straight into the PDF writer and
  * the sidecars, one page in memory at a time. Every output appears whole or
@@ -161,6 +162,9 @@ int cmd_ocr(int argc, char **argv)
 			if (m < 0)
 				return bk_usage_error(cmd, "unknown --ocr mode '%s' (auto, force, skip)", v);
 			opt.ocr = m;
+		} else if (!strcmp(a, "--old-print")) {
+			if (bk_old_print_parse(v, &opt.old_print))
+				return bk_usage_error(cmd, "unknown --old-print mode '%s' (auto, on, off)", v);
 		} else if (!strcmp(a, "--text")) {
 			text_path = v;
 		} else if (!strcmp(a, "--hocr")) {

@@ -96,6 +96,8 @@ struct bk_process_options {
 	long max_pixels;         /* 0: BK_IMAGE_MAX_PIXELS_DEFAULT */
 	enum bk_ocr_mode ocr;    /* pages that have text */
 	bool bilevel;            /* show gray and color scans binarized (G4) */
+	enum bk_old_print old_print; /* old-form kanji reading (ocr/oldprint.h);
+					0 = auto */
 };
 
 /* Receives each logical page, in order. `page` and `img` are borrowed. */

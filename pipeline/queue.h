@@ -32,6 +32,7 @@ struct bk_job_meta {
 	char *title, *date, *lang; /* may be NULL; lang NULL = "auto" */
 	char *ocr;        /* --ocr mode (bk_ocr_mode_parse); NULL = "auto" */
 	bool bilevel;     /* --bilevel */
+	char *old_print;  /* --old-print mode (bk_old_print_parse); NULL = "auto" */
 	int box, volume;           /* 0 = not given */
 	enum bk_profile profile;
 	enum bk_access access;
