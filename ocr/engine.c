@@ -10,6 +10,14 @@
  *   SetPageSegMode, Recognize / AnalyseLayout / DetectOrientationScript
  *   walk the iterator      into bunko's page model or region list
  *   Clear                  drops the page's results, keeps the model
+ *
+ * Old print (ocr/oldprint.h) adds, between Recognize and the walk into the
+ * page model: a walk of the jpn symbols into glyphs, a chi_tra reading of
+ * the same rectangle in the same mode on the chi_tra handle, the fusion,
+ * and the walk into the page model taking each word's text from its fused
+ * glyphs. The jpn
+ * handle's results stay untouched while chi_tra reads: each model has its
+ * own handle.
  */
 #include "ocr/engine.h"
 
@@ -32,6 +40,8 @@ struct bk_engine {
 	char *tessdata_dir; /* NULL: Tesseract's default */
 	struct bk_model_handle models[BK_ENGINE_MAX_MODELS];
 	size_t nmodels;
+	enum bk_old_print old_print;
+	struct bk_oldprint_stats stats;
 };
 
 struct bk_engine *bk_engine_new(const char *tessdata_dir, struct bk_error *err)
@@ -47,6 +57,7 @@ struct bk_engine *bk_engine_new(const char *tessdata_dir, struct bk_error *err)
 		bk_error_set(err, "out of memory creating the OCR engine");
 		return NULL;
 	}
+	engine->old_print = BK_OLD_PRINT_OFF;
 	return engine;
 }
 
@@ -61,6 +72,16 @@ void bk_engine_free(struct bk_engine **engine)
 	free((*engine)->tessdata_dir);
 	free(*engine);
 	*engine = NULL;
+}
+
+void bk_engine_set_old_print(struct bk_engine *engine, enum bk_old_print mode)
+{
+	engine->old_print = mode;
+}
+
+struct bk_oldprint_stats bk_engine_oldprint_stats(const struct bk_engine *engine)
+{
+	return engine->stats;
 }
 
 size_t bk_engine_handle_count(const struct bk_engine *engine)
@@ -205,16 +226,66 @@ static bool iter_vertical(TessPageIterator *pi)
 	return direction == WRITING_DIRECTION_TOP_TO_BOTTOM;
 }
 
+/* The glyphs of one call, in iteration order. */
+struct glyph_set {
+	struct bk_glyph *g;
+	struct bk_box *word_box; /* by glyph: its word's box, to check the walk */
+	size_t n, alloc;
+};
+
+static void glyph_set_release(struct glyph_set *gs)
+{
+	free(gs->g);
+	free(gs->word_box);
+	memset(gs, 0, sizeof(*gs));
+}
+
+/* The text of word number `word` (box `box`) from the glyphs, starting the
+ * search at *cursor; false when the glyphs do not cover that word (then
+ * Tesseract's own text is kept). *conf: the mean of its glyphs. */
+static bool fused_word(const struct glyph_set *gs, size_t *cursor, size_t word,
+		       struct bk_box box, char *out, size_t outsize, float *conf)
+{
+	size_t i = *cursor, len = 0, count = 0;
+	double sum = 0;
+
+	while (i < gs->n && gs->g[i].word < word)
+		i++;
+	*cursor = i;
+	if (i == gs->n || gs->g[i].word != word ||
+	    memcmp(&gs->word_box[i], &box, sizeof(box)) != 0)
+		return false;
+	out[0] = '\0';
+	for (; i < gs->n && gs->g[i].word == word; i++) {
+		size_t l = strlen(gs->g[i].text);
+		if (len + l + 1 > outsize)
+			return false;
+		memcpy(out + len, gs->g[i].text, l + 1);
+		len += l;
+		if (gs->g[i].text[0]) {
+			sum += gs->g[i].conf;
+			count++;
+		}
+	}
+	*cursor = i;
+	*conf = count ? (float)(sum / count) : 0.0f;
+	return true;
+}
+
 /* Walks the result iterator word by word into `page`. A block or line is
  * created when its first non-blank word arrives, so Tesseract's empty
- * blocks (pictures, rules) leave nothing behind. */
+ * blocks (pictures, rules) leave nothing behind. With `gs`, a word's text
+ * and confidence come from its fused glyphs; a word whose glyphs were all
+ * merged into a neighbour is dropped. */
 static int collect_words(TessResultIterator *ri, const char *model,
-			 enum bk_psm psm, struct bk_page *page,
-			 struct bk_error *err)
+			 enum bk_psm psm, const struct glyph_set *gs,
+			 struct bk_page *page, struct bk_error *err)
 {
 	TessPageIterator *pi = TessResultIteratorGetPageIterator(ri);
 	struct bk_block *block = NULL;
 	struct bk_line *line = NULL;
+	size_t word = 0, cursor = 0;
+	char fused[256];
 	int rc = 0;
 
 	do {
@@ -222,9 +293,15 @@ static int collect_words(TessResultIterator *ri, const char *model,
 			block = NULL;
 		if (TessPageIteratorIsAtBeginningOf(pi, RIL_TEXTLINE))
 			line = NULL;
-		char *text = TessResultIteratorGetUTF8Text(ri, RIL_WORD);
-		if (!text)
+		char *tess_text = TessResultIteratorGetUTF8Text(ri, RIL_WORD);
+		if (!tess_text)
 			continue;
+		const char *text = tess_text;
+		float conf = TessResultIteratorConfidence(ri, RIL_WORD);
+		if (gs && fused_word(gs, &cursor, word, iter_box(pi, RIL_WORD),
+				     fused, sizeof(fused), &conf))
+			text = fused;
+		word++;
 		size_t len = strlen(text);
 		size_t i = 0;
 		while (i < len && isspace((unsigned char)text[i]))
@@ -243,14 +320,206 @@ static int collect_words(TessResultIterator *ri, const char *model,
 							 iter_box(pi, RIL_TEXTLINE),
 							 block->dir);
 			if (!block || !line ||
-			    !bk_line_add_word(line, iter_box(pi, RIL_WORD),
-					      TessResultIteratorConfidence(ri, RIL_WORD),
+			    !bk_line_add_word(line, iter_box(pi, RIL_WORD), conf,
 					      text, len))
 				rc = bk_error_set(err, "out of memory storing OCR results");
 		}
-		TessDeleteText(text);
+		TessDeleteText(tess_text);
 	} while (rc == 0 && TessPageIteratorNext(pi, RIL_WORD));
 	return rc;
+}
+
+static int glyph_push(struct glyph_set *gs, const struct bk_glyph *g,
+		      struct bk_box word_box)
+{
+	if (gs->n == gs->alloc) {
+		size_t n = gs->alloc ? gs->alloc * 2 : 256;
+		struct bk_glyph *p = realloc(gs->g, n * sizeof(*p));
+		if (!p)
+			return -1;
+		gs->g = p;
+		struct bk_box *w = realloc(gs->word_box, n * sizeof(*w));
+		if (!w)
+			return -1;
+		gs->word_box = w;
+		gs->alloc = n;
+	}
+	gs->word_box[gs->n] = word_box;
+	gs->g[gs->n++] = *g;
+	return 0;
+}
+
+/* Walks the iterator symbol by symbol into glyphs with their line and word
+ * ordinals, then puts the iterator back at the start. -1: out of memory; -2: a symbol longer than a glyph holds (the
+ * call is then not fused at all, rather than lose text). */
+static int collect_glyphs(TessResultIterator *ri, struct glyph_set *gs)
+{
+	TessPageIterator *pi = TessResultIteratorGetPageIterator(ri);
+	size_t line = 0, word = 0;
+	bool any = false;
+	int rc = 0;
+
+	do {
+		if (any && TessPageIteratorIsAtBeginningOf(pi, RIL_WORD))
+			word++;
+		if (any && TessPageIteratorIsAtBeginningOf(pi, RIL_TEXTLINE))
+			line++;
+		any = true;
+		char *text = TessResultIteratorGetUTF8Text(ri, RIL_SYMBOL);
+		if (!text)
+			continue;
+		struct bk_glyph g = { .box = iter_box(pi, RIL_SYMBOL),
+				      .conf = TessResultIteratorConfidence(ri, RIL_SYMBOL),
+				      .line = line, .word = word };
+		if (strlen(text) >= sizeof(g.text))
+			rc = -2;
+		else
+			memcpy(g.text, text, strlen(text) + 1);
+		TessDeleteText(text);
+		if (rc == 0 && glyph_push(gs, &g, iter_box(pi, RIL_WORD)))
+			rc = -1;
+	} while (rc == 0 && TessPageIteratorNext(pi, RIL_SYMBOL));
+	TessPageIteratorBegin(pi);
+	return rc;
+}
+
+/* chi_tra's glyphs of one Tesseract call. */
+static int collect_alt(TessResultIterator *ri, struct glyph_set *alt)
+{
+	TessPageIterator *pi = TessResultIteratorGetPageIterator(ri);
+	size_t word = 0;
+	bool any = false;
+
+	alt->n = 0;
+	do {
+		if (any && TessPageIteratorIsAtBeginningOf(pi, RIL_WORD))
+			word++;
+		any = true;
+		char *text = TessResultIteratorGetUTF8Text(ri, RIL_SYMBOL);
+		if (!text)
+			continue;
+		struct bk_glyph g = { .box = iter_box(pi, RIL_SYMBOL),
+				      .conf = TessResultIteratorConfidence(ri, RIL_SYMBOL),
+				      .word = word };
+		bool fits = strlen(text) < sizeof(g.text);
+		if (fits)
+			memcpy(g.text, text, strlen(text) + 1);
+		TessDeleteText(text);
+		if (fits && glyph_push(alt, &g, iter_box(pi, RIL_WORD)))
+			return -1;
+	} while (TessPageIteratorNext(pi, RIL_SYMBOL));
+	return 0;
+}
+
+/* Tesseract's vertical models give symbol boxes of no width or height
+ * (measured with jpn_vert and chi_tra_vert 4.1/5.3) while their word boxes
+ * are right: such a word's glyphs get equal shares of the word box along
+ * its longer side. */
+static void place_glyphs(struct glyph_set *gs)
+{
+	for (size_t i = 0; i < gs->n;) {
+		size_t end = i, bad = 0;
+		while (end < gs->n && gs->g[end].word == gs->g[i].word) {
+			struct bk_box b = gs->g[end].box;
+			if (b.x1 <= b.x0 || b.y1 <= b.y0)
+				bad++;
+			end++;
+		}
+		if (bad) {
+			struct bk_box w = gs->word_box[i];
+			int k = (int)(end - i);
+			bool tall = w.y1 - w.y0 > w.x1 - w.x0;
+			for (int q = 0; q < k; q++) {
+				struct bk_box b = w;
+				if (tall) {
+					b.y0 = w.y0 + (w.y1 - w.y0) * q / k;
+					b.y1 = w.y0 + (w.y1 - w.y0) * (q + 1) / k;
+				} else {
+					b.x0 = w.x0 + (w.x1 - w.x0) * q / k;
+					b.x1 = w.x0 + (w.x1 - w.x0) * (q + 1) / k;
+				}
+				gs->g[i + (size_t)q].box = b;
+			}
+		}
+		i = end;
+	}
+}
+
+static bool is_jpn_model(const char *model)
+{
+	return strcmp(model, "jpn") == 0 || strcmp(model, "jpn_vert") == 0;
+}
+
+/* Reads the same rectangle again with chi_tra (chi_tra_vert for vertical
+ * text) in the same segmentation mode, and fuses its glyphs into `gs`.
+ * Measured on the rendered old-print pages: chi_tra reading the whole
+ * block finds 97-100% of the old forms, reading line by line (PSM 7 on
+ * each jpn line) clearly fewer, at about the same cost. */
+static int reread(struct bk_engine *engine, const struct bk_gray *img,
+		  const struct bk_box *rect, enum bk_psm psm, bool vertical,
+		  struct glyph_set *gs, struct bk_error *err)
+{
+	struct glyph_set alt = { 0 };
+	TessResultIterator *ri = NULL;
+	const char *model = vertical ? "chi_tra_vert" : "chi_tra";
+	int rc = -1;
+
+	TessBaseAPI *api = handle_with_image(engine, model, img, err);
+	if (!api)
+		return -1;
+	if (rect)
+		TessBaseAPISetRectangle(api, rect->x0, rect->y0, rect->x1 - rect->x0,
+					rect->y1 - rect->y0);
+	TessBaseAPISetPageSegMode(api, (TessPageSegMode)psm);
+	if (TessBaseAPIRecognize(api, NULL) != 0) {
+		bk_error_set(err, "tesseract could not read the page with model '%s'",
+			     model);
+		goto out;
+	}
+	ri = TessBaseAPIGetIterator(api);
+	if (ri && collect_alt(ri, &alt)) {
+		bk_error_set(err, "out of memory in the old-print reading");
+		goto out;
+	}
+	place_glyphs(gs);
+	place_glyphs(&alt);
+	long k = bk_oldprint_fuse(gs->g, gs->n, alt.g, alt.n);
+	if (k < 0) {
+		bk_error_set(err, "out of memory in the old-print reading");
+		goto out;
+	}
+	engine->stats.replaced += (size_t)k;
+	rc = 0;
+out:
+	if (ri)
+		TessResultIteratorDelete(ri);
+	glyph_set_release(&alt);
+	TessBaseAPIClear(api);
+	return rc;
+}
+
+/* The old-print step of a jpn/jpn_vert call: the glyphs, fused where the
+ * call is (or is asked to be) old print. *use is false when the words are
+ * to be taken as Tesseract gave them. */
+static int old_print_glyphs(struct bk_engine *engine, const struct bk_gray *img,
+			    TessResultIterator *ri, const struct bk_box *rect,
+			    enum bk_psm psm, bool vertical, struct glyph_set *gs,
+			    bool *use, struct bk_error *err)
+{
+	*use = false;
+	int crc = collect_glyphs(ri, gs);
+	if (crc == -1)
+		return bk_error_set(err, "out of memory in the old-print reading");
+	if (crc == -2 || !gs->n)
+		return 0;
+	if (engine->old_print == BK_OLD_PRINT_AUTO &&
+	    !bk_oldprint_detect(gs->g, gs->n))
+		return 0;
+	engine->stats.calls_read++;
+	if (reread(engine, img, rect, psm, vertical, gs, err))
+		return -1;
+	*use = true;
+	return 0;
 }
 
 int bk_engine_recognize(struct bk_engine *engine, const struct bk_gray *img,
@@ -259,6 +528,8 @@ int bk_engine_recognize(struct bk_engine *engine, const struct bk_gray *img,
 			struct bk_error *err)
 {
 	TessResultIterator *ri = NULL;
+	struct glyph_set gs = { 0 };
+	bool use_glyphs = false;
 	struct bk_box clipped;
 	int rc = -1;
 
@@ -281,10 +552,19 @@ int bk_engine_recognize(struct bk_engine *engine, const struct bk_gray *img,
 		goto out;
 	}
 	ri = TessBaseAPIGetIterator(api);
-	rc = ri ? collect_words(ri, model, psm, page, err) : 0;
+	if (ri && engine->old_print != BK_OLD_PRINT_OFF && is_jpn_model(model)) {
+		bool vertical = psm == BK_PSM_SINGLE_BLOCK_VERT ||
+				strcmp(model, "jpn_vert") == 0;
+		if (old_print_glyphs(engine, img, ri, rect ? &clipped : NULL, psm,
+				     vertical, &gs, &use_glyphs, err))
+			goto out;
+	}
+	rc = ri ? collect_words(ri, model, psm, use_glyphs ? &gs : NULL, page,
+				err) : 0;
 out:
 	if (ri)
 		TessResultIteratorDelete(ri);
+	glyph_set_release(&gs);
 	TessBaseAPIClear(api);
 	return rc;
 }

@@ -19,6 +19,7 @@
 #include <stddef.h>
 
 #include "bunko/common.h"
+#include "ocr/oldprint.h"
 #include "ocr/page.h"
 
 struct bk_engine;
@@ -76,6 +77,18 @@ void bk_engine_free(struct bk_engine **engine);
 int bk_engine_load(struct bk_engine *engine, const char *model,
 		   struct bk_error *err);
 
+/*
+ * Old print (see ocr/oldprint.h): under BK_OLD_PRINT_ON every later
+ * reading with jpn or jpn_vert has its doubtful lines read again with
+ * chi_tra / chi_tra_vert and fused glyph by glyph; under BK_OLD_PRINT_AUTO
+ * only readings that bk_oldprint_detect() finds to be old print; under
+ * BK_OLD_PRINT_OFF (a new engine's setting) none. Other models are never affected.
+ */
+void bk_engine_set_old_print(struct bk_engine *engine, enum bk_old_print mode);
+
+/* What the old-print reading did so far (summed over all calls). */
+struct bk_oldprint_stats bk_engine_oldprint_stats(const struct bk_engine *engine);
+
 /* Number of Tesseract handles created so far (one per distinct model). */
 size_t bk_engine_handle_count(const struct bk_engine *engine);
 
@@ -86,7 +99,8 @@ size_t bk_engine_handle_count(const struct bk_engine *engine);
  * and its direction: vertical for BK_PSM_SINGLE_BLOCK_VERT, otherwise what
  * Tesseract's iterator reports for the block. Words are added one by one
  * with their boxes and confidences; Tesseract's words that are only
- * whitespace are dropped. `page` keeps its width/height/etc.: the caller
+ * whitespace are dropped. With old print on (bk_engine_set_old_print),
+ * jpn/jpn_vert words carry the fused text. `page` keeps its width/height/etc.: the caller
  * sets them. On error the blocks added so far stay in `page`.
  */
 int bk_engine_recognize(struct bk_engine *engine, const struct bk_gray *img,

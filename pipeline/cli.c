@@ -22,7 +22,12 @@
 	"  --dpi N      the scans' resolution (50-2400), whatever their files say;\n" \
 	"               without it a missing or false tag (72, 96, 1) is replaced\n" \
 	"               by a resolution measured from the text. PDF pages keep\n" \
-	"               the size their PDF gives\n"
+	"               the size their PDF gives\n" \
+	"  --old-print auto  pages that read like old print (many doubtful kanji,\n" \
+	"               old forms among them) have their doubtful lines read again\n" \
+	"               with the Traditional Chinese models, which know the old\n" \
+	"               kanji forms (國 區 會 經 ...) Japanese lacks (default)\n" \
+	"  --old-print on|off  always / never\n"
 
 const struct bk_command bk_commands[] = {
 	{ "init", cmd_init, "create an empty archive",
@@ -41,6 +46,7 @@ const struct bk_command bk_commands[] = {
 	  "                 [--title T] [--date YYYY[-MM[-DD]]] [--box N] [--volume N]\n"
 	  "                 [--lang auto|jpn|jpn_vert|eng|LANG+LANG]\n"
 	  "                 [--ocr auto|force|skip] [--bilevel] [--dpi N]\n"
+	  "                 [--old-print auto|on|off]\n"
 	  "       bunko add ARCHIVE --manifest volumes.csv\n"
 	  OCR_MODE_HELP
 	  "  --manifest F one job per row of the CSV file F, whose header names\n"
@@ -115,7 +121,7 @@ const struct bk_command bk_commands[] = {
 	{ "ocr", cmd_ocr, "OCR one file into a searchable PDF, no queue",
 	  "usage: bunko ocr INPUT -o OUT.pdf [--lang auto|jpn|jpn_vert|eng|LANG+LANG]\n"
 	  "                 [--profile P] [--ocr auto|force|skip] [--bilevel] [--dpi N]\n"
-	  "                 [--text F] [--hocr F] [--alto F]\n"
+	  "                 [--old-print auto|on|off] [--text F] [--hocr F] [--alto F]\n"
 	  OCR_MODE_HELP },
 	{ "help", cmd_help, "show the commands, or one command's usage",
 	  "usage: bunko help [COMMAND]\n" },

@@ -131,6 +131,7 @@ int cmd_add(int argc, char **argv)
 		{ "lang", required_argument, NULL, 0 },
 		{ "ocr", required_argument, NULL, 0 },
 		{ "dpi", required_argument, NULL, 0 },
+		{ "old-print", required_argument, NULL, 0 },
 		{ 0 }
 	};
 	struct bk_args it;
@@ -217,6 +218,14 @@ int cmd_add(int argc, char **argv)
 			}
 			free(m.ocr);
 			m.ocr = strdup(v);
+		} else if (!strcmp(a, "--old-print")) {
+			enum bk_old_print mode;
+			if (bk_old_print_parse(v, &mode)) {
+				bk_usage_error(cmd, "unknown --old-print mode '%s' (auto, on, off)", v);
+				goto out;
+			}
+			free(m.old_print);
+			m.old_print = strdup(v);
 		}
 	}
 	if (it.status)

@@ -1,6 +1,7 @@
 /*
  * pipeline/cmd_ocr.c — `bunko ocr INPUT -o OUT.pdf [--lang L] [--profile P]
- * [--ocr auto|force|skip] [--bilevel] [--dpi N] [--text F] [--hocr F] [--alto F]`: one file to a searchable PDF, without
+ * [--ocr auto|force|skip] [--bilevel] [--dpi N] [--old-print M]
+ * [--text F] [--hocr F] [--alto F]`: one file to a searchable PDF, without
  * an archive or a queue, through the same page processing as the workers
  * (bk_process_source_page). Pages stream straight into the PDF writer and
  * the sidecars, one page in memory at a time. Every output appears whole or
@@ -146,6 +147,7 @@ int cmd_ocr(int argc, char **argv)
 		{ "hocr", required_argument, NULL, 0 },
 		{ "alto", required_argument, NULL, 0 },
 		{ "dpi", required_argument, NULL, 0 },
+		{ "old-print", required_argument, NULL, 0 },
 		{ 0 }
 	};
 	struct bk_args it;
@@ -183,6 +185,9 @@ int cmd_ocr(int argc, char **argv)
 			if (bk_parse_int(v, BK_DPI_MIN, BK_DPI_MAX, &opt.dpi))
 				return bk_usage_error(cmd, "--dpi needs a whole number of dots per inch from %d to %d, not '%s'",
 						      BK_DPI_MIN, BK_DPI_MAX, v);
+		} else if (!strcmp(a, "--old-print")) {
+			if (bk_old_print_parse(v, &opt.old_print))
+				return bk_usage_error(cmd, "unknown --old-print mode '%s' (auto, on, off)", v);
 		} else if (!strcmp(a, "--text")) {
 			text_path = v;
 		} else if (!strcmp(a, "--hocr")) {

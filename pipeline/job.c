@@ -305,6 +305,9 @@ static int ocr_pages(struct bk_job_context *ctx, const char *job_dir,
 	if (mode < 0)
 		return bk_error_set(err, "'%s/job.meta': unknown --ocr mode '%s'", job_dir, m->ocr);
 	opt.ocr = mode;
+	if (m->old_print && bk_old_print_parse(m->old_print, &opt.old_print))
+		return bk_error_set(err, "'%s/job.meta': unknown --old-print mode '%s'",
+				    job_dir, m->old_print);
 
 	if (bk_job_progress_read(prog, job_dir, err))
 		return -1;

@@ -168,6 +168,7 @@ int bk_process_source_page(struct bk_engine *engine, struct bk_source *src,
 	ropt.profile = opt->profile;
 	ropt.source_page = index + 1;
 	ropt.bilevel = opt->bilevel;
+	bk_engine_set_old_print(engine, opt->old_print);
 	/* the reader's messages name the file and this page, quoted once */
 	if (bk_read_page(engine, sp.image, &ropt, first_number, bk_source_name(src),
 			 &res, err))

@@ -100,6 +100,8 @@ struct bk_process_options {
 				    tag when the text agrees, else measured
 				    (ocr/resolution.h). Not for PDF pages,
 				    whose size the PDF gives */
+	enum bk_old_print old_print; /* old-form kanji reading (ocr/oldprint.h);
+					0 = auto */
 };
 
 /* Receives each logical page, in order. `page` and `img` are borrowed. */

@@ -365,6 +365,7 @@ void bk_job_meta_release(struct bk_job_meta *m)
 	free(m->date);
 	free(m->lang);
 	free(m->ocr);
+	free(m->old_print);
 	free(m->recoverer);
 	free(m->key);
 	free_names(m->files, m->nfiles);
@@ -394,7 +395,7 @@ static int set_str(char **dst, const char *v)
 #define JOB_META_TYPES                                                       \
 	"id:s collection:s title:s date:s lang:s recoverer:s profile:s "     \
 	"access:s files:a box:i volume:i pages:i tries:i ocr:s bilevel:i "   \
-	"dpi:i generation:i quarantine:o key:s"
+	"dpi:i generation:i quarantine:o key:s old_print:s"
 
 int bk_job_meta_read(struct bk_job_meta *m, const char *path, struct bk_error *err)
 {
@@ -412,6 +413,7 @@ int bk_job_meta_read(struct bk_job_meta *m, const char *path, struct bk_error *e
 	    set_str(&m->date, bk_record_str(r, "date")) ||
 	    set_str(&m->lang, bk_record_str(r, "lang")) ||
 	    set_str(&m->ocr, bk_record_str(r, "ocr")) ||
+	    set_str(&m->old_print, bk_record_str(r, "old_print")) ||
 	    set_str(&m->recoverer, bk_record_str(r, "recoverer")) ||
 	    set_str(&m->key, bk_record_str(r, "key")))
 		goto oom;
@@ -487,6 +489,8 @@ int bk_job_meta_write(const struct bk_job_meta *m, const char *path,
 			bad |= bk_record_set_int(r, "bilevel", 1);
 		if (m->dpi)
 			bad |= bk_record_set_int(r, "dpi", m->dpi);
+		if (m->old_print)
+			bad |= bk_record_set_str(r, "old_print", m->old_print);
 		bad |= bk_record_set_array(r, "files");
 		for (size_t i = 0; i < m->nfiles; i++)
 			bad |= bk_record_add_str(r, "files", m->files[i]);

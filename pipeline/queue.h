@@ -49,6 +49,7 @@ struct bk_job_meta {
 	char *ocr;        /* --ocr mode (bk_ocr_mode_parse); NULL = "auto" */
 	bool bilevel;     /* --bilevel */
 	int dpi;          /* --dpi (BK_DPI_MIN..BK_DPI_MAX); 0 = not given */
+	char *old_print;  /* --old-print mode (bk_old_print_parse); NULL = "auto" */
 	int box, volume;           /* 0 = not given */
 	enum bk_profile profile;
 	enum bk_access access;

@@ -1,0 +1,224 @@
+/*
+ * ocr/oldprint.c — the rules of the old-print reading (see oldprint.h).
+ *
+ * The thresholds were measured with scripts/bench --only oldprint: on the
+ * pages scripts/gen-oldprint renders (corpus prose in old forms, mincho,
+ * degraded), on the two 1900s NDL pages and on the five modern white-paper
+ * pages of the realscans set (which must never be detected as old print).
+ */
+#include "ocr/oldprint.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <utf8proc.h>
+
+#include "index/variants.h"
+
+/* A kanji read below this confidence is doubtful. jpn reads old forms it lacks as look-alikes with confidences up
+ * to the low 90s (區 as 匠 at 91, 濟 as 浦 at 93), modern print's kanji
+ * mostly at 96-99. */
+#define BK_DOUBT_CONF 95.0f
+
+/* Detection: the share of kanji read below BK_DOUBT_CONF, and old forms
+ * among the kanji read. Modern white-paper pages: 3-7% doubtful, old forms
+ * (the variant table's, including search-only folds such as 合) at most
+ * 0.6%; 1900s NDL pages: 30-57% and 1.4-2.3%; rendered old print: 21-58%
+ * and 2.5%. */
+#define BK_DETECT_MIN_KANJI 20
+#define BK_DETECT_DOUBT_SHARE 0.18
+#define BK_DETECT_OLD_SHARE 0.01
+
+/* Fusion: a chi_tra old form replaces a jpn glyph when chi_tra reads it
+ * with at least BK_OLD_MIN_CONF; any other chi_tra kanji only when it is
+ * BK_BETTER_BY points more confident than jpn's glyph. */
+#define BK_OLD_MIN_CONF 60.0f
+#define BK_BETTER_BY 20.0f
+
+int bk_old_print_parse(const char *s, enum bk_old_print *mode)
+{
+	if (!s)
+		return -1;
+	if (strcmp(s, "off") == 0)
+		*mode = BK_OLD_PRINT_OFF;
+	else if (strcmp(s, "auto") == 0)
+		*mode = BK_OLD_PRINT_AUTO;
+	else if (strcmp(s, "on") == 0)
+		*mode = BK_OLD_PRINT_ON;
+	else
+		return -1;
+	return 0;
+}
+
+const char *bk_old_print_name(enum bk_old_print mode)
+{
+	switch (mode) {
+	case BK_OLD_PRINT_AUTO:
+		return "auto";
+	case BK_OLD_PRINT_ON:
+		return "on";
+	default:
+		return "off";
+	}
+}
+
+/* First code point of a glyph's text; 0 for an empty or broken one. */
+static uint32_t first_cp(const char *text)
+{
+	utf8proc_int32_t cp = 0;
+
+	if (!text[0] ||
+	    utf8proc_iterate((const utf8proc_uint8_t *)text, -1, &cp) <= 0)
+		return 0;
+	return (uint32_t)cp;
+}
+
+static bool is_kanji(uint32_t cp)
+{
+	return (cp >= 0x4E00 && cp <= 0x9FFF) || (cp >= 0x3400 && cp <= 0x4DBF) ||
+	       (cp >= 0xF900 && cp <= 0xFAFF) || (cp >= 0x20000 && cp <= 0x2FFFF);
+}
+
+/* Kana, CJK punctuation and marks (々 included), full-width forms, ASCII
+ * digits and punctuation, general punctuation: always jpn's. */
+static bool keep_jpn(uint32_t cp)
+{
+	if (cp >= 0x3000 && cp <= 0x30FF)
+		return true;
+	if (cp >= 0xFF00 && cp <= 0xFFEF)
+		return true;
+	if (cp >= 0x2000 && cp <= 0x206F)
+		return true;
+	if (cp < 0x80 && !((cp | 0x20) >= 'a' && (cp | 0x20) <= 'z'))
+		return true;
+	return false;
+}
+
+static bool is_old_form(uint32_t cp)
+{
+	return is_kanji(cp) && bk_kanji_fold(cp) != cp;
+}
+
+bool bk_oldprint_detect(const struct bk_glyph *g, size_t n)
+{
+	size_t kanji = 0, doubt = 0, old = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		uint32_t cp = first_cp(g[i].text);
+		if (!is_kanji(cp))
+			continue;
+		kanji++;
+		if (g[i].conf < BK_DOUBT_CONF)
+			doubt++;
+		if (is_old_form(cp))
+			old++;
+	}
+	return kanji >= BK_DETECT_MIN_KANJI &&
+	       doubt >= BK_DETECT_DOUBT_SHARE * (double)kanji &&
+	       old >= 2 && old >= BK_DETECT_OLD_SHARE * (double)kanji;
+}
+
+/* Whether chi_tra's glyph `c` should take the place of jpn's glyph `j`. */
+static bool better(const struct bk_glyph *j, const struct bk_glyph *c)
+{
+	uint32_t jcp = first_cp(j->text), ccp = first_cp(c->text);
+
+	if (!jcp || keep_jpn(jcp) || !is_kanji(ccp) || strcmp(j->text, c->text) == 0)
+		return false;
+	if (bk_kanji_fold(ccp) == bk_kanji_fold(jcp))
+		return true; /* the old form as printed, where jpn has the modern */
+	if (is_old_form(ccp) && c->conf >= BK_OLD_MIN_CONF)
+		return true;
+	return c->conf >= j->conf + BK_BETTER_BY;
+}
+
+/* Whether two glyphs align for free: the same text, or the same modern
+ * form (jpn's 税 under chi_tra's 稅). */
+static bool same_glyph(const struct bk_glyph *a, const struct bk_glyph *b)
+{
+	uint32_t x = first_cp(a->text), y = first_cp(b->text);
+
+	return strcmp(a->text, b->text) == 0 ||
+	       (x && y && bk_kanji_fold(x) == bk_kanji_fold(y));
+}
+
+/* Whether two glyph boxes cover the same place: their intersection is at
+ * least a third of the smaller box. Glyphs without a box (area 0) are
+ * placed by the sequence alone. */
+static bool same_place(struct bk_box a, struct bk_box b)
+{
+	long aa = (long)(a.x1 - a.x0) * (a.y1 - a.y0);
+	long ab = (long)(b.x1 - b.x0) * (b.y1 - b.y0);
+	int x0 = a.x0 > b.x0 ? a.x0 : b.x0, x1 = a.x1 < b.x1 ? a.x1 : b.x1;
+	int y0 = a.y0 > b.y0 ? a.y0 : b.y0, y1 = a.y1 < b.y1 ? a.y1 : b.y1;
+
+	if (aa <= 0 || ab <= 0)
+		return true;
+	if (x1 <= x0 || y1 <= y0)
+		return false;
+	return 3L * (x1 - x0) * (y1 - y0) >= (aa < ab ? aa : ab);
+}
+
+/* Costs of the alignment, in halves: pairing two glyphs that read the same
+ * (or have the same modern form) costs nothing, a misreading 2, leaving a
+ * glyph unpaired 2. A misreading where the two boxes are in different
+ * places costs one half more: Tesseract's symbol boxes drift by up to a
+ * glyph from the ink (measured: trusting them fully lost a tenth of the
+ * old forms), so they only decide between otherwise equal alignments. */
+#define BK_COST_GAP 2u
+
+static uint32_t sub_cost(const uint32_t *d, size_t w, size_t i, size_t j,
+			 const struct bk_glyph *g, const struct bk_glyph *alt)
+{
+	uint32_t c = 0;
+
+	if (!same_glyph(&g[i - 1], &alt[j - 1]))
+		c = same_place(g[i - 1].box, alt[j - 1].box) ? 2 : 3;
+	return d[(i - 1) * w + j - 1] + c;
+}
+
+long bk_oldprint_fuse(struct bk_glyph *g, size_t n,
+		      const struct bk_glyph *alt, size_t nalt)
+{
+	size_t w = nalt + 1;
+	uint32_t *d;
+	long changed = 0;
+
+	if (!n || !nalt || n + 1 > BK_FUSE_MAX_CELLS / w)
+		return 0;
+	if (!(d = malloc((n + 1) * w * sizeof(*d))))
+		return -1;
+	for (size_t i = 0; i <= n; i++)
+		d[i * w] = (uint32_t)i * BK_COST_GAP;
+	for (size_t j = 0; j <= nalt; j++)
+		d[j] = (uint32_t)j * BK_COST_GAP;
+	for (size_t i = 1; i <= n; i++)
+		for (size_t j = 1; j <= nalt; j++) {
+			uint32_t sub = sub_cost(d, w, i, j, g, alt);
+			uint32_t del = d[(i - 1) * w + j] + BK_COST_GAP;
+			uint32_t ins = d[i * w + j - 1] + BK_COST_GAP;
+			uint32_t m = sub < del ? sub : del;
+			d[i * w + j] = m < ins ? m : ins;
+		}
+	/* Back from the end; a diagonal step pairs g[i-1] with alt[j-1]. */
+	for (size_t i = n, j = nalt; i > 0 && j > 0;) {
+		uint32_t here = d[i * w + j];
+		if (here == sub_cost(d, w, i, j, g, alt)) {
+			if (better(&g[i - 1], &alt[j - 1])) {
+				snprintf(g[i - 1].text, sizeof(g[i - 1].text), "%s",
+					 alt[j - 1].text);
+				g[i - 1].conf = alt[j - 1].conf;
+				changed++;
+			}
+			i--;
+			j--;
+		} else if (here == d[(i - 1) * w + j] + BK_COST_GAP) {
+			i--;
+		} else {
+			j--;
+		}
+	}
+	free(d);
+	return changed;
+}
