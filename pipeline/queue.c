@@ -871,9 +871,13 @@ out:
 	return rc;
 }
 
+static int dead_letter_unreadable(struct bk_queue *q, struct bk_claim *c,
+				  struct bk_error *err);
+
 /* The claim was just won by rename: renew its lease, raise the job's
  * generation (the fencing token) and record who holds it and how far the
- * job had got (see the protocol, 2). */
+ * job had got (see the protocol, 2). Returns 1 when job.meta cannot be
+ * read (err says why). */
 static int take_claim(struct bk_queue *q, struct bk_claim *c, struct bk_error *err)
 {
 	struct bk_job_meta m;
@@ -889,8 +893,14 @@ static int take_claim(struct bk_queue *q, struct bk_claim *c, struct bk_error *e
 		bk_error_set(err, "out of memory");
 		goto out;
 	}
-	if (bk_claim_heartbeat(c, err) || bk_job_meta_read(&m, metapath, err))
+	if (bk_claim_heartbeat(c, err))
 		goto out;
+	if (bk_job_meta_read(&m, metapath, err)) {
+		/* a record no worker can read fails every claim alike: the job,
+		 * not the worker, is at fault (the caller dead-letters it) */
+		rc = 1;
+		goto out;
+	}
 	/* the page record is the last holder's: this claim has begun none */
 	{
 		char *page = path_join(c->dir, "page");
@@ -1055,8 +1065,13 @@ int bk_queue_claim(struct bk_queue *q, struct bk_claim *c, struct bk_error *err)
 			c->dir = to;
 			to = NULL;
 			rc = c->job_id ? 1 : bk_error_set(err, "out of memory");
-			if (rc == 1 && take_claim(q, c, err))
+			int taken = rc == 1 ? take_claim(q, c, err) : 0;
+			if (taken == 1) {
+				rc = dead_letter_unreadable(q, c, err);
+				bk_claim_release(c);
+			} else if (taken < 0) {
 				rc = -1;
+			}
 		} else if (r < 0) {
 			rc = -1;
 		}
@@ -1162,6 +1177,34 @@ void bk_job_reason_release(struct bk_job_reason *reason)
 	free(reason->message);
 	bk_job_skips_free(&reason->missing, &reason->nmissing);
 	memset(reason, 0, sizeof(*reason));
+}
+
+/* A job whose job.meta cannot be read (err: why), just claimed by us and
+ * not yet marked as ours, goes straight to failed/ with that reason; the
+ * error is consumed. Returns 0 so the caller looks for the next job. */
+static int dead_letter_unreadable(struct bk_queue *q, struct bk_claim *c,
+				  struct bk_error *err)
+{
+	char *to = bk_queue_path(q, "failed", c->job_id);
+	char *why = strdup(err && err->msg[0] ? err->msg : "unreadable job record");
+	int rc = -1;
+
+	if (!to || !why) {
+		bk_error_set(err, "out of memory");
+		goto out;
+	}
+	if (write_reason(c->dir, NULL, 0, why, NULL, 0, err))
+		goto out;
+	if (rename(c->dir, to)) {
+		bk_error_set(err, "cannot move '%s' to '%s': %s", c->dir, to, strerror(errno));
+		goto out;
+	}
+	bk_error_init(err);
+	rc = 0;
+out:
+	free(to);
+	free(why);
+	return rc;
 }
 
 int bk_queue_fail_skips(struct bk_queue *q, struct bk_claim *c, const char *file,
