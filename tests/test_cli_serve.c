@@ -25,7 +25,8 @@
  * each public document has a IIIF Presentation 3.0 manifest (a canvas
  * per page of the page model's size, right-to-left for the vertical
  * volume, the PDF as rendering) whose images the level 0 Image API
- * service answers at every listed size; and in headless Chromium (the
+ * service answers at every listed size, and its Content Search 2.0
+ * service answers one highlighting annotation per hit box; and in headless Chromium (the
  * Debian package, driven by puppeteer-core from tests/browser/), each hit
  * box is drawn where its page-model box falls on the page image as laid
  * out, outlined in the hit colour, over ink (the characters), on a
@@ -941,8 +942,58 @@ Test(cli_serve, iiif_manifest_and_level0_images)
 		}
 	reply_free(&missing);
 
+	/* Content Search 2.0: one highlighting annotation per hit box of the
+	 * page view, on its canvas */
+	struct reply r;
+	int status;
+	char *mpath = ts_fmt("/iiif/%s/manifest", reiki_id);
+	json_t *m = get_json(mpath, &status);
+	json_t *svc = json_array_get(json_object_get(m, "service"), 0);
+	cr_expect_str_eq(json_string_value(json_object_get(svc, "type")), "SearchService2");
+	char *sid = ts_fmt("http://localhost/iiif/%s/search", reiki_id);
+	cr_expect_str_eq(json_string_value(json_object_get(svc, "id")), sid);
+	free(sid);
+	json_decref(m);
+	free(mpath);
+	char *spath = ts_fmt("/iiif/%s/search?q=%%E4%%BB%%A4%%E5%%92%%8C", reiki_id);
+	json_t *res = get_json(spath, &status);
+	cr_assert_eq(status, 200);
+	cr_expect_str_eq(json_string_value(json_object_get(res, "type")), "AnnotationPage");
+	json_t *annos = json_object_get(res, "items");
+	size_t want = 0;
+	for (int page = 1; page <= 2; page++) {
+		char *vpath = ts_fmt("/doc/%s/page/%d?q=%%E4%%BB%%A4%%E5%%92%%8C", reiki_id, page);
+		struct reply v = get(vpath);
+		struct rect rects[64];
+		int n = rects_of(v.body, rects, 64);
+		for (int i = 0; i < n; i++) {
+			char *target = ts_fmt("http://localhost/iiif/%s/canvas/%d#xywh=%d,%d,%d,%d", reiki_id, page,
+					      rects[i].x, rects[i].y, rects[i].w, rects[i].h);
+			bool found = false;
+			for (size_t k = 0; k < json_array_size(annos) && !found; k++) {
+				json_t *a = json_array_get(annos, k);
+				found = !strcmp(json_string_value(json_object_get(a, "target")), target) &&
+					!strcmp(json_string_value(json_object_get(a, "motivation")), "highlighting");
+			}
+			cr_expect(found, "no annotation on %s", target);
+			free(target);
+		}
+		want += (size_t)n;
+		reply_free(&v);
+		free(vpath);
+	}
+	cr_expect_eq(json_array_size(annos), want);
+	cr_expect_gt(want, 2);
+	json_decref(res);
+	free(spath);
+	spath = ts_fmt("/iiif/%s/search?q=%%E5%%8C%%BA%%E6%%B0%%91", secret_id);
+	r = get(spath);
+	cr_expect_eq(r.status, 404);
+	reply_free(&r);
+	free(spath);
+
 	/* a Host that is not a host name is not echoed */
-	struct reply r = raw("GET /iiif/x HTTP/1.0\r\nHost: localhost\r\n\r\n");
+	r = raw("GET /iiif/x HTTP/1.0\r\nHost: localhost\r\n\r\n");
 	reply_free(&r);
 	char *req = ts_fmt("GET /iiif/%s/manifest HTTP/1.0\r\nHost: evil\"><script>\r\n\r\n", reiki_id);
 	r = raw(req);

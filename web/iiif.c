@@ -6,6 +6,11 @@
  *       bag-info.txt, one canvas per page of the page model's size,
  *       viewingDirection right-to-left when most of the document's text
  *       stands in vertical columns (縦書き), rendering: the PDF
+ *   /iiif/ID/search?q=           Content Search API 2.0: an AnnotationPage
+ *       with one "highlighting" annotation per hit box (web/hits.h: the
+ *       page model's boxes of the characters hit, one per line or column),
+ *       targeting its canvas with #xywh=; declared in the manifest as a
+ *       SearchService2
  *   /iiif/ID/N                   303 to /iiif/ID/N/info.json
  *   /iiif/ID/N/info.json         level0, the page's size and `sizes`: the
  *       full size and widths 1400, 700 and 350 (those below it)
@@ -21,6 +26,8 @@
 #include <string.h>
 
 #include "archive/meta.h"
+#include "index/query.h"
+#include "web/hits.h"
 #include "web/html.h"
 #include "web/render.h"
 #include "web/site.h"
@@ -147,13 +154,16 @@ static void manifest(struct bk_web_ctx *c, const struct bk_web_doc *d, struct bk
 		json_array_append_new(metadata, meta_entry("種別", "Type", bk_profile_name(d->meta.profile)));
 		json_array_append_new(metadata, meta_entry("ページ数", "Pages", page_url));
 	}
-	m = json_pack("{s:s,s:s,s:s,s:o,s:o,s:s,s:[{s:s,s:s,s:o,s:s}],s:o}",
+	char *search = iiif_url(base, d->info.id, "/search");
+	m = json_pack("{s:s,s:s,s:s,s:o,s:o,s:s,s:[{s:s,s:s,s:o,s:s}],s:[{s:s,s:s}],s:o}",
 		      "@context", "http://iiif.io/api/presentation/3/context.json",
 		      "id", id, "type", "Manifest", "label", lang_map("ja", title),
 		      "metadata", metadata ? metadata : json_array(),
 		      "viewingDirection", vertical > horizontal ? "right-to-left" : "left-to-right",
 		      "rendering", "id", pdf ? pdf : "", "type", "Text", "label", lang_map("ja", "PDF"),
-		      "format", "application/pdf", "items", items);
+		      "format", "application/pdf", "service", "id", search ? search : "", "type", "SearchService2",
+		      "items", items);
+	free(search);
 	items = NULL;
 	send_json(m, r);
 	if (r->status == 200)
@@ -249,6 +259,78 @@ static void image_service(struct bk_web_ctx *c, const struct bk_web_doc *d, int 
 	bk_web_page_image(d, page, w[pick], h[pick], strcmp(fmt, "jpg") ? BK_IMAGE_PNG : BK_IMAGE_JPEG, r);
 }
 
+static void content_search(struct bk_web_ctx *c, const struct bk_web_doc *d, struct bk_web_response *r)
+{
+	const char *q = bk_web_arg(c->req, "q");
+	struct bk_query parsed = { 0 };
+	struct bk_matcher *m = NULL;
+	struct bk_error err;
+	char *base = base_url(c->req), *self = NULL;
+	json_t *items = json_array();
+	char tail[128];
+
+	bk_error_init(&err);
+	if (!q || !*q || strlen(q) > BK_WEB_QUERY_MAX || !bk_utf8_clean(q)) {
+		bk_web_error_page(r, 400, "検索できません", "検索語がないか、長すぎるか、使えない文字を含んでいます。");
+		goto out;
+	}
+	if (bk_query_parse(q, &parsed, &err) || bk_matcher_new(&m, &parsed, &err)) {
+		bk_web_error_page(r, 400, "検索できません", err.msg);
+		goto out;
+	}
+	if (!base || !items) {
+		bk_web_error_page(r, 500, "エラー", "out of memory");
+		goto out;
+	}
+	for (int n = 1; n <= d->info.npages; n++) {
+		struct bk_page model;
+		struct bk_page_hits hits;
+		if (bk_web_read_page(d, n, &model, &err) || bk_page_hits_find(&model, m, &hits, &err)) {
+			bk_page_release(&model);
+			bk_web_error_page(r, 500, "エラー", "このページを読み込めませんでした。");
+			goto out;
+		}
+		for (int i = 0; i < hits.nboxes; i++) {
+			const struct bk_hit_box *x = &hits.boxes[i];
+			const struct bk_text_range *rg = &hits.ranges[x->hit];
+			snprintf(tail, sizeof(tail), "/search/%d-%d", n, i + 1);
+			char *id = iiif_url(base, d->info.id, tail);
+			snprintf(tail, sizeof(tail), "/canvas/%d#xywh=%d,%d,%d,%d", n, x->box.x0, x->box.y0,
+				 x->box.x1 - x->box.x0, x->box.y1 - x->box.y0);
+			char *target = iiif_url(base, d->info.id, tail);
+			char *text = strndup(hits.text + rg->start, (size_t)(rg->end - rg->start));
+			if (id && target && text)
+				json_array_append_new(items, json_pack("{s:s,s:s,s:s,s:{s:s,s:s,s:s},s:s}",
+					"id", id, "type", "Annotation", "motivation", "highlighting",
+					"body", "type", "TextualBody", "value", text, "format", "text/plain",
+					"target", target));
+			free(id);
+			free(target);
+			free(text);
+		}
+		bk_page_hits_release(&hits);
+		bk_page_release(&model);
+	}
+	struct bk_buf u = { 0 };
+	bk_buf_addstr(&u, base);
+	bk_buf_addstr(&u, "/iiif/");
+	bk_url_component(&u, d->info.id);
+	bk_buf_addstr(&u, "/search?q=");
+	bk_url_component(&u, q);
+	self = bk_buf_detach(&u, NULL);
+	send_json(json_pack("{s:s,s:s,s:s,s:o}", "@context", "http://iiif.io/api/search/2/context.json",
+			    "id", self ? self : "", "type", "AnnotationPage", "items", items), r);
+	items = NULL;
+	if (r->status == 200)
+		r->type = "application/ld+json;profile=\"http://iiif.io/api/search/2/context.json\"";
+out:
+	json_decref(items);
+	bk_matcher_free(&m);
+	bk_query_release(&parsed);
+	free(self);
+	free(base);
+}
+
 void bk_web_iiif(struct bk_web_ctx *c, const char *path, struct bk_web_response *r)
 {
 	char id[BK_NAME_MAX + 1];
@@ -273,6 +355,8 @@ void bk_web_iiif(struct bk_web_ctx *c, const char *path, struct bk_web_response 
 	}
 	if (!strcmp(rest, "/manifest"))
 		manifest(c, &d, r);
+	else if (!strcmp(rest, "/search"))
+		content_search(c, &d, r);
 	else if (rest[0] == '/' && bk_web_parse_page(rest + 1, &page, &after) && page <= d.info.npages)
 		image_service(c, &d, page, after, r);
 	else
