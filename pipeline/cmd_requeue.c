@@ -61,7 +61,7 @@ int cmd_requeue(int argc, char **argv)
 	const char *archive = NULL;
 	const char **jobs = NULL;
 	size_t njobs = 0;
-	bool failed = false;
+	bool failed = false, queue_open = false;
 	int rc = BK_EXIT_USAGE;
 	static const struct option longopts[] = {
 		{ "failed", no_argument, NULL, 0 },
@@ -103,14 +103,11 @@ int cmd_requeue(int argc, char **argv)
 		bk_die(err.msg);
 		goto out;
 	}
+	queue_open = true;
 	q.log_fd = bk_log_open(archive, q.host, &err); /* each requeue is logged */
-	if (q.log_fd < 0) {
+	if (q.log_fd < 0 || (failed && bk_queue_foreach(&q, pick_failed, &pick, &err))) {
 		bk_die(err.msg);
-		goto close;
-	}
-	if (failed && bk_queue_foreach(&q, pick_failed, &pick, &err)) {
-		bk_die(err.msg);
-		goto close;
+		goto out;
 	}
 	rc = BK_EXIT_OK;
 	size_t n = failed ? pick.n : njobs;
@@ -127,11 +124,12 @@ int cmd_requeue(int argc, char **argv)
 			rc = BK_EXIT_FAIL;
 		}
 	}
-close:
-	if (q.log_fd >= 0)
-		close(q.log_fd);
-	bk_queue_release(&q);
 out:
+	if (queue_open) {
+		if (q.log_fd >= 0)
+			close(q.log_fd);
+		bk_queue_release(&q);
+	}
 	for (size_t i = 0; i < pick.n; i++)
 		free(pick.ids[i]);
 	free(pick.ids);

@@ -23,6 +23,23 @@
  * point resumes at the first source page the progress record does not
  * count; anything written beyond it is simply overwritten.
  *
+ * Bad input does not stop a volume: a file that cannot be opened (it
+ * counts as one source page), a page that cannot be read, and a page
+ * quarantined by recovery (job.meta) are each checkpointed as a
+ * placeholder page that says what is missing and why
+ * (bk_render_note_page), and listed in work/progress (file, page, reason).
+ * The document is stored as incomplete: its bag-info.txt names the
+ * missing pages, and the result record lists them. Only a volume with no
+ * readable page at all fails, its reason naming every bad file and page.
+ * A failed write (a full disk, an I/O error) is not the page's fault: the
+ * run stops with 2 and the page is tried again later.
+ *
+ * Fencing: under a claim (ctx->claim), the run checks that the claim is
+ * still its own (bk_claim_owned) before every checkpoint, before storing
+ * the document and before the result record; once it is not, it writes
+ * nothing more (pipeline/queue.c, fencing). Each page begins with the
+ * claim's page record (its time limit), which the supervisor enforces.
+ *
  * When every page is checkpointed the document is built from the
  * checkpoints, one page in memory at a time: staged in the store with its
  * masters, PDF, text (pages separated by form feeds), hOCR, ALTO and page

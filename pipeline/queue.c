@@ -1398,11 +1398,15 @@ void bk_queue_note_death(struct bk_queue *q, long pid, bool charge, const char *
 	snprintf(d->how, sizeof(d->how), "%s", how);
 }
 
+/* The latest death of `pid` among ours (a pid may have been reused). */
 static const struct bk_death *known_death(const struct bk_queue *q, long pid)
 {
-	for (size_t i = 0; i < BK_QUEUE_DEATHS; i++)
-		if (q->deaths[i].pid == pid && pid > 0)
-			return &q->deaths[i];
+	for (size_t k = 1; k <= BK_QUEUE_DEATHS && pid > 0; k++) {
+		const struct bk_death *d =
+			&q->deaths[(q->next_death + BK_QUEUE_DEATHS - k) % BK_QUEUE_DEATHS];
+		if (d->pid == pid)
+			return d;
+	}
 	return NULL;
 }
 

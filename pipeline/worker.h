@@ -8,8 +8,15 @@
  *   and reuses it for every page; OMP_THREAD_LIMIT=1 is set before
  *   Tesseract starts, so N workers use N cores.
  * - a worker that crashes is restarted, and its claim goes back to the
- *   queue by the queue protocol (pipeline/queue.c); a job that kills its
- *   worker max_tries times goes to failed/.
+ *   queue by the queue protocol (pipeline/queue.c); the supervisor tells
+ *   recovery how each of its workers ended (bk_queue_note_death), so only
+ *   a death that is the page's doing, with no page finished since the
+ *   claim, counts; a page that kills or hangs max_tries workers is
+ *   quarantined and the volume goes on without it.
+ * - deadlines: a worker whose page runs past its limit (page_timeout, or
+ *   from the page's size) is killed by the supervisor, which counts as one
+ *   death on that page; its heartbeat thread stops renewing the lease once
+ *   the page is past its limit, for supervisors on other hosts.
  * - SIGTERM or SIGINT: every worker finishes the page it is on, gives its
  *   job back to incoming/ (checkpoints kept) and exits; the supervisor waits
  *   for all of them. No signal handlers: signals are blocked and collected

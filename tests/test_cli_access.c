@@ -4,8 +4,10 @@
  * archive's owner (a member of the group), a staff member and an outsider
  * (not a member). The owner does what an administrator's service account
  * does: `bunko init --staff-group`, `bunko add` of a public, a restricted
- * and a confidential document, a confidential job that fails after a page
- * was checkpointed (its inputs, checkpoints and reason stay in failed/),
+ * and a confidential document, a confidential job that fails after its
+ * pages were checkpointed (none could be read, so each checkpoint is a
+ * placeholder naming its file; its inputs, checkpoints and reason stay in
+ * failed/),
  * `bunko worker --drain`, `bunko reindex` and `bunko verify`, then a
  * restricted and a confidential job left queued (their input copies in
  * incoming/); `add` runs under umask 077, the worker and reindex under 000. Then each user, in a process
@@ -301,7 +303,7 @@ struct doc {
 	const char *samples[2];
 	int level;             /* 0 public, 1 restricted, 2 confidential */
 	bool after_drain;      /* queued after the worker ran: stays in incoming/ */
-	bool fails;            /* its second file is damaged: ends in failed/ */
+	bool fails;            /* no page of it can be read: ends in failed/ */
 	char id[64];           /* the job id = the document id */
 	int nfiles, nread[NWHO], ndirs, nlisted[NWHO];
 };
@@ -313,8 +315,8 @@ static struct doc docs[] = {
 	  .samples = { "v-gian.tif" }, .level = 1 },
 	{ .title = "極秘資料ヤマザクラ", .files = { "conf-rot90.tif" },
 	  .samples = { "rot90.tif" }, .level = 2 },
-	{ .title = "極秘失敗カラマツ", .files = { "conf-mixed.tif", "conf-truncated.tif" },
-	  .samples = { "mixed.tif", "bad/truncated.tif" }, .level = 2, .fails = true },
+	{ .title = "極秘失敗カラマツ", .files = { "conf-truncated.tif", "conf-notimage.png" },
+	  .samples = { "bad/truncated.tif", "bad/notimage.png" }, .level = 2, .fails = true },
 	{ .title = "内部保留サクラソウ", .files = { "res-pending.tif" },
 	  .samples = { "rot90.tif" }, .level = 1, .after_drain = true },
 	{ .title = "極秘保留ツユクサ", .files = { "conf-pending.tif" },

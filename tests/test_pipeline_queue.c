@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "archive/store.h"
+#include "pipeline/log.h"
 #include "pipeline/queue.h"
 #include "test_support.h"
 
@@ -707,5 +708,74 @@ Test(queue, add_leaves_nothing_in_tmp)
 	free(out);
 	free(cmd);
 	free(tmp);
+	free(id);
+}
+
+Test(queue, job_ids_and_log_times_are_utc)
+{
+	time_t before = time(NULL);
+	char *id = add_job("u");
+	time_t after = time(NULL);
+	char lo[32], hi[32];
+	struct tm tm;
+	gmtime_r(&before, &tm);
+	strftime(lo, sizeof(lo), "%Y%m%d-%H%M%S", &tm);
+	gmtime_r(&after, &tm);
+	strftime(hi, sizeof(hi), "%Y%m%d-%H%M%S", &tm);
+	cr_expect(strncmp(id, lo, 15) >= 0 && strncmp(id, hi, 15) <= 0,
+		  "id %s is not stamped in UTC (%s..%s)", id, lo, hi);
+	/* the worker log: "YYYY-MM-DDTHH:MM:SSZ " */
+	char *path = NULL;
+	cr_assert(asprintf(&path, "%s/utc.log", archive) > 0);
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+	cr_assert_geq(fd, 0);
+	before = time(NULL);
+	bk_log_line(fd, "event=test");
+	close(fd);
+	char *line = ts_read(path, NULL);
+	cr_assert_not_null(line);
+	gmtime_r(&before, &tm);
+	strftime(lo, sizeof(lo), "%Y-%m-%dT%H:", &tm);
+	cr_expect(strlen(line) > 21 && line[19] == 'Z' && line[20] == ' ' &&
+			  !strncmp(line, lo, strlen(lo)) && !strcmp(line + 21, "event=test\n"),
+		  "%s", line);
+	free(line);
+	free(path);
+	free(id);
+}
+
+Test(queue, a_claim_names_its_host_by_machine_id_too)
+{
+	struct bk_error err;
+	if (!q.machine_id[0]) {
+		cr_assert(!ts_in_ci(), "this host has no /etc/machine-id");
+		cr_skip_test("this host has no /etc/machine-id");
+	}
+	char *id = add_job("h");
+	bk_error_init(&err);
+	claim_and_die();
+	char *name = only_claim_name();
+	char *dir = bk_queue_path(&q, "claimed", name);
+	struct bk_claim_owner o;
+	cr_assert_eq(bk_claim_owner_read(&o, dir, &err), 0, "%s", err.msg);
+	cr_expect_str_eq(o.host, q.host);
+	cr_expect_str_eq(o.machine_id, q.machine_id);
+	cr_expect_gt(o.generation, 0);
+	bk_claim_owner_release(&o);
+	/* dead by pid on this host: stale at once */
+	cr_expect(bk_queue_claim_is_stale(&q, name, bk_queue_fs_now(&q)));
+	/* the same hostname on another machine (a cloned VM): its pids are
+	 * not ours to look up, only its lease tells */
+	char *mid = NULL;
+	cr_assert(asprintf(&mid, "%s", q.machine_id) > 0);
+	free(q.machine_id);
+	q.machine_id = strdup("00000000000000000000000000000001");
+	cr_expect(!bk_queue_claim_is_stale(&q, name, bk_queue_fs_now(&q)),
+		  "a fresh claim of another machine with our hostname was judged by pid");
+	cr_expect(bk_queue_claim_is_stale(&q, name, bk_queue_fs_now(&q) + q.lease_seconds + 1));
+	free(q.machine_id);
+	q.machine_id = mid;
+	free(dir);
+	free(name);
 	free(id);
 }
