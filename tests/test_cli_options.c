@@ -3,8 +3,9 @@
  * (getopt_long through bk_args, pipeline/cli.h), through the real `bunko`:
  * options before, between and after the arguments; --name=value and
  * unambiguous abbreviations; an ambiguous abbreviation, an unknown option
- * and a missing value are usage errors (exit 2) that name the option, for
- * every command (serve, requeue and the newer --dpi and --page-timeout too);
+ * and a missing value are usage errors (exit 2) that name the option
+ * (checked on each command, serve and requeue included, and on the newer
+ * --dpi and --page-timeout);
  * -j4 as -j 4; a search query that starts with '-' (an excluded word) is
  * the query, and after "--" everything is ARCHIVE and QUERY.
  */
