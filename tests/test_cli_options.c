@@ -3,7 +3,9 @@
  * (getopt_long through bk_args, pipeline/cli.h), through the real `bunko`:
  * options before, between and after the arguments; --name=value and
  * unambiguous abbreviations; an ambiguous abbreviation, an unknown option
- * and a missing value are usage errors (exit 2) that name the option;
+ * and a missing value are usage errors (exit 2) that name the option
+ * (checked on each command, serve and requeue included, and on the newer
+ * --dpi and --page-timeout);
  * -j4 as -j 4; a search query that starts with '-' (an excluded word) is
  * the query, and after "--" everything is ARCHIVE and QUERY.
  */
@@ -85,6 +87,18 @@ Test(cli_options, forms_errors_and_dash_queries)
 	free(args);
 	args = ts_fmt("ocr in.png --outptu x.pdf");
 	expect(2, "unknown option '--outptu'", args);
+	free(args);
+	args = ts_fmt("serve %s --work=0", a);
+	expect(2, "invalid worker count '0'", args);
+	free(args);
+	args = ts_fmt("requeue %s some-job --coll x", a); /* --collection without --failed */
+	expect(2, "--collection goes with --failed", args);
+	free(args);
+	args = ts_fmt("add %s x.tif --collection c --dpi", a);
+	expect(2, "option '--dpi' needs a value", args);
+	free(args);
+	args = ts_fmt("worker %s --page-t 0", a);
+	expect(2, "--page-timeout needs a positive number", args);
 	free(args);
 
 	/* a query that starts with '-' is the query: one excluded word alone

@@ -103,15 +103,20 @@ int ts_run_argv(const char *const *argv, char **out, char **err)
 	return pid > 0 && WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 }
 
-char *ts_fmt(const char *fmt, ...)
+static char *vfmt(const char *fmt, va_list ap)
 {
 	char *s = NULL;
+	if (vasprintf(&s, fmt, ap) < 0)
+		abort();
+	return s;
+}
+
+char *ts_fmt(const char *fmt, ...)
+{
 	va_list ap;
 	va_start(ap, fmt);
-	int n = vasprintf(&s, fmt, ap);
+	char *s = vfmt(fmt, ap);
 	va_end(ap);
-	if (n < 0)
-		abort();
 	return s;
 }
 
@@ -251,13 +256,10 @@ int ts_validate_alto(const char *path, char **out)
 
 int ts_bunko(char **output, const char *args, ...)
 {
-	char *rest = NULL;
 	va_list ap;
 	va_start(ap, args);
-	int n = vasprintf(&rest, args, ap);
+	char *rest = vfmt(args, ap);
 	va_end(ap);
-	if (n < 0)
-		abort();
 	char *cmd = ts_fmt("'%s' %s", BUNKO_EXE, rest);
 	int rc = ts_run(cmd, output, 1);
 	free(cmd);
