@@ -1098,10 +1098,13 @@ static void drop_words_in(struct bk_page *page, const struct bk_box *boxes,
 	drop_unsure_words(page, 0);
 }
 
-/* Whether the horizontal text of the page is Latin, from a sample: a band
- * of at most half an inch (two or three lines) across the middle of each
- * of the (up to) three largest horizontal regions, read with jpn (which
+/* Whether the text of the page is Latin, from a sample: a band of at most
+ * half an inch (two or three lines) across the middle of each of the (up
+ * to) three largest regions, read with jpn as horizontal text (which
  * reads Latin letters as well as Japanese), until 20 characters are read.
+ * Regions taken for vertical are sampled too, so that Latin text whose
+ * shape fooled the region rules is never read with a vertical model;
+ * across vertical Japanese columns the band reads as kanji and kana.
  * The band costs a few percent of a page's reading; reading the whole page
  * with jpn first, as bunko did, doubled the cost of every English page. */
 static int probe_latin(struct bk_engine *engine, const struct bk_gray *img,
@@ -1122,7 +1125,7 @@ static int probe_latin(struct bk_engine *engine, const struct bk_gray *img,
 			bool taken = false;
 			for (int j = 0; j < nchosen; j++)
 				taken |= chosen[j] == i;
-			if (regions[i].dir == BK_DIR_HORIZONTAL && !taken && area > best) {
+			if (!taken && area > best) {
 				best = area;
 				chosen[nchosen] = i;
 			}
@@ -1160,8 +1163,8 @@ static int probe_latin(struct bk_engine *engine, const struct bk_gray *img,
  * block of footnotes was taken for vertical text (p5: 83.5 against
  * 97.0), and 20-40 separate recognitions cost 1.3-1.5 times one pass.
  * Tesseract's PSM 3 finds tables, rules, figures and columns itself. So:
- *  - a horizontal page whose sample reads Latin is read with eng and PSM 3
- *    (never with a vertical model);
+ *  - a page whose sample reads Latin is read with eng and PSM 3 (never
+ *    with a vertical model, whatever the shape of its regions);
  *  - a horizontal Japanese page is read with jpn and PSM 3; only its sure
  *    columns of vertical text (sure_column: side tabs, which jpn's layout
  *    misses or reads sideways) are read with jpn_vert, and jpn's words
@@ -1183,12 +1186,12 @@ static int read_auto(struct bk_engine *engine, const struct bk_gray *img,
 	int rc = -1;
 
 	*latin = false;
-	if (dominant == BK_DIR_VERTICAL)
-		return read_regions(engine, img, regions, nregions, "jpn", page, err);
 	if (probe_latin(engine, img, regions, nregions, latin, err))
 		return -1;
 	if (*latin)
 		return bk_engine_recognize(engine, img, "eng", BK_PSM_AUTO, NULL, page, err);
+	if (dominant == BK_DIR_VERTICAL)
+		return read_regions(engine, img, regions, nregions, "jpn", page, err);
 	if (bk_engine_recognize(engine, img, "jpn", BK_PSM_AUTO, NULL, page, err))
 		return -1;
 	columns = malloc((nregions ? nregions : 1) * sizeof(*columns));

@@ -12,11 +12,12 @@
  *    character is tall; a vertical body is tall with columns separated by
  *    empty gaps (see reader.c for the measured rules); the pieces of a
  *    narrow vertical column cut apart by the rows (a side tab) are joined;
- *  - a page of mostly horizontal regions is sampled (a band of its largest
- *    regions read with jpn): Latin text is read with eng and Tesseract's
- *    own layout analysis (PSM 3), never with a vertical model; Japanese
- *    with jpn and PSM 3, its sure columns of vertical text (side tabs)
- *    with jpn_vert (PSM 5);
+ *  - every page is sampled (a band of its largest regions read with jpn):
+ *    Latin text is read with eng and Tesseract's own layout analysis
+ *    (PSM 3), never with a vertical model;
+ *  - a Japanese page of mostly horizontal regions is read with jpn and
+ *    PSM 3, its sure columns of vertical text (side tabs) with jpn_vert
+ *    (PSM 5);
  *  - a page of mostly vertical regions is read region by region, as one
  *    block each with a white margin: vertical ones with jpn_vert (PSM 5),
  *    horizontal ones with jpn (PSM 6), so a vertical body keeps its
