@@ -59,10 +59,10 @@ struct bk_oldprint_stats {
 };
 
 /* True when the glyphs of one jpn reading look like old print: many
- * kanji read with low confidence and old forms among those read. Measured
- * on the modern realscans pages (government white paper) this never
- * holds; on 1900s print and on rendered old-print pages it does (see
- * oldprint.c for the numbers). */
+ * kanji read with low confidence, and old forms jpn knows (國 會 學 ...)
+ * among those read. Measured on the modern realscans pages (government
+ * white paper) this never holds; on 1900s print and on rendered old-print
+ * pages it does (see oldprint.c for the numbers). */
 bool bk_oldprint_detect(const struct bk_glyph *g, size_t n);
 
 /*
