@@ -1,8 +1,10 @@
 /*
  * tests/test_cli_oldprint.c — `--old-print` on `bunko ocr` and `bunko add`:
  * a rendered old-print page read with `--old-print on` has the old forms
- * jpn lacks in its text layer sidecar; a mode that does not exist is a
- * usage error naming it, and nothing is written or queued.
+ * jpn lacks in its text sidecar; queued with `bunko add --old-print on`,
+ * the job records the mode and the worker reads the old forms, which a
+ * search in modern forms finds; a mode that does not exist is a usage
+ * error naming it, and nothing is written or queued.
  */
 #include <criterion/criterion.h>
 #include <stdio.h>
@@ -30,6 +32,27 @@ Test(cli_oldprint, ocr_reads_old_forms, .timeout = 300)
 		  "old forms missing from:\n%s", text);
 	free(text);
 	free(path);
+	ts_rmtree(dir);
+	free(dir);
+}
+
+Test(cli_oldprint, queued_job_reads_old_forms, .timeout = 300)
+{
+	char *dir = ts_mkdtemp("cli-oldprint"), *out = NULL;
+	char *cmd = ts_fmt("%s init %s/a && %s add %s/a %s/tests/data/oldprint-small.jpg "
+			   "--collection c --old-print on && %s worker %s/a --drain",
+			   BUNKO_EXE, dir, BUNKO_EXE, dir, BUNKO_SOURCE_DIR, BUNKO_EXE, dir);
+	int rc = ts_run(cmd, &out, 1);
+	cr_assert_eq(rc, 0, "%s", out);
+	free(out);
+	free(cmd);
+	/* 對應 is printed; 対応 (modern) is what people type */
+	cmd = ts_fmt("%s search %s/a 対応", BUNKO_EXE, dir);
+	rc = ts_run(cmd, &out, 1);
+	cr_assert_eq(rc, 0, "%s", out);
+	cr_expect(strstr(out, "對應"), "no hit showing 對應:\n%s", out);
+	free(out);
+	free(cmd);
 	ts_rmtree(dir);
 	free(dir);
 }
