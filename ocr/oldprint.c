@@ -64,18 +64,6 @@ int bk_old_print_parse(const char *s, enum bk_old_print *mode)
 	return 0;
 }
 
-const char *bk_old_print_name(enum bk_old_print mode)
-{
-	switch (mode) {
-	case BK_OLD_PRINT_AUTO:
-		return "auto";
-	case BK_OLD_PRINT_ON:
-		return "on";
-	default:
-		return "off";
-	}
-}
-
 /* First code point of a glyph's text; 0 for an empty or broken one. */
 static uint32_t first_cp(const char *text)
 {

@@ -40,7 +40,6 @@ enum bk_old_print {
 
 /* "off", "auto", "on" -> *mode; -1 for anything else. */
 int bk_old_print_parse(const char *s, enum bk_old_print *mode);
-const char *bk_old_print_name(enum bk_old_print mode);
 
 #define BK_GLYPH_TEXT_MAX 16
 
