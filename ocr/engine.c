@@ -15,9 +15,8 @@
  * page model: a walk of the jpn symbols into glyphs, a chi_tra reading of
  * the same rectangle in the same mode on the chi_tra handle, the fusion,
  * and the walk into the page model taking each word's text from its fused
- * glyphs. The jpn
- * handle's results stay untouched while chi_tra reads: each model has its
- * own handle.
+ * glyphs. The jpn handle's results stay untouched while chi_tra reads:
+ * each model has its own handle.
  */
 #include "ocr/engine.h"
 
@@ -275,8 +274,7 @@ static bool fused_word(const struct glyph_set *gs, size_t *cursor, size_t word,
 /* Walks the result iterator word by word into `page`. A block or line is
  * created when its first non-blank word arrives, so Tesseract's empty
  * blocks (pictures, rules) leave nothing behind. With `gs`, a word's text
- * and confidence come from its fused glyphs; a word whose glyphs were all
- * merged into a neighbour is dropped. */
+ * and confidence come from its fused glyphs (the mean of theirs). */
 static int collect_words(TessResultIterator *ri, const char *model,
 			 enum bk_psm psm, const struct glyph_set *gs,
 			 struct bk_page *page, struct bk_error *err)

@@ -40,7 +40,6 @@ enum bk_old_print {
 
 /* "off", "auto", "on" -> *mode; -1 for anything else. */
 int bk_old_print_parse(const char *s, enum bk_old_print *mode);
-const char *bk_old_print_name(enum bk_old_print mode);
 
 #define BK_GLYPH_TEXT_MAX 16
 
@@ -59,10 +58,10 @@ struct bk_oldprint_stats {
 };
 
 /* True when the glyphs of one jpn reading look like old print: many
- * kanji read with low confidence and old forms among those read. Measured
- * on the modern realscans pages (government white paper) this never
- * holds; on 1900s print and on rendered old-print pages it does (see
- * oldprint.c for the numbers). */
+ * kanji read with low confidence, and old forms jpn knows (國 會 學 ...)
+ * among those read. Measured on the modern realscans pages (government
+ * white paper) this never holds; on 1900s print and on rendered old-print
+ * pages it does (see oldprint.c for the numbers). */
 bool bk_oldprint_detect(const struct bk_glyph *g, size_t n);
 
 /*
