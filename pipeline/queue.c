@@ -735,8 +735,9 @@ int bk_queue_add(struct bk_queue *q, struct bk_job_meta *meta,
 			goto out;
 	}
 	meta->tries = 0;
-	if (bk_fsync_dir(inputs, err) || bk_job_meta_write(meta, metapath, err) ||
-	    bk_fsync_dir(tmpdir, err))
+	/* job.meta's atomic commit fsyncs tmpdir too, which makes input/
+	 * durable in it */
+	if (bk_fsync_dir(inputs, err) || bk_job_meta_write(meta, metapath, err))
 		goto out;
 	if (rename(tmpdir, incoming)) {
 		bk_error_set(err, "cannot move job into '%s': %s", incoming,
