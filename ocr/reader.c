@@ -465,10 +465,10 @@ static void emit(const struct cut_ctx *ctx, size_t i, enum bk_dir dominant,
  * a horizontal line (hakusho pp. 46-50: 5 to 8 pieces a page). Pieces are
  * regions at most a fifth of an inch wide; stacked ones (their x ranges
  * overlapping by half the narrower, at most a third of an inch apart: the
- * space between two words of a tab) form
- * a column when there are three or more and the column is three times as
- * tall as wide and covers no more than a tenth of any other region (the
- * row cuts may have stacked its last piece with a short line of the body).
+ * space between two words of a tab) form a column when there are three
+ * or more and the column is three times as tall as wide and covers no
+ * more than a tenth of any other region (the row cuts may have stacked
+ * its last piece with a short line of the body).
  * The column takes the place of its first piece, as a vertical region.
  */
 static void join_columns(struct region_list *list, int dpi)
