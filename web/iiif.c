@@ -333,26 +333,12 @@ out:
 
 void bk_web_iiif(struct bk_web_ctx *c, const char *path, struct bk_web_response *r)
 {
-	char id[BK_NAME_MAX + 1];
 	const char *rest, *after;
 	struct bk_web_doc d;
-	struct bk_error err;
 	int page;
 
-	bk_error_init(&err);
-	if (!bk_web_split_id(path, "/iiif/", id, sizeof(id), &rest)) {
-		bk_web_not_found(r);
+	if (!bk_web_doc_at(c, path, "/iiif/", &d, &rest, r))
 		return;
-	}
-	int found = bk_web_doc_find(c, id, &d, &err);
-	if (found < 0) {
-		bk_web_error_page(r, 500, "エラー", err.msg);
-		return;
-	}
-	if (!found) {
-		bk_web_not_found(r);
-		return;
-	}
 	if (!strcmp(rest, "/manifest"))
 		manifest(c, &d, r);
 	else if (!strcmp(rest, "/search"))

@@ -316,6 +316,23 @@ static const char stylesheet[] =
 	"nav.pager a,nav.pager span{margin-right:.8em}\n"
 	".error{color:#a00}\n";
 
+bool bk_web_doc_at(struct bk_web_ctx *c, const char *path, const char *prefix,
+		   struct bk_web_doc *d, const char **rest, struct bk_web_response *r)
+{
+	char id[BK_NAME_MAX + 1];
+	struct bk_error err;
+	int found = 0;
+
+	bk_error_init(&err);
+	if (bk_web_split_id(path, prefix, id, sizeof(id), rest))
+		found = bk_web_doc_find(c, id, d, &err);
+	if (found < 0)
+		bk_web_error_page(r, 500, "エラー", err.msg);
+	else if (!found)
+		bk_web_not_found(r);
+	return found > 0;
+}
+
 bool bk_web_split_id(const char *path, const char *prefix, char *id, size_t idsz, const char **rest)
 {
 	size_t plen = strlen(prefix);
@@ -405,26 +422,12 @@ static void viewer_image(const struct bk_web_doc *d, int page, struct bk_web_res
 
 static void doc_route(struct bk_web_ctx *c, const char *path, struct bk_web_response *r)
 {
-	char id[BK_NAME_MAX + 1];
 	const char *rest, *after;
 	struct bk_web_doc d;
-	struct bk_error err;
 	int page;
 
-	bk_error_init(&err);
-	if (!bk_web_split_id(path, "/doc/", id, sizeof(id), &rest)) {
-		bk_web_not_found(r);
+	if (!bk_web_doc_at(c, path, "/doc/", &d, &rest, r))
 		return;
-	}
-	int found = bk_web_doc_find(c, id, &d, &err);
-	if (found < 0) {
-		bk_web_error_page(r, 500, "エラー", err.msg);
-		return;
-	}
-	if (!found) {
-		bk_web_not_found(r);
-		return;
-	}
 	if (!*rest || !strcmp(rest, "/")) {
 		struct bk_buf loc = { 0 };
 		const char *q = bk_web_arg(c->req, "q");

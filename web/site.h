@@ -64,6 +64,11 @@ void bk_web_iiif(struct bk_web_ctx *c, const char *path, struct bk_web_response 
 /* Splits "PREFIX/ID/REST" (path after PREFIX) into ID and REST ("" when
  * none); false if there is no ID or it is too long. */
 bool bk_web_split_id(const char *path, const char *prefix, char *id, size_t idsz, const char **rest);
+/* The document named by "PREFIX/ID/REST" when the role may see it: true,
+ * *d filled (caller releases) and *rest set; false when r already holds
+ * the answer (the one not-found page, or a 500 for an internal error). */
+bool bk_web_doc_at(struct bk_web_ctx *c, const char *path, const char *prefix,
+		   struct bk_web_doc *d, const char **rest, struct bk_web_response *r);
 /* Parses a page number 1..65535 at s, *after past it. */
 bool bk_web_parse_page(const char *s, int *out, const char **after);
 /* The image of page `page`, width x height, into r (404 page on failure). */
