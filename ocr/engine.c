@@ -40,6 +40,7 @@ struct bk_engine {
 	struct bk_model_handle models[BK_ENGINE_MAX_MODELS];
 	size_t nmodels;
 	enum bk_old_print old_print;
+	bool old_print_seen; /* AUTO: a reading since the last set was old print */
 	struct bk_oldprint_stats stats;
 };
 
@@ -76,6 +77,7 @@ void bk_engine_free(struct bk_engine **engine)
 void bk_engine_set_old_print(struct bk_engine *engine, enum bk_old_print mode)
 {
 	engine->old_print = mode;
+	engine->old_print_seen = false;
 }
 
 struct bk_oldprint_stats bk_engine_oldprint_stats(const struct bk_engine *engine)
@@ -510,9 +512,11 @@ static int old_print_glyphs(struct bk_engine *engine, const struct bk_gray *img,
 		return bk_error_set(err, "out of memory in the old-print reading");
 	if (crc == -2 || !gs->n)
 		return 0;
-	if (engine->old_print == BK_OLD_PRINT_AUTO &&
-	    !bk_oldprint_detect(gs->g, gs->n))
-		return 0;
+	if (engine->old_print == BK_OLD_PRINT_AUTO && !engine->old_print_seen) {
+		if (!bk_oldprint_detect(gs->g, gs->n))
+			return 0;
+		engine->old_print_seen = true;
+	}
 	engine->stats.calls_read++;
 	if (reread(engine, img, rect, psm, vertical, gs, err))
 		return -1;

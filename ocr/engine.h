@@ -81,8 +81,12 @@ int bk_engine_load(struct bk_engine *engine, const char *model,
  * Old print (see ocr/oldprint.h): under BK_OLD_PRINT_ON every later
  * reading with jpn or jpn_vert has its doubtful lines read again with
  * chi_tra / chi_tra_vert and fused glyph by glyph; under BK_OLD_PRINT_AUTO
- * only readings that bk_oldprint_detect() finds to be old print; under
- * BK_OLD_PRINT_OFF (a new engine's setting) none. Other models are never affected.
+ * only readings that bk_oldprint_detect() finds to be old print, and every
+ * reading after such a one until the next call of this function (the
+ * pipeline calls it per page, so a page is old print once one of its
+ * regions is: its small regions, headings and captions give too few kanji
+ * to tell); under BK_OLD_PRINT_OFF (a new engine's setting) none. Other
+ * models are never affected.
  */
 void bk_engine_set_old_print(struct bk_engine *engine, enum bk_old_print mode);
 
