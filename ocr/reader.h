@@ -23,8 +23,9 @@
  *    horizontal ones with jpn (PSM 6), so a vertical body keeps its
  *    horizontal heading first;
  *  - second readings by Tesseract's layout analysis of the whole page,
- *    the more believable reading kept (mean word confidence times the
- *    share of Japanese characters; for Latin text the confidence): of the
+ *    the more believable reading kept (its Japanese characters, each
+ *    weighted by its word's confidence; for Latin text the mean
+ *    confidence): of the
  *    gray scan when Tesseract was given a binarized copy of it, and of a
  *    page whose words come out with low confidence, with the model of
  *    each direction. Such a page is first checked with orientation

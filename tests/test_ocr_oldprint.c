@@ -2,7 +2,8 @@
  * tests/test_ocr_oldprint.c — the old-print fusion rules (ocr/oldprint.c)
  * on glyphs as the engine gives them, and the real engine with jpn and
  * chi_tra on a rendered old-print page (tests/data/oldprint-small.jpg):
- * jpn alone misses most old forms, the fused reading finds them.
+ * jpn alone misses most old forms, the fused reading finds them, and the
+ * fused words keep the confidences of jpn's reading.
  */
 #include <criterion/criterion.h>
 #include <stdio.h>
@@ -174,6 +175,59 @@ Test(oldprint, real_engine_reads_old_forms_jpn_lacks, .timeout = 300)
 	free(plain);
 	free(fused);
 	free(detected);
+}
+
+/* Reads the small page once with jpn in PSM 6 and returns the mean word
+ * confidence; *replaced: glyphs fused in. */
+static double jpn_confidence(enum bk_old_print mode, size_t *words, size_t *replaced)
+{
+	struct bk_error err;
+	struct bk_page page;
+	unsigned char *buf = NULL;
+	int w, h, stride;
+	char *path = ts_fmt("%s/tests/data/oldprint-small.jpg", BUNKO_SOURCE_DIR);
+	struct bk_image *img = load(path);
+	double sum = 0;
+
+	bk_error_init(&err);
+	bk_page_init(&page);
+	struct bk_engine *engine = bk_engine_new(NULL, &err);
+	cr_assert_not_null(engine, "%s", err.msg);
+	bk_engine_set_old_print(engine, mode);
+	cr_assert_eq(bk_image_gray8(img, &buf, &w, &h, &stride, &err), 0, "%s", err.msg);
+	struct bk_gray gray = { buf, w, h, stride, bk_image_xres(img) };
+	cr_assert_eq(bk_engine_recognize(engine, &gray, "jpn", BK_PSM_SINGLE_BLOCK, NULL,
+					 &page, &err), 0, "%s", err.msg);
+	*words = 0;
+	for (size_t b = 0; b < page.nblocks; b++)
+		for (size_t l = 0; l < page.blocks[b].nlines; l++)
+			for (size_t k = 0; k < page.blocks[b].lines[l].nwords; k++) {
+				sum += page.blocks[b].lines[l].words[k].conf;
+				(*words)++;
+			}
+	*replaced = bk_engine_oldprint_stats(engine).replaced;
+	bk_page_release(&page);
+	bk_engine_free(&engine);
+	free(buf);
+	bk_image_free(&img);
+	free(path);
+	return *words ? sum / (double)*words : 0;
+}
+
+/* The reader compares readings, and doubts a page, by word confidence:
+ * a fused reading must be on the scale of an unfused one. The mean of the
+ * glyphs' confidences (chi_tra's for replaced ones) was not: it made a
+ * doubtful 1900s spread look sure. */
+Test(oldprint, fused_words_keep_jpn_confidence, .timeout = 300)
+{
+	size_t n_off, n_on, r_off, r_on;
+	double off = jpn_confidence(BK_OLD_PRINT_OFF, &n_off, &r_off);
+	double on = jpn_confidence(BK_OLD_PRINT_ON, &n_on, &r_on);
+
+	cr_assert_gt(r_on, 0, "nothing was fused");
+	cr_expect_eq(n_on, n_off);
+	cr_expect_float_eq(on, off, 0.01, "mean word confidence %.2f fused, %.2f as read",
+			   on, off);
 }
 
 Test(oldprint, auto_leaves_modern_print_alone, .timeout = 300)
