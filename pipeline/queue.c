@@ -1350,6 +1350,20 @@ static time_t lease_time(const char *claim_dir)
 	return t;
 }
 
+static bool pid_gone(long pid);
+
+bool bk_queue_pool_gone(const struct bk_queue *q, const char *pool)
+{
+	const char *dot = strrchr(pool, '.');
+	char *end = NULL;
+	long pid = dot ? strtol(dot + 1, &end, 10) : 0;
+
+	if (!dot || pid <= 0 || *end || (size_t)(dot - pool) != strlen(q->host) ||
+	    strncmp(pool, q->host, (size_t)(dot - pool)))
+		return false; /* another host's: only its log can say */
+	return pid_gone(pid);
+}
+
 /* True if process `pid` on this host has ended: it does not exist, or it
  * is a zombie nobody has reaped yet (a killed worker whose supervisor died
  * too stays one until init gets to it; Linux /proc tells). */
