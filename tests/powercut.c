@@ -348,18 +348,36 @@ static int apply_move(struct model *m, struct move *mv, const char *snapped)
 	return 0;
 }
 
-/* The directory `snapped` was just made durable as a whole: each pending
- * rename that touched it is now durable, so its other side is applied;
- * and before it every earlier pending rename of the same file or
- * directory, since a rename's commit cannot overtake an earlier rename
- * of what it moves (what a journal gives: a directory is never found in
- * two places, nor in none). */
+/* The directory `snapped` was just recorded whole. A rename is durable
+ * once the directory it moved into is synced, as one change: each pending
+ * rename into `snapped` is applied on its source side too, and before it
+ * every earlier pending rename of the same file or directory (a rename's
+ * commit cannot overtake an earlier rename of what it moves). A pending
+ * rename out of `snapped` is not durable yet: the record shows the name
+ * gone, the disk still has it, so it is put back. So a directory is never
+ * found in two places, nor in none. */
 static int settle(struct model *m, const char *snapped)
 {
 	size_t keep = 0;
 	for (size_t i = 0; i < m->npending; i++) {
 		struct move *mv = &m->pending[i];
-		if (!mv->src || (strcmp(mv->src, snapped) && strcmp(mv->dst, snapped)))
+		if (!mv->src || strcmp(mv->src, snapped) || !strcmp(mv->dst, "-"))
+			continue;
+		struct ent back;
+		if (ent_copy(&back, &mv->moved))
+			return -1;
+		free(back.name);
+		back.name = strdup(mv->sname);
+		struct dir *d = find_dir(m, snapped, 1);
+		int bad = !back.name || !d || dir_put(d, &back);
+		ent_free(&back);
+		if (bad)
+			return -1;
+	}
+	for (size_t i = 0; i < m->npending; i++) {
+		struct move *mv = &m->pending[i];
+		int into = !strcmp(mv->dst, snapped) || (!strcmp(mv->dst, "-") && !strcmp(mv->src, snapped));
+		if (!mv->src || !into)
 			continue;
 		for (size_t j = 0; j < i; j++)
 			if (m->pending[j].src && !strcmp(m->pending[j].moved.id, mv->moved.id) &&

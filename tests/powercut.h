@@ -13,10 +13,13 @@
  *   - a directory's entries (files and directories created, removed,
  *     renamed within it, symbolic links) are durable once fsync(2) on the
  *     directory returns, and not before;
- *   - a rename(2) is one atomic change of the filesystem: once either
- *     directory it touched is fsynced, it is durable on both sides
- *     (journaling filesystems commit it as one transaction), so a
+ *   - a rename(2) is one atomic change of the filesystem (journaling
+ *     filesystems commit it as one transaction), durable once the
+ *     directory it moved into is fsynced, and then on both sides: a
  *     renamed directory is never found in both places or in neither.
+ *     An fsync of the directory it left does not make it durable (ext4
+ *     would; the portable rule is to sync the destination), and a rename
+ *     is never durable before an earlier rename of the same file.
  *   - sync(2) and syncfs(2) make everything durable.
  * Files are told apart by inode number and birth time (statx), so an
  * inode number reused by a later file does not lend it the older one's

@@ -248,6 +248,14 @@ static void check_resume(const char *archive, const char *id, const char *what)
 	char *left = leftover(archive);
 	EXPECT(!left, "%s: left behind after resuming: %s", what, left);
 	free(left);
+	/* a done job keeps only its records: its input (now the document's
+	 * master) and page checkpoints are gone for good */
+	char *input = ts_fmt("%s/queue/done/%s/input", archive, id);
+	char *page = ts_fmt("%s/queue/done/%s/work/0001.page", archive, id);
+	EXPECT(!exists(input), "%s: the done job still holds its input", what);
+	EXPECT(!exists(page), "%s: the done job still holds its page checkpoint", what);
+	free(input);
+	free(page);
 }
 
 static char *describe(const char *state, long k)
