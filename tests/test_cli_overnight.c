@@ -970,6 +970,8 @@ Test(overnight, requeue_brings_a_failed_job_back_without_redoing_its_pages,
 	free(cmd);
 	json_t *s = status_json(archive);
 	cr_expect_eq(json_integer_value(json_object_get(s, "done")), 1);
+	cr_expect_eq(json_array_size(json_object_get(s, "paused")), 0,
+		     "a pool that ended is still shown paused");
 	cr_expect_eq(json_integer_value(json_object_get(status_job(s, id), "tries")), 0);
 	json_decref(s);
 	cr_expect_eq(pdf_pages(archive, "gian", id), 2);
@@ -1064,6 +1066,18 @@ Test(overnight, a_full_disk_pauses_the_pool_and_costs_no_try, .timeout = 600)
 	char *logs = worker_logs(archive);
 	cr_expect_eq(count_of(logs, "event=pause "), 1, "%s", logs);
 	free(logs);
+	/* the pause is in the status while it lasts */
+	json_t *ps = status_json(archive);
+	json_t *paused = json_object_get(ps, "paused");
+	cr_expect_eq(json_array_size(paused), 1, "no pause in the status");
+	cr_expect(strstr(json_string_value(json_object_get(json_array_get(paused, 0), "message"))
+			     ?: "", "no space left"), "the pause does not say why");
+	json_decref(ps);
+	char *scmd = ts_fmt("%s status '%s'", BUNKO_EXE, archive);
+	char *stext = run_ok(scmd);
+	cr_expect(strstr(stext, "\npaused  pool "), "no pause in the status: %s", stext);
+	free(stext);
+	free(scmd);
 
 	/* space again: the job goes on where it was, charged nothing */
 	unlink(control);
@@ -1071,6 +1085,8 @@ Test(overnight, a_full_disk_pauses_the_pool_and_costs_no_try, .timeout = 600)
 	cr_expect(WIFEXITED(st) && WEXITSTATUS(st) == 0, "pool ended with 0x%x", st);
 	json_t *s = status_json(archive);
 	cr_expect_eq(json_integer_value(json_object_get(s, "done")), 1);
+	cr_expect_eq(json_array_size(json_object_get(s, "paused")), 0,
+		     "a pool that ended is still shown paused");
 	cr_expect_eq(json_integer_value(json_object_get(status_job(s, id), "tries")), 0);
 	cr_expect_eq(json_array_size(json_object_get(status_job(s, id), "missing")), 0);
 	json_decref(s);
@@ -1113,6 +1129,8 @@ Test(overnight, a_failing_disk_stops_the_pool_with_one_line, .timeout = 300)
 	free(cmd);
 	json_t *s = status_json(archive);
 	cr_expect_eq(json_integer_value(json_object_get(s, "done")), 1);
+	cr_expect_eq(json_array_size(json_object_get(s, "paused")), 0,
+		     "a pool that ended is still shown paused");
 	cr_expect_eq(json_integer_value(json_object_get(status_job(s, id), "tries")), 0);
 	json_decref(s);
 	cr_expect_eq(pdf_pages(archive, "gian", id), 4);
