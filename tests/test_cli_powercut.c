@@ -22,14 +22,37 @@
  * The same for `bunko add` (a cut leaves no job or a whole job in
  * incoming/; once add has printed the job id, the job is there).
  *
- * Each fsync on the publish path is needed for one of these checks; with
- * it deleted (and bunko rebuilt) this test fails at the cut named below:
- *   archive/atomic.c  bk_atomic_commit, the file's fsync: the cut after the
- *                     rename finds a committed file empty (verify: changed,
- *                     or an unreadable record)
- *   archive/atomic.c  bk_atomic_commit, the directory's fsync: ... see the
- *                     table in README.md (*Power cuts*), kept there with the
- *                     result of each removal.
+ * Which fsyncs this test guards: each was deleted in turn, bunko rebuilt
+ * and this test run; it failed, at the cut named, for:
+ *   archive/atomic.c bk_atomic_commit, fsync of the file: add's end, a
+ *                    queued job without its record (job.meta empty)
+ *   archive/atomic.c bk_atomic_commit, fsync of the directory: add's end,
+ *                    a queued job without its record
+ *   archive/atomic.c bk_mkdir_p, fsync of a new directory's parent: add's
+ *                    end, the job is not in incoming/ (queue/incoming/
+ *                    itself was lost)
+ *   archive/store.c  fsync of each bag file as it is hashed: verify finds
+ *                    a stored file changed
+ *   archive/store.c  fsync of the bag's directories: verify finds a
+ *                    stored master missing
+ *   archive/store.c  fsync of store/<collection>/ after the bag's rename:
+ *                    the index has the document, the store does not
+ *   index (SQLite)   synchronous=OFF instead of SQLite's own syncs: the
+ *                    index is unreadable after a cut
+ *   pipeline/job.c   fsync of the job directory and of work/ after the
+ *                    payload is dropped: a done job keeps its input or
+ *                    its checkpoint
+ *   pipeline/queue.c fsync of done/ after the finishing move: a job the
+ *                    worker reported done is not in done/
+ *   pipeline/queue.c add: fsync of incoming/ after the rename (the job is
+ *                    lost) and of input/ (its scan is missing)
+ * It does not fail without these, each made redundant by a later sync in
+ * the same run: the fsync of a master as it is copied (synced again when
+ * hashed), of the staged bag directory (its last tag file's commit syncs
+ * it), of store/ before the rename (bk_mkdir_p syncs it), of
+ * .staging/<collection>/ after the rename (the model makes a rename
+ * durable with its destination), and of index/ after a first generation
+ * is published (SQLite syncs the directory at the first put).
  * A test that finds the shim not loaded (no durability call recorded, or a
  * cut run that is not killed) fails.
  */
