@@ -17,12 +17,12 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "archive/atomic.h"
+#include "bunko/atomic.h"
 #include "archive/pdf.h"
 #include "archive/store.h"
 #include "index/index.h"
 #include "ocr/sidecar.h"
-#include "pipeline/record.h"
+#include "bunko/record.h"
 
 static double now_seconds(void)
 {

@@ -12,7 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "archive/atomic.h"
+#include "bunko/atomic.h"
 
 static void image_close(struct bk_source *src)
 {

@@ -41,7 +41,7 @@
 #include "pipeline/source_impl.h"
 
 #include <cairo.h>
-#include "ocr/page.h"
+#include "bunko/page.h"
 #include <math.h>
 #include <stdbool.h>
 #include <stdint.h>
