@@ -93,9 +93,9 @@ function(check_links what links forbidden)
   endforeach()
   set(failures "${failures}" PARENT_SCOPE)
 endfunction()
-set(engine "^(bunko_ocr|bunko_ingest|bunko_pipeline|bunko_web|PkgConfig::(TESSERACT|LEPT))$")
+set(engine "^(bunko_ocr|bunko_ingest|bunko_pipeline|bunko_web|PkgConfig::(TESSERACT|LEPT))$|lib(tesseract|lept)[.]")
 check_links(bunko_core "${CORE_LINKS}"
-  "^(bunko_.*|PkgConfig::(TESSERACT|LEPT|SQLITE|POPPLER|TIFF|PNG|JPEG|MHD|CAIRO|QPDF|LIBXML2|LCMS2|CRYPTO|SODIUM))$")
+  "^(bunko_.*|PkgConfig::(TESSERACT|LEPT|SQLITE|POPPLER|TIFF|PNG|JPEG|MHD|CAIRO|QPDF|LIBXML2|LCMS2|CRYPTO|SODIUM))$|lib(tesseract|lept|sqlite3|poppler|tiff|png|jpeg|microhttpd|cairo|qpdf|xml2|lcms2|crypto|sodium)[.]")
 check_links(bunko_archive "${ARCHIVE_LINKS}" "${engine}")
 check_links(bunko_index "${INDEX_LINKS}" "${engine}")
 
