@@ -19,7 +19,7 @@
 #include "archive/checksum.h"
 #include "archive/meta.h"
 #include "bunko/utf8.h"
-#include "pipeline/source.h"
+#include "ingest/source.h"
 
 enum column { COL_FILES, COL_COLLECTION, COL_TITLE, COL_DATE, COL_BOX, COL_VOLUME,
 	      COL_ACCESS, COL_PROFILE, COL_LANG, NCOLS };

@@ -4,7 +4,7 @@
  * page by page through checkpoints into the store).
  *
  * Page processing: one SOURCE page (a page of a scanned file) is read
- * (pipeline/source.h), cleaned and OCRed (bk_read_page) into one or two
+ * (ingest/source.h), cleaned and OCRed (bk_read_page) into one or two
  * LOGICAL pages (two when a spread is split); each logical page is its page
  * model plus its display image, encoded for the PDF (bk_encode_display).
  *
@@ -82,7 +82,7 @@
 #include "bunko/page.h"
 #include "pipeline/log.h"
 #include "pipeline/queue.h"
-#include "pipeline/source.h"
+#include "ingest/source.h"
 
 #define BK_JPEG_QUALITY 88 /* display images that are not bilevel */
 #define BK_JOB_RESULT "result" /* <job>/result: the finished job's record */
