@@ -160,6 +160,7 @@
 #include "bunko/atomic.h"
 #include "bunko/fs.h"
 #include "bunko/record.h"
+#include "bunko/stamp.h"
 #include "ocr/resolution.h"
 #include "pipeline/log.h"
 
@@ -313,6 +314,30 @@ static int set_str(char **dst, const char *v)
 	free(*dst);
 	*dst = v ? strdup(v) : NULL;
 	return !v || *dst ? 0 : -1;
+}
+
+/* Reads the record file `name` in `dir`: checks its `format` and the types
+ * of its keys (bk_record_check_types), then `fill` copies what it needs
+ * into `out` (the record is freed afterwards; `path` is for its messages).
+ * 0, or -1 with `err` set; `out` may then be half filled. */
+static int read_record_in(const char *dir, const char *name, const char *format,
+			  const char *types,
+			  int (*fill)(const struct bk_record *r, const char *path,
+				      void *out, struct bk_error *err),
+			  void *out, struct bk_error *err)
+{
+	char *path = bk_path_join(dir, name);
+	struct bk_record *r = NULL;
+	int rc = -1;
+
+	if (!path)
+		return bk_error_set(err, "out of memory");
+	if (!bk_record_read(&r, path, format, err) &&
+	    !bk_record_check_types(r, path, types, err))
+		rc = fill(r, path, out, err);
+	bk_record_free(&r);
+	free(path);
+	return rc;
 }
 
 #define JOB_META_TYPES                                                       \
@@ -740,16 +765,6 @@ int bk_claim_heartbeat(const struct bk_claim *c, struct bk_error *err)
 	return rc;
 }
 
-static char *utc_stamp(void)
-{
-	char buf[32];
-	time_t t = time(NULL);
-	struct tm tm;
-	gmtime_r(&t, &tm);
-	strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%SZ", &tm);
-	return strdup(buf);
-}
-
 void bk_claim_owner_release(struct bk_claim_owner *o)
 {
 	free(o->host);
@@ -758,21 +773,12 @@ void bk_claim_owner_release(struct bk_claim_owner *o)
 	memset(o, 0, sizeof(*o));
 }
 
-int bk_claim_owner_read(struct bk_claim_owner *o, const char *claim_dir,
-			struct bk_error *err)
+static int claim_owner_fill(const struct bk_record *r, const char *path, void *out,
+			    struct bk_error *err)
 {
-	char *path = bk_path_join(claim_dir, "owner");
-	struct bk_record *r = NULL;
+	struct bk_claim_owner *o = out;
 	long long v = 0;
-	int rc = -1;
 
-	memset(o, 0, sizeof(*o));
-	if (!path)
-		return bk_error_set(err, "out of memory");
-	if (bk_record_read(&r, path, "bunko-claim", err) ||
-	    bk_record_check_types(r, path, "generation:i host:s machine_id:s "
-				  "source_done:i claimed:s", err))
-		goto out;
 	bk_record_int(r, "generation", &o->generation);
 	bk_record_int(r, "source_done", &o->source_done);
 	if (bk_record_long(r, "pid", &v))
@@ -782,17 +788,22 @@ int bk_claim_owner_read(struct bk_claim_owner *o, const char *claim_dir,
 		o->supervisor = (long)v;
 	if (set_str(&o->host, bk_record_str(r, "host")) ||
 	    set_str(&o->machine_id, bk_record_str(r, "machine_id")) ||
-	    set_str(&o->claimed, bk_record_str(r, "claimed"))) {
-		bk_error_set(err, "out of memory reading '%s'", path);
-		goto out;
-	}
-	rc = 0;
-out:
-	if (rc)
+	    set_str(&o->claimed, bk_record_str(r, "claimed")))
+		return bk_error_set(err, "out of memory reading '%s'", path);
+	return 0;
+}
+
+int bk_claim_owner_read(struct bk_claim_owner *o, const char *claim_dir,
+			struct bk_error *err)
+{
+	memset(o, 0, sizeof(*o));
+	if (read_record_in(claim_dir, "owner", "bunko-claim",
+			   "generation:i host:s machine_id:s source_done:i claimed:s",
+			   claim_owner_fill, o, err)) {
 		bk_claim_owner_release(o);
-	bk_record_free(&r);
-	free(path);
-	return rc;
+		return -1;
+	}
+	return 0;
 }
 
 static int dead_letter_unreadable(struct bk_queue *q, struct bk_claim *c,
@@ -808,7 +819,7 @@ static int take_claim(struct bk_queue *q, struct bk_claim *c, struct bk_error *e
 	struct bk_job_progress p;
 	struct bk_record *r = NULL;
 	char *metapath = bk_path_join(c->dir, "job.meta");
-	char *owner = bk_path_join(c->dir, "owner"), *when = utc_stamp();
+	char *owner = bk_path_join(c->dir, "owner"), *when = bk_utc_now();
 	int rc = -1;
 
 	bk_job_meta_init(&m);
@@ -1064,33 +1075,30 @@ static int write_reason(const char *job_dir, const char *file, int page,
 	return rc;
 }
 
+static int reason_fill(const struct bk_record *r, const char *path, void *out,
+		       struct bk_error *err)
+{
+	struct bk_job_reason *reason = out;
+
+	if (skips_from_record(r, "missing", path, &reason->missing, &reason->nmissing, err))
+		return -1;
+	bk_record_int(r, "page", &reason->page);
+	if (set_str(&reason->file, bk_record_str(r, "file")) ||
+	    set_str(&reason->message, bk_record_str(r, "message")))
+		return bk_error_set(err, "out of memory reading '%s'", path);
+	return 0;
+}
+
 int bk_job_reason_read(struct bk_job_reason *reason, const char *job_dir,
 		       struct bk_error *err)
 {
-	char *path = bk_path_join(job_dir, "reason");
-	struct bk_record *r = NULL;
-	int rc = -1;
-
 	memset(reason, 0, sizeof(*reason));
-	if (!path)
-		return bk_error_set(err, "out of memory");
-	if (bk_record_read(&r, path, "bunko-reason", err) ||
-	    bk_record_check_types(r, path, "file:s page:i message:s missing:o", err) ||
-	    skips_from_record(r, "missing", path, &reason->missing, &reason->nmissing, err))
-		goto out;
-	bk_record_int(r, "page", &reason->page);
-	if (set_str(&reason->file, bk_record_str(r, "file")) ||
-	    set_str(&reason->message, bk_record_str(r, "message"))) {
-		bk_error_set(err, "out of memory reading '%s'", path);
-		goto out;
-	}
-	rc = 0;
-out:
-	if (rc)
+	if (read_record_in(job_dir, "reason", "bunko-reason",
+			   "file:s page:i message:s missing:o", reason_fill, reason, err)) {
 		bk_job_reason_release(reason);
-	bk_record_free(&r);
-	free(path);
-	return rc;
+		return -1;
+	}
+	return 0;
 }
 
 void bk_job_reason_release(struct bk_job_reason *reason)
