@@ -9,7 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <utf8proc.h>
+
+#include "bunko/utf8.h"
 
 void bk_doc_meta_init(struct bk_doc_meta *meta)
 {
@@ -112,21 +113,6 @@ int bk_doc_meta_copy(struct bk_doc_meta *dst, const struct bk_doc_meta *src,
 fail:
 	bk_doc_meta_release(dst);
 	return -1;
-}
-
-int bk_utf8_valid(const char *s, size_t len)
-{
-	const utf8proc_uint8_t *p = (const utf8proc_uint8_t *)s;
-	size_t i = 0;
-
-	while (i < len) {
-		utf8proc_int32_t cp;
-		utf8proc_ssize_t n = utf8proc_iterate(p + i, (utf8proc_ssize_t)(len - i), &cp);
-		if (n <= 0)
-			return 0;
-		i += (size_t)n;
-	}
-	return 1;
 }
 
 /* A copy of `name` fit for an error message: control characters become

@@ -92,8 +92,6 @@ int bk_name_check(const char *what, const char *name, struct bk_error *err);
  */
 int bk_text_check(const char *what, const char *text, size_t max,
 		  struct bk_error *err);
-/* True if `s` is well-formed UTF-8 (no overlongs, surrogates or > U+10FFFF). */
-int bk_utf8_valid(const char *s, size_t len);
 
 /* BagIt path encoding (RFC 8493 2.1.3): CR, LF and '%', and only those,
  * become %0D, %0A and %25. encode returns a new string (NULL: out of

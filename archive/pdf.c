@@ -17,7 +17,7 @@
  * number for the page tree. Close ends the file with a cross-reference
  * stream (/Type /XRef, Flate with the PNG Up predictor) whose dictionary is
  * the trailer (Root, Info, ID), `startxref` and `%%EOF`, then commits the
- * temporary file (archive/atomic.h).
+ * temporary file (bunko/atomic.h).
  *
  * PDF/A-2 allows cross-reference and object streams (PDF/A-1, based on
  * PDF 1.4, did not). The XMP metadata stream stays a plain stream without
@@ -84,7 +84,7 @@
 #include <unistd.h>
 #include <zlib.h>
 
-#include "archive/atomic.h"
+#include "bunko/atomic.h"
 #include "archive/pdf_internal.h"
 #include "bunko/buf.h"
 #include "ocr/xml.h"

@@ -1,7 +1,7 @@
 /*
  * archive/pdf.h — bunko's searchable-PDF writer: each page is the scanned
  * image (passed through in its encoded form, never re-encoded) with an
- * invisible text layer built from the page model (ocr/page.h).
+ * invisible text layer built from the page model (bunko/page.h).
  *
  * Guarantees:
  * - the text layer reads as the page reads: one text line per page-model
@@ -23,7 +23,7 @@
  *   without padding and a small ICC profile, so that a one-page 300-dpi
  *   bilevel document stays within 1.1 times its G4 TIFF.
  * - the file appears at `path` whole or not at all: it is written to a
- *   temporary beside it (archive/atomic.h) and renamed at close; abort (or
+ *   temporary beside it (bunko/atomic.h) and renamed at close; abort (or
  *   a crash) leaves no file at `path`.
  * - errors name the file (and the page where one is concerned):
  *   "cannot write 'out.pdf': No space left on device".
@@ -34,8 +34,8 @@
 #include <stdbool.h>
 
 #include "bunko/common.h"
-#include "ocr/image.h"
-#include "ocr/page.h"
+#include "bunko/encoded.h"
+#include "bunko/page.h"
 
 /* Document metadata, copied at open; NULL strings are left out.
  * `date` is the document's own date as catalogued (free text, e.g.

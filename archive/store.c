@@ -9,7 +9,6 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <grp.h>
 #include <signal.h>
 #include <stdio.h>
@@ -19,9 +18,10 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "archive/atomic.h"
+#include "bunko/atomic.h"
 #include "archive/checksum.h"
 #include "bunko/fs.h"
+#include "bunko/utf8.h"
 
 #define BK_STAGING_NAME ".staging"
 #define BK_OLD_SUFFIX ".old"
@@ -111,39 +111,34 @@ static int strlist_has(const struct strlist *l, const char *s)
 static int list_dir(const char *dir, struct strlist *dirs,
 		    struct strlist *others, struct bk_error *err)
 {
-	DIR *d = opendir(dir);
-	struct dirent *de;
+	char **names = NULL;
+	size_t n = 0;
 	int rc = -1;
 
-	if (!d)
-		return bk_error_set(err, "cannot open directory '%s': %s", dir,
-				    strerror(errno));
-	for (;;) {
+	if (bk_list_dir(dir, &names, &n, err))
+		return -1;
+	for (size_t i = 0; i < n; i++) {
 		struct stat st;
-		errno = 0;
-		de = readdir(d);
-		if (!de)
-			break;
-		if (de->d_name[0] == '.')
-			continue;
-		if (fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW))
+		char *path = bk_path_join(dir, names[i]);
+		if (!path) {
+			bk_error_set(err, "out of memory listing '%s'", dir);
+			goto out;
+		}
+		int gone = lstat(path, &st);
+		free(path);
+		if (gone)
 			continue; /* vanished meanwhile */
 		struct strlist *to = S_ISDIR(st.st_mode) ? dirs : others;
-		if (to && strlist_push(to, strdup(de->d_name), err))
+		char *name = names[i];
+		if (!to)
+			continue;
+		names[i] = NULL; /* strlist_push owns it now; the order stays sorted */
+		if (strlist_push(to, name, err))
 			goto out;
 	}
-	if (errno) {
-		bk_error_set(err, "cannot read directory '%s': %s", dir,
-			     strerror(errno));
-		goto out;
-	}
-	if (dirs)
-		strlist_sort(dirs);
-	if (others)
-		strlist_sort(others);
 	rc = 0;
 out:
-	closedir(d);
+	bk_names_free(names, n);
 	return rc;
 }
 
@@ -218,21 +213,6 @@ out:
 		strlist_sort(&t->others);
 	}
 	return rc;
-}
-
-static int rm_entry(const char *path, const struct stat *st, int type,
-		    struct FTW *ftw)
-{
-	return remove(path) && errno != ENOENT ? -1 : 0;
-}
-
-/* rm -rf; a path that is already gone is fine. */
-static int rmtree(const char *path, struct bk_error *err)
-{
-	if (nftw(path, rm_entry, 16, FTW_DEPTH | FTW_PHYS) && errno != ENOENT)
-		return bk_error_set(err, "cannot remove '%s': %s", path,
-				    strerror(errno));
-	return 0;
 }
 
 static int path_exists(const char *path)
@@ -660,7 +640,7 @@ static int recover_collection(struct bk_store *s, const char *coll,
 					(*restored)++;
 				}
 			} else {
-				bad = rmtree(path, err);
+				bad = bk_rm_tree(path, err);
 				if (!bad)
 					(*removed)++;
 			}
@@ -980,7 +960,7 @@ void bk_store_abandon(struct bk_doc_stage **stage)
 	if (!stage || !*stage)
 		return;
 	if ((*stage)->dir)
-		rmtree((*stage)->dir, &ignored);
+		bk_rm_tree((*stage)->dir, &ignored);
 	stage_free(*stage);
 	*stage = NULL;
 }
@@ -1216,7 +1196,7 @@ static int replace_in_two_steps(struct bk_doc_stage *st, struct bk_error *err)
 	}
 	if (sync_parents(st, err))
 		goto out;
-	rmtree(trash, &ignored); /* if this fails, recovery finishes it */
+	bk_rm_tree(trash, &ignored); /* if this fails, recovery finishes it */
 	rc = 0;
 out:
 	free(trash);
@@ -1240,7 +1220,7 @@ static int replace_by_exchange(struct bk_doc_stage *st, struct bk_error *err)
 	}
 	if (sync_parents(st, err))
 		return -1;
-	rmtree(st->dir, &ignored); /* the old copy; recovery finishes a failure */
+	bk_rm_tree(st->dir, &ignored); /* the old copy; recovery finishes a failure */
 	return 0;
 }
 

@@ -17,7 +17,7 @@
  * Access levels on disk: a bag's directory is created with its level's
  * mode (bk_access_dir_mode: public 0755, restricted 0750, confidential
  * 0700) while it is still empty in .staging, and every file and directory
- * in it takes its mode from its directory (archive/atomic.h): 0644, 0640,
+ * in it takes its mode from its directory (bunko/atomic.h): 0644, 0640,
  * 0600. Every directory of the archive has the archive's group (the staff
  * group, bk_archive_init_group) through the set-group-ID bit, so
  * restricted files are readable by that group, confidential ones by the
@@ -31,7 +31,7 @@
  * Commit protocol (bk_store_commit): a document is built in a staging
  * directory on the store's own filesystem; commit hashes and fsyncs every
  * payload file, writes the manifests and tag files atomically
- * (archive/atomic.h), fsyncs, then makes the whole bag visible with one
+ * (bunko/atomic.h), fsyncs, then makes the whole bag visible with one
  * rename(2) to store/<collection>/<id>. If an older copy is there (a job
  * re-run after a crash) the two directories are swapped with
  * renameat2(RENAME_EXCHANGE) and the old one deleted: readers see the old

@@ -116,7 +116,7 @@
 #include <unistd.h>
 
 #include "bunko/fs.h"
-#include "index/fts5_tokenizer.h"
+#include "index/fts5_internal.h"
 #include "index/match.h"
 #include "index/pagetext.h"
 #include "index/query.h"

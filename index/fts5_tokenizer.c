@@ -19,7 +19,7 @@
  * asks for and goes to FTS5 as it is. bunko does not use FTS5's auxiliary
  * functions: snippets are made by index/match.c.
  */
-#include "index/fts5_tokenizer.h"
+#include "index/fts5_internal.h"
 
 #include <stdbool.h>
 #include <stdint.h>

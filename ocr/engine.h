@@ -1,7 +1,7 @@
 /*
  * ocr/engine.h — the Tesseract adapter. ocr/engine.c is the only file that
  * sees Tesseract's types; everything here speaks bunko's own: gray pixel
- * buffers in, page models (ocr/page.h) and plain structs out.
+ * buffers in, page models (bunko/page.h) and plain structs out.
  *
  * A `struct bk_engine` belongs to one worker (it is not thread-safe). It
  * holds one initialized Tesseract handle per model ("jpn", "jpn_vert",
@@ -20,7 +20,7 @@
 
 #include "bunko/common.h"
 #include "ocr/oldprint.h"
-#include "ocr/page.h"
+#include "bunko/page.h"
 
 struct bk_engine;
 

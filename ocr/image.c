@@ -903,14 +903,6 @@ int bk_encoded_from_jpeg(const void *jpeg, size_t len, const char *name,
 	return 0;
 }
 
-void bk_encoded_image_release(struct bk_encoded_image *enc)
-{
-	if (!enc)
-		return;
-	free(enc->data);
-	memset(enc, 0, sizeof(*enc));
-}
-
 int bk_image_write_png(const struct bk_image *img, const char *path, struct bk_error *err)
 {
 	quiet();

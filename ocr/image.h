@@ -25,7 +25,8 @@
 #include <stddef.h>
 
 #include "bunko/common.h"
-#include "ocr/page.h" /* struct bk_box */
+#include "bunko/encoded.h" /* what bk_image_encode makes */
+#include "bunko/page.h"    /* struct bk_box */
 
 struct bk_image; /* opaque, wraps a Leptonica Pix; owned by caller */
 
@@ -72,18 +73,6 @@ int bk_image_gray8(const struct bk_image *img, unsigned char **buf, int *width,
 int bk_image_gray8_rows(const struct bk_image *img, int y0, int y1, unsigned char **buf,
 			int *width, int *height, int *stride, struct bk_error *err);
 
-enum bk_encoding { BK_ENC_G4 = 1, BK_ENC_JPEG, BK_ENC_FLATE };
-
-struct bk_encoded_image {
-	enum bk_encoding encoding;
-	int width, height;
-	int bits_per_component; /* 1 for G4, 8 otherwise */
-	int components;         /* 1 gray, 3 RGB */
-	int xres, yres;         /* dpi (>0: writer falls back to 300 if 0) */
-	unsigned char *data;    /* owned */
-	size_t size;
-};
-
 /* G4: decoding with PDF /CCITTFaxDecode <</K -1 /Columns W /Rows H
  * /BlackIs1 false>> into /DeviceGray gives black text on white; an image
  * that is not 1 bpp is thresholded first. JPEG: baseline, `jpeg_quality`
@@ -95,7 +84,6 @@ int bk_image_encode(const struct bk_image *img, enum bk_encoding enc, int jpeg_q
  * (dimensions, components) and the resolution from the header. */
 int bk_encoded_from_jpeg(const void *jpeg, size_t len, const char *name,
 			 struct bk_encoded_image *out, struct bk_error *err);
-void bk_encoded_image_release(struct bk_encoded_image *enc);
 
 /* Writes a PNG (debugging, tests). */
 int bk_image_write_png(const struct bk_image *img, const char *path, struct bk_error *err);

@@ -28,7 +28,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "ocr/page.h"
+#include "bunko/page.h"
 
 /* When the second reading is paid for. */
 enum bk_old_print {

@@ -55,7 +55,7 @@
 #include "ocr/cleanup.h"
 #include "ocr/engine.h"
 #include "ocr/image.h"
-#include "ocr/page.h"
+#include "bunko/page.h"
 
 struct bk_read_options {
 	const char *lang; /* "auto" (default), or a Tesseract model such as

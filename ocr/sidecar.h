@@ -1,6 +1,6 @@
 /*
  * ocr/sidecar.h — hOCR and ALTO sidecars, written from page models
- * (ocr/page.h) one page at a time, so a document of any length streams
+ * (bunko/page.h) one page at a time, so a document of any length streams
  * through without being held in memory.
  *
  * Use: *_begin once, which makes the document's writer (struct bk_xml,
@@ -27,7 +27,7 @@
 
 #include <stdio.h>
 
-#include "ocr/page.h"
+#include "bunko/page.h"
 #include "ocr/xml.h"
 
 /* *x is NULLed on entry and set on success. */

@@ -20,7 +20,7 @@
 #include "pipeline/manifest.h"
 #include "pipeline/process.h"
 #include "pipeline/queue.h"
-#include "pipeline/source.h"
+#include "ingest/source.h"
 
 /* "auto" or Tesseract model names joined with '+'. */
 static int lang_valid(const char *s)

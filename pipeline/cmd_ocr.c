@@ -6,7 +6,7 @@
  * (bk_process_source_page). Pages stream straight into the PDF writer and
  * the sidecars, one page in memory at a time. Every output appears whole or
  * not at all: the PDF through the writer's temporary, the sidecars through
- * archive/atomic.h; on any error nothing is left behind.
+ * bunko/atomic.h; on any error nothing is left behind.
  */
 #include <ctype.h>
 #include <stdbool.h>
@@ -15,7 +15,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "archive/atomic.h"
+#include "bunko/atomic.h"
 #include "archive/pdf.h"
 #include "ocr/engine.h"
 #include "ocr/resolution.h"

@@ -13,7 +13,7 @@
 
 #include "archive/store.h"
 #include "index/index.h"
-#include "ocr/page.h"
+#include "bunko/page.h"
 #include "pipeline/cli.h"
 
 struct reindex {

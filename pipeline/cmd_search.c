@@ -27,7 +27,7 @@
 
 #include "index/index.h"
 #include "pipeline/cli.h"
-#include "pipeline/record.h"
+#include "bunko/record.h"
 
 struct search_args {
 	const char *archive, *query, *role;

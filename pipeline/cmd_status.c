@@ -4,14 +4,14 @@
  * with their file, page and reason, the pools paused now (a full disk, no
  * memory) and the latest errors of the workers themselves
  * (pipeline/status.h). Every message is printed on one line
- * (cli.h); --json prints one object through pipeline/record.h.
+ * (cli.h); --json prints one object through bunko/record.h.
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "pipeline/cli.h"
-#include "pipeline/record.h"
+#include "bunko/record.h"
 #include "pipeline/status.h"
 
 /* "'x.tif' page 2: reason" or "'x.tif' (the whole file): reason"; NULL

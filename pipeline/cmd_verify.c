@@ -8,7 +8,7 @@
  * missing, changed, unexpected, unreadable, malformed or exposed; PATH relative to
  * the archive, control characters shown as '?'), then
  * "verified N documents, M files: K problems". --json prints one object on
- * one line, written by pipeline/record.h once the check is over:
+ * one line, written by bunko/record.h once the check is over:
  *   {"findings":[{"kind":"changed","path":"store/c/d/data/document.pdf"}],
  *    "documents":N,"files":M,"bytes":B,"problems":K}
  * and, if the check stopped on an error, "error":"message" as well. A path
@@ -21,7 +21,7 @@
 
 #include "archive/store.h"
 #include "pipeline/cli.h"
-#include "pipeline/record.h"
+#include "bunko/record.h"
 
 struct verify_options {
 	const char *archive;

@@ -17,12 +17,13 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "archive/atomic.h"
+#include "bunko/atomic.h"
 #include "archive/pdf.h"
 #include "archive/store.h"
 #include "index/index.h"
 #include "ocr/sidecar.h"
-#include "pipeline/record.h"
+#include "bunko/record.h"
+#include "bunko/stamp.h"
 
 static double now_seconds(void)
 {
@@ -392,16 +393,6 @@ out:
 
 /* ---- phase 2: the document -------------------------------------------- */
 
-static char *utc_now(void)
-{
-	char buf[32];
-	time_t t = time(NULL);
-	struct tm tm;
-	gmtime_r(&t, &tm);
-	strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%SZ", &tm);
-	return strdup(buf);
-}
-
 static int doc_meta_from_job(struct bk_doc_meta *d, const struct bk_job_meta *m,
 			     int npages, struct bk_error *err)
 {
@@ -418,7 +409,7 @@ static int doc_meta_from_job(struct bk_doc_meta *d, const struct bk_job_meta *m,
 	d->profile = m->profile;
 	d->access = m->access;
 	d->npages = npages;
-	d->created = utc_now();
+	d->created = bk_utc_now();
 	if (!d->created) {
 		bk_error_set(err, "out of memory");
 		goto fail;
@@ -693,7 +684,7 @@ static int write_result(const struct bk_job_context *ctx, const char *job_dir,
 			const struct bk_job_progress *prog, double seconds,
 			struct bk_error *err)
 {
-	char *path = result_path(job_dir), *finished = utc_now(), *store = NULL;
+	char *path = result_path(job_dir), *finished = bk_utc_now(), *store = NULL;
 	struct bk_record *r = bk_record_new("bunko-result");
 	int rc = -1;
 

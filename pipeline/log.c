@@ -13,7 +13,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "archive/atomic.h"
+#include "bunko/atomic.h"
 
 int bk_log_open(const char *archive, const char *host, struct bk_error *err)
 {

@@ -15,10 +15,11 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "archive/atomic.h"
+#include "bunko/atomic.h"
 #include "archive/checksum.h"
 #include "archive/meta.h"
-#include "pipeline/source.h"
+#include "bunko/utf8.h"
+#include "ingest/source.h"
 
 enum column { COL_FILES, COL_COLLECTION, COL_TITLE, COL_DATE, COL_BOX, COL_VOLUME,
 	      COL_ACCESS, COL_PROFILE, COL_LANG, NCOLS };

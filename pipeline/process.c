@@ -28,10 +28,10 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "archive/atomic.h"
+#include "bunko/atomic.h"
 #include "ocr/reader.h"
 #include "ocr/resolution.h"
-#include "pipeline/record.h"
+#include "bunko/record.h"
 
 int bk_ocr_mode_parse(const char *s)
 {

@@ -4,7 +4,7 @@
  * page by page through checkpoints into the store).
  *
  * Page processing: one SOURCE page (a page of a scanned file) is read
- * (pipeline/source.h), cleaned and OCRed (bk_read_page) into one or two
+ * (ingest/source.h), cleaned and OCRed (bk_read_page) into one or two
  * LOGICAL pages (two when a spread is split); each logical page is its page
  * model plus its display image, encoded for the PDF (bk_encode_display).
  *
@@ -13,7 +13,7 @@
  * the job directory as soon as it is read:
  *   work/NNNN.page   the page model (bk_page_write format)
  *   work/NNNN.img    the encoded display image: one header line, a
- *                    "bunko-img" record (pipeline/record.h) with encoding
+ *                    "bunko-img" record (bunko/record.h) with encoding
  *                    (g4, jpeg, flate), width, height, bits_per_component,
  *                    components, xres, yres and size, then size bytes
  *   work/progress    source pages done, logical pages written, and the
@@ -53,7 +53,7 @@
  * Finishing (what a done job keeps): once the document is committed and
  * indexed, the run
  *   1. writes <job>/result atomically, a "bunko-result" record
- *      (pipeline/record.h): doc, collection, store (the document's
+ *      (bunko/record.h): doc, collection, store (the document's
  *      directory relative to the archive), pages (document pages),
  *      source_pages, seconds, indexed (true|false), finished;
  *   2. only then deletes what the store now holds or no longer needs: the
@@ -64,7 +64,7 @@
  * job done without reading anything: a crash anywhere in finishing (or
  * between it and the move to done/) ends, on the next run, in done/ with
  * one document. Whoever holds the claim owns every file inside it, so a
- * run first deletes the temporaries (archive/atomic.h) that a killed
+ * run first deletes the temporaries (bunko/atomic.h) that a killed
  * holder left in the job directory and in work/.
  *
  * Memory is bounded by one page image and its model, plus the text of the
@@ -79,10 +79,10 @@
 #include "bunko/common.h"
 #include "ocr/engine.h"
 #include "ocr/image.h"
-#include "ocr/page.h"
+#include "bunko/page.h"
 #include "pipeline/log.h"
 #include "pipeline/queue.h"
-#include "pipeline/source.h"
+#include "ingest/source.h"
 
 #define BK_JPEG_QUALITY 88 /* display images that are not bilevel */
 #define BK_JOB_RESULT "result" /* <job>/result: the finished job's record */

@@ -31,12 +31,12 @@
  *   reason       only in failed/: the file, page and message of the failure
  * job.meta, owner, page, work/progress, result, reason and the header of
  * each page checkpoint are records: one JSON object each, written and read
- * by pipeline/record.h and nothing else, so no value (a file name with a
+ * by bunko/record.h and nothing else, so no value (a file name with a
  * newline, say) can add or change a key.
  *
  * The job directory has its access level's mode from its mkdir on
  * (bk_access_dir_mode), and everything inside takes its mode from it
- * (archive/atomic.h), so a restricted or confidential job's inputs,
+ * (bunko/atomic.h), so a restricted or confidential job's inputs,
  * checkpoints and records are never readable beyond its level.
  *
  * Every state change is one rename(2) of the job directory inside the one
@@ -149,7 +149,6 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <limits.h>
 #include <signal.h>
 #include <stdint.h>
@@ -159,12 +158,14 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "archive/atomic.h"
 #include "archive/meta.h"
 #include "archive/store.h"
+#include "bunko/atomic.h"
+#include "bunko/fs.h"
+#include "bunko/record.h"
+#include "bunko/stamp.h"
 #include "ocr/resolution.h"
 #include "pipeline/log.h"
-#include "pipeline/record.h"
 
 static const char *const queue_subdirs[] = { "tmp", "incoming", "claimed",
 					     "done", "failed" };
@@ -173,89 +174,12 @@ static const char *const queue_subdirs[] = { "tmp", "incoming", "claimed",
 
 /* ---- small helpers ---------------------------------------------------- */
 
-static char *path_join(const char *a, const char *b)
-{
-	char *p = NULL;
-	if (asprintf(&p, "%s/%s", a, b) < 0)
-		return NULL;
-	return p;
-}
-
 char *bk_queue_path(const struct bk_queue *q, const char *sub, const char *name)
 {
 	char *p = NULL;
 	int rc = name ? asprintf(&p, "%s/%s/%s", q->root, sub, name)
 		      : asprintf(&p, "%s/%s", q->root, sub);
 	return rc < 0 ? NULL : p;
-}
-
-static int cmp_names(const void *a, const void *b)
-{
-	return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
-static void free_names(char **names, size_t n)
-{
-	if (!names)
-		return;
-	for (size_t i = 0; i < n; i++)
-		free(names[i]);
-	free(names);
-}
-
-/* Sorted names in `dir`, dot files skipped. */
-static int list_dir(const char *dir, char ***names, size_t *count,
-		    struct bk_error *err)
-{
-	DIR *d = opendir(dir);
-	struct dirent *de;
-	char **v = NULL;
-	size_t n = 0, cap = 0;
-	int rc = -1;
-
-	*names = NULL;
-	*count = 0;
-	if (!d)
-		return bk_error_set(err, "cannot open '%s': %s", dir, strerror(errno));
-	while ((de = readdir(d))) {
-		if (de->d_name[0] == '.')
-			continue;
-		if (n == cap) {
-			size_t ncap = cap ? cap * 2 : 32;
-			char **nv = realloc(v, ncap * sizeof(*v));
-			if (!nv)
-				goto oom;
-			v = nv;
-			cap = ncap;
-		}
-		if (!(v[n] = strdup(de->d_name)))
-			goto oom;
-		n++;
-	}
-	if (n) /* qsort(NULL, 0, ...) is undefined */
-		qsort(v, n, sizeof(*v), cmp_names);
-	*names = v;
-	*count = n;
-	v = NULL;
-	rc = 0;
-	goto out;
-oom:
-	bk_error_set(err, "out of memory listing '%s'", dir);
-out:
-	free_names(v, n);
-	closedir(d);
-	return rc;
-}
-
-static int rm_entry(const char *path, const struct stat *st, int flag,
-		    struct FTW *ftw)
-{
-	return remove(path);
-}
-
-static int rm_tree(const char *path)
-{
-	return nftw(path, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
 }
 
 /* "<job>@<host>.<pid>": this process's name for a job it holds. */
@@ -371,7 +295,7 @@ void bk_job_meta_release(struct bk_job_meta *m)
 	free(m->old_print);
 	free(m->recoverer);
 	free(m->key);
-	free_names(m->files, m->nfiles);
+	bk_names_free(m->files, m->nfiles);
 	bk_job_skips_free(&m->quarantine, &m->nquarantine);
 	bk_job_meta_init(m);
 }
@@ -393,6 +317,30 @@ static int set_str(char **dst, const char *v)
 	free(*dst);
 	*dst = v ? strdup(v) : NULL;
 	return !v || *dst ? 0 : -1;
+}
+
+/* Reads the record file `name` in `dir`: checks its `format` and the types
+ * of its keys (bk_record_check_types), then `fill` copies what it needs
+ * into `out` (the record is freed afterwards; `path` is for its messages).
+ * 0, or -1 with `err` set; `out` may then be half filled. */
+static int read_record_in(const char *dir, const char *name, const char *format,
+			  const char *types,
+			  int (*fill)(const struct bk_record *r, const char *path,
+				      void *out, struct bk_error *err),
+			  void *out, struct bk_error *err)
+{
+	char *path = bk_path_join(dir, name);
+	struct bk_record *r = NULL;
+	int rc = -1;
+
+	if (!path)
+		return bk_error_set(err, "out of memory");
+	if (!bk_record_read(&r, path, format, err) &&
+	    !bk_record_check_types(r, path, types, err))
+		rc = fill(r, path, out, err);
+	bk_record_free(&r);
+	free(path);
+	return rc;
 }
 
 #define JOB_META_TYPES                                                       \
@@ -560,7 +508,7 @@ int bk_queue_open(struct bk_queue *q, const char *archive, struct bk_error *err)
 		if (*p == '@' || *p == '/')
 			*p = '_';
 	q->archive = strdup(archive);
-	q->root = path_join(archive, "queue");
+	q->root = bk_path_join(archive, "queue");
 	q->host = strdup(host);
 	q->machine_id = read_machine_id();
 	if (!q->archive || !q->root || !q->host || !q->machine_id) {
@@ -706,14 +654,14 @@ int bk_queue_add(struct bk_queue *q, struct bk_job_meta *meta,
 		free(name);
 	}
 	incoming = bk_queue_path(q, "incoming", meta->id);
-	metapath = tmpdir ? path_join(tmpdir, "job.meta") : NULL;
-	inputs = tmpdir ? path_join(tmpdir, "input") : NULL;
+	metapath = tmpdir ? bk_path_join(tmpdir, "job.meta") : NULL;
+	inputs = tmpdir ? bk_path_join(tmpdir, "input") : NULL;
 	if (!tmpdir || !incoming || !metapath || !inputs) {
 		bk_error_set(err, "out of memory");
 		goto out;
 	}
 	/* the job's level's mode from the start: what is put inside takes
-	 * it (archive/atomic.h), and it moves with the job */
+	 * it (bunko/atomic.h), and it moves with the job */
 	if (bk_mkdir_mode(tmpdir, bk_access_dir_mode(meta->access), err))
 		goto out;
 	if (bk_mkdir_mode(inputs, bk_access_dir_mode(meta->access), err))
@@ -757,7 +705,7 @@ int bk_queue_add(struct bk_queue *q, struct bk_job_meta *meta,
 	rc = 0;
 out:
 	if (rc && tmpdir)
-		rm_tree(tmpdir);
+		bk_rm_tree(tmpdir, NULL);
 	free(tmpdir);
 	free(incoming);
 	free(metapath);
@@ -814,20 +762,10 @@ static int rename_claim(const char *from, const char *to, struct bk_error *err)
 
 int bk_claim_heartbeat(const struct bk_claim *c, struct bk_error *err)
 {
-	char *hb = path_join(c->dir, "heartbeat");
+	char *hb = bk_path_join(c->dir, "heartbeat");
 	int rc = hb ? touch(hb, err) : bk_error_set(err, "out of memory");
 	free(hb);
 	return rc;
-}
-
-static char *utc_stamp(void)
-{
-	char buf[32];
-	time_t t = time(NULL);
-	struct tm tm;
-	gmtime_r(&t, &tm);
-	strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%SZ", &tm);
-	return strdup(buf);
 }
 
 void bk_claim_owner_release(struct bk_claim_owner *o)
@@ -838,21 +776,12 @@ void bk_claim_owner_release(struct bk_claim_owner *o)
 	memset(o, 0, sizeof(*o));
 }
 
-int bk_claim_owner_read(struct bk_claim_owner *o, const char *claim_dir,
-			struct bk_error *err)
+static int claim_owner_fill(const struct bk_record *r, const char *path, void *out,
+			    struct bk_error *err)
 {
-	char *path = path_join(claim_dir, "owner");
-	struct bk_record *r = NULL;
+	struct bk_claim_owner *o = out;
 	long long v = 0;
-	int rc = -1;
 
-	memset(o, 0, sizeof(*o));
-	if (!path)
-		return bk_error_set(err, "out of memory");
-	if (bk_record_read(&r, path, "bunko-claim", err) ||
-	    bk_record_check_types(r, path, "generation:i host:s machine_id:s "
-				  "source_done:i claimed:s", err))
-		goto out;
 	bk_record_int(r, "generation", &o->generation);
 	bk_record_int(r, "source_done", &o->source_done);
 	if (bk_record_long(r, "pid", &v))
@@ -862,17 +791,22 @@ int bk_claim_owner_read(struct bk_claim_owner *o, const char *claim_dir,
 		o->supervisor = (long)v;
 	if (set_str(&o->host, bk_record_str(r, "host")) ||
 	    set_str(&o->machine_id, bk_record_str(r, "machine_id")) ||
-	    set_str(&o->claimed, bk_record_str(r, "claimed"))) {
-		bk_error_set(err, "out of memory reading '%s'", path);
-		goto out;
-	}
-	rc = 0;
-out:
-	if (rc)
+	    set_str(&o->claimed, bk_record_str(r, "claimed")))
+		return bk_error_set(err, "out of memory reading '%s'", path);
+	return 0;
+}
+
+int bk_claim_owner_read(struct bk_claim_owner *o, const char *claim_dir,
+			struct bk_error *err)
+{
+	memset(o, 0, sizeof(*o));
+	if (read_record_in(claim_dir, "owner", "bunko-claim",
+			   "generation:i host:s machine_id:s source_done:i claimed:s",
+			   claim_owner_fill, o, err)) {
 		bk_claim_owner_release(o);
-	bk_record_free(&r);
-	free(path);
-	return rc;
+		return -1;
+	}
+	return 0;
 }
 
 static int dead_letter_unreadable(struct bk_queue *q, struct bk_claim *c,
@@ -887,8 +821,8 @@ static int take_claim(struct bk_queue *q, struct bk_claim *c, struct bk_error *e
 	struct bk_job_meta m;
 	struct bk_job_progress p;
 	struct bk_record *r = NULL;
-	char *metapath = path_join(c->dir, "job.meta");
-	char *owner = path_join(c->dir, "owner"), *when = utc_stamp();
+	char *metapath = bk_path_join(c->dir, "job.meta");
+	char *owner = bk_path_join(c->dir, "owner"), *when = bk_utc_now();
 	int rc = -1;
 
 	bk_job_meta_init(&m);
@@ -907,7 +841,7 @@ static int take_claim(struct bk_queue *q, struct bk_claim *c, struct bk_error *e
 	}
 	/* the page record is the last holder's: this claim has begun none */
 	{
-		char *page = path_join(c->dir, "page");
+		char *page = bk_path_join(c->dir, "page");
 		if (!page || (unlink(page) && errno != ENOENT)) {
 			bk_error_set(err, "cannot remove '%s': %s", page ? page : "page",
 				     strerror(errno));
@@ -960,7 +894,7 @@ bool bk_claim_owned(const struct bk_claim *c)
 
 int bk_job_work_dir(const char *job_dir, struct bk_error *err)
 {
-	char *work = path_join(job_dir, "work");
+	char *work = bk_path_join(job_dir, "work");
 	struct stat st;
 	int rc = -1;
 
@@ -988,7 +922,7 @@ out:
 int bk_claim_page_write(const struct bk_claim *c, int index, const char *file,
 			int page, int limit, struct bk_error *err)
 {
-	char *path = path_join(c->dir, "page");
+	char *path = bk_path_join(c->dir, "page");
 	struct bk_record *r = bk_record_new("bunko-page");
 	int rc;
 
@@ -1013,7 +947,7 @@ void bk_claim_page_release(struct bk_claim_page *p)
 int bk_claim_page_read(struct bk_claim_page *p, const char *claim_dir,
 		       struct bk_error *err)
 {
-	char *path = path_join(claim_dir, "page");
+	char *path = bk_path_join(claim_dir, "page");
 	struct bk_record *r = NULL;
 	struct stat st;
 	int rc = -1;
@@ -1055,11 +989,11 @@ int bk_queue_claim(struct bk_queue *q, struct bk_claim *c, struct bk_error *err)
 	memset(c, 0, sizeof(*c));
 	if (!incoming)
 		return bk_error_set(err, "out of memory");
-	if (list_dir(incoming, &names, &n, err))
+	if (bk_list_dir(incoming, &names, &n, err))
 		goto out;
 	rc = 0;
 	for (size_t i = 0; i < n && rc == 0; i++) {
-		char *from = path_join(incoming, names[i]);
+		char *from = bk_path_join(incoming, names[i]);
 		char *cname = own_claim_name(q, names[i]);
 		char *to = cname ? bk_queue_path(q, "claimed", cname) : NULL;
 		int r = (from && to) ? rename_claim(from, to, err)
@@ -1086,7 +1020,7 @@ int bk_queue_claim(struct bk_queue *q, struct bk_claim *c, struct bk_error *err)
 	if (rc < 0)
 		bk_claim_release(c);
 out:
-	free_names(names, n);
+	bk_names_free(names, n);
 	free(incoming);
 	return rc;
 }
@@ -1121,9 +1055,7 @@ static int move_claim(struct bk_queue *q, struct bk_claim *c, const char *sub,
 	} else if (rename(c->dir, to) == 0) {
 		rc = fsync_state_dir(q, sub, err);
 	} else if (errno == ENOTEMPTY || errno == EEXIST) {
-		rc = rm_tree(c->dir) == 0 ? 0
-					  : bk_error_set(err, "cannot remove '%s': %s",
-							 c->dir, strerror(errno));
+		rc = bk_rm_tree(c->dir, err);
 	} else if (errno == ENOENT) {
 		bk_error_set(err, "job %s: claim lost (lease expired and the job "
 			     "was taken over)", c->job_id);
@@ -1144,7 +1076,7 @@ static int write_reason(const char *job_dir, const char *file, int page,
 			const char *message, const struct bk_job_skip *missing,
 			size_t nmissing, struct bk_error *err)
 {
-	char *path = path_join(job_dir, "reason");
+	char *path = bk_path_join(job_dir, "reason");
 	struct bk_record *r = bk_record_new("bunko-reason");
 	int rc;
 
@@ -1159,33 +1091,30 @@ static int write_reason(const char *job_dir, const char *file, int page,
 	return rc;
 }
 
+static int reason_fill(const struct bk_record *r, const char *path, void *out,
+		       struct bk_error *err)
+{
+	struct bk_job_reason *reason = out;
+
+	if (skips_from_record(r, "missing", path, &reason->missing, &reason->nmissing, err))
+		return -1;
+	bk_record_int(r, "page", &reason->page);
+	if (set_str(&reason->file, bk_record_str(r, "file")) ||
+	    set_str(&reason->message, bk_record_str(r, "message")))
+		return bk_error_set(err, "out of memory reading '%s'", path);
+	return 0;
+}
+
 int bk_job_reason_read(struct bk_job_reason *reason, const char *job_dir,
 		       struct bk_error *err)
 {
-	char *path = path_join(job_dir, "reason");
-	struct bk_record *r = NULL;
-	int rc = -1;
-
 	memset(reason, 0, sizeof(*reason));
-	if (!path)
-		return bk_error_set(err, "out of memory");
-	if (bk_record_read(&r, path, "bunko-reason", err) ||
-	    bk_record_check_types(r, path, "file:s page:i message:s missing:o", err) ||
-	    skips_from_record(r, "missing", path, &reason->missing, &reason->nmissing, err))
-		goto out;
-	bk_record_int(r, "page", &reason->page);
-	if (set_str(&reason->file, bk_record_str(r, "file")) ||
-	    set_str(&reason->message, bk_record_str(r, "message"))) {
-		bk_error_set(err, "out of memory reading '%s'", path);
-		goto out;
-	}
-	rc = 0;
-out:
-	if (rc)
+	if (read_record_in(job_dir, "reason", "bunko-reason",
+			   "file:s page:i message:s missing:o", reason_fill, reason, err)) {
 		bk_job_reason_release(reason);
-	bk_record_free(&r);
-	free(path);
-	return rc;
+		return -1;
+	}
+	return 0;
 }
 
 void bk_job_reason_release(struct bk_job_reason *reason)
@@ -1280,8 +1209,8 @@ int bk_queue_requeue(struct bk_queue *q, const char *job_id, struct bk_error *er
 		rc = r > 0 ? 1 : -1;
 		goto out;
 	}
-	metapath = path_join(tmp, "job.meta");
-	reason = path_join(tmp, "reason");
+	metapath = bk_path_join(tmp, "job.meta");
+	reason = bk_path_join(tmp, "reason");
 	if (!metapath || !reason) {
 		bk_error_set(err, "out of memory");
 		goto out;
@@ -1339,7 +1268,7 @@ time_t bk_queue_fs_now(const struct bk_queue *q)
 static time_t lease_time(const char *claim_dir)
 {
 	struct stat st;
-	char *hb = path_join(claim_dir, "heartbeat");
+	char *hb = bk_path_join(claim_dir, "heartbeat");
 	time_t t = 0;
 
 	if (hb && stat(hb, &st) == 0)
@@ -1464,7 +1393,7 @@ static int requeue_taken(struct bk_queue *q, struct bk_claim *c,
 {
 	struct bk_job_meta m;
 	struct bk_job_progress p;
-	char *metapath = path_join(c->dir, "job.meta");
+	char *metapath = bk_path_join(c->dir, "job.meta");
 	char *msg = NULL, *me = NULL, *why = NULL;
 	const struct bk_claim_page *pg = &dead->page;
 	bool progressed, pool_lost, charged, page_known;
@@ -1653,9 +1582,9 @@ static void sweep_tmp(const struct bk_queue *q, time_t now)
 		if (fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) ||
 		    !tmp_entry_is_debris(q, de->d_name, st.st_mtime, now))
 			continue;
-		char *path = path_join(tmp, de->d_name);
+		char *path = bk_path_join(tmp, de->d_name);
 		if (path)
-			rm_tree(path);
+			bk_rm_tree(path, NULL);
 		free(path);
 	}
 	if (d)
@@ -1673,7 +1602,7 @@ int bk_queue_recover(struct bk_queue *q, struct bk_error *err)
 
 	if (!claimed)
 		return bk_error_set(err, "out of memory");
-	if (list_dir(claimed, &names, &n, err)) {
+	if (bk_list_dir(claimed, &names, &n, err)) {
 		recovered = -1;
 		goto out;
 	}
@@ -1690,14 +1619,14 @@ int bk_queue_recover(struct bk_queue *q, struct bk_error *err)
 	}
 	sweep_tmp(q, now);
 out:
-	free_names(names, n);
+	bk_names_free(names, n);
 	free(claimed);
 	return recovered;
 }
 
 int bk_job_sweep(const char *job_dir, struct bk_error *err)
 {
-	char *work = path_join(job_dir, "work");
+	char *work = bk_path_join(job_dir, "work");
 	struct stat st;
 	int n, w = 0;
 
@@ -1732,12 +1661,12 @@ int bk_queue_foreach(struct bk_queue *q,
 		size_t n = 0;
 		if (!d)
 			return bk_error_set(err, "out of memory");
-		if (list_dir(d, &names, &n, err)) {
+		if (bk_list_dir(d, &names, &n, err)) {
 			free(d);
 			return -1;
 		}
 		for (size_t i = 0; i < n && rc == 0; i++) {
-			char *dir = path_join(d, names[i]);
+			char *dir = bk_path_join(d, names[i]);
 			char *job = NULL, *host = NULL;
 			long pid = 0;
 			const char *owner = NULL;
@@ -1757,7 +1686,7 @@ int bk_queue_foreach(struct bk_queue *q,
 			free(host);
 			free(dir);
 		}
-		free_names(names, n);
+		bk_names_free(names, n);
 		free(d);
 	}
 	return rc;

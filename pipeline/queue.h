@@ -41,7 +41,7 @@ int bk_job_skip_add(struct bk_job_skip **v, size_t *n, int index, const char *fi
 void bk_job_skips_free(struct bk_job_skip **v, size_t *n);
 
 /* job.meta: what `bunko add` recorded about one job (a "bunko-job" record,
- * pipeline/record.h). */
+ * bunko/record.h). */
 struct bk_job_meta {
 	char *id;         /* 20261122-123456-<pid>-<rand> */
 	char *collection; /* required */
@@ -72,7 +72,7 @@ struct bk_job_meta {
 void bk_job_meta_init(struct bk_job_meta *m);
 void bk_job_meta_release(struct bk_job_meta *m);
 int bk_job_meta_read(struct bk_job_meta *m, const char *path, struct bk_error *err);
-/* Atomic (archive/atomic.h). Any string is stored safely (record.h). */
+/* Atomic (bunko/atomic.h). Any string is stored safely (record.h). */
 int bk_job_meta_write(const struct bk_job_meta *m, const char *path,
 		      struct bk_error *err);
 
@@ -232,7 +232,7 @@ time_t bk_queue_fs_now(const struct bk_queue *q);
  * (see queue.c, recovery). Returns how many claims were recovered, or -1. */
 int bk_queue_recover(struct bk_queue *q, struct bk_error *err);
 
-/* Deletes the temporaries (".*.tmp.*", archive/atomic.h) that a killed
+/* Deletes the temporaries (".*.tmp.*", bunko/atomic.h) that a killed
  * process left in the job directory `job_dir` and in its work/. Only the
  * holder of the job's claim may call it: everything inside a claimed job is
  * written by its holder alone. Returns how many were removed, or -1. */

@@ -26,7 +26,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "archive/atomic.h"
+#include "bunko/atomic.h"
 
 #define LOG_TAIL_BYTES (512 * 1024)
 

@@ -3,7 +3,7 @@
  * and fdatasync(2) fail, as a full or failing disk makes them fail, while
  * the file named by $BUNKO_FAULT_CONTROL holds "enospc" (ENOSPC) or "eio"
  * (EIO). Every file bunko publishes is fsync()ed before its rename
- * (archive/atomic.h), so a fault there is a fault of every write that
+ * (bunko/atomic.h), so a fault there is a fault of every write that
  * matters; the test switches it on and off by writing the control file.
  * Nothing else is changed.
  */

@@ -22,7 +22,7 @@
 
 #include "archive/pdf.h"
 #include "ocr/image.h"
-#include "ocr/page.h"
+#include "bunko/page.h"
 #include "test_support.h"
 
 /* Characters are CELL pixels square, STEP apart: the gap (0.3 em) is wide

@@ -17,11 +17,11 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "archive/atomic.h"
+#include "bunko/atomic.h"
 #include "archive/checksum.h"
 #include "archive/meta.h"
 #include "archive/store.h"
-#include "ocr/page.h"
+#include "bunko/page.h"
 #include "test_support.h"
 
 static char *scratch, *archive;

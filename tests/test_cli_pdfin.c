@@ -17,7 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "ocr/page.h"
+#include "bunko/page.h"
 #include "test_support.h"
 
 #define DATA BUNKO_SOURCE_DIR "/tests/data"

@@ -36,7 +36,7 @@
 
 #include "archive/pdf.h"
 #include "ocr/image.h"
-#include "ocr/page.h"
+#include "bunko/page.h"
 #include "test_support.h"
 
 /* A tall page: 5 x 8 inches at 300 dpi (360 x 576 points). */

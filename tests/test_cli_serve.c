@@ -63,7 +63,7 @@
 #include <jansson.h>
 
 #include "index/index.h"
-#include "ocr/page.h"
+#include "bunko/page.h"
 #include "test_support.h"
 
 static char *archive; /* shared by the tests of one run */

@@ -1,5 +1,5 @@
 /*
- * tests/test_pipeline_record.c — the one record format (pipeline/record.h):
+ * tests/test_pipeline_record.c — the one record format (bunko/record.h):
  * values with newlines, '=', quotes and bytes that are not UTF-8 cannot add
  * or change a key; the writer emits only valid UTF-8 (checked by jansson's
  * strict reader, not by bunko's); the reader refuses a duplicated key, a
@@ -12,7 +12,7 @@
 #include <string.h>
 
 #include "pipeline/queue.h"
-#include "pipeline/record.h"
+#include "bunko/record.h"
 #include "test_support.h"
 
 static char *dir;

@@ -12,7 +12,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "archive/atomic.h"
+#include "bunko/atomic.h"
 #include "bunko/buf.h"
 
 #define MAX_SESSIONS 1024

@@ -2,7 +2,7 @@
  * web/hits.h — where a query's hits are: stretches of a page's text,
  * their boxes on the page image, and the KWIC line of a search result.
  *
- * Boxes come from the characters' own boxes in the page model (ocr/page.h:
+ * Boxes come from the characters' own boxes in the page model (bunko/page.h:
  * Tesseract reports each Japanese character as a word): a hit becomes one
  * box per line (or vertical column) it touches, the union of the boxes of
  * the words it covers on that line. So a hit of two characters in a long
@@ -22,7 +22,7 @@
 #include "bunko/buf.h"
 #include "bunko/common.h"
 #include "index/match.h"
-#include "ocr/page.h"
+#include "bunko/page.h"
 
 struct bk_text_range {
 	int start, end; /* bytes [start, end) of the text */

@@ -7,7 +7,7 @@
 #define BUNKO_WEB_SITE_H
 
 #include "archive/meta.h"
-#include "ocr/page.h"
+#include "bunko/page.h"
 #include "index/index.h"
 #include "web/web.h"
 

@@ -80,7 +80,7 @@ static inline const char *bk_access_name(enum bk_access a)
 }
 
 /* The permission bits of a level's directories: a document's bag and a
- * job's directory in the queue, created with them (archive/atomic.h: what
+ * job's directory in the queue, created with them (bunko/atomic.h: what
  * is inside follows its directory). public 0755 (files 0644), restricted
  * 0750 (0640: the owner and the archive's group, the staff group),
  * confidential 0700 (0600: the archive's owner only). */

@@ -1,10 +1,10 @@
 /*
  * bunko/fs.h — the path and directory helpers every stage shares: joining
- * a directory and a name, and making a directory's entries durable.
+ * a directory and a name, making a directory's entries durable, listing a
+ * directory, removing a tree.
  *
- * Why a header of static inline functions: as bunko/buf.h, so that the
- * index (which links no other stage) and the store use the same code
- * without a link dependency between them.
+ * The two smallest are static inline (as bunko/buf.h); the others live in
+ * core/fs.c, part of the core library that every stage links.
  */
 #ifndef BUNKO_FS_H
 #define BUNKO_FS_H
@@ -45,5 +45,15 @@ static inline int bk_fsync_dir(const char *dir, struct bk_error *err)
 				    strerror(saved));
 	return 0;
 }
+
+/* The names in `dir`, dot names skipped, sorted by strcmp: *names (free
+ * with bk_names_free) has *count entries, NULL when there are none. 0, or
+ * -1 with `err` quoting the directory. */
+int bk_list_dir(const char *dir, char ***names, size_t *count, struct bk_error *err);
+void bk_names_free(char **names, size_t count);
+
+/* rm -rf `path` (not following symbolic links); a path that is already
+ * gone is no error. 0, or -1 with `err` quoting the path. */
+int bk_rm_tree(const char *path, struct bk_error *err);
 
 #endif

@@ -1,5 +1,5 @@
 /*
- * tests/test_pipeline_source.c — page sources: every sample format opens
+ * tests/test_ingest_source.c — page sources: every sample format opens
  * with the right page count and pixel format; bad files fail with messages
  * naming the file (and page); a generated multi-page TIFF with mixed
  * photometric interpretations, fill orders and depths is read page by page,
@@ -13,7 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "pipeline/source.h"
+#include "ingest/source.h"
 #include "test_support.h"
 
 static struct bk_source *open_sample(const char *name, struct bk_error *err)

@@ -1,5 +1,5 @@
 /*
- * pipeline/source_pdf.c — PDFs through poppler-glib. The only file that
+ * ingest/pdf.c — PDFs through poppler-glib. The only file that
  * sees PopplerDocument.
  *
  * A scanned PDF page is normally one image covering the page. Such a page
@@ -12,7 +12,7 @@
  *
  * Decompression bombs: before poppler touches a page, the declared size
  * (/Width x /Height) of every image it draws is checked against the limit
- * (source_pdf_images.c, through qpdf), and the page size in pixels is
+ * (ingest/pdf_images.c, through qpdf), and the page size in pixels is
  * checked before rendering.
  *
  * The page's own text (poppler_page_get_text, one box per character from
@@ -38,10 +38,10 @@
  * - TYPESET otherwise (NONE when no character with a meaning is left).
  * Characters without a meaning are never put into the model.
  */
-#include "pipeline/source_impl.h"
+#include "ingest/source_internal.h"
 
 #include <cairo.h>
-#include "ocr/page.h"
+#include "bunko/page.h"
 #include <math.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -492,7 +492,7 @@ out:
 
 static const struct bk_source_ops pdf_ops = { pdf_read_page, pdf_close };
 
-int bk_source_pdf_open(struct bk_source *src, struct bk_error *err)
+static int pdf_open(struct bk_source *src, struct bk_error *err)
 {
 	struct pdf_source *p = calloc(1, sizeof(*p));
 	GError *gerr = NULL;
@@ -650,3 +650,19 @@ out:
 		cairo_surface_destroy(s);
 	return rc;
 }
+
+/* The PDF header may follow some junk; readers accept it within the
+ * first 1024 bytes. */
+static bool pdf_sniff(const unsigned char *h, size_t len)
+{
+	for (size_t i = 0; i + 5 <= len && i < 1024; i++)
+		if (!memcmp(h + i, "%PDF-", 5))
+			return true;
+	return false;
+}
+
+const struct bk_source_format bk_source_format_pdf = {
+	.kind = BK_SOURCE_PDF,
+	.sniff = pdf_sniff,
+	.open = pdf_open,
+};

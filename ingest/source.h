@@ -1,10 +1,10 @@
 /*
- * pipeline/source.h — page sources: a scanned file seen as a sequence of
+ * ingest/source.h — page sources: a scanned file seen as a sequence of
  * page images, whatever its format.
  *
  * The format is recognized from the file's first bytes, never from its
- * name: multi-page TIFF (source_tiff.c, libtiff), PDF (source_pdf.c,
- * poppler), and single images — PNG, JPEG, PNM, BMP — (source_image.c,
+ * name: multi-page TIFF (ingest/tiff.c, libtiff), PDF (ingest/pdf.c,
+ * poppler), and single images — PNG, JPEG, PNM, BMP — (ingest/image.c,
  * through ocr/image.h).
  *
  * Guarantees:
@@ -22,8 +22,8 @@
  * Ownership: the caller owns the source (bk_source_free) and every page
  * read from it (bk_source_page_release).
  */
-#ifndef BUNKO_PIPELINE_SOURCE_H
-#define BUNKO_PIPELINE_SOURCE_H
+#ifndef BUNKO_INGEST_SOURCE_H
+#define BUNKO_INGEST_SOURCE_H
 
 #include <stddef.h>
 
@@ -35,7 +35,7 @@ enum bk_source_kind { BK_SOURCE_TIFF, BK_SOURCE_PDF, BK_SOURCE_IMAGE };
 struct bk_source;
 
 /*
- * The text a PDF page already carries (see source_pdf.c for the measured
+ * The text a PDF page already carries (see ingest/pdf.c for the measured
  * rule that tells them apart):
  * - NONE: no text (a scan, or a page of pictures);
  * - TYPESET: real text, drawn by the page itself (a born-digital page);

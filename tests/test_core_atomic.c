@@ -1,5 +1,5 @@
 /*
- * tests/test_archive_atomic.c — archive/atomic.c on a real filesystem: a
+ * tests/test_core_atomic.c — core/atomic.c on a real filesystem: a
  * file written through the protocol is invisible until commit, an abort
  * leaves nothing, sweep removes crash leftovers and only those, and the
  * directory and read helpers report errors that name their subject; what
@@ -14,7 +14,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "archive/atomic.h"
+#include "bunko/atomic.h"
 #include "test_support.h"
 
 static char *scratch;

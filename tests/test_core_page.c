@@ -1,12 +1,12 @@
 /*
- * tests/test_ocr_page.c — the page model (ocr/page.c): construction,
+ * tests/test_core_page.c — the page model (core/page.c): construction,
  * Japanese-aware line text, page text layout and the stored format.
  */
 #include <criterion/criterion.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "ocr/page.h"
+#include "bunko/page.h"
 
 static struct bk_box box(int x0, int y0, int x1, int y1)
 {

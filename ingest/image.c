@@ -1,5 +1,5 @@
 /*
- * pipeline/source_image.c — single-image files (PNG, JPEG, PNM, BMP) as a
+ * ingest/image.c — single-image files (PNG, JPEG, PNM, BMP) as a
  * one-page source, decoded by ocr/image.h (which checks the header's size
  * against the pixel limit before decoding).
  *
@@ -7,12 +7,12 @@
  * For a JPEG the original bytes are handed on with the page, so a color
  * print can go into the PDF exactly as it was scanned.
  */
-#include "pipeline/source_impl.h"
+#include "ingest/source_internal.h"
 
 #include <stdlib.h>
 #include <string.h>
 
-#include "archive/atomic.h"
+#include "bunko/atomic.h"
 
 static void image_close(struct bk_source *src)
 {
@@ -45,10 +45,26 @@ out:
 
 static const struct bk_source_ops image_ops = { image_read_page, image_close };
 
-int bk_source_image_open(struct bk_source *src, struct bk_error *err)
+static int image_open(struct bk_source *src, struct bk_error *err)
 {
 	src->npages = 1;
 	src->ops = &image_ops;
 	src->impl = src; /* no state of its own; non-NULL marks it open */
 	return 0;
 }
+
+/* PNG, JPEG, BMP, and PNM (P1-P6 followed by white space). */
+static bool image_sniff(const unsigned char *h, size_t len)
+{
+	return (len >= 8 && !memcmp(h, "\x89PNG\r\n\x1a\n", 8)) ||
+	       (len >= 3 && h[0] == 0xFF && h[1] == 0xD8 && h[2] == 0xFF) ||
+	       (len >= 2 && h[0] == 'B' && h[1] == 'M') ||
+	       (len >= 3 && h[0] == 'P' && h[1] >= '1' && h[1] <= '6' &&
+		(h[2] == ' ' || h[2] == '\n' || h[2] == '\r' || h[2] == '\t'));
+}
+
+const struct bk_source_format bk_source_format_image = {
+	.kind = BK_SOURCE_IMAGE,
+	.sniff = image_sniff,
+	.open = image_open,
+};

@@ -1,12 +1,15 @@
 /*
- * pipeline/source_impl.h — what the format adapters (source_tiff.c,
- * source_pdf.c, source_image.c) share with source.c. Not a public header:
+ * ingest/source_internal.h — what the format adapters (ingest/tiff.c,
+ * ingest/pdf.c, ingest/image.c) share with source.c. Not a public header:
  * only the pipeline's source files include it.
  */
-#ifndef BUNKO_PIPELINE_SOURCE_IMPL_H
-#define BUNKO_PIPELINE_SOURCE_IMPL_H
+#ifndef BUNKO_INGEST_SOURCE_INTERNAL_H
+#define BUNKO_INGEST_SOURCE_INTERNAL_H
 
-#include "pipeline/source.h"
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "ingest/source.h"
 
 struct bk_source_ops {
 	int (*read_page)(struct bk_source *src, int index,
@@ -24,15 +27,27 @@ struct bk_source {
 	void *impl;      /* the adapter's state */
 };
 
-/* Each adapter's open: fills src->ops, src->npages and src->impl, or
- * returns -1 with `err` naming the file. */
-int bk_source_tiff_open(struct bk_source *src, struct bk_error *err);
-int bk_source_pdf_open(struct bk_source *src, struct bk_error *err);
-int bk_source_image_open(struct bk_source *src, struct bk_error *err);
+/*
+ * A format, as its adapter registers it: `sniff` tells from a file's first
+ * bytes (at most 1024) whether the file is of the format, and `open` fills
+ * src->ops, src->npages and src->impl, or returns -1 with `err` naming the
+ * file. Each adapter defines one of these and nothing else public;
+ * source.c lists them, in the order they are tried, and is the only file
+ * that knows them all, so no adapter includes another.
+ */
+struct bk_source_format {
+	enum bk_source_kind kind;
+	bool (*sniff)(const unsigned char *head, size_t len);
+	int (*open)(struct bk_source *src, struct bk_error *err);
+};
+
+extern const struct bk_source_format bk_source_format_tiff; /* tiff.c */
+extern const struct bk_source_format bk_source_format_pdf;  /* pdf.c */
+extern const struct bk_source_format bk_source_format_image; /* image.c */
 
 /*
  * The declared pixel sizes of the images a PDF page draws, read before
- * anything is decoded (source_pdf_images.c, qpdf). check_page returns -1
+ * anything is decoded (ingest/pdf_images.c, qpdf). check_page returns -1
  * with "'NAME' page N: image of WxH pixels exceeds the limit of M pixels"
  * when one of them is larger than max_pixels.
  */

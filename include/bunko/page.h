@@ -1,5 +1,5 @@
 /*
- * ocr/page.h — the page model: what OCR read on one page, as blocks, lines
+ * bunko/page.h — the page model: what OCR read on one page, as blocks, lines
  * and words with boxes, confidences and writing direction, in reading order.
  *
  * Everything downstream is built from this model, never from Tesseract's own
@@ -21,14 +21,15 @@
  * Ownership: a page owns its blocks, a block its lines, a line its words and
  * a word its text. bk_page_release() frees all of it.
  */
-#ifndef BUNKO_OCR_PAGE_H
-#define BUNKO_OCR_PAGE_H
+#ifndef BUNKO_PAGE_H
+#define BUNKO_PAGE_H
 
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdio.h>
 
 #include "bunko/common.h"
+#include "bunko/utf8.h" /* bk_utf8_next */
 
 enum bk_dir {
 	BK_DIR_HORIZONTAL = 0, /* lines left to right, top to bottom */
@@ -90,12 +91,6 @@ struct bk_word *bk_line_add_word(struct bk_line *line, struct bk_box box,
 bool bk_text_needs_space(const char *prev_word, const char *next_word);
 /* True when the UTF-8 code point `cp` is Japanese/CJK script or punctuation. */
 bool bk_codepoint_is_cjk(unsigned cp);
-/* Decodes the character at *s (a NUL-terminated UTF-8 string, *s not at
- * its end) and advances *s past it. A byte that does not start a
- * well-formed character (utf8proc's rules: no overlongs, surrogates, code
- * points beyond U+10FFFF or cut-short sequences) yields U+FFFD and
- * advances one byte, so every byte is consumed exactly once. */
-unsigned bk_utf8_next(const char **s);
 
 /* Newly allocated text of a line, words joined by the rule above. */
 char *bk_line_text(const struct bk_line *line);

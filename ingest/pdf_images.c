@@ -1,5 +1,5 @@
 /*
- * pipeline/source_pdf_images.c — the declared sizes of the images a PDF
+ * ingest/pdf_images.c — the declared sizes of the images a PDF
  * page draws, read from the PDF's objects with qpdf's C API before poppler
  * decodes anything. The only file that sees qpdf_data.
  *
@@ -20,7 +20,7 @@
  * small stamps; finding them needs a content-stream parser) and images
  * inside Type 3 glyphs.
  */
-#include "pipeline/source_impl.h"
+#include "ingest/source_internal.h"
 
 #include <stdio.h>
 #include <stdlib.h>

@@ -1,5 +1,5 @@
 /*
- * archive/atomic.h — files that appear whole or not at all.
+ * bunko/atomic.h — files that appear whole or not at all.
  *
  * Protocol: data is written to a temporary file in the destination's own
  * directory (".NAME.tmp.PID.XXXXXX"), flushed and fsync()ed, then rename(2)d over
@@ -8,8 +8,8 @@
  * complete new one, never a torn file. An aborted or crashed write leaves at
  * most a dot-temporary that bk_atomic_sweep() removes.
  */
-#ifndef BUNKO_ARCHIVE_ATOMIC_H
-#define BUNKO_ARCHIVE_ATOMIC_H
+#ifndef BUNKO_ATOMIC_H
+#define BUNKO_ATOMIC_H
 
 #include <stddef.h>
 #include <stdio.h>

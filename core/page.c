@@ -1,16 +1,15 @@
 /*
- * ocr/page.c — the page model (see page.h): construction, reading-order text
+ * core/page.c — the page model (see page.h): construction, reading-order text
  * with Japanese-aware spacing, the stored text format, and the one UTF-8
  * decoder the writers share (bk_utf8_next, on utf8proc).
  */
-#include "ocr/page.h"
+#include "bunko/page.h"
 
 #include <ctype.h>
 #include <errno.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
-#include <utf8proc.h>
 
 #include "bunko/buf.h"
 
@@ -102,19 +101,6 @@ struct bk_word *bk_line_add_word(struct bk_line *line, struct bk_box box,
 	word->conf = conf;
 	word->text = copy;
 	return word;
-}
-
-unsigned bk_utf8_next(const char **s)
-{
-	utf8proc_int32_t cp;
-	utf8proc_ssize_t n = utf8proc_iterate((const utf8proc_uint8_t *)*s, -1, &cp);
-
-	if (n <= 0) {
-		(*s)++;
-		return 0xFFFD;
-	}
-	*s += n;
-	return (unsigned)cp;
 }
 
 bool bk_codepoint_is_cjk(unsigned cp)

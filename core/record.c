@@ -1,9 +1,9 @@
 /*
- * pipeline/record.c — records as JSON objects through jansson (see
+ * core/record.c — records as JSON objects through jansson (see
  * record.h). A `struct bk_record *` is a `json_t *` holding an object; the
  * cast is the whole adapter, so no other file needs jansson's headers.
  */
-#include "pipeline/record.h"
+#include "bunko/record.h"
 
 #include <errno.h>
 #include <limits.h>
@@ -13,7 +13,7 @@
 #include <jansson.h>
 #include <utf8proc.h>
 
-#include "archive/atomic.h"
+#include "bunko/atomic.h"
 
 static json_t *J(const struct bk_record *r)
 {

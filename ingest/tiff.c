@@ -1,5 +1,5 @@
 /*
- * pipeline/source_tiff.c — multi-page TIFF through libtiff. The only file
+ * ingest/tiff.c — multi-page TIFF through libtiff. The only file
  * that includes tiffio.h.
  *
  * Pages are directories (IFDs): opening walks the directory chain only, and
@@ -23,7 +23,7 @@
  * which the current call copies into its `struct bk_error`. Nothing is
  * printed and no global handler is touched.
  */
-#include "pipeline/source_impl.h"
+#include "ingest/source_internal.h"
 
 #include <stdbool.h>
 #include <stdint.h>
@@ -227,7 +227,7 @@ static int tiff_read_page(struct bk_source *src, int index,
 
 static const struct bk_source_ops tiff_ops = { tiff_read_page, tiff_close };
 
-int bk_source_tiff_open(struct bk_source *src, struct bk_error *err)
+static int tiff_open(struct bk_source *src, struct bk_error *err)
 {
 	struct tiff_source *t = calloc(1, sizeof(*t));
 	TIFFOpenOptions *opts = TIFFOpenOptionsAlloc();
@@ -269,3 +269,16 @@ out:
 	}
 	return rc;
 }
+
+/* "II*\0" or "MM\0*" (classic TIFF), "II+\0" or "MM\0+" (BigTIFF). */
+static bool tiff_sniff(const unsigned char *h, size_t len)
+{
+	return len >= 4 && ((h[0] == 'I' && h[1] == 'I' && (h[2] == 42 || h[2] == 43) && h[3] == 0) ||
+			    (h[0] == 'M' && h[1] == 'M' && h[2] == 0 && (h[3] == 42 || h[3] == 43)));
+}
+
+const struct bk_source_format bk_source_format_tiff = {
+	.kind = BK_SOURCE_TIFF,
+	.sniff = tiff_sniff,
+	.open = tiff_open,
+};

@@ -1,9 +1,9 @@
 /*
- * pipeline/source.c — opening a page source: recognizes the format from the
+ * ingest/source.c — opening a page source: recognizes the format from the
  * file's first bytes and hands over to the adapter for it. Also the pixel
  * format reduction every adapter shares (bk_source_image_from_rgbx).
  */
-#include "pipeline/source_impl.h"
+#include "ingest/source_internal.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -13,29 +13,29 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+/* The formats, in the order they are tried. */
+static const struct bk_source_format *const formats[] = {
+	&bk_source_format_tiff,
+	&bk_source_format_pdf,
+	&bk_source_format_image,
+};
+
+static const struct bk_source_format *find_format(enum bk_source_kind kind)
+{
+	for (size_t i = 0; i < sizeof(formats) / sizeof(formats[0]); i++)
+		if (formats[i]->kind == kind)
+			return formats[i];
+	return NULL;
+}
+
 int bk_source_sniff(const unsigned char *h, size_t len, const char *name,
 		    enum bk_source_kind *kind, struct bk_error *err)
 {
-	if (len >= 4 && ((h[0] == 'I' && h[1] == 'I' && (h[2] == 42 || h[2] == 43) && h[3] == 0) ||
-			 (h[0] == 'M' && h[1] == 'M' && h[2] == 0 && (h[3] == 42 || h[3] == 43)))) {
-		*kind = BK_SOURCE_TIFF;
-		return 0;
-	}
-	/* The PDF header may follow some junk; readers accept it within the
-	 * first 1024 bytes. */
-	for (size_t i = 0; i + 5 <= len && i < 1024; i++)
-		if (!memcmp(h + i, "%PDF-", 5)) {
-			*kind = BK_SOURCE_PDF;
+	for (size_t i = 0; i < sizeof(formats) / sizeof(formats[0]); i++)
+		if (formats[i]->sniff(h, len)) {
+			*kind = formats[i]->kind;
 			return 0;
 		}
-	if ((len >= 8 && !memcmp(h, "\x89PNG\r\n\x1a\n", 8)) ||
-	    (len >= 3 && h[0] == 0xFF && h[1] == 0xD8 && h[2] == 0xFF) ||
-	    (len >= 2 && h[0] == 'B' && h[1] == 'M') ||
-	    (len >= 3 && h[0] == 'P' && h[1] >= '1' && h[1] <= '6' &&
-	     (h[2] == ' ' || h[2] == '\n' || h[2] == '\r' || h[2] == '\t'))) {
-		*kind = BK_SOURCE_IMAGE;
-		return 0;
-	}
 	return bk_error_set(err, "'%s': not a TIFF, PDF, PNG, JPEG, PNM or BMP image",
 			    name);
 }
@@ -47,7 +47,7 @@ int bk_source_open(struct bk_source **out, const char *path, const char *name,
 	unsigned char head[1024];
 	ssize_t n = 0;
 	struct stat st;
-	int fd = -1, rc = -1, r;
+	int fd = -1, rc = -1;
 
 	*out = NULL;
 	if (!name)
@@ -82,18 +82,7 @@ int bk_source_open(struct bk_source **out, const char *path, const char *name,
 	src->max_pixels = max_pixels > 0 ? max_pixels : BK_IMAGE_MAX_PIXELS_DEFAULT;
 	if (bk_source_sniff(head, (size_t)n, name, &src->kind, err))
 		goto out;
-	switch (src->kind) {
-	case BK_SOURCE_TIFF:
-		r = bk_source_tiff_open(src, err);
-		break;
-	case BK_SOURCE_PDF:
-		r = bk_source_pdf_open(src, err);
-		break;
-	default:
-		r = bk_source_image_open(src, err);
-		break;
-	}
-	if (r)
+	if (find_format(src->kind)->open(src, err))
 		goto out;
 	*out = src;
 	src = NULL;

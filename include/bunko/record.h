@@ -1,5 +1,5 @@
 /*
- * pipeline/record.h — the one format of the small files the queue writes
+ * bunko/record.h — the one format of the small files the queue writes
  * (job.meta, work/progress, result, reason, the header line of a page
  * checkpoint) and of every `--json` output (search, status, verify): a
  * JSON object, written and parsed by jansson. Nothing else in bunko
@@ -26,8 +26,8 @@
  * bk_record_object is borrowed from its parent. Strings returned by the
  * getters are borrowed from the record.
  */
-#ifndef BUNKO_PIPELINE_RECORD_H
-#define BUNKO_PIPELINE_RECORD_H
+#ifndef BUNKO_RECORD_H
+#define BUNKO_RECORD_H
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -77,7 +77,7 @@ const struct bk_record *bk_record_object_at(const struct bk_record *r,
 int bk_record_check_types(const struct bk_record *r, const char *name,
 			  const char *spec, struct bk_error *err);
 
-/* Writes `r` atomically (archive/atomic.h) as one line. */
+/* Writes `r` atomically (bunko/atomic.h) as one line. */
 int bk_record_write(const struct bk_record *r, const char *path,
 		    struct bk_error *err);
 /* Reads a record file of `format` (see above). */

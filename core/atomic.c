@@ -1,11 +1,11 @@
 /*
- * archive/atomic.c — temp file + fsync + rename (see atomic.h for the
+ * core/atomic.c — temp file + fsync + rename (see atomic.h for the
  * protocol and what it guarantees).
  */
 #ifndef _GNU_SOURCE /* the build defines it; standalone builds need it */
 #define _GNU_SOURCE
 #endif
-#include "archive/atomic.h"
+#include "bunko/atomic.h"
 
 #include <dirent.h>
 #include <errno.h>

@@ -1,11 +1,12 @@
 /*
- * index/fts5_tokenizer.h — registers bunko's tokenizer with a SQLite
- * connection's FTS5 under the name "bunko". Internal to index/: only
+ * index/fts5_internal.h — registers bunko's tokenizer with a SQLite
+ * connection's FTS5 under the name "bunko". Not a public header (hence
+ * _internal, which tests/check_layout.cmake allows SQLite types): only
  * index/db.c includes it (it is the second of the two files that see
  * SQLite types, see fts5_tokenizer.c).
  */
-#ifndef BUNKO_INDEX_FTS5_TOKENIZER_H
-#define BUNKO_INDEX_FTS5_TOKENIZER_H
+#ifndef BUNKO_INDEX_FTS5_INTERNAL_H
+#define BUNKO_INDEX_FTS5_INTERNAL_H
 
 #include <sqlite3.h>
 
