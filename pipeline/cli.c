@@ -99,7 +99,7 @@ const struct bk_command bk_commands[] = {
 	  "  '--' ends the options (for a query that starts with '--')\n" },
 	{ "serve", cmd_serve, "serve the web archive: search and page viewer",
 	  "usage: bunko serve ARCHIVE [--listen HOST:PORT] [--workers N]\n"
-	  "                   [--audit-log FILE]\n"
+	  "                   [--audit-log FILE] [--tiles DIR]\n"
 	  "  --listen HOST:PORT  where to accept connections (default\n"
 	  "              127.0.0.1:8080, this machine only; port 0: any free port)\n"
 	  "  --workers N  threads answering requests, each with its own index\n"
@@ -107,6 +107,8 @@ const struct bk_command bk_commands[] = {
 	  "  --audit-log FILE  append a line (time, user, role, level, document,\n"
 	  "              path) for each view of a restricted or confidential\n"
 	  "              document (default: standard error)\n"
+	  "  --tiles DIR  where the deep-zoom tiles of the pages are kept, made\n"
+	  "              when a page is first viewed (default: ARCHIVE/tiles)\n"
 	  "  anonymous visitors see public documents only, staff who log in\n"
 	  "  (bunko user add) what their role allows; read-only on the archive;\n"
 	  "  SIGTERM or SIGINT stops it after the requests in progress\n" },

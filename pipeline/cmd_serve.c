@@ -4,7 +4,8 @@
  *
  * Bound to 127.0.0.1:8080 by default: the site is meant to be reached
  * through a front server (or by researchers on this machine), never
- * exposed by accident. Read-only on the archive. Prints one line, "bunko:
+ * exposed by accident. Read-only on the store and index (it writes only
+ * the cache of deep-zoom tiles, --tiles DIR). Prints one line, "bunko:
  * serving ARCHIVE at URL", on stdout once it accepts connections (so a
  * script that started it with port 0 learns the port), then runs until
  * SIGTERM or SIGINT: it stops accepting, lets the requests being answered
@@ -31,7 +32,7 @@
 int cmd_serve(int argc, char **argv)
 {
 	const struct bk_command *cmd = bk_command_find("serve");
-	const char *archive = NULL, *listen_at = "127.0.0.1:8080", *audit_path = NULL;
+	const char *archive = NULL, *listen_at = "127.0.0.1:8080", *audit_path = NULL, *tiles = NULL;
 	FILE *audit = stderr;
 	int workers = BK_SERVE_WORKERS, sig = 0;
 	struct bk_web *site = NULL;
@@ -44,6 +45,7 @@ int cmd_serve(int argc, char **argv)
 		{ "listen", required_argument, NULL, 0 },
 		{ "workers", required_argument, NULL, 0 },
 		{ "audit-log", required_argument, NULL, 0 },
+		{ "tiles", required_argument, NULL, 0 },
 		{ 0 }
 	};
 	struct bk_args it;
@@ -59,6 +61,8 @@ int cmd_serve(int argc, char **argv)
 			listen_at = it.value;
 		} else if (!strcmp(it.opt, "--audit-log")) {
 			audit_path = it.value;
+		} else if (!strcmp(it.opt, "--tiles")) {
+			tiles = it.value;
 		} else if (bk_parse_int(it.value, 1, 256, &workers)) { /* --workers */
 			return bk_usage_error(cmd, "invalid worker count '%s': expected 1 to 256", it.value);
 		}
@@ -75,7 +79,7 @@ int cmd_serve(int argc, char **argv)
 		bk_note("cannot open audit log '%s': %s", audit_path, strerror(errno));
 		return BK_EXIT_FAIL;
 	}
-	struct bk_web_options o = { archive, workers, audit };
+	struct bk_web_options o = { archive, workers, audit, tiles };
 	if (bk_web_open(&site, &o, &err) || bk_http_start(&server, listen_at, workers, site, &err)) {
 		bk_die(err.msg);
 		goto out;

@@ -43,7 +43,12 @@
  * site file scripts/nginx/bunko.conf as shipped (the test's ports and a
  * self-signed certificate put in): HTTP is redirected to HTTPS, pages and
  * hidden documents answer as directly, PDFs are served in byte ranges,
- * cookies are Secure, and oversized headers are refused.
+ * cookies are Secure, and oversized headers are refused. With JavaScript,
+ * the page view's deep-zoom viewer loads the page's libvips tiles, draws
+ * each hit overlay where the tiled image puts its box, outlined, and
+ * zooms onto the next hit over finer tiles; Mirador (npm), served from
+ * another origin, opens a manifest, draws its page from the tiles, and
+ * lists and marks the hits of Content Search 1.0 (screenshots kept).
  */
 #include <criterion/criterion.h>
 #include <arpa/inet.h>
@@ -1468,4 +1473,118 @@ Test(cli_serve, behind_nginx_with_tls, .timeout = 120)
 	free(tmp);
 	ts_rmtree(dir);
 	free(dir);
+}
+
+/* ---- deep zoom, and a third-party IIIF viewer -------------------------------------- */
+
+static json_t *run_browser_script(const char *name, const char *const *args, int nargs)
+{
+	char *chromium = NULL;
+	cr_assert_eq(ts_run("command -v chromium", &chromium, 0), 0);
+	chromium[strcspn(chromium, "\n")] = '\0';
+	char *script = ts_fmt("%s/tests/browser/%s", BUNKO_SOURCE_DIR, name);
+	const char *argv[8] = { "node", script, chromium };
+	for (int i = 0; i < nargs && i < 4; i++)
+		argv[3 + i] = args[i];
+	char *out = NULL, *err = NULL;
+	int rc = ts_run_argv(argv, &out, &err);
+	cr_assert_eq(rc, 0, "node %s: %s", script, err);
+	json_error_t jerr;
+	json_t *j = json_loads(out, 0, &jerr);
+	cr_assert_not_null(j, "%s: %s", jerr.text, out);
+	free(out);
+	free(err);
+	free(script);
+	free(chromium);
+	return j;
+}
+
+static void need_browser_modules(const char *module)
+{
+	char *modules = ts_fmt("%s/tests/browser/node_modules/%s", BUNKO_SOURCE_DIR, module);
+	struct stat st;
+	if (stat(modules, &st)) {
+		if (ts_in_ci())
+			cr_assert_fail("%s is missing (scripts/install-deps --tests runs npm ci)", modules);
+		printf("skipped: %s is missing (scripts/install-deps --tests)\n", modules);
+		free(modules);
+		cr_skip_test("%s is not installed", module);
+	}
+	free(modules);
+}
+
+Test(cli_serve, deep_zoom_viewer_draws_hits_on_the_tiles, .timeout = 300)
+{
+	TS_NEED_TOOL("chromium");
+	TS_NEED_TOOL("node");
+	need_browser_modules("puppeteer-core");
+	mkdir(BUNKO_ARTIFACTS_DIR, 0755);
+	char *url = ts_fmt("http://127.0.0.1:%d/doc/%s/page/2?q=%%E4%%BB%%A4%%E5%%92%%8C", port, reiki_id);
+	char *prefix = ts_fmt("%s/deepzoom", BUNKO_ARTIFACTS_DIR);
+	const char *args[] = { url, prefix };
+	json_t *j = run_browser_script("deepzoom.mjs", args, 2);
+	cr_expect_eq(json_integer_value(json_object_get(j, "status")), 200);
+	cr_expect_eq(json_array_size(json_object_get(j, "errors")), 0);
+	cr_expect_eq(json_array_size(json_object_get(j, "tileErrors")), 0);
+	cr_expect_gt(json_integer_value(json_object_get(j, "tiles")), 0);
+	cr_expect_gt(json_integer_value(json_object_get(j, "zoomTiles")), 0, "no finer tiles after zooming");
+	json_t *home = json_object_get(j, "home");
+	cr_expect(!json_is_true(json_object_get(home, "svgShown")), "the plain image is still shown");
+	json_t *ov = json_object_get(home, "overlays");
+	cr_assert_gt(json_array_size(ov), 0);
+	for (size_t i = 0; i < json_array_size(ov); i++) {
+		json_t *o = json_array_get(ov, i), *s = json_object_get(o, "screen"), *e = json_object_get(o, "expect");
+		const char *k[] = { "left", "top", "width", "height" };
+		for (int n = 0; n < 4; n++)
+			cr_expect(fabs(json_number_value(json_object_get(s, k[n])) -
+				       json_number_value(json_object_get(e, k[n]))) < 1.5,
+				  "overlay %zu %s off its box", i, k[n]);
+		cr_expect_gt(json_number_value(json_object_get(o, "edgeRed")), 0.6, "overlay %zu not outlined", i);
+	}
+	json_t *zoomed = json_object_get(json_object_get(j, "zoom"), "overlays");
+	json_t *cur = json_array_get(zoomed, 0);
+	cr_expect(json_is_true(json_object_get(cur, "current")));
+	cr_expect_gt(json_number_value(json_object_get(json_object_get(cur, "screen"), "width")), 60);
+	cr_expect_gt(json_number_value(json_object_get(cur, "insideInk")), 0.05, "no characters under the zoomed hit");
+	json_decref(j);
+	free(url);
+	free(prefix);
+}
+
+Test(cli_serve, mirador_shows_the_manifest_and_its_search_hits, .timeout = 300)
+{
+	TS_NEED_TOOL("chromium");
+	TS_NEED_TOOL("node");
+	need_browser_modules("mirador/package.json");
+	int status;
+	char *spath = ts_fmt("/iiif/%s/search1?q=%%E4%%BB%%A4%%E5%%92%%8C", reiki_id);
+	json_t *s1 = get_json(spath, &status);
+	cr_assert_eq(status, 200);
+	size_t hits = json_array_size(json_object_get(s1, "hits"));
+	cr_expect_gt(hits, 2);
+	mkdir(BUNKO_ARTIFACTS_DIR, 0755);
+	char *manifest = ts_fmt("http://127.0.0.1:%d/iiif/%s/manifest", port, reiki_id);
+	char *shot = ts_fmt("%s/mirador.png", BUNKO_ARTIFACTS_DIR);
+	const char *args[] = { manifest, "令和", shot };
+	json_t *j = run_browser_script("mirador.mjs", args, 3);
+	cr_expect_eq(json_array_size(json_object_get(j, "errors")), 0);
+	cr_expect_eq((size_t)json_integer_value(json_object_get(j, "hitsListed")), hits);
+	bool tile = false, search = false;
+	json_t *asked = json_object_get(j, "asked");
+	for (size_t i = 0; i < json_array_size(asked); i++) {
+		const char *u = json_string_value(json_object_get(json_array_get(asked, i), "url"));
+		int st = (int)json_integer_value(json_object_get(json_array_get(asked, i), "status"));
+		cr_expect_eq(st, 200, "%s", u);
+		tile |= strstr(u, "/default.jpg") != NULL;
+		search |= strstr(u, "/search1?q=") != NULL;
+	}
+	cr_expect(tile && search, "Mirador asked for no tile or no search");
+	cr_expect_gt(json_number_value(json_object_get(j, "imageInk")), 0.005, "the page is not drawn");
+	cr_expect_gt(json_integer_value(json_object_get(json_object_get(j, "selected"), "n")), 5,
+		     "the selected hit is not marked on the image");
+	json_decref(j);
+	json_decref(s1);
+	free(spath);
+	free(manifest);
+	free(shot);
 }

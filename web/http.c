@@ -101,8 +101,10 @@ static enum MHD_Result collect_arg(void *cls, enum MHD_ValueKind kind, const cha
 	return MHD_YES;
 }
 
-static const char csp[] = "default-src 'none'; img-src 'self'; style-src 'self'; "
-			  "form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
+/* scripts only from this site's files (the page viewer's), never inline;
+ * connect-src for the viewer's fetch of info.json */
+static const char csp[] = "default-src 'none'; img-src 'self'; style-src 'self'; script-src 'self'; "
+			  "connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
 
 /* attachment; filename="<ASCII or _>"; filename*=UTF-8''<percent-encoded> */
 static void add_disposition(struct MHD_Response *r, const char *name)
@@ -157,6 +159,8 @@ static struct MHD_Response *make_response(struct bk_web_response *w)
 	MHD_add_response_header(r, "Referrer-Policy", "no-referrer");
 	if (w->location)
 		MHD_add_response_header(r, MHD_HTTP_HEADER_LOCATION, w->location);
+	if (w->cors)
+		MHD_add_response_header(r, MHD_HTTP_HEADER_ACCESS_CONTROL_ALLOW_ORIGIN, "*");
 	if (w->download_name)
 		add_disposition(r, w->download_name);
 	for (int i = 0; i < 2; i++)

@@ -10,8 +10,9 @@
  * connections, or more than 16 from one address, are refused by the
  * library, and connections idle for 30 s are closed. Every response carries
  * X-Content-Type-Options nosniff, a Content-Security-Policy that allows
- * only this site's own images, styles and forms and no scripts, no
- * framing, and Referrer-Policy no-referrer (queries are in URLs).
+ * only this site's own images, styles, scripts (files, never inline) and
+ * forms, no framing, and Referrer-Policy no-referrer (queries are in
+ * URLs); IIIF answers add Access-Control-Allow-Origin: *.
  */
 #ifndef BUNKO_WEB_HTTP_H
 #define BUNKO_WEB_HTTP_H

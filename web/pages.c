@@ -2,7 +2,8 @@
  * web/pages.c — the HTML pages: the search form, the results with their
  * collection facet, KWIC lines and pagination, and the page view with
  * the hits drawn on the page image (an inline SVG over the image, in the
- * page model's pixels, so it needs no script and scales with the image).
+ * page model's pixels, so it needs no script and scales with the image;
+ * the deep-zoom viewer, hit navigation and thumbnails are web/viewer.c's).
  *
  * Queries are those of `bunko search` (index/query.h): the same parser,
  * old-kanji folding and matcher, so the web finds what the CLI finds.
@@ -336,7 +337,10 @@ void bk_web_page_view(struct bk_web_ctx *c, const struct bk_web_doc *d, int page
 		page_link(b, d->info.id, to, q);
 		bk_buf_addf(b, "\">%s</a>\n", prev ? "前のページ" : "次のページ");
 	}
-	bk_buf_addstr(b, "</nav>\n<div class=\"viewer\">\n<figure>\n");
+	bk_buf_addstr(b, "</nav>\n");
+	bk_web_viewer_hit_nav(b, d, page, q, m, vertical);
+	bk_buf_addstr(b, "<div class=\"viewer\">\n<figure>\n");
+	bk_web_viewer_deepzoom(b, d, page);
 	int w = model.width > 0 ? model.width : 1, h = model.height > 0 ? model.height : 1;
 	bk_buf_addf(b, "<svg viewBox=\"0 0 %d %d\" width=\"%d\" height=\"%d\" role=\"img\" "
 		       "aria-label=\"ページ画像", w, h, w, h);
@@ -375,6 +379,8 @@ void bk_web_page_view(struct bk_web_ctx *c, const struct bk_web_doc *d, int page
 	bk_html_attr(b, u.data ? u.data : "");
 	bk_buf_release(&u);
 	bk_buf_addstr(b, "\">IIIF マニフェスト</a></li>\n</ul>\n</nav>\n");
+	bk_web_viewer_thumbs(b, d, page, q, vertical);
+	bk_web_viewer_scripts(b);
 	bk_html_end(b);
 out:
 	bk_page_hits_release(&hits);

@@ -10,7 +10,10 @@
  *   /doc/ID/page/N/image       the page as PNG, BK_WEB_IMAGE_WIDTH wide
  *   /doc/ID/pdf, /doc/ID/text, /doc/ID/alto   downloads from the bag
  *   /static/bunko.css          the stylesheet
- *   /iiif/ID/manifest, /iiif/ID/N/info.json, /iiif/ID/N/full/SIZE/0/default.jpg
+ *   /static/openseadragon.min.js, /static/viewer.js   the page viewer's
+ *                              scripts (web/static.c)
+ *   /doc/ID/page/N/thumb       the page as a JPEG thumbnail, 150 wide
+ *   /iiif/ID/manifest, /iiif/ID/N/info.json, tiles, lines, search
  *                              IIIF (web/iiif.c)
  *   /login (GET: the form; POST: name, password, csrf), /logout (POST: csrf)
  *                              staff sessions (web/auth.h)
@@ -40,6 +43,7 @@
 #include "web/html.h"
 #include "web/render.h"
 #include "web/site.h"
+#include "web/tiles.h"
 
 struct reader {
 	struct bk_index *idx;
@@ -53,6 +57,7 @@ struct bk_web {
 	struct reader *readers[BK_ROLE_COUNT]; /* per role; staff and admin opened when first asked */
 	int nreaders;
 	struct bk_sessions *sessions;
+	struct bk_tiles *tiles;
 	FILE *audit;
 };
 
@@ -93,6 +98,15 @@ int bk_web_open(struct bk_web **out, const struct bk_web_options *o, struct bk_e
 		}
 	if (bk_sessions_new(&w->sessions, err))
 		goto out;
+	char *tiles = NULL;
+	if (!o->tiles && asprintf(&tiles, "%s/tiles", o->archive) < 0) {
+		bk_error_set(err, "out of memory");
+		goto out;
+	}
+	int trc = bk_tiles_new(&w->tiles, o->tiles ? o->tiles : tiles, err);
+	free(tiles);
+	if (trc)
+		goto out;
 	/* the public readers at once: an archive without a readable index
 	 * fails here, not at the first visitor */
 	for (int i = 0; i < w->nreaders; i++)
@@ -120,6 +134,7 @@ void bk_web_free(struct bk_web **w)
 		pthread_cond_destroy(&(*w)->freed);
 	}
 	bk_sessions_free(&(*w)->sessions);
+	bk_tiles_free(&(*w)->tiles);
 	free((*w)->index_dir);
 	free((*w)->archive);
 	free(*w);
@@ -208,6 +223,11 @@ void bk_web_doc_release(struct bk_web_doc *d)
 	bk_doc_meta_release(&d->meta);
 	free(d->dir);
 	memset(d, 0, sizeof(*d));
+}
+
+struct bk_tiles *bk_web_tiles(const struct bk_web_ctx *c)
+{
+	return c->w->tiles;
 }
 
 char *bk_web_doc_file(const struct bk_web_doc *d, const char *rel)
@@ -401,9 +421,11 @@ void bk_web_page_image(const struct bk_web_doc *d, int page, int width, int heig
 	r->cache = d->info.access == BK_ACCESS_PUBLIC ? "private, max-age=300" : NULL;
 }
 
-/* The viewer's image: BK_WEB_IMAGE_WIDTH wide (or the page's width if
- * less), of the page model's proportions. */
-static void viewer_image(const struct bk_web_doc *d, int page, struct bk_web_response *r)
+/* The page image `width` wide (or the page's width if less), of the page
+ * model's proportions: the viewer's (BK_WEB_IMAGE_WIDTH, PNG) or a
+ * thumbnail's (BK_WEB_THUMB_WIDTH, JPEG). */
+static void scaled_image(const struct bk_web_doc *d, int page, int width, int format,
+			 struct bk_web_response *r)
 {
 	struct bk_page m;
 	struct bk_error err;
@@ -414,10 +436,10 @@ static void viewer_image(const struct bk_web_doc *d, int page, struct bk_web_res
 		bk_web_not_found(r);
 		return;
 	}
-	int w = m.width < BK_WEB_IMAGE_WIDTH ? m.width : BK_WEB_IMAGE_WIDTH;
+	int w = m.width < width ? m.width : width;
 	int h = (int)((long)m.height * w / m.width);
 	bk_page_release(&m);
-	bk_web_page_image(d, page, w, h > 0 ? h : 1, BK_IMAGE_PNG, r);
+	bk_web_page_image(d, page, w, h > 0 ? h : 1, format, r);
 }
 
 static void doc_route(struct bk_web_ctx *c, const char *path, struct bk_web_response *r)
@@ -452,7 +474,9 @@ static void doc_route(struct bk_web_ctx *c, const char *path, struct bk_web_resp
 		if (!*after)
 			bk_web_page_view(c, &d, page, r);
 		else if (!strcmp(after, "/image"))
-			viewer_image(&d, page, r);
+			scaled_image(&d, page, BK_WEB_IMAGE_WIDTH, BK_IMAGE_PNG, r);
+		else if (!strcmp(after, "/thumb"))
+			scaled_image(&d, page, BK_WEB_THUMB_WIDTH, BK_IMAGE_JPEG, r);
 		else
 			bk_web_not_found(r);
 	} else
@@ -594,6 +618,8 @@ void bk_web_handle(struct bk_web *w, const struct bk_web_request *req, struct bk
 		resp->type = "text/css; charset=utf-8";
 		resp->cache = "public, max-age=3600";
 		bk_buf_addstr(&resp->body, stylesheet);
+	} else if (!strncmp(path, "/static/", 8) && bk_web_static(path, resp)) {
+		/* the viewer's scripts */
 	} else if (!strncmp(path, "/doc/", 5))
 		doc_route(&c, path, resp);
 	else if (!strncmp(path, "/iiif/", 6))

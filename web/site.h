@@ -15,6 +15,7 @@
 #define BK_WEB_MAX_PAGES 50  /* result pages offered: the best 1,000 hits */
 #define BK_WEB_QUERY_MAX 500 /* bytes of a query */
 #define BK_WEB_IMAGE_WIDTH 1400 /* pixels of the page image shown */
+#define BK_WEB_THUMB_WIDTH 150  /* pixels of a page's thumbnail */
 
 struct bk_sessions;
 
@@ -59,6 +60,26 @@ void bk_web_home(struct bk_web_ctx *c, struct bk_web_response *r);
 void bk_web_search(struct bk_web_ctx *c, struct bk_web_response *r);
 /* The page view of page `page` of d. */
 void bk_web_page_view(struct bk_web_ctx *c, const struct bk_web_doc *d, int page, struct bk_web_response *r);
+/* The deep-zoom tile cache (web/tiles.h). */
+struct bk_tiles *bk_web_tiles(const struct bk_web_ctx *c);
+/* /static/openseadragon.min.js and /static/viewer.js (web/static.c):
+ * true and r filled when path is one of them. */
+bool bk_web_static(const char *path, struct bk_web_response *r);
+/* The page view's deep-zoom viewer, thumbnails and hit navigation
+ * (web/viewer.c), written into the page view of page `page` of d. */
+struct bk_matcher;
+/* The deep-zoom area before the plain image's <svg> (hidden until the
+ * script has opened the tiles) and its controls. */
+void bk_web_viewer_deepzoom(struct bk_buf *b, const struct bk_web_doc *d, int page);
+/* The scripts, at the end of the page. */
+void bk_web_viewer_scripts(struct bk_buf *b);
+/* Links to the previous and next pages of d with a hit of m (none when
+ * m is NULL), in reading order. */
+void bk_web_viewer_hit_nav(struct bk_buf *b, const struct bk_web_doc *d, int page, const char *q,
+			   struct bk_matcher *m, bool vertical);
+/* A strip of thumbnails of the pages around `page`, right to left for a
+ * vertical volume. */
+void bk_web_viewer_thumbs(struct bk_buf *b, const struct bk_web_doc *d, int page, const char *q, bool vertical);
 /* The IIIF routes under /iiif/ (web/iiif.c); path starts with "/iiif/". */
 void bk_web_iiif(struct bk_web_ctx *c, const char *path, struct bk_web_response *r);
 /* Splits "PREFIX/ID/REST" (path after PREFIX) into ID and REST ("" when

@@ -7,7 +7,8 @@
  * Guarantees:
  * - read-only: the site opens the index read-only (one reader per worker
  *   thread, from a pool) and reads the store's files; it never writes to
- *   the archive.
+ *   the store or the index. The one thing it writes is the cache of
+ *   deep-zoom tiles (web/tiles.h), outside the store.
  * - access: a request has a role: BK_ROLE_PUBLIC for anonymous visitors,
  *   staff or admin for a session of a user who logged in (web/auth.h).
  *   The readers of a role open only the index files of its levels, and
@@ -61,6 +62,7 @@ struct bk_web_response {
 	char *location;           /* Location of a redirect */
 	const char *cache;        /* Cache-Control (static), NULL: no-store */
 	char *set_cookie[2];      /* Set-Cookie headers, NULL: none */
+	bool cors;                /* Access-Control-Allow-Origin: * (IIIF) */
 };
 
 void bk_web_response_release(struct bk_web_response *r);
@@ -72,6 +74,7 @@ struct bk_web_options {
 				shows a restricted or confidential document,
 				"TIME USER ROLE LEVEL DOC PATH" (borrowed;
 				NULL: none) */
+	const char *tiles;   /* the tile cache's directory (NULL: ARCHIVE/tiles) */
 };
 
 struct bk_web;

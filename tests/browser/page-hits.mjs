@@ -1,63 +1,19 @@
 // tests/browser/page-hits.mjs CHROMIUM URL SCREENSHOT.png
 //
 // Loads a bunko page view in headless Chromium (the Debian package, driven
-// by puppeteer-core) and measures what the browser drew: where the SVG of
-// the page image and each hit box landed on the screen, and, from a
+// by puppeteer-core) with JavaScript off, as the page is without its
+// deep-zoom viewer (tests/browser/deepzoom.mjs has that), and measures
+// what the browser drew: where the SVG of the page image and each hit box
+// landed on the screen, and, from a
 // screenshot, how much of each box's outline is the hit colour and how
 // much of its inside is ink (the characters of the page image under it).
 // Prints one JSON object; the assertions are the C test's
 // (tests/test_cli_serve.c). Saves the screenshot as the test's artefact.
-import { readFileSync, writeFileSync } from 'node:fs';
-import { inflateSync } from 'node:zlib';
+import { writeFileSync } from 'node:fs';
 import puppeteer from 'puppeteer-core';
+import { decodePng, pixelAt, red, dark } from './png.mjs';
 
 const [chromium, url, shot] = process.argv.slice(2);
-
-// A PNG as {width, height, rgba}: 8-bit RGB or RGBA, not interlaced (what
-// Chromium writes).
-function decodePng(buf) {
-  let pos = 8, width = 0, height = 0, type = 0;
-  const idat = [];
-  while (pos < buf.length) {
-    const len = buf.readUInt32BE(pos), kind = buf.toString('latin1', pos + 4, pos + 8);
-    const data = buf.subarray(pos + 8, pos + 8 + len);
-    if (kind === 'IHDR') {
-      width = data.readUInt32BE(0);
-      height = data.readUInt32BE(4);
-      if (data[8] !== 8 || data[12] !== 0) throw new Error('unexpected PNG depth or interlace');
-      type = data[9];
-    } else if (kind === 'IDAT') idat.push(data);
-    pos += 12 + len;
-  }
-  const bpp = type === 6 ? 4 : type === 2 ? 3 : 0;
-  if (!bpp) throw new Error(`unexpected PNG colour type ${type}`);
-  const raw = inflateSync(Buffer.concat(idat)), stride = width * bpp;
-  const out = Buffer.alloc(width * height * 4);
-  let prev = Buffer.alloc(stride);
-  for (let y = 0; y < height; y++) {
-    const f = raw[y * (stride + 1)], line = Buffer.from(raw.subarray(y * (stride + 1) + 1, (y + 1) * (stride + 1)));
-    for (let i = 0; i < stride; i++) {
-      const a = i >= bpp ? line[i - bpp] : 0, b = prev[i], c = i >= bpp ? prev[i - bpp] : 0;
-      let p = 0;
-      if (f === 1) p = a;
-      else if (f === 2) p = b;
-      else if (f === 3) p = (a + b) >> 1;
-      else if (f === 4) {
-        const q = a + b - c, pa = Math.abs(q - a), pb = Math.abs(q - b), pc = Math.abs(q - c);
-        p = pa <= pb && pa <= pc ? a : pb <= pc ? b : c;
-      }
-      line[i] = (line[i] + p) & 0xff;
-    }
-    for (let x = 0; x < width; x++) {
-      out[(y * width + x) * 4] = line[x * bpp];
-      out[(y * width + x) * 4 + 1] = line[x * bpp + 1];
-      out[(y * width + x) * 4 + 2] = line[x * bpp + 2];
-      out[(y * width + x) * 4 + 3] = 255;
-    }
-    prev = line;
-  }
-  return { width, height, rgba: out };
-}
 
 const browser = await puppeteer.launch({
   executablePath: chromium,
@@ -67,6 +23,8 @@ const browser = await puppeteer.launch({
 try {
   const page = await browser.newPage();
   await page.setViewport({ width: 1400, height: 1000, deviceScaleFactor: 1 });
+  // the plain page, as without JavaScript: the image with its boxes in an <svg>
+  await page.setJavaScriptEnabled(false);
   const resp = await page.goto(url, { waitUntil: 'networkidle0' });
   const layout = await page.evaluate(() => {
     const svg = document.querySelector('figure svg');
@@ -84,14 +42,7 @@ try {
   const png = await page.screenshot({ fullPage: true, type: 'png' });
   writeFileSync(shot, png);
   const img = decodePng(Buffer.from(png));
-  const px = (x, y) => {
-    x = Math.round(x); y = Math.round(y);
-    if (x < 0 || y < 0 || x >= img.width || y >= img.height) return [255, 255, 255];
-    const i = (y * img.width + x) * 4;
-    return [img.rgba[i], img.rgba[i + 1], img.rgba[i + 2]];
-  };
-  const red = ([r, g, b]) => r > 180 && g < 110 && b < 80;
-  const dark = ([r, g, b]) => r + g + b < 3 * 110;
+  const px = (x, y) => pixelAt(img, x, y);
   for (const r of layout.rects) {
     const s = r.screen;
     let onEdge = 0, edge = 0, ink = 0, inside = 0;
