@@ -373,14 +373,20 @@ void bk_web_search(struct bk_web_ctx *c, struct bk_web_response *r)
 	bk_html_begin_frame(b, &f, a.q, a.q);
 	bk_buf_addstr(b, "<h1>");
 	bk_msg_html(b, lang, M_RESULTS_FOR, a.q);
-	bk_buf_addstr(b, "</h1>\n<nav class=\"facets\" aria-labelledby=\"refine\">\n<h2 id=\"refine\">");
+	bk_buf_addstr(b, "</h1>\n<aside class=\"facets-box\" aria-labelledby=\"refine\">\n<h2 id=\"refine\">");
 	bk_msg_html(b, lang, M_REFINE, NULL);
 	bk_buf_addstr(b, "</h2>\n");
-	for (int k = 0; k < BK_FACET_KINDS; k++)
-		if (k != BK_FACET_ACCESS || c->role > BK_ROLE_PUBLIC)
-			facet_html(b, lang, &a, &fc, k);
+	/* no facets without a page to count: a hidden document's words show
+	 * the same empty page as words of no document */
+	if (fc.n[BK_FACET_COLLECTION]) {
+		bk_buf_addstr(b, "<nav class=\"facets\" aria-labelledby=\"refine\">\n");
+		for (int k = 0; k < BK_FACET_KINDS; k++)
+			if (k != BK_FACET_ACCESS || c->role > BK_ROLE_PUBLIC)
+				facet_html(b, lang, &a, &fc, k);
+		bk_buf_addstr(b, "</nav>\n");
+	}
 	refine_form(b, lang, &a);
-	bk_buf_addstr(b, "</nav>\n");
+	bk_buf_addstr(b, "</aside>\n");
 	bk_buf_addf(b, "<p class=\"total\" data-total=\"%ld\" role=\"status\">", total);
 	bk_msg_html_num(b, lang, exact ? M_TOTAL : M_TOTAL_MORE, total);
 	bk_buf_addstr(b, "</p>\n");

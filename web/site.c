@@ -321,7 +321,7 @@ static const char stylesheet[] =
 	"mark{background:#ffe066;color:inherit}\n"
 	".results li{margin:.8em 0}.meta{color:#666;font-size:.9em}\n"
 	".kwic{margin:.2em 0}\n"
-	".facets{float:right;width:14em;border-left:1px solid #ccc;padding-left:1em}\n"
+	".facets-box{float:right;width:16em;border-left:1px solid #ccc;padding-left:1em}\n"
 	".viewer{display:flex;gap:1.5em;align-items:flex-start;flex-wrap:wrap}\n"
 	".viewer figure{margin:0;flex:1 1 40em;max-width:60em}\n"
 	".viewer svg{width:100%;height:auto;border:1px solid #ccc;background:#fff}\n"
