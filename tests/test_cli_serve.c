@@ -1255,7 +1255,8 @@ Test(cli_serve, browser_axe_finds_no_violation_and_the_keyboard_opens_a_hit, .ti
 	char *origin = ts_fmt("http://127.0.0.1:%d", port);
 	char *page = ts_fmt("/doc/%s/page/2?q=%%E4%%BB%%A4%%E5%%92%%8C", reiki_id);
 	char *script = ts_fmt("%s/tests/browser/a11y.mjs", BUNKO_SOURCE_DIR);
-	const char *argv[] = { "node", script, chromium, origin, "令和", page, BUNKO_ARTIFACTS_DIR, NULL };
+	/* the keyboard's query: its first hit is a page of a stored document (学ぶ, the vertical page) */
+	const char *argv[] = { "node", script, chromium, origin, "令和", page, BUNKO_ARTIFACTS_DIR, "学ぶ", NULL };
 	char *out = NULL, *err = NULL;
 	int rc = ts_run_argv(argv, &out, &err);
 	cr_assert_eq(rc, 0, "node %s: %s", script, err);
@@ -1278,13 +1279,19 @@ Test(cli_serve, browser_axe_finds_no_violation_and_the_keyboard_opens_a_hit, .ti
 	json_t *k = json_object_get(j, "keyboard");
 	char *kd = json_dumps(k, 0);
 	cr_expect_gt(json_integer_value(json_object_get(k, "tabsToSearch")), 0, "Tab never reached the search box: %s", kd);
-	cr_expect(strstr(json_string_value(json_object_get(k, "resultsUrl")), "/search?q=%E4%BB%A4%E5%92%8C"), "%s", kd);
+	cr_expect(strstr(json_string_value(json_object_get(k, "resultsUrl")), "/search?q=%E5%AD%A6%E3%81%B6"), "%s", kd);
 	cr_expect_gt(json_integer_value(json_object_get(k, "tabsToHit")), 0, "Tab never reached a hit: %s", kd);
 	cr_expect_str_neq(json_string_value(json_object_get(k, "hitOutline")), "none", "the focus is not shown: %s", kd);
 	const char *href = json_string_value(json_object_get(k, "hitHref"));
 	const char *opened = json_string_value(json_object_get(k, "openedUrl"));
 	cr_expect(href && opened && !strcmp(href, opened) && strstr(opened, "/doc/") && strstr(opened, "/page/"),
 		  "Enter on the hit did not open it: %s", kd);
+	cr_expect_eq(json_integer_value(json_object_get(k, "openedStatus")), 200, "%s", kd);
+	cr_expect(json_is_true(json_object_get(k, "openedImage")), "the opened page shows no page image: %s", kd);
+	cr_expect_str_eq(json_string_value(json_object_get(k, "openedLang")), "ja");
+	char *gian = ts_fmt("/doc/%s/page/1?q=", gian_id);
+	cr_expect(opened && strstr(opened, gian), "the first hit of 学ぶ is not the vertical page: %s", kd);
+	free(gian);
 	free(kd);
 	json_decref(j);
 	free(out);

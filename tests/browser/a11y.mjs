@@ -1,4 +1,4 @@
-// tests/browser/a11y.mjs CHROMIUM ORIGIN QUERY PAGEPATH OUTDIR
+// tests/browser/a11y.mjs CHROMIUM ORIGIN QUERY PAGEPATH OUTDIR KEYQUERY
 //
 // Accessibility of bunko's pages in headless Chromium (the Debian
 // package, driven by puppeteer-core):
@@ -6,8 +6,9 @@
 //   search results for QUERY, the page view PAGEPATH, the login page and
 //   the English search page; each page's violations are reported;
 // - a keyboard-only walk: from the home page, Tab until the search box
-//   has the focus, type QUERY, Enter, Tab until a hit's link has the
-//   focus, Enter: where it landed is reported.
+//   has the focus, type KEYQUERY, Enter, Tab until a hit's link has the
+//   focus, Enter: where it landed and what it shows are reported (in a
+//   fresh browser context: no language cookie from the pages before).
 // The site's Content-Security-Policy allows no scripts, so the page's CSP
 // is bypassed for axe's script only (puppeteer's setBypassCSP).
 // Prints one JSON object; the assertions are the C test's
@@ -17,7 +18,7 @@ import puppeteer from 'puppeteer-core';
 
 const require = createRequire(import.meta.url);
 const axePath = require.resolve('axe-core/axe.min.js');
-const [chromium, origin, query, pagePath, outdir] = process.argv.slice(2);
+const [chromium, origin, query, pagePath, outdir, keyQuery] = process.argv.slice(2);
 const q = encodeURIComponent(query);
 const pages = [
   { name: 'search', path: `/search?q=${q}` },
@@ -33,7 +34,7 @@ const browser = await puppeteer.launch({
 });
 const out = { axe: [], keyboard: {} };
 try {
-  const page = await browser.newPage();
+  let page = await browser.newPage();
   await page.setBypassCSP(true);
   await page.setViewport({ width: 1280, height: 900, deviceScaleFactor: 1 });
   for (const p of pages) {
@@ -54,6 +55,9 @@ try {
 
   // the keyboard only
   const k = out.keyboard;
+  await page.close();
+  page = await (await browser.createBrowserContext()).newPage();
+  await page.setViewport({ width: 1280, height: 900, deviceScaleFactor: 1 });
   await page.goto(origin + '/', { waitUntil: 'networkidle0' });
   const focused = () => page.evaluate(() => {
     const e = document.activeElement;
@@ -64,7 +68,7 @@ try {
     await page.keyboard.press('Tab');
     if ((await focused()).id === 'q') { k.tabsToSearch = i; break; }
   }
-  await page.keyboard.type(query);
+  await page.keyboard.type(keyQuery);
   await Promise.all([page.waitForNavigation({ waitUntil: 'networkidle0' }), page.keyboard.press('Enter')]);
   k.resultsUrl = page.url();
   k.tabsToHit = 0;
@@ -79,8 +83,11 @@ try {
   k.hitOutline = await page.evaluate(() => getComputedStyle(document.activeElement).outlineStyle);
   await page.screenshot({ path: `${outdir}/keyboard-hit-focused.png` });
   if (hit) {
-    await Promise.all([page.waitForNavigation({ waitUntil: 'networkidle0' }), page.keyboard.press('Enter')]);
+    const [resp] = await Promise.all([page.waitForNavigation({ waitUntil: 'networkidle0' }), page.keyboard.press('Enter')]);
+    k.openedStatus = resp.status();
     k.openedUrl = page.url();
+    k.openedLang = await page.evaluate(() => document.documentElement.lang);
+    k.openedImage = await page.evaluate(() => !!document.querySelector('figure svg image'));
     k.openedTitle = await page.title();
     await page.screenshot({ path: `${outdir}/keyboard-opened.png` });
   }
