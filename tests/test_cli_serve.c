@@ -44,6 +44,18 @@
  * self-signed certificate put in): HTTP is redirected to HTTPS, pages and
  * hidden documents answer as directly, PDFs are served in byte ranges,
  * cookies are Secure, and oversized headers are refused.
+ * The search page's facets (type, decade, access for staff) count what
+ * `bunko search` finds with the same --profile/--from/--to, a date range
+ * and type chosen give the CLI's total and pages, sorting by date orders
+ * the results by their dates, and each role's facets add up to the pages
+ * it may see, never counting a confidential page for staff or a hidden
+ * one for a visitor; the English pages (?lang=en, then the cookie) carry
+ * lang="en" and none of the Japanese labels; the queue page shows what
+ * `bunko status --json` says, to staff only, and an administrator's
+ * requeue (with the session's CSRF token only) moves a failed job back
+ * to the queue; in Chromium, axe-core finds no violation on the search
+ * page (Japanese and English), a page view and the login page, and the
+ * keyboard alone searches and opens a hit.
  */
 #include <criterion/criterion.h>
 #include <arpa/inet.h>
