@@ -1644,6 +1644,29 @@ out:
 	return rc;
 }
 
+void bk_index_version(struct bk_index *idx, char *out, size_t n)
+{
+	size_t used = 0;
+	out[0] = '\0';
+	for (int l = 0; l <= (int)bk_role_max_access(idx->role) && used < n; l++) {
+		char *target = read_target(idx->dir, (enum bk_access)l), *file = NULL, *wal = NULL;
+		struct stat f = { 0 }, w = { 0 };
+		if (target && (file = bk_path_join(idx->dir, target)) && stat(file, &f))
+			memset(&f, 0, sizeof(f));
+		if (file && asprintf(&wal, "%s-wal", file) < 0)
+			wal = NULL;
+		if (wal && stat(wal, &w))
+			memset(&w, 0, sizeof(w));
+		int k = snprintf(out + used, n - used, "%s:%lld.%ld.%ld:%lld.%ld.%ld;", target ? target : "-",
+				 (long long)f.st_size, (long)f.st_mtim.tv_sec, f.st_mtim.tv_nsec, (long long)w.st_size,
+				 (long)w.st_mtim.tv_sec, w.st_mtim.tv_nsec);
+		used += k > 0 ? (size_t)k : 0;
+		free(wal);
+		free(file);
+		free(target);
+	}
+}
+
 void bk_facet_counts_release(struct bk_facet_counts *f)
 {
 	for (int k = 0; k < BK_FACET_KINDS; k++) {

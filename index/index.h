@@ -157,6 +157,13 @@ void bk_facet_counts_release(struct bk_facet_counts *f);
 int bk_index_facet_counts(struct bk_index *idx, const struct bk_search_query *q, int time_limit_ms,
 			  struct bk_facet_counts *out, struct bk_error *err);
 
+/* A token that changes whenever what the role's reader would find may
+ * have changed: for each level it may see, the generation its link names
+ * and the size and modification time of that file and its -wal (a put
+ * writes the -wal; a rebuild moves the link). Writes at most n bytes to
+ * out, NUL-terminated. For caches of search results. */
+void bk_index_version(struct bk_index *idx, char *out, size_t n);
+
 /* A document as the index holds it; strings owned (bk_index_doc_info_release). */
 struct bk_index_doc_info { char *id, *collection, *title, *date, *pdf; enum bk_profile profile;
 	enum bk_access access; int npages; };

@@ -624,6 +624,36 @@ Test(cli_serve, facets_count_types_decades_and_date_ranges)
 	reply_free(&r);
 }
 
+Test(cli_serve, a_repeated_search_sees_pages_indexed_since)
+{
+	/* the server keeps results pages (web/cache.h): a put must show at once */
+	const char *q = "キャッシュ確認";
+	struct reply r = search(q, NULL);
+	cr_assert_eq(data_total(r.body), 0);
+	reply_free(&r);
+	r = search(q, NULL);
+	cr_assert_eq(data_total(r.body), 0);
+	reply_free(&r);
+	struct bk_index *idx = NULL;
+	struct bk_error err;
+	char *index = ts_fmt("%s/index", archive);
+	bk_error_init(&err);
+	cr_assert_eq(bk_index_open(&idx, index, BK_ROLE_ADMIN, true, &err), 0, "%s", err.msg);
+	const char *pages[] = { "キャッシュ確認のページ。" };
+	struct bk_index_doc doc = { "cachecheck", "synth", "cachecheck", "2026", "", BK_PROFILE_RECORD,
+				    BK_ACCESS_PUBLIC, pages, 1 };
+	cr_assert_eq(bk_index_put(idx, &doc, &err), 0, "%s", err.msg);
+	r = search(q, NULL);
+	cr_expect_eq(data_total(r.body), 1, "a cached page hid a new hit");
+	reply_free(&r);
+	cr_assert_eq(bk_index_delete(idx, "cachecheck", &err), 1, "%s", err.msg);
+	r = search(q, NULL);
+	cr_expect_eq(data_total(r.body), 0, "a cached page showed a removed hit");
+	reply_free(&r);
+	bk_index_free(&idx);
+	free(index);
+}
+
 /* ---- page view ----------------------------------------------------------------- */
 
 struct rect {

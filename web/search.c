@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "index/query.h"
+#include "web/cache.h"
 #include "web/hits.h"
 #include "web/html.h"
 #include "web/site.h"
@@ -320,7 +321,8 @@ void bk_web_search(struct bk_web_ctx *c, struct bk_web_response *r)
 	struct bk_query parsed = { 0 };
 	struct bk_error err;
 	enum bk_lang lang = c->lang;
-	struct bk_buf *b = &r->body;
+	struct bk_buf content = { 0 }, key = { 0 }, *b = &content;
+	char version[1024];
 	int sort = 0;
 
 	bk_error_init(&err);
@@ -359,6 +361,17 @@ void bk_web_search(struct bk_web_ctx *c, struct bk_web_response *r)
 	struct bk_search_query sq = { a.q, a.collection, a.profile, a.from, a.to, a.p * BK_WEB_PER_PAGE,
 				      (enum bk_search_sort)sort, a.access };
 	l.skip = (a.p - 1) * BK_WEB_PER_PAGE;
+	/* the cache's key: everything the content depends on, fields
+	 * separated by a byte no argument holds (bk_web_arg_ok) */
+	bk_buf_addf(&key, "%d\x1f%d\x1f%d\x1f%d", (int)c->role, (int)lang, sort, a.p);
+	const char *parts[] = { a.q, a.collection, a.profile, a.from, a.to, a.access };
+	for (size_t i = 0; i < sizeof(parts) / sizeof(parts[0]); i++) {
+		bk_buf_addstr(&key, "\x1f");
+		bk_buf_addstr(&key, parts[i] ? parts[i] : "\x1e");
+	}
+	bk_index_version(c->idx, version, sizeof(version));
+	if (!key.failed && bk_web_cache_get(c->cache, key.data, version, &content))
+		goto page;
 	if (bk_query_parse(a.q, &parsed, &err) || bk_matcher_new(&l.m, &parsed, &err) ||
 	    bk_index_facet_counts(c->idx, &sq, -1, &fc, &err) ||
 	    bk_index_search_timed(c->idx, &sq, -1, add_result, &l, &info, &err)) {
@@ -367,10 +380,6 @@ void bk_web_search(struct bk_web_ctx *c, struct bk_web_response *r)
 	}
 	long total = fc.total;
 	bool exact = fc.counted && !info.truncated;
-	struct bk_html_frame f = bk_web_frame(c);
-	r->status = 200;
-	r->type = "text/html; charset=utf-8";
-	bk_html_begin_frame(b, &f, a.q, a.q);
 	bk_buf_addstr(b, "<h1>");
 	bk_msg_html(b, lang, M_RESULTS_FOR, a.q);
 	bk_buf_addstr(b, "</h1>\n<aside class=\"facets-box\" aria-labelledby=\"refine\">\n<h2 id=\"refine\">");
@@ -406,8 +415,19 @@ void bk_web_search(struct bk_web_ctx *c, struct bk_web_response *r)
 		npages = BK_WEB_MAX_PAGES;
 	if (npages > 1)
 		pager(b, lang, &a, npages);
-	bk_html_end(b);
+	/* a search cut short by time is not kept: the next may finish */
+	if (exact && !key.failed && !content.failed)
+		bk_web_cache_put(c->cache, key.data, version, content.data, content.len);
+page:;
+	struct bk_html_frame f = bk_web_frame(c);
+	r->status = 200;
+	r->type = "text/html; charset=utf-8";
+	bk_html_begin_frame(&r->body, &f, a.q, a.q);
+	bk_buf_add(&r->body, content.data, content.len);
+	bk_html_end(&r->body);
 out:
+	bk_buf_release(&content);
+	bk_buf_release(&key);
 	bk_facet_counts_release(&fc);
 	bk_matcher_free(&l.m);
 	bk_query_release(&parsed);

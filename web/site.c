@@ -37,6 +37,7 @@
 
 #include "archive/store.h"
 #include "web/auth.h"
+#include "web/cache.h"
 #include "web/html.h"
 #include "web/render.h"
 #include "web/site.h"
@@ -55,6 +56,7 @@ struct bk_web {
 	struct bk_sessions *sessions;
 	FILE *audit;
 	const struct bk_web_queue_ops *queue;
+	struct bk_web_cache *cache;
 };
 
 void bk_web_response_release(struct bk_web_response *r)
@@ -93,7 +95,7 @@ int bk_web_open(struct bk_web **out, const struct bk_web_options *o, struct bk_e
 			bk_error_set(err, "out of memory");
 			goto out;
 		}
-	if (bk_sessions_new(&w->sessions, err))
+	if (bk_sessions_new(&w->sessions, err) || bk_web_cache_new(&w->cache, BK_WEB_CACHE_ENTRIES, err))
 		goto out;
 	/* the public readers at once: an archive without a readable index
 	 * fails here, not at the first visitor */
@@ -122,6 +124,7 @@ void bk_web_free(struct bk_web **w)
 		pthread_cond_destroy(&(*w)->freed);
 	}
 	bk_sessions_free(&(*w)->sessions);
+	bk_web_cache_free(&(*w)->cache);
 	free((*w)->index_dir);
 	free((*w)->archive);
 	free(*w);
@@ -606,7 +609,7 @@ static void remember_lang(const struct bk_web_request *req, int asked, struct bk
 void bk_web_handle(struct bk_web *w, const struct bk_web_request *req, struct bk_web_response *resp)
 {
 	struct bk_web_ctx c = { w, w->archive, NULL, req, BK_ROLE_PUBLIC, NULL, NULL, w->sessions, w->audit,
-				BK_LANG_JA, w->queue };
+				BK_LANG_JA, w->queue, w->cache };
 	const char *path = req->path;
 	char user[BK_AUTH_NAME_MAX + 1], csrf[BK_AUTH_TOKEN_HEX];
 	struct bk_error err;

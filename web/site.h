@@ -32,6 +32,7 @@ struct bk_web_ctx {
 	FILE *audit;
 	enum bk_lang lang;     /* the language of the pages (web/i18n.h) */
 	const struct bk_web_queue_ops *queue;
+	struct bk_web_cache *cache; /* the search page's (web/cache.h) */
 };
 
 /* A document the request's role may see: what the index says, its
