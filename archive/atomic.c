@@ -291,6 +291,17 @@ int bk_mkdir_p(const char *path, unsigned mode, struct bk_error *err)
 			}
 			if (made && bk_dir_set_mode(copy, m, err))
 				goto out;
+			/* a new directory's name is durable once its parent is
+			 * synced: whatever is later made durable inside must
+			 * not hang from a name a power cut takes away */
+			if (made) {
+				char *up = dir_of(copy);
+				int r = up ? bk_fsync_dir(up, err)
+					   : bk_error_set(err, "out of memory creating '%s'", path);
+				free(up);
+				if (r)
+					goto out;
+			}
 		}
 		if (!made && (stat(copy, &st) || !S_ISDIR(st.st_mode))) {
 			bk_error_set(err, "cannot create directory '%s': %s", copy,

@@ -68,7 +68,8 @@ int bk_atomic_write(const char *path, const void *data, size_t len,
  * bunko/fs.h (included here), shared with the index. */
 /* Creates `path` and its missing parents, each with exactly `mode` or,
  * `mode` 0, with its parent's mode (see above); existing ones are left
- * as they are. */
+ * as they are. The parent of each directory made is fsync()ed, so what
+ * is later made durable inside is not lost with its directory's name. */
 int bk_mkdir_p(const char *path, unsigned mode, struct bk_error *err);
 /* Removes leftover ".*.tmp.*" temporaries in `dir` (not recursive);
  * returns how many were removed, or -1. Only for a directory the caller

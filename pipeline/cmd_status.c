@@ -1,8 +1,9 @@
 /*
  * pipeline/cmd_status.c — `bunko status ARCHIVE [--json]`: jobs per state,
  * pages done of total, the recent rate and ETA, running jobs, failures
- * with their file, page and reason, and the latest errors of the workers
- * themselves (pipeline/status.h). Every message is printed on one line
+ * with their file, page and reason, the pools paused now (a full disk, no
+ * memory) and the latest errors of the workers themselves
+ * (pipeline/status.h). Every message is printed on one line
  * (cli.h); --json prints one object through pipeline/record.h.
  */
 #include <stdio.h>
@@ -102,6 +103,19 @@ static int print_json(const struct bk_status *st)
 		}
 	}
 	if (r)
+		bad |= bk_record_set_array(r, "paused");
+	for (size_t i = 0; r && i < st->npauses; i++) {
+		const struct bk_status_pause *p = &st->pauses[i];
+		struct bk_record *o = bk_record_add_object(r, "paused");
+		if (!o) {
+			bad = 1;
+			break;
+		}
+		bad |= bk_record_set_str(o, "since", p->when);
+		bad |= bk_record_set_str(o, "pool", p->pool);
+		bad |= bk_record_set_str(o, "message", p->message);
+	}
+	if (r)
 		bad |= bk_record_set_array(r, "worker_errors");
 	for (size_t i = 0; r && i < st->nworker_errors; i++) {
 		const struct bk_status_worker_error *e = &st->worker_errors[i];
@@ -157,6 +171,11 @@ static void print_text(const char *archive, const struct bk_status *st)
 			bk_print_line(stdout, msg ? msg : "out of memory");
 			free(msg);
 		}
+	}
+	for (size_t i = 0; i < st->npauses; i++) {
+		const struct bk_status_pause *p = &st->pauses[i];
+		printf("paused  pool %s since %s  ", p->pool, p->when);
+		bk_print_line(stdout, p->message);
 	}
 	for (size_t i = 0; i < st->nworker_errors; i++) {
 		const struct bk_status_worker_error *e = &st->worker_errors[i];

@@ -802,6 +802,8 @@ int bk_resource_error(const struct bk_error *err)
 		return ENOSPC;
 	if (strstr(err->msg, strerror(EIO)))
 		return EIO;
+	if (strstr(err->msg, strerror(ENOMEM)))
+		return ENOMEM;
 	return 0;
 }
 

@@ -190,7 +190,7 @@ void bk_job_failure_release(struct bk_job_failure *fail);
  * result and deletes the inputs and checkpoints (see "Finishing" above).
  * Returns 0 when the document is stored (and indexed) and the result
  * recorded, 1 when should_stop asked it to stop (progress kept), 2 when
- * the disk is full or an I/O error kept it from writing (progress kept,
+ * the disk is full, memory ran out or an I/O error kept it from writing (progress kept,
  * err says what: not the job's fault, see bk_resource_error), -1 on
  * failure (err and *fail set).
  */
@@ -198,7 +198,8 @@ int bk_job_run(struct bk_job_context *ctx, const char *job_dir,
 	       struct bk_job_failure *fail, struct bk_error *err);
 
 /* ENOSPC (also for EDQUOT) or EIO when `err` reports that the disk is full
- * or failed, else 0. Errors reach the worker as one line of text naming
+ * or failed, ENOMEM when the system refused memory (a system call's
+ * ENOMEM: a fork, a map), else 0. Errors reach the worker as one line of text naming
  * the file (bunko/common.h), so the text of strerror is what tells. */
 int bk_resource_error(const struct bk_error *err);
 

@@ -109,7 +109,10 @@
  * 5. Finish: claimed/<claim> -> done/<job>, which by then holds only
  *    job.meta, work/progress, result, heartbeat, owner and page (the worker
  *    deleted input/ and checkpoints once the store had the document).
- *    Fail: write reason, then claimed/<claim> -> failed/<job>. Graceful
+ *    Fail: write reason, then claimed/<claim> -> failed/<job>. Each move
+ *    into done/, failed/ or incoming/ (finish, fail, give back, requeue)
+ *    is followed by an fsync of that directory, so a job a worker has
+ *    reported done is still done after a power cut. Graceful
  *    stop (SIGTERM): the worker gives the job back, claimed/<claim> ->
  *    incoming/<job>, tries unchanged.
  * 6. Requeue (`bunko requeue`): failed/<job> is claimed by rename as in 2,
@@ -1088,6 +1091,19 @@ out:
 	return rc;
 }
 
+/* Makes a move into queue/<sub> durable: fsync(2) of the directory the job
+ * went into commits the rename on both sides (a journaling filesystem
+ * commits a rename as one transaction), so after a power cut the job is
+ * found where it was moved, never in two state directories or in none
+ * (tests/test_cli_powercut.c). */
+static int fsync_state_dir(const struct bk_queue *q, const char *sub, struct bk_error *err)
+{
+	char *d = bk_queue_path(q, sub, NULL);
+	int rc = d ? bk_fsync_dir(d, err) : bk_error_set(err, "out of memory");
+	free(d);
+	return rc;
+}
+
 /* Moves the claim to <sub>/<job>. If a finished copy already sits there
  * (the job was processed twice after a lost lease), ours is dropped. */
 static int move_claim(struct bk_queue *q, struct bk_claim *c, const char *sub,
@@ -1103,7 +1119,7 @@ static int move_claim(struct bk_queue *q, struct bk_claim *c, const char *sub,
 		bk_error_set(err, "job %s: claim lost (lease expired and the job "
 			     "was taken over)", c->job_id);
 	} else if (rename(c->dir, to) == 0) {
-		rc = 0;
+		rc = fsync_state_dir(q, sub, err);
 	} else if (errno == ENOTEMPTY || errno == EEXIST) {
 		rc = rm_tree(c->dir) == 0 ? 0
 					  : bk_error_set(err, "cannot remove '%s': %s",
@@ -1200,6 +1216,8 @@ static int dead_letter_unreadable(struct bk_queue *q, struct bk_claim *c,
 		bk_error_set(err, "cannot move '%s' to '%s': %s", c->dir, to, strerror(errno));
 		goto out;
 	}
+	if (fsync_state_dir(q, "failed", err))
+		goto out;
 	bk_error_init(err);
 	rc = 0;
 out:
@@ -1283,6 +1301,8 @@ int bk_queue_requeue(struct bk_queue *q, const char *job_id, struct bk_error *er
 		bk_error_set(err, "cannot move '%s' to '%s': %s", tmp, to, strerror(errno));
 		goto out;
 	}
+	if (fsync_state_dir(q, "incoming", err))
+		goto out;
 	bk_log_line(q->log_fd, "event=requeue job=%s from=failed to=incoming", job_id);
 	rc = 0;
 out:
@@ -1328,6 +1348,20 @@ static time_t lease_time(const char *claim_dir)
 		t = st.st_ctime;
 	free(hb);
 	return t;
+}
+
+static bool pid_gone(long pid);
+
+bool bk_queue_pool_gone(const struct bk_queue *q, const char *pool)
+{
+	const char *dot = strrchr(pool, '.');
+	char *end = NULL;
+	long pid = dot ? strtol(dot + 1, &end, 10) : 0;
+
+	if (!dot || pid <= 0 || *end || (size_t)(dot - pool) != strlen(q->host) ||
+	    strncmp(pool, q->host, (size_t)(dot - pool)))
+		return false; /* another host's: only its log can say */
+	return pid_gone(pid);
 }
 
 /* True if process `pid` on this host has ended: it does not exist, or it

@@ -216,6 +216,10 @@ int bk_queue_requeue(struct bk_queue *q, const char *job_id, struct bk_error *er
  * renewed heartbeat shows a holder alive. `now` is the filesystem's clock
  * (bk_queue_fs_now). */
 bool bk_queue_claim_is_stale(const struct bk_queue *q, const char *name, time_t now);
+/* True if the pool (supervisor) "<host>.<pid>" is known to have ended: it
+ * ran on this host and its process is gone. Another host's pool is never
+ * known gone. */
+bool bk_queue_pool_gone(const struct bk_queue *q, const char *pool);
 /* The filesystem's idea of now: mtime of a file touched in queue/tmp (on a
  * network filesystem the server's clock, the one heartbeats are stamped
  * with). Falls back to time(NULL). */

@@ -9,7 +9,11 @@
  * run for one minute is not reported at a tenth of its speed). Every
  * host's log is read (log/worker*.log, pipeline/log.h), only its tail, so
  * a long log costs nothing. The same tails give the workers' own errors
- * ("worker=H.P ... result=error reason=..."), the latest kept.
+ * ("worker=H.P ... result=error reason=..."), the latest kept, and the
+ * pools paused now: a pool's "event=pause pool=H.P" line not followed by
+ * its "event=resume pool=H.P" (pipeline/worker.c writes both; the log is
+ * appended to by a few bytes, which a full disk's last block usually
+ * still takes, where a new status file would need a block of its own).
  */
 #include "pipeline/status.h"
 
@@ -32,6 +36,46 @@ void bk_status_init(struct bk_status *st)
 	st->eta_seconds = -1;
 }
 
+static void pause_free(struct bk_status_pause *p)
+{
+	free(p->when);
+	free(p->pool);
+	free(p->message);
+	memset(p, 0, sizeof(*p));
+}
+
+/* A pool's pause or resume line: the pause kept (replacing the pool's
+ * earlier one), or the pool's pause dropped. */
+static void keep_pause(struct bk_status *st, const char *line)
+{
+	const char *ev = strstr(line, " event=pause pool="), *res = strstr(line, " event=resume pool=");
+	const char *pool = ev ? ev + 18 : res ? res + 19 : NULL;
+	size_t stamp = strlen(line) > 20 && line[19] == 'Z' ? 20 : 19;
+
+	if (!pool || (size_t)((ev ? ev : res) - line) != stamp)
+		return; /* not "YYYY-MM-DDTHH:MM:SSZ event=..." */
+	size_t plen = strcspn(pool, " ");
+	for (size_t i = 0; i < st->npauses; i++)
+		if (strlen(st->pauses[i].pool) == plen && !strncmp(st->pauses[i].pool, pool, plen)) {
+			pause_free(&st->pauses[i]);
+			st->pauses[i] = st->pauses[--st->npauses];
+			break;
+		}
+	const char *reason = strstr(pool, " reason=");
+	if (!ev || !reason)
+		return;
+	struct bk_status_pause p = { strndup(line, stamp), strndup(pool, plen),
+				     strdup(reason + 8) };
+	struct bk_status_pause *nv = realloc(st->pauses, (st->npauses + 1) * sizeof(p));
+	if (!nv || !p.when || !p.pool || !p.message) {
+		st->pauses = nv ? nv : st->pauses;
+		pause_free(&p);
+		return;
+	}
+	st->pauses = nv;
+	st->pauses[st->npauses++] = p;
+}
+
 void bk_status_release(struct bk_status *st)
 {
 	for (size_t i = 0; i < st->njobs; i++) {
@@ -50,6 +94,9 @@ void bk_status_release(struct bk_status *st)
 		free(st->worker_errors[i].message);
 	}
 	free(st->worker_errors);
+	for (size_t i = 0; i < st->npauses; i++)
+		pause_free(&st->pauses[i]);
+	free(st->pauses);
 	bk_status_init(st);
 }
 
@@ -241,6 +288,7 @@ static void log_file_pages(const char *path, time_t now, long *count, time_t *fi
 	for (line = strtok_r(line, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
 		time_t s, e;
 		keep_worker_error(status, line);
+		keep_pause(status, line);
 		if (!parse_page_line(line, &s, &e) || e < now - BK_STATUS_RATE_WINDOW)
 			continue;
 		if (*count == 0 || s < *first)
@@ -301,12 +349,20 @@ int bk_status_collect(const char *archive, struct bk_status *st,
 	if (bk_queue_open(&q, archive, err))
 		return -1;
 	rc = bk_queue_foreach(&q, add_job, &c, err);
+	if (rc == 0) {
+		st->pages_per_hour = log_rate(archive, st);
+		/* a pool killed while paused logged no resume */
+		for (size_t i = st->npauses; i-- > 0;)
+			if (bk_queue_pool_gone(&q, st->pauses[i].pool)) {
+				pause_free(&st->pauses[i]);
+				st->pauses[i] = st->pauses[--st->npauses];
+			}
+	}
 	bk_queue_release(&q);
 	if (rc) {
 		bk_status_release(st);
 		return -1;
 	}
-	st->pages_per_hour = log_rate(archive, st);
 	long left = st->pages_total - st->pages_done;
 	if (left <= 0)
 		st->eta_seconds = 0;

@@ -44,6 +44,15 @@ struct bk_status_worker_error {
 	char *message;
 };
 
+/* A pool that paused itself ("event=pause pool=H.P reason=..." in its
+ * host's log) and has not logged its resume since; dropped when it ran on
+ * this host and its process is gone. */
+struct bk_status_pause {
+	char *when;    /* "YYYY-MM-DDTHH:MM:SSZ": since when */
+	char *pool;    /* "<host>.<pid>" of its supervisor */
+	char *message; /* "paused: no space left on the disk of ..." */
+};
+
 struct bk_status {
 	int queued, running, done, failed;
 	long pages_total;      /* jobs not failed */
@@ -56,6 +65,9 @@ struct bk_status {
 	 * per host's log */
 	struct bk_status_worker_error *worker_errors;
 	size_t nworker_errors;
+	/* pools paused now (disk full, out of memory), from the logs */
+	struct bk_status_pause *pauses;
+	size_t npauses;
 };
 
 void bk_status_init(struct bk_status *st);

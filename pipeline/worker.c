@@ -37,13 +37,14 @@
 #define IDLE_POLL_SECONDS 2     /* a worker with nothing to do looks again */
 #define RECOVER_EVERY_SECONDS 10 /* supervisor's stale-claim sweep */
 #define PROGRESS_EVERY_SECONDS 2
-#define PAUSE_RETRY_SECONDS 10   /* a pool paused for a full disk tries again */
+#define PAUSE_RETRY_SECONDS 10   /* a pool paused for disk or memory tries again */
 
 /* How a worker process ends when it cannot go on (see the supervisor). */
 enum {
 	WORKER_EXIT_SETUP = 3,    /* could not start or go on */
 	WORKER_EXIT_NO_SPACE = 4, /* the disk is full: the pool pauses */
 	WORKER_EXIT_IO = 5,       /* the disk failed (EIO): the pool stops */
+	WORKER_EXIT_NO_MEMORY = 6, /* the system refused memory: the pool pauses */
 };
 
 /* ---- heartbeat thread ------------------------------------------------- */
@@ -384,6 +385,7 @@ static pid_t spawn_worker(const struct bk_worker_options *opt, int log_fd,
 		int r = worker_run(opt, log_fd, &cerr);
 		int res = r ? bk_resource_error(&cerr) : 0;
 		_exit(r == 0 ? 0 : res == ENOSPC ? WORKER_EXIT_NO_SPACE
+				 : res == ENOMEM ? WORKER_EXIT_NO_MEMORY
 				 : res == EIO ? WORKER_EXIT_IO : WORKER_EXIT_SETUP);
 	}
 	return pid;
@@ -571,33 +573,44 @@ static void describe_exit(int status, char *buf, size_t cap)
 /* Collects the workers that ended: logs a crash, remembers how each died
  * for recovery (bk_queue_note_death), and gives up when workers cannot
  * start at all. */
-/* A pool paused by a full disk (see bk_worker_pool_run). */
+/* A pool paused by a full disk or a lack of memory (see
+ * bk_worker_pool_run). */
 struct pause {
 	bool on;
+	int why;         /* ENOSPC or ENOMEM */
 	time_t retry_at; /* workers are started again from then */
 	time_t since;    /* the last retry */
 };
 
-static void notice(const struct bk_worker_options *opt, int log_fd, const char *event,
-		   const char *msg)
+static void notice(const struct bk_worker_options *opt, const struct bk_queue *q,
+		   const char *event, const char *msg)
 {
-	bk_log_line(log_fd, "event=%s reason=%s", event, msg);
+	/* pool=: `bunko status` shows a pause until this pool logs its end
+	 * (pipeline/status.c), or, on this host, the pool is gone */
+	bk_log_line(q->log_fd, "event=%s pool=%s.%ld reason=%s", event, q->host,
+		    (long)getpid(), msg);
 	if (opt->notice)
 		opt->notice(msg, opt->ud);
 }
 
-/* The disk is full: no worker is started until PAUSE_RETRY_SECONDS have
- * passed; said once per episode. */
-static void pause_pool(struct pause *p, const struct bk_worker_options *opt, int log_fd)
+/* The disk is full (why ENOSPC) or memory ran out (ENOMEM): no worker is
+ * started until PAUSE_RETRY_SECONDS have passed; said once per episode. */
+static void pause_pool(struct pause *p, const struct bk_worker_options *opt,
+		       const struct bk_queue *q, int why)
 {
 	char msg[512];
-	if (!p->on) {
-		snprintf(msg, sizeof(msg), "paused: no space left on the disk of '%s'; no job "
-			 "is charged, and the pool tries again every %d s", opt->archive,
-			 PAUSE_RETRY_SECONDS);
-		notice(opt, log_fd, "pause", msg);
+	if (!p->on || p->why != why) {
+		if (why == ENOMEM)
+			snprintf(msg, sizeof(msg), "paused: out of memory; no job is charged, "
+				 "and the pool tries again every %d s", PAUSE_RETRY_SECONDS);
+		else
+			snprintf(msg, sizeof(msg), "paused: no space left on the disk of '%s'; "
+				 "no job is charged, and the pool tries again every %d s",
+				 opt->archive, PAUSE_RETRY_SECONDS);
+		notice(opt, q, "pause", msg);
 	}
 	p->on = true;
+	p->why = why;
 	p->retry_at = time(NULL) + PAUSE_RETRY_SECONDS;
 }
 
@@ -617,7 +630,9 @@ static void reap_workers(struct bk_queue *q, const struct bk_worker_options *opt
 			(*alive)--;
 			bool clean = WIFEXITED(status) && WEXITSTATUS(status) == 0;
 			if (WIFEXITED(status) && WEXITSTATUS(status) == WORKER_EXIT_NO_SPACE)
-				pause_pool(pause, opt, q->log_fd);
+				pause_pool(pause, opt, q, ENOSPC);
+			if (WIFEXITED(status) && WEXITSTATUS(status) == WORKER_EXIT_NO_MEMORY)
+				pause_pool(pause, opt, q, ENOMEM);
 			if (WIFEXITED(status) && WEXITSTATUS(status) == WORKER_EXIT_IO && !*fatal) {
 				bk_error_set(err, "the disk of '%s' reported an I/O error; the pool "
 					     "stopped (see '%s/log/worker-%s.log')", opt->archive,
@@ -692,7 +707,7 @@ int bk_worker_pool_run(const struct bk_worker_options *opt, struct bk_error *err
 				if (bk_resource_error(err) != ENOSPC)
 					goto out;
 				if (!pause.on) /* retried at the next sweep */
-					pause_pool(&pause, opt, q.log_fd);
+					pause_pool(&pause, opt, &q, ENOSPC);
 			}
 			last_recover = now;
 		}
@@ -701,9 +716,12 @@ int bk_worker_pool_run(const struct bk_worker_options *opt, struct bk_error *err
 			pause.on = false;
 			pause.since = 0;
 			char msg[512];
-			snprintf(msg, sizeof(msg), "resumed: there is space again on the disk of '%s'",
-				 opt->archive);
-			notice(opt, q.log_fd, "resume", msg);
+			if (pause.why == ENOMEM)
+				snprintf(msg, sizeof(msg), "resumed: there is memory again");
+			else
+				snprintf(msg, sizeof(msg), "resumed: there is space again on the disk of '%s'",
+					 opt->archive);
+			notice(opt, &q, "resume", msg);
 		}
 		bool held = pause.on && now < pause.retry_at;
 		if (pause.on && !held && !pause.since)
@@ -756,6 +774,9 @@ out:
 			if (slots[i].pid)
 				waitpid(slots[i].pid, NULL, 0);
 	}
+	if (pause.on) /* a pool that ends is no longer paused: said in the log */
+		bk_log_line(q.log_fd, "event=resume pool=%s.%ld reason=the pool stopped",
+			    q.host, (long)getpid());
 	report_progress(opt, true);
 	drain_watch_release(&watch);
 	free(slots);
