@@ -398,7 +398,7 @@ static int run_queries(struct bench *b, const char *idxdir, int nq, double *lat[
 		char q[160];
 		if (make_query(b, cls, q, sizeof(q)))
 			continue;
-		struct bk_search_query sq = { q, NULL, NULL, NULL, NULL, 20 };
+		struct bk_search_query sq = { q, NULL, NULL, NULL, NULL, 20, BK_SORT_RELEVANCE, NULL };
 		struct bk_search_info info;
 		double t0 = now();
 		if (bk_index_search_timed(idx, &sq, -1, count_hit, total_hits, &info, &err)) {

@@ -913,6 +913,7 @@ struct cand {
 	sqlite3_int64 rowid;
 	int len;          /* bytes of text */
 	int level;        /* enum bk_access */
+	int date;         /* the document's date as YYYYMMDD (0: undated), for date order */
 	double score;
 };
 
@@ -968,7 +969,7 @@ static int cands_push(struct cands *c, sqlite3_int64 rowid, enum bk_access level
 		c->tf = tgrown;
 		c->cap = cap;
 	}
-	c->v[c->n] = (struct cand){ rowid, len, (int)level, score };
+	c->v[c->n] = (struct cand){ rowid, len, (int)level, 0, score };
 	memcpy(c->tf + (size_t)c->n * (size_t)c->ngroups, tf, (size_t)c->ngroups * sizeof(int));
 	c->n++;
 	return 0;
@@ -1234,6 +1235,9 @@ static int search_level(struct bk_index *idx, enum bk_access level, struct searc
 	int from = s->cands.n, ncells = 1, rc = -1;
 	struct cell *cells = NULL;
 
+	/* date order: every candidate is read, density tells nothing */
+	if (s->q->sort != BK_SORT_RELEVANCE)
+		return scan_candidates(idx, level, s, s->match, err);
 	long few = few_candidates(idx->db[level], s->match);
 	if (q->ngroups > BK_CELL_GROUPS || few >= 0)
 		return scan_candidates(idx, level, s, s->match, err);
@@ -1281,9 +1285,74 @@ static int cmp_cand(const void *a, const void *b)
 	return x->rowid < y->rowid ? -1 : x->rowid > y->rowid;
 }
 
+/* Date order: dated before undated, then older (or newer) first, then as
+ * cmp_cand. */
+static int cmp_date(const struct cand *x, const struct cand *y, int sign)
+{
+	if ((x->date == 0) != (y->date == 0))
+		return x->date == 0 ? 1 : -1;
+	if (x->date != y->date)
+		return (x->date < y->date ? -1 : 1) * sign;
+	return cmp_cand(x, y);
+}
+
+static int cmp_old(const void *a, const void *b)
+{
+	return cmp_date(a, b, 1);
+}
+
+static int cmp_new(const void *a, const void *b)
+{
+	return cmp_date(a, b, -1);
+}
+
+/* "YYYY[-MM[-DD]]" as YYYYMMDD (missing parts 0), 0 for anything else. */
+static int date_key(const char *d)
+{
+	if (!d || !bk_date_valid(d))
+		return 0;
+	int y = atoi(d), m = strlen(d) >= 7 ? atoi(d + 5) : 0, day = strlen(d) >= 10 ? atoi(d + 8) : 0;
+	return y * 10000 + m * 100 + day;
+}
+
+/* Sets each candidate's date from its document (one lookup per document:
+ * a level's candidates come in rowid order when all are read). */
+static int fill_dates(struct bk_index *idx, struct cands *c, struct bk_error *err)
+{
+	sqlite3_stmt *st[BK_ACCESS_COUNT] = { NULL };
+	sqlite3_int64 last = -1;
+	int last_level = -1, date = 0, rc = -1;
+
+	for (int i = 0; i < c->n; i++) {
+		struct cand *x = &c->v[i];
+		sqlite3_int64 doc = x->rowid >> BK_PAGE_BITS;
+		if (doc != last || x->level != last_level) {
+			sqlite3 *db = idx->db[x->level];
+			if (!st[x->level] && sqlite3_prepare_v2(db, "SELECT date FROM doc WHERE id = ?1", -1,
+							      &st[x->level], NULL) != SQLITE_OK) {
+				db_fail(db, "cannot prepare the date order", err);
+				goto out;
+			}
+			sqlite3_reset(st[x->level]);
+			sqlite3_bind_int64(st[x->level], 1, doc);
+			date = sqlite3_step(st[x->level]) == SQLITE_ROW
+				       ? date_key((const char *)sqlite3_column_text(st[x->level], 0))
+				       : 0;
+			last = doc;
+			last_level = x->level;
+		}
+		x->date = date;
+	}
+	rc = 0;
+out:
+	for (int l = 0; l < BK_ACCESS_COUNT; l++)
+		sqlite3_finalize(st[l]);
+	return rc;
+}
+
 /* Moves the best `k` candidates, best first, to the front: a heap of the
  * k best seen so far, so ranking n pages costs n log k, not n log n. */
-static void select_best(struct cands *c, int k)
+static void select_best(struct cands *c, int k, int (*cmp)(const void *, const void *))
 {
 	if (k > c->n)
 		k = c->n;
@@ -1293,25 +1362,25 @@ static void select_best(struct cands *c, int k)
 	struct cand *h = c->v;
 	for (int i = k / 2 - 1; i >= 0; i--)
 		for (int p = i, ch; (ch = 2 * p + 1) < k; p = ch) {
-			if (ch + 1 < k && cmp_cand(&h[ch + 1], &h[ch]) > 0)
+			if (ch + 1 < k && cmp(&h[ch + 1], &h[ch]) > 0)
 				ch++;
-			if (cmp_cand(&h[ch], &h[p]) <= 0)
+			if (cmp(&h[ch], &h[p]) <= 0)
 				break;
 			struct cand t = h[p]; h[p] = h[ch]; h[ch] = t;
 		}
 	for (int i = k; i < c->n; i++) {
-		if (cmp_cand(&c->v[i], &h[0]) >= 0)
+		if (cmp(&c->v[i], &h[0]) >= 0)
 			continue;
 		h[0] = c->v[i];
 		for (int p = 0, ch; (ch = 2 * p + 1) < k; p = ch) {
-			if (ch + 1 < k && cmp_cand(&h[ch + 1], &h[ch]) > 0)
+			if (ch + 1 < k && cmp(&h[ch + 1], &h[ch]) > 0)
 				ch++;
-			if (cmp_cand(&h[ch], &h[p]) <= 0)
+			if (cmp(&h[ch], &h[p]) <= 0)
 				break;
 			struct cand t = h[p]; h[p] = h[ch]; h[ch] = t;
 		}
 	}
-	qsort(h, (size_t)k, sizeof(*h), cmp_cand);
+	qsort(h, (size_t)k, sizeof(*h), cmp);
 }
 
 static char *column_dup(sqlite3_stmt *st, int i)
@@ -1399,6 +1468,10 @@ static int check_query(const struct bk_search_query *q, struct bk_error *err)
 		return bk_error_set(err, "invalid date '%s': expected YYYY[-MM[-DD]]", q->date_from);
 	if (q->date_to && *q->date_to && !bk_date_valid(q->date_to))
 		return bk_error_set(err, "invalid date '%s': expected YYYY[-MM[-DD]]", q->date_to);
+	if (q->access && *q->access && bk_access_parse(q->access) < 0)
+		return bk_error_set(err, "unknown access level '%s'", q->access);
+	if ((unsigned)q->sort > BK_SORT_DATE_NEW)
+		return bk_error_set(err, "unknown sort order");
 	return 0;
 }
 
@@ -1442,10 +1515,15 @@ int bk_index_search_timed(struct bk_index *idx, const struct bk_search_query *q,
 			goto out;
 		if (idx->writable && !idx->db[l] && open_level(idx, (enum bk_access)l, false, err))
 			goto out;
+		if (q->access && *q->access && l != bk_access_parse(q->access))
+			continue;
 		if (idx->db[l] && !s.truncated && search_level_again(idx, (enum bk_access)l, &s, err))
 			goto out;
 	}
-	select_best(&s.cands, s.limit);
+	if (q->sort != BK_SORT_RELEVANCE && fill_dates(idx, &s.cands, err))
+		goto out;
+	select_best(&s.cands, s.limit,
+		    q->sort == BK_SORT_DATE_OLD ? cmp_old : q->sort == BK_SORT_DATE_NEW ? cmp_new : cmp_cand);
 	if (info)
 		*info = (struct bk_search_info){ s.cands.n, s.examined, !s.truncated && !s.settled,
 						 s.truncated };
@@ -1562,6 +1640,180 @@ out:
 	for (int i = 0; i < nf; i++)
 		free(f[i].collection);
 	free(f);
+	search_release(&s);
+	return rc;
+}
+
+void bk_index_version(struct bk_index *idx, char *out, size_t n)
+{
+	size_t used = 0;
+	out[0] = '\0';
+	for (int l = 0; l <= (int)bk_role_max_access(idx->role) && used < n; l++) {
+		char *target = read_target(idx->dir, (enum bk_access)l), *file = NULL, *wal = NULL;
+		struct stat f = { 0 }, w = { 0 };
+		if (target && (file = bk_path_join(idx->dir, target)) && stat(file, &f))
+			memset(&f, 0, sizeof(f));
+		if (file && asprintf(&wal, "%s-wal", file) < 0)
+			wal = NULL;
+		if (wal && stat(wal, &w))
+			memset(&w, 0, sizeof(w));
+		int k = snprintf(out + used, n - used, "%s:%lld.%ld.%ld:%lld.%ld.%ld;", target ? target : "-",
+				 (long long)f.st_size, (long)f.st_mtim.tv_sec, f.st_mtim.tv_nsec, (long long)w.st_size,
+				 (long)w.st_mtim.tv_sec, w.st_mtim.tv_nsec);
+		used += k > 0 ? (size_t)k : 0;
+		free(wal);
+		free(file);
+		free(target);
+	}
+}
+
+void bk_facet_counts_release(struct bk_facet_counts *f)
+{
+	for (int k = 0; k < BK_FACET_KINDS; k++) {
+		for (int i = 0; i < f->n[k]; i++)
+			free(f->v[k][i].value);
+		free(f->v[k]);
+	}
+	memset(f, 0, sizeof(*f));
+}
+
+/* Adds `pages` to value `v` of kind k (a new value at the end). */
+static int facet_add(struct bk_facet_counts *f, int k, const char *v, long pages)
+{
+	for (int i = 0; i < f->n[k]; i++)
+		if (!strcmp(f->v[k][i].value, v)) {
+			f->v[k][i].pages += pages;
+			return 0;
+		}
+	struct bk_facet_count *grown = realloc(f->v[k], (size_t)(f->n[k] + 1) * sizeof(*grown));
+	if (!grown)
+		return -1;
+	f->v[k] = grown;
+	if (!(grown[f->n[k]].value = strdup(v)))
+		return -1;
+	grown[f->n[k]++].pages = pages;
+	return 0;
+}
+
+static int cmp_count(const void *a, const void *b)
+{
+	const struct bk_facet_count *x = a, *y = b;
+	if (x->pages != y->pages)
+		return x->pages > y->pages ? -1 : 1;
+	return strcmp(x->value, y->value);
+}
+
+static int cmp_value(const void *a, const void *b)
+{
+	const struct bk_facet_count *x = a, *y = b;
+	/* undated ("") after the decades */
+	if (!*x->value != !*y->value)
+		return *x->value ? -1 : 1;
+	return strcmp(x->value, y->value);
+}
+
+/* One document's matching pages into the counts: its values, and which
+ * of q's filters it passes (the SQL filters' rules: dates compare as
+ * text, date_to as a prefix range). */
+static int facet_doc(struct bk_facet_counts *f, const struct bk_search_query *q, sqlite3_stmt *st,
+		     enum bk_access level, long pages)
+{
+	const char *v[BK_FACET_KINDS];
+	char decade[8] = "";
+	const char *date = (const char *)sqlite3_column_text(st, 2);
+	v[BK_FACET_COLLECTION] = (const char *)sqlite3_column_text(st, 0);
+	v[BK_FACET_PROFILE] = (const char *)sqlite3_column_text(st, 1);
+	v[BK_FACET_ACCESS] = bk_access_name(level);
+	v[BK_FACET_COLLECTION] = v[BK_FACET_COLLECTION] ? v[BK_FACET_COLLECTION] : "";
+	v[BK_FACET_PROFILE] = v[BK_FACET_PROFILE] ? v[BK_FACET_PROFILE] : "";
+	date = date ? date : "";
+	if (strlen(date) >= 4 && date[0] >= '0' && date[0] <= '9')
+		snprintf(decade, sizeof(decade), "%.3s0", date);
+	v[BK_FACET_DECADE] = decade;
+	bool pass[BK_FACET_KINDS];
+	pass[BK_FACET_COLLECTION] = !q->collection || !*q->collection || !strcmp(q->collection, v[0]);
+	pass[BK_FACET_PROFILE] = !q->profile || !*q->profile || !strcmp(q->profile, v[1]);
+	bool to_ok = true;
+	if (q->date_to && *q->date_to) {
+		size_t n = strlen(q->date_to);
+		int c = strncmp(date, q->date_to, n);
+		to_ok = c <= 0; /* a prefix of date equal to date_to is within, as `<= to || '~'` */
+	}
+	pass[BK_FACET_DECADE] = (!q->date_from || !*q->date_from || strcmp(date, q->date_from) >= 0) && to_ok;
+	pass[BK_FACET_ACCESS] = !q->access || !*q->access || !strcmp(q->access, v[BK_FACET_ACCESS]);
+	int fails = 0;
+	for (int k = 0; k < BK_FACET_KINDS; k++)
+		fails += !pass[k];
+	if (!fails)
+		f->total += pages;
+	for (int k = 0; k < BK_FACET_KINDS; k++)
+		if ((fails == 0 || (fails == 1 && !pass[k])) && facet_add(f, k, v[k], pages))
+			return -1;
+	return 0;
+}
+
+/* The candidates of `level` since `from` into the counts, one lookup per
+ * document (a level's candidates come in rowid order). */
+static int facet_level(sqlite3 *db, const struct cands *c, int from, enum bk_access level,
+		       const struct bk_search_query *q, struct bk_facet_counts *f, struct bk_error *err)
+{
+	sqlite3_stmt *st = NULL;
+	int rc = -1;
+
+	if (sqlite3_prepare_v2(db, "SELECT collection, profile, date FROM doc WHERE id = ?1", -1, &st,
+			       NULL) != SQLITE_OK)
+		return db_fail(db, "cannot prepare the facets", err);
+	for (int i = from; i < c->n;) {
+		sqlite3_int64 doc = c->v[i].rowid >> BK_PAGE_BITS;
+		int j = i;
+		while (j < c->n && (c->v[j].rowid >> BK_PAGE_BITS) == doc)
+			j++;
+		sqlite3_reset(st);
+		sqlite3_bind_int64(st, 1, doc);
+		/* a document removed by a put since is not counted */
+		if (sqlite3_step(st) == SQLITE_ROW && facet_doc(f, q, st, level, j - i)) {
+			bk_error_set(err, "out of memory");
+			goto out;
+		}
+		i = j;
+	}
+	rc = 0;
+out:
+	sqlite3_finalize(st);
+	return rc;
+}
+
+int bk_index_facet_counts(struct bk_index *idx, const struct bk_search_query *q, int time_limit_ms,
+			  struct bk_facet_counts *out, struct bk_error *err)
+{
+	struct search s = { 0 };
+	/* the candidates without the filters: each kind is counted without its own */
+	struct bk_search_query all = { q->text, NULL, NULL, NULL, NULL, q->limit, BK_SORT_RELEVANCE, NULL };
+	int rc = -1;
+
+	memset(out, 0, sizeof(*out));
+	if (check_query(q, err) || search_prepare(&s, &all, time_limit_ms, err))
+		goto out;
+	for (int l = 0; l <= (int)bk_role_max_access(idx->role) && !s.truncated; l++) {
+		if (refresh_level(idx, (enum bk_access)l, err))
+			goto out;
+		if (!idx->db[l])
+			continue;
+		int from = s.cands.n;
+		if (scan_candidates(idx, (enum bk_access)l, &s, s.match, err) ||
+		    facet_level(idx->db[l], &s.cands, from, (enum bk_access)l, q, out, err))
+			goto out;
+	}
+	/* levels stay in the order visited: public, restricted, confidential */
+	for (int k = 0; k < BK_FACET_KINDS; k++)
+		if (out->n[k] && k != BK_FACET_ACCESS)
+			qsort(out->v[k], (size_t)out->n[k], sizeof(*out->v[k]),
+			      k == BK_FACET_COLLECTION || k == BK_FACET_PROFILE ? cmp_count : cmp_value);
+	out->counted = !s.truncated;
+	rc = 0;
+out:
+	if (rc)
+		bk_facet_counts_release(out);
 	search_release(&s);
 	return rc;
 }

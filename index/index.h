@@ -85,10 +85,18 @@ struct bk_search_info {
 			   not considered, so better hits may exist */
 };
 
+/* The order of the hits: by score (the default), or by the document's
+ * date, oldest or newest first (equal dates by score; undated documents
+ * last either way). Ordering by date reads every candidate. */
+enum bk_search_sort { BK_SORT_RELEVANCE, BK_SORT_DATE_OLD, BK_SORT_DATE_NEW };
+
 /* Filters are NULL for none; dates are YYYY[-MM[-DD]] and compare as text
  * ranges ("--to 2020" includes 2020-12-31; a document dated "2020" is not
- * after "2020-05"); limit <= 0 means BK_SEARCH_LIMIT_DEFAULT. */
-struct bk_search_query { const char *text; const char *collection, *profile, *date_from, *date_to; int limit; };
+ * after "2020-05"); access names one level (public, restricted,
+ * confidential) of those the role may see; limit <= 0 means
+ * BK_SEARCH_LIMIT_DEFAULT. */
+struct bk_search_query { const char *text; const char *collection, *profile, *date_from, *date_to; int limit;
+	enum bk_search_sort sort; const char *access; };
 /* page is 1-based; score is higher for better hits (BM25-style, from the
  * density of the query's hits on the page: db.c, score_of); the snippet is about
  * 20 characters either side of the first hit, hits between
@@ -124,6 +132,37 @@ int bk_index_search(struct bk_index *idx, const struct bk_search_query *q,
 int bk_index_facets(struct bk_index *idx, const struct bk_search_query *q, int time_limit_ms,
 		    int (*fn)(const char *collection, long pages, void *), void *ud,
 		    struct bk_search_info *info, struct bk_error *err);
+
+/* The facets of a search: for each kind, the matching pages of each
+ * value. */
+enum bk_facet_kind { BK_FACET_COLLECTION, BK_FACET_PROFILE, BK_FACET_DECADE, BK_FACET_ACCESS };
+#define BK_FACET_KINDS 4
+struct bk_facet_count { char *value; long pages; };
+struct bk_facet_counts {
+	struct bk_facet_count *v[BK_FACET_KINDS]; /* owned */
+	int n[BK_FACET_KINDS];
+	long total;    /* matching pages that pass every filter */
+	bool counted;  /* false when the time limit ran out: counts are lower bounds */
+};
+void bk_facet_counts_release(struct bk_facet_counts *f);
+/* Counts the pages matching q->text in one pass over the candidates of
+ * the role's levels only (a level the role may not see is never read, so
+ * never counted). Each kind counts among the pages that pass every filter
+ * of q but its own (choosing a value shows as many pages as its count;
+ * the other values of that kind stay offered): collection and profile by
+ * name, decade as "1920" for dates 1920..1929 ("" undated; the date range
+ * is its filter), access by level name. Values: collections and profiles
+ * most pages first (equal counts by name), decades and levels in order.
+ * Same query checks and time limit as bk_index_search_timed. */
+int bk_index_facet_counts(struct bk_index *idx, const struct bk_search_query *q, int time_limit_ms,
+			  struct bk_facet_counts *out, struct bk_error *err);
+
+/* A token that changes whenever what the role's reader would find may
+ * have changed: for each level it may see, the generation its link names
+ * and the size and modification time of that file and its -wal (a put
+ * writes the -wal; a rebuild moves the link). Writes at most n bytes to
+ * out, NUL-terminated. For caches of search results. */
+void bk_index_version(struct bk_index *idx, char *out, size_t n);
 
 /* A document as the index holds it; strings owned (bk_index_doc_info_release). */
 struct bk_index_doc_info { char *id, *collection, *title, *date, *pdf; enum bk_profile profile;

@@ -4,8 +4,10 @@
  *
  * Bound to 127.0.0.1:8080 by default: the site is meant to be reached
  * through a front server (or by researchers on this machine), never
- * exposed by accident. Read-only on the store and index (it writes only
- * the cache of deep-zoom tiles, --tiles DIR). Prints one line, "bunko:
+ * exposed by accident. Read-only on the archive, but for an
+ * administrator's requeue of a failed job from the queue page (the
+ * queue's own rename, logged as `bunko requeue` logs it) and the cache
+ * of deep-zoom tiles (--tiles DIR). Prints one line, "bunko:
  * serving ARCHIVE at URL", on stdout once it accepts connections (so a
  * script that started it with port 0 learns the port), then runs until
  * SIGTERM or SIGINT: it stops accepting, lets the requests being answered
@@ -23,11 +25,35 @@
 #include <stdio.h>
 #include <string.h>
 
+#include <unistd.h>
+
 #include "pipeline/cli.h"
+#include "pipeline/log.h"
+#include "pipeline/queue.h"
+#include "pipeline/status.h"
 #include "web/http.h"
 #include "web/web.h"
 
 #define BK_SERVE_WORKERS 4
+
+/* The queue page's requeue: as `bunko requeue ARCHIVE JOB`. */
+static int requeue_job(const char *archive, const char *job_id, struct bk_error *err)
+{
+	struct bk_queue q;
+	int rc = -1;
+
+	if (bk_queue_open(&q, archive, err))
+		return -1;
+	q.log_fd = bk_log_open(archive, q.host, err);
+	if (q.log_fd >= 0)
+		rc = bk_queue_requeue(&q, job_id, err);
+	if (q.log_fd >= 0)
+		close(q.log_fd);
+	bk_queue_release(&q);
+	return rc;
+}
+
+static const struct bk_web_queue_ops queue_ops = { bk_status_collect, bk_status_release, requeue_job };
 
 int cmd_serve(int argc, char **argv)
 {
@@ -79,7 +105,7 @@ int cmd_serve(int argc, char **argv)
 		bk_note("cannot open audit log '%s': %s", audit_path, strerror(errno));
 		return BK_EXIT_FAIL;
 	}
-	struct bk_web_options o = { archive, workers, audit, tiles };
+	struct bk_web_options o = { archive, workers, audit, tiles, &queue_ops };
 	if (bk_web_open(&site, &o, &err) || bk_http_start(&server, listen_at, workers, site, &err)) {
 		bk_die(err.msg);
 		goto out;

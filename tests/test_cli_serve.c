@@ -49,6 +49,18 @@
  * zooms onto the next hit over finer tiles; Mirador (npm), served from
  * another origin, opens a manifest, draws its page from the tiles, and
  * lists and marks the hits of Content Search 1.0 (screenshots kept).
+ * The search page's facets (type, decade, access for staff) count what
+ * `bunko search` finds with the same --profile/--from/--to, a date range
+ * and type chosen give the CLI's total and pages, sorting by date orders
+ * the results by their dates, and each role's facets add up to the pages
+ * it may see, never counting a confidential page for staff or a hidden
+ * one for a visitor; the English pages (?lang=en, then the cookie) carry
+ * lang="en" and none of the Japanese labels; the queue page shows what
+ * `bunko status --json` says, to staff only, and an administrator's
+ * requeue (with the session's CSRF token only) moves a failed job back
+ * to the queue; in Chromium, axe-core finds no violation on the search
+ * page (Japanese and English), a page view and the login page, and the
+ * keyboard alone searches and opens a hit.
  */
 #include <criterion/criterion.h>
 #include <arpa/inet.h>
@@ -157,7 +169,9 @@ static void make_archive(void)
 		char docid[32];
 		const char *pages[] = { "令和八年度の合成ページ。" };
 		snprintf(docid, sizeof(docid), "synth%02d", d);
-		struct bk_index_doc doc = { docid, "synth", docid, "2026", "", BK_PROFILE_RECORD,
+		/* three decades and two types, for the facets */
+		const char *date = d < 15 ? "1925-06-01" : d < 30 ? "1968" : "2026";
+		struct bk_index_doc doc = { docid, "synth", docid, date, "", d >= 40 ? BK_PROFILE_UKIYOE : BK_PROFILE_RECORD,
 					    BK_ACCESS_PUBLIC, pages, 1 };
 		cr_assert_eq(bk_index_put(idx, &doc, &err), 0, "%s", err.msg);
 	}
@@ -394,11 +408,41 @@ static char *cli_pages(const char *q, const char *options, long *total)
 
 /* ---- search ------------------------------------------------------------------- */
 
+/* Each result shows its own page's thumbnail, and the thumbnail is a
+ * JPEG of that page, BK_WEB_THUMB_WIDTH (150) wide. */
+static void expect_result_thumbnails(const char *html)
+{
+	int results = 0;
+	for (const char *p = html; (p = strstr(p, "<li class=\"hit\"><a href=\"/doc/")); p++) {
+		p += strlen("<li class=\"hit\"><a href=\"");
+		size_t page_len = strcspn(p, "?\"");
+		const char *img = strstr(p, "<img class=\"thumb\" src=\"");
+		cr_assert(img && img < strstr(p, "</li>"), "a result without a thumbnail: %.200s", p);
+		img += strlen("<img class=\"thumb\" src=\"");
+		char *want = ts_fmt("%.*s/thumb\"", (int)page_len, p);
+		cr_expect_eq(strncmp(img, want, strlen(want)), 0, "thumbnail %.80s for %s", img, want);
+		if (results++ == 0) {
+			char *src = strndup(img, strcspn(img, "\""));
+			struct reply t = get(src);
+			cr_expect_eq(t.status, 200, "%s: %d", src, t.status);
+			cr_expect(strstr(t.head, "image/jpeg"), "%s: %s", src, t.head);
+			cr_expect(t.len > 3 && (unsigned char)t.body[0] == 0xff && (unsigned char)t.body[1] == 0xd8,
+				  "%s is not a JPEG", src);
+			reply_free(&t);
+			free(src);
+		}
+		free(want);
+	}
+	cr_expect_gt(results, 0, "no results to check");
+}
+
 Test(cli_serve, search_finds_what_the_cli_finds)
 {
 	/* old kanji: 學 on the page; a phrase; OR; NOT; words of two lines */
 	const char *queries[] = { "学ぶ", "\"令和6年度\"", "セキュリティ OR 防災", "令和 -セキュリティ",
-				  "會", "令和" };
+				  "會", "令和",
+				  /* old kanji in the query, stray spaces (ASCII and ideographic) */
+				  "學ぶ", "  学ぶ  ", "令和\u3000 -セキュリティ", " セキュリティ  OR\u3000防災 " };
 	for (size_t i = 0; i < sizeof(queries) / sizeof(queries[0]); i++) {
 		long cli_total;
 		char *cli = cli_pages(queries[i], NULL, &cli_total);
@@ -415,6 +459,8 @@ Test(cli_serve, search_finds_what_the_cli_finds)
 		if (cut && cli_total > 20)
 			*cut = '\0';
 		cr_expect_str_eq(web, first, "'%s'", queries[i]);
+		if (i == 0)
+			expect_result_thumbnails(r.body);
 		cr_expect_gt(cli_total, 0, "'%s' finds nothing: the test would prove nothing", queries[i]);
 		free(first);
 		free(web);
@@ -456,7 +502,7 @@ Test(cli_serve, kwic_marks_facets_and_pagination)
 	r = search("令和", extra);
 	free(extra);
 	cr_expect_eq(count_of(r.body, "<li class=\"hit\">"), all - (npages - 1) * 20);
-	want = ts_fmt("<ol class=\"results\" start=\"%ld\">", (npages - 1) * 20 + 1);
+	want = ts_fmt("<ol class=\"results\" start=\"%ld\"", (npages - 1) * 20 + 1);
 	cr_expect(strstr(r.body, want), "%s", r.body);
 	free(want);
 	cr_expect(strstr(r.body, "rel=\"prev\""));
@@ -472,6 +518,175 @@ Test(cli_serve, kwic_marks_facets_and_pagination)
 	cr_expect_null(strstr(pages, "synth"));
 	free(pages);
 	reply_free(&r);
+}
+
+/* The count a facet shows for the value whose link reads `label`; -1 if
+ * the facet does not offer it. */
+static long facet_count(const char *html, const char *facet, const char *label)
+{
+	char *start = ts_fmt("data-facet=\"%s\"", facet);
+	const char *p = strstr(html, start);
+	free(start);
+	if (!p)
+		return -1;
+	const char *end = strstr(p, "</ul>");
+	char *want = ts_fmt("\">%s</a> <span class=\"count\">(", label);
+	const char *q = strstr(p, want);
+	long n = q && q < end ? atol(q + strlen(want)) : -1;
+	free(want);
+	return n;
+}
+
+/* The sum of the counts of one facet; -1 if it is not on the page. */
+static long facet_sum(const char *html, const char *facet)
+{
+	char *start = ts_fmt("data-facet=\"%s\"", facet);
+	const char *p = strstr(html, start);
+	free(start);
+	if (!p)
+		return -1;
+	const char *end = strstr(p, "</ul>");
+	long sum = 0;
+	for (const char *q = p; (q = strstr(q, "<span class=\"count\">(")) && q < end; q++)
+		sum += atol(q + strlen("<span class=\"count\">("));
+	return sum;
+}
+
+/* The dates of the results shown, in order ("" for an undated one). */
+static int result_dates(const char *html, char dates[][16], int max)
+{
+	int n = 0;
+	for (const char *p = html; n < max && (p = strstr(p, "<div class=\"meta\">")); p++) {
+		const char *end = strstr(p, "</div>"), *dot = strstr(p, " · ");
+		dates[n][0] = '\0';
+		const char *dot2 = dot ? strstr(dot + 1, " · ") : NULL;
+		if (dot && dot2 && dot2 < end)
+			snprintf(dates[n], 16, "%.*s", (int)(dot2 - dot - strlen(" · ")), dot + strlen(" · "));
+		n++;
+	}
+	return n;
+}
+
+Test(cli_serve, facets_count_types_decades_and_date_ranges)
+{
+	long all, d1920, d1960, d2020, bylaw, ukiyoe, record;
+	free(cli_pages("令和", NULL, &all));
+	free(cli_pages("令和", "--from 1920 --to 1929", &d1920));
+	free(cli_pages("令和", "--from 1960 --to 1969", &d1960));
+	free(cli_pages("令和", "--from 2020 --to 2029", &d2020));
+	free(cli_pages("令和", "--profile bylaw", &bylaw));
+	free(cli_pages("令和", "--profile ukiyoe", &ukiyoe));
+	free(cli_pages("令和", "--profile record", &record));
+	cr_assert_eq(d1920, 15);
+	cr_assert_eq(d1960, 15);
+	cr_assert_gt(d2020, 15, "the real pages of 2025 are not found");
+	cr_assert_gt(bylaw, 0);
+	cr_assert_eq(ukiyoe, 5);
+	cr_assert_eq(d1920 + d1960 + d2020, all, "an undated public page holds 令和");
+
+	struct reply r = search("令和", NULL);
+	cr_expect_eq(facet_count(r.body, "decade", "1920年代"), d1920, "%s", r.body);
+	cr_expect_eq(facet_count(r.body, "decade", "1960年代"), d1960);
+	cr_expect_eq(facet_count(r.body, "decade", "2020年代"), d2020);
+	cr_expect_eq(facet_count(r.body, "profile", "例規"), bylaw);
+	cr_expect_eq(facet_count(r.body, "profile", "浮世絵"), ukiyoe);
+	cr_expect_eq(facet_count(r.body, "profile", "文書"), record);
+	cr_expect_eq(facet_sum(r.body, "collection"), all);
+	cr_expect_eq(facet_sum(r.body, "profile"), all);
+	cr_expect_eq(facet_sum(r.body, "access"), -1, "a visitor is offered the access facet");
+	cr_expect(strstr(r.body, "href=\"/search?q=%E4%BB%A4%E5%92%8C&amp;from=1920&amp;to=1929\">1920年代</a>"));
+	cr_expect(strstr(r.body, "href=\"/search?q=%E4%BB%A4%E5%92%8C&amp;profile=ukiyoe\">浮世絵</a>"));
+	reply_free(&r);
+
+	/* a decade chosen: its count is the total, the other decades stay
+	 * offered with their own counts, the types count within the decade */
+	r = search("令和", "&from=1920&to=1929");
+	cr_expect_eq(data_total(r.body), d1920);
+	cr_expect_eq(count_of(r.body, "<li class=\"hit\">"), 15);
+	cr_expect_eq(facet_count(r.body, "decade", "1960年代"), d1960);
+	cr_expect(strstr(r.body, "<strong aria-current=\"true\"><a href=\"/search?q=%E4%BB%A4%E5%92%8C&amp;from=1920&amp;to=1929\">"));
+	cr_expect_eq(facet_count(r.body, "profile", "文書"), d1920);
+	cr_expect_eq(facet_count(r.body, "profile", "例規"), -1);
+	char *pages = result_pages(r.body);
+	cr_expect(strstr(pages, "synth00:1") && strstr(pages, "synth14:1") && !strstr(pages, "synth15"), "%s", pages);
+	free(pages);
+	reply_free(&r);
+
+	/* a date range typed in, and a type with it: what the CLI finds */
+	const char *ranges[][2] = { { "&from=1960&to=2025-12", "--from 1960 --to 2025-12" },
+				    { "&profile=ukiyoe&from=2020&to=2029", "--profile ukiyoe --from 2020 --to 2029" },
+				    { "&profile=bylaw", "--profile bylaw" } };
+	for (size_t i = 0; i < sizeof(ranges) / sizeof(ranges[0]); i++) {
+		long n;
+		char *cli = cli_pages("令和", ranges[i][1], &n);
+		r = search("令和", ranges[i][0]);
+		cr_expect_eq(r.status, 200);
+		cr_expect_eq(data_total(r.body), n, "%s: web %ld, cli %ld", ranges[i][0], data_total(r.body), n);
+		char *web = result_pages(r.body);
+		if (n <= 20)
+			cr_expect_str_eq(web, cli, "%s", ranges[i][0]);
+		free(web);
+		free(cli);
+		reply_free(&r);
+	}
+	r = search("令和", "&from=1925-13");
+	cr_expect_eq(r.status, 400);
+	reply_free(&r);
+
+	/* by date, oldest or newest first: dated pages in order, the same total */
+	for (int order = 0; order < 2; order++) {
+		r = search("令和", order ? "&sort=new" : "&sort=old");
+		cr_expect_eq(data_total(r.body), all);
+		char dates[20][16];
+		int n = result_dates(r.body, dates, 20);
+		cr_expect_eq(n, 20);
+		cr_expect_str_eq(dates[0], order ? "2026" : "1925-06-01");
+		for (int i = 1; i < n; i++)
+			cr_expect(order ? strcmp(dates[i - 1], dates[i]) >= 0 : strcmp(dates[i - 1], dates[i]) <= 0,
+				  "result %d dated %s after %s", i, dates[i], dates[i - 1]);
+		cr_expect(strstr(r.body, order ? "<option value=\"new\" selected>" : "<option value=\"old\" selected>"));
+		/* the pager keeps the order */
+		cr_expect(strstr(r.body, order ? "&amp;sort=new&amp;p=2" : "&amp;sort=old&amp;p=2"));
+		reply_free(&r);
+	}
+	/* 學ぶ and 学ぶ: one word */
+	long old_form, new_form;
+	free(cli_pages("學ぶ", NULL, &old_form));
+	free(cli_pages("学ぶ", NULL, &new_form));
+	cr_expect_eq(old_form, new_form);
+	r = search("學ぶ", NULL);
+	cr_expect_eq(data_total(r.body), new_form);
+	reply_free(&r);
+}
+
+Test(cli_serve, a_repeated_search_sees_pages_indexed_since)
+{
+	/* the server keeps results pages (web/cache.h): a put must show at once */
+	const char *q = "キャッシュ確認";
+	struct reply r = search(q, NULL);
+	cr_assert_eq(data_total(r.body), 0);
+	reply_free(&r);
+	r = search(q, NULL);
+	cr_assert_eq(data_total(r.body), 0);
+	reply_free(&r);
+	struct bk_index *idx = NULL;
+	struct bk_error err;
+	char *index = ts_fmt("%s/index", archive);
+	bk_error_init(&err);
+	cr_assert_eq(bk_index_open(&idx, index, BK_ROLE_ADMIN, true, &err), 0, "%s", err.msg);
+	const char *pages[] = { "キャッシュ確認のページ。" };
+	struct bk_index_doc doc = { "cachecheck", "synth", "cachecheck", "2026", "", BK_PROFILE_RECORD,
+				    BK_ACCESS_PUBLIC, pages, 1 };
+	cr_assert_eq(bk_index_put(idx, &doc, &err), 0, "%s", err.msg);
+	r = search(q, NULL);
+	cr_expect_eq(data_total(r.body), 1, "a cached page hid a new hit");
+	reply_free(&r);
+	cr_assert_eq(bk_index_delete(idx, "cachecheck", &err), 0, "%s", err.msg);
+	r = search(q, NULL);
+	cr_expect_eq(data_total(r.body), 0, "a cached page showed a removed hit");
+	reply_free(&r);
+	bk_index_free(&idx);
+	free(index);
 }
 
 /* ---- page view ----------------------------------------------------------------- */
@@ -633,7 +848,7 @@ Test(cli_serve, confidential_and_restricted_are_never_shown)
 {
 	struct reply missing = get("/doc/no-such-document/page/1");
 	cr_assert_eq(missing.status, 404);
-	const char *tails[] = { "", "/", "/page/1", "/page/1/image", "/pdf", "/text", "/alto", "/page/2" };
+	const char *tails[] = { "", "/", "/page/1", "/page/1/image", "/page/1/thumb", "/pdf", "/text", "/alto", "/page/2" };
 	const char *hidden[] = { secret_id, restricted_id };
 	for (int h = 0; h < 2; h++)
 		for (size_t t = 0; t < sizeof(tails) / sizeof(tails[0]); t++) {
@@ -1080,22 +1295,88 @@ static void check_in_browser(const char *collection, const char *id, int page, c
 	free(chromium);
 }
 
+/* Skips (or in CI fails) the test when tests/browser's npm module is missing. */
+#define NEED_BROWSER_MODULE(name)                                                                   \
+	do {                                                                                        \
+		char *modules = ts_fmt("%s/tests/browser/node_modules/%s", BUNKO_SOURCE_DIR, name); \
+		struct stat mst;                                                                    \
+		if (stat(modules, &mst)) {                                                          \
+			if (ts_in_ci())                                                             \
+				cr_assert_fail("%s is missing (scripts/install-deps --tests runs npm ci)", modules); \
+			printf("skipped: %s is missing (scripts/install-deps --tests)\n", modules); \
+			free(modules);                                                              \
+			cr_skip_test("%s is not installed", name);                                  \
+		}                                                                                   \
+		free(modules);                                                                      \
+	} while (0)
+
 Test(cli_serve, browser_draws_each_hit_box_on_its_characters, .timeout = 300)
 {
 	TS_NEED_TOOL("chromium");
 	TS_NEED_TOOL("node");
-	char *modules = ts_fmt("%s/tests/browser/node_modules/puppeteer-core", BUNKO_SOURCE_DIR);
-	struct stat st;
-	if (stat(modules, &st)) {
-		if (ts_in_ci())
-			cr_assert_fail("%s is missing (scripts/install-deps --tests runs npm ci)", modules);
-		printf("skipped: %s is missing (scripts/install-deps --tests)\n", modules);
-		free(modules);
-		cr_skip_test("puppeteer-core is not installed");
-	}
-	free(modules);
+	NEED_BROWSER_MODULE("puppeteer-core");
 	check_in_browser("reiki", reiki_id, 2, "令和", "page-hits-horizontal.png");
 	check_in_browser("gian", gian_id, 1, "学ぶ", "page-hits-vertical.png");
+}
+
+Test(cli_serve, browser_axe_finds_no_violation_and_the_keyboard_opens_a_hit, .timeout = 300)
+{
+	TS_NEED_TOOL("chromium");
+	TS_NEED_TOOL("node");
+	NEED_BROWSER_MODULE("puppeteer-core");
+	NEED_BROWSER_MODULE("axe-core");
+	char *chromium = NULL;
+	cr_assert_eq(ts_run("command -v chromium", &chromium, 0), 0);
+	chromium[strcspn(chromium, "\n")] = '\0';
+	mkdir(BUNKO_ARTIFACTS_DIR, 0755);
+	char *origin = ts_fmt("http://127.0.0.1:%d", port);
+	char *page = ts_fmt("/doc/%s/page/2?q=%%E4%%BB%%A4%%E5%%92%%8C", reiki_id);
+	char *script = ts_fmt("%s/tests/browser/a11y.mjs", BUNKO_SOURCE_DIR);
+	/* the keyboard's query: its first hit is a page of a stored document (学ぶ, the vertical page) */
+	const char *argv[] = { "node", script, chromium, origin, "令和", page, BUNKO_ARTIFACTS_DIR, "学ぶ", NULL };
+	char *out = NULL, *err = NULL;
+	int rc = ts_run_argv(argv, &out, &err);
+	cr_assert_eq(rc, 0, "node %s: %s", script, err);
+	json_error_t jerr;
+	json_t *j = json_loads(out, 0, &jerr);
+	cr_assert_not_null(j, "%s: %s", jerr.text, out);
+	json_t *axe = json_object_get(j, "axe");
+	cr_assert_eq(json_array_size(axe), 4);
+	for (size_t i = 0; i < json_array_size(axe); i++) {
+		json_t *p = json_array_get(axe, i);
+		const char *name = json_string_value(json_object_get(p, "name"));
+		cr_expect_eq(json_integer_value(json_object_get(p, "status")), 200, "%s", name);
+		/* axe ran its rules: some passed */
+		cr_expect_gt(json_integer_value(json_object_get(p, "passes")), 10, "%s", name);
+		char *v = json_dumps(json_object_get(p, "violations"), 0);
+		cr_expect_eq(json_array_size(json_object_get(p, "violations")), 0, "%s: %s", name, v);
+		free(v);
+		cr_expect_str_eq(json_string_value(json_object_get(p, "lang")), strcmp(name, "search-en") ? "ja" : "en");
+	}
+	json_t *k = json_object_get(j, "keyboard");
+	char *kd = json_dumps(k, 0);
+	cr_expect_gt(json_integer_value(json_object_get(k, "tabsToSearch")), 0, "Tab never reached the search box: %s", kd);
+	cr_expect(strstr(json_string_value(json_object_get(k, "resultsUrl")), "/search?q=%E5%AD%A6%E3%81%B6"), "%s", kd);
+	cr_expect_gt(json_integer_value(json_object_get(k, "tabsToHit")), 0, "Tab never reached a hit: %s", kd);
+	cr_expect_str_neq(json_string_value(json_object_get(k, "hitOutline")), "none", "the focus is not shown: %s", kd);
+	const char *href = json_string_value(json_object_get(k, "hitHref"));
+	const char *opened = json_string_value(json_object_get(k, "openedUrl"));
+	cr_expect(href && opened && !strcmp(href, opened) && strstr(opened, "/doc/") && strstr(opened, "/page/"),
+		  "Enter on the hit did not open it: %s", kd);
+	cr_expect_eq(json_integer_value(json_object_get(k, "openedStatus")), 200, "%s", kd);
+	cr_expect(json_is_true(json_object_get(k, "openedImage")), "the opened page shows no page image: %s", kd);
+	cr_expect_str_eq(json_string_value(json_object_get(k, "openedLang")), "ja");
+	char *gian = ts_fmt("/doc/%s/page/1?q=", gian_id);
+	cr_expect(opened && strstr(opened, gian), "the first hit of 学ぶ is not the vertical page: %s", kd);
+	free(gian);
+	free(kd);
+	json_decref(j);
+	free(out);
+	free(err);
+	free(script);
+	free(page);
+	free(origin);
+	free(chromium);
 }
 
 /* ---- staff ------------------------------------------------------------------------ */
@@ -1294,6 +1575,254 @@ Test(cli_serve, staff_login_shows_restricted_and_logout_hides_it)
 	free(path);
 	free(csrf);
 	free(staff);
+}
+
+Test(cli_serve, facets_never_count_what_the_role_may_not_see)
+{
+	add_user("carol", "staff", "carol pass");
+	add_user("dave", "admin", "dave pass");
+	int status;
+	char *staff = log_in("carol", "carol+pass", &status);
+	cr_assert_not_null(staff, "%d", status);
+	char *admin = log_in("dave", "dave+pass", &status);
+	cr_assert_not_null(admin, "%d", status);
+	const char *as[] = { NULL, staff, admin }, *roles[] = { "", "--role staff", "--role admin" };
+	/* 防災: public pages and the confidential one; microfilm: the
+	 * restricted one; 区民: the confidential one only */
+	const char *words[] = { "防災", "microfilm", "区民" };
+	for (size_t w = 0; w < sizeof(words) / sizeof(words[0]); w++) {
+		long totals[3];
+		for (int role = 0; role < 3; role++)
+			free(cli_pages(words[w], roles[role], &totals[role]));
+		cr_assert_gt(totals[2], totals[0], "'%s' is not in a hidden document", words[w]);
+		char *e = pct(words[w]), *path = ts_fmt("/search?q=%s", e);
+		for (int role = 0; role < 3; role++) {
+			struct reply r = as[role] ? get_as(path, as[role]) : get(path);
+			cr_assert_eq(r.status, 200);
+			long total = data_total(r.body);
+			cr_expect_eq(total, totals[role], "'%s' role %d: %ld, cli %ld", words[w], role, total,
+				     totals[role]);
+			if (!total) {
+				cr_expect_null(strstr(r.body, "class=\"facets\""), "'%s' role %d has facets", words[w], role);
+				reply_free(&r);
+				continue;
+			}
+			/* every facet adds up to the pages the role may see */
+			cr_expect_eq(facet_sum(r.body, "collection"), total, "'%s' role %d", words[w], role);
+			cr_expect_eq(facet_sum(r.body, "profile"), total);
+			cr_expect_eq(facet_sum(r.body, "decade"), total);
+			cr_expect_eq(facet_sum(r.body, "access"), role ? total : -1);
+			/* levels: only those the role may see, with their own counts */
+			long pub = facet_count(r.body, "access", "公開"), res = facet_count(r.body, "access", "職員限定");
+			long conf = facet_count(r.body, "access", "秘");
+			if (role == 1)
+				cr_expect_eq(conf, -1, "staff are counted a confidential page of '%s'", words[w]);
+			if (role == 2) {
+				long want = totals[2] > totals[1] ? totals[2] - totals[1] : -1;
+				cr_expect_eq(conf, want, "'%s'", words[w]);
+				conf = conf < 0 ? 0 : conf;
+				/* choosing the level: its count is the total */
+				char *extra = ts_fmt("/search?q=%s&access=confidential", e);
+				struct reply c = get_as(extra, admin);
+				cr_expect_eq(data_total(c.body), conf);
+				reply_free(&c);
+				free(extra);
+			}
+			if (role >= 1 && totals[1] > totals[0])
+				cr_expect_eq(res, totals[1] - totals[0]);
+			if (totals[0] > 0 && role >= 1)
+				cr_expect_eq(pub, totals[0]);
+			reply_free(&r);
+		}
+		/* a visitor cannot choose a level to see it */
+		char *extra = ts_fmt("/search?q=%s&access=confidential", e);
+		struct reply r = get(extra);
+		cr_expect_eq(data_total(r.body), totals[0]);
+		cr_expect_null(strstr(r.body, secret_id));
+		reply_free(&r);
+		free(extra);
+		free(path);
+		free(e);
+	}
+	free(staff);
+	free(admin);
+}
+
+Test(cli_serve, english_pages_from_the_message_table)
+{
+	struct reply r = search("令和", "&lang=en");
+	cr_assert_eq(r.status, 200);
+	cr_expect(strstr(r.body, "<html lang=\"en\">"));
+	cr_expect(strstr(r.head, "Set-Cookie: bunko_lang=en; Path=/;"), "%s", r.head);
+	const char *english[] = { "Results for", "Collection", "Decade", "1920s", "Type", "Sort by", "Staff login",
+				  "Full-text search", "hreflang=\"ja\"" };
+	for (size_t i = 0; i < sizeof(english) / sizeof(english[0]); i++)
+		cr_expect(strstr(r.body, english[i]), "no '%s' in the English page", english[i]);
+	/* the labels of the Japanese page are gone (the pages' own text stays) */
+	const char *japanese[] = { "検索結果", "コレクション", "年代", "絞り込み", "並び順", "職員ログイン", "全文検索",
+				   "ページ送り", "件" };
+	for (size_t i = 0; i < sizeof(japanese) / sizeof(japanese[0]); i++)
+		cr_expect_null(strstr(r.body, japanese[i]), "'%s' in the English page", japanese[i]);
+	reply_free(&r);
+
+	/* the cookie keeps it; ?lang=ja switches back */
+	r = get_as("/login", "bunko_lang=en");
+	cr_expect(strstr(r.body, "<html lang=\"en\">"));
+	cr_expect(strstr(r.body, "<label for=\"name\">User name</label>"));
+	cr_expect(strstr(r.body, "<label for=\"password\">Password</label>"));
+	reply_free(&r);
+	r = get_as("/?lang=ja", "bunko_lang=en");
+	cr_expect(strstr(r.body, "<html lang=\"ja\">"));
+	cr_expect(strstr(r.head, "Set-Cookie: bunko_lang=ja"));
+	cr_expect(strstr(r.body, "href=\"/?lang=en\" hreflang=\"en\" lang=\"en\">English</a>"), "%s", r.body);
+	reply_free(&r);
+	r = get("/");
+	cr_expect(strstr(r.body, "<html lang=\"ja\">"));
+	cr_expect_null(strstr(r.head, "bunko_lang"));
+	reply_free(&r);
+
+	/* a hidden document answers in English exactly as a missing one */
+	struct reply missing = get_as("/doc/no-such-document/page/1", "bunko_lang=en");
+	cr_expect_eq(missing.status, 404);
+	cr_expect(strstr(missing.body, "Page not found"));
+	char *path = ts_fmt("/doc/%s/page/1", secret_id);
+	r = get_as(path, "bunko_lang=en");
+	cr_expect_eq(r.status, 404);
+	cr_expect_str_eq(r.body, missing.body);
+	reply_free(&r);
+	reply_free(&missing);
+	free(path);
+}
+
+/* s with & < > " ' as the site escapes them. */
+static char *html_escaped(const char *s)
+{
+	char *out = malloc(strlen(s) * 6 + 1), *o = out;
+	for (; *s; s++)
+		o += *s == '&' ? sprintf(o, "&amp;") : *s == '<' ? sprintf(o, "&lt;") : *s == '>' ? sprintf(o, "&gt;")
+		     : *s == '"' ? sprintf(o, "&quot;") : *s == '\'' ? sprintf(o, "&#39;") : sprintf(o, "%c", *s);
+	*o = '\0';
+	return out;
+}
+
+static json_t *status_json(void)
+{
+	char *cmd = ts_fmt("%s status %s --json", BUNKO_EXE, archive);
+	char *out = run_ok(cmd);
+	json_error_t jerr;
+	json_t *j = json_loads(out, 0, &jerr);
+	cr_assert_not_null(j, "%s: %s", jerr.text, out);
+	free(out);
+	free(cmd);
+	return j;
+}
+
+Test(cli_serve, queue_page_shows_the_status_and_admins_requeue, .timeout = 300)
+{
+	/* a job that fails: not an image */
+	char *bad = add("bad/notimage.png", "--collection bad --title 壊れたファイル");
+	char *cmd = ts_fmt("OMP_THREAD_LIMIT=1 %s worker %s --drain", BUNKO_EXE, archive);
+	char *out = NULL;
+	ts_run(cmd, &out, 1); /* its status says a job failed */
+	free(out);
+	free(cmd);
+	json_t *st = status_json();
+	long failed = (long)json_integer_value(json_object_get(st, "failed"));
+	cr_assert_geq(failed, 1);
+	const char *message = NULL;
+	json_t *failures = json_object_get(st, "failures");
+	for (size_t i = 0; i < json_array_size(failures); i++) {
+		json_t *f = json_array_get(failures, i);
+		if (!strcmp(json_string_value(json_object_get(f, "job")), bad))
+			message = json_string_value(json_object_get(f, "message"));
+	}
+	cr_assert_not_null(message, "the job did not fail");
+
+	struct reply missing = get("/no-such-page");
+	struct reply r = get("/queue");
+	cr_expect_eq(r.status, 404);
+	cr_expect_str_eq(r.body, missing.body, "the queue page answers visitors unlike a missing page");
+	reply_free(&r);
+	reply_free(&missing);
+
+	add_user("erin", "staff", "erin pass");
+	add_user("frank", "admin", "frank pass");
+	int status;
+	char *staff = log_in("erin", "erin+pass", &status);
+	char *admin = log_in("frank", "frank+pass", &status);
+	cr_assert(staff && admin);
+
+	r = get_as("/search?q=x", staff);
+	cr_expect(strstr(r.body, "<a class=\"queue\" href=\"/queue\">"));
+	reply_free(&r);
+	r = get_as("/queue", staff);
+	cr_assert_eq(r.status, 200);
+	char *want = ts_fmt("data-queued=\"%lld\" data-running=\"%lld\" data-done=\"%lld\" data-failed=\"%lld\"",
+			    json_integer_value(json_object_get(st, "queued")),
+			    json_integer_value(json_object_get(st, "running")),
+			    json_integer_value(json_object_get(st, "done")), (long long)failed);
+	cr_expect(strstr(r.body, want), "no '%s' in %s", want, r.body);
+	free(want);
+	want = ts_fmt("data-pages-done=\"%lld\" data-pages-total=\"%lld\"",
+		      json_integer_value(json_object_get(st, "pages_done")),
+		      json_integer_value(json_object_get(st, "pages_total")));
+	cr_expect(strstr(r.body, want), "no '%s'", want);
+	free(want);
+	cr_expect(strstr(r.body, "data-rate=\""));
+	char *reason = html_escaped(message);
+	cr_expect(strstr(r.body, reason), "no reason '%s' in %s", reason, r.body);
+	free(reason);
+	cr_expect(strstr(r.body, bad));
+	cr_expect(strstr(r.body, "<meta http-equiv=\"refresh\" content=\"30\">"));
+	cr_expect(strstr(r.body, "href=\"/queue?refresh=0\""));
+	cr_expect_null(strstr(r.body, "/queue/requeue"), "staff are offered requeue");
+	char *staff_csrf = hidden_csrf(r.body);
+	reply_free(&r);
+	r = get_as("/queue?refresh=0", staff);
+	cr_expect_null(strstr(r.body, "http-equiv=\"refresh\""));
+	reply_free(&r);
+	/* staff may not requeue, even with their token */
+	char *body = ts_fmt("csrf=%s&job=%s", staff_csrf, bad);
+	r = post("/queue/requeue", staff, body);
+	cr_expect_eq(r.status, 403);
+	reply_free(&r);
+	free(body);
+
+	r = get_as("/queue", admin);
+	char *form = ts_fmt("<input type=\"hidden\" name=\"job\" value=\"%s\">", bad);
+	cr_expect(strstr(r.body, form), "no requeue form for %s", bad);
+	free(form);
+	char *admin_csrf = hidden_csrf(r.body);
+	reply_free(&r);
+	body = ts_fmt("csrf=0000&job=%s", bad);
+	r = post("/queue/requeue", admin, body);
+	cr_expect_eq(r.status, 403, "a requeue without the session's token");
+	reply_free(&r);
+	free(body);
+	json_t *same = status_json();
+	cr_expect_eq(json_integer_value(json_object_get(same, "failed")), failed);
+	json_decref(same);
+	body = ts_fmt("csrf=%s&job=%s", admin_csrf, bad);
+	r = post("/queue/requeue", admin, body);
+	cr_expect_eq(r.status, 200);
+	cr_expect(strstr(r.body, "role=\"status\""));
+	reply_free(&r);
+	json_t *after = status_json();
+	cr_expect_eq(json_integer_value(json_object_get(after, "failed")), failed - 1);
+	cr_expect_eq(json_integer_value(json_object_get(after, "queued")),
+		     json_integer_value(json_object_get(st, "queued")) + 1);
+	json_decref(after);
+	/* again: it is no longer a failed job */
+	r = post("/queue/requeue", admin, body);
+	cr_expect_eq(r.status, 409);
+	reply_free(&r);
+	free(body);
+	json_decref(st);
+	free(admin_csrf);
+	free(staff_csrf);
+	free(staff);
+	free(admin);
+	free(bad);
 }
 
 /* ---- behind nginx ------------------------------------------------------------------ */

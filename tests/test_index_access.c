@@ -76,7 +76,7 @@ static struct seen search_as(enum bk_role role, const char *text)
 	struct bk_index *idx = NULL;
 	struct bk_error err;
 	struct seen s = { "", "", 0 };
-	struct bk_search_query q = { text, NULL, NULL, NULL, NULL, 100 };
+	struct bk_search_query q = { text, NULL, NULL, NULL, NULL, 100, BK_SORT_RELEVANCE, NULL };
 	bk_error_init(&err);
 	cr_assert_eq(bk_index_open(&idx, idxdir, role, false, &err), 0, "%s", err.msg);
 	cr_assert_eq(bk_index_search(idx, &q, on_hit, &s, &err), 0, "%s", err.msg);
@@ -130,7 +130,7 @@ Test(access, a_role_opens_only_its_files)
 	struct bk_index *idx = NULL;
 	struct bk_error err;
 	struct seen s = { "", "", 0 };
-	struct bk_search_query q = { "予算", NULL, NULL, NULL, NULL, 10 };
+	struct bk_search_query q = { "予算", NULL, NULL, NULL, NULL, 10, BK_SORT_RELEVANCE, NULL };
 	bk_error_init(&err);
 	cr_assert_eq(bk_index_open(&idx, idxdir, BK_ROLE_PUBLIC, false, &err), 0, "%s", err.msg);
 	cr_assert_eq(bk_index_search(idx, &q, on_hit, &s, &err), 0, "%s", err.msg);

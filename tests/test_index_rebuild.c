@@ -96,7 +96,7 @@ static int on_hit(const struct bk_search_hit *h, void *ud)
 /* Returns the hits as a sorted-independent count, or -1 on error. */
 static int count(struct bk_index *idx, const char *text, struct tally *t, struct bk_error *err)
 {
-	struct bk_search_query q = { text, NULL, NULL, NULL, NULL, 1000 };
+	struct bk_search_query q = { text, NULL, NULL, NULL, NULL, 1000, BK_SORT_RELEVANCE, NULL };
 	memset(t, 0, sizeof(*t));
 	return bk_index_search(idx, &q, on_hit, t, err) ? -1 : t->n;
 }

@@ -180,7 +180,7 @@ Test(search, every_2_and_4_char_phrase_is_found_on_its_page)
 					char q[32];
 					snprintf(q, sizeof(q), "%.*s", i - off[len - 1], s + off[len - 1]);
 					struct found f = { id, p + 1, false, 0, "", "" };
-					struct bk_search_query sq = { q, NULL, NULL, NULL, NULL, 1000 };
+					struct bk_search_query sq = { q, NULL, NULL, NULL, NULL, 1000, BK_SORT_RELEVANCE, NULL };
 					cr_assert_eq(bk_index_search(idx, &sq, on_hit, &f, &err), 0, "%s", err.msg);
 					cr_assert(f.seen, "'%s' not found on %s page %d", q, id, p + 1);
 					checked++;
@@ -275,7 +275,7 @@ Test(search, errors_and_injection_attempts)
 	struct found f = { 0 };
 	bk_error_init(&err);
 	cr_assert_eq(bk_index_open(&idx, idxdir, BK_ROLE_PUBLIC, false, &err), 0, "%s", err.msg);
-	struct bk_search_query q = { "\"予算", NULL, NULL, NULL, NULL, 10 };
+	struct bk_search_query q = { "\"予算", NULL, NULL, NULL, NULL, 10, BK_SORT_RELEVANCE, NULL };
 	cr_assert_eq(bk_index_search(idx, &q, on_hit, &f, &err), -1);
 	cr_assert(strstr(err.msg, "unbalanced quote in query"), "%s", err.msg);
 	cr_assert_null(strstr(err.msg, "fts5"), "%s", err.msg);
@@ -297,7 +297,7 @@ Test(search, errors_and_injection_attempts)
 		"(予算", "rank:1", "予算 + 決算",
 	};
 	for (size_t i = 0; i < sizeof(attempts) / sizeof(attempts[0]); i++) {
-		struct bk_search_query a = { attempts[i], NULL, NULL, NULL, NULL, 10 };
+		struct bk_search_query a = { attempts[i], NULL, NULL, NULL, NULL, 10, BK_SORT_RELEVANCE, NULL };
 		bk_error_init(&err);
 		int rc = bk_index_search(idx, &a, on_hit, &f, &err);
 		cr_assert(rc == 0 || (rc == -1 && !strstr(err.msg, "fts5") && !strstr(err.msg, "syntax")),

@@ -70,28 +70,83 @@ bool bk_utf8_clean(const char *s)
 	return true;
 }
 
+/* The path and query of the request with lang=`code` in place of any lang
+ * argument, escaped for an attribute. */
+static void switch_link(struct bk_buf *b, const struct bk_web_request *req, const char *code)
+{
+	struct bk_buf u = { 0 };
+	bk_buf_addstr(&u, req ? req->path : "/");
+	bk_buf_addstr(&u, "?");
+	for (int i = 0; req && i < req->nargs; i++) {
+		if (!strcmp(req->args[i].name, "lang"))
+			continue;
+		bk_url_component(&u, req->args[i].name);
+		bk_buf_addstr(&u, "=");
+		bk_url_component(&u, req->args[i].value);
+		bk_buf_addstr(&u, "&");
+	}
+	bk_buf_addf(&u, "lang=%s", code);
+	bk_html_attr(b, u.data ? u.data : "/");
+	bk_buf_release(&u);
+}
+
+void bk_html_begin_frame(struct bk_buf *b, const struct bk_html_frame *f, const char *title, const char *q)
+{
+	enum bk_lang l = f->lang;
+	enum bk_lang other = l == BK_LANG_JA ? BK_LANG_EN : BK_LANG_JA;
+	bk_buf_addf(b, "<!DOCTYPE html>\n<html lang=\"%s\">\n<head>\n<meta charset=\"utf-8\">\n"
+		       "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n<title>",
+		    bk_lang_code(l));
+	bk_html_text(b, title, (size_t)-1);
+	bk_buf_addstr(b, " — ");
+	bk_msg_html(b, l, M_SITE, NULL);
+	bk_buf_addstr(b, "</title>\n<link rel=\"stylesheet\" href=\"/static/bunko.css\">\n");
+	if (f->refresh_s > 0)
+		bk_buf_addf(b, "<meta http-equiv=\"refresh\" content=\"%d\">\n", f->refresh_s);
+	bk_buf_addstr(b, "</head>\n<body>\n<a class=\"skip\" href=\"#main\">");
+	bk_msg_html(b, l, M_SKIP, NULL);
+	bk_buf_addstr(b, "</a>\n<header><a class=\"home\" href=\"/\">");
+	bk_msg_html(b, l, M_SITE, NULL);
+	bk_buf_addstr(b, "</a>\n<form class=\"search\" action=\"/search\" method=\"get\" role=\"search\">\n"
+			 "<label for=\"q\">");
+	bk_msg_html(b, l, M_SEARCH_LABEL, NULL);
+	bk_buf_addstr(b, "</label>\n<input id=\"q\" name=\"q\" type=\"search\" value=\"");
+	bk_html_attr(b, q);
+	bk_buf_addstr(b, "\">\n<button type=\"submit\">");
+	bk_msg_html(b, l, M_SEARCH_BUTTON, NULL);
+	bk_buf_addstr(b, "</button>\n</form>\n");
+	if (f->req) {
+		bk_buf_addstr(b, "<a class=\"lang\" href=\"");
+		switch_link(b, f->req, bk_lang_code(other));
+		bk_buf_addf(b, "\" hreflang=\"%s\" lang=\"%s\">", bk_lang_code(other), bk_lang_code(other));
+		bk_msg_html(b, l, M_LANG_OTHER, NULL);
+		bk_buf_addstr(b, "</a>\n");
+	}
+	if (f->user) {
+		if (f->staff) {
+			bk_buf_addstr(b, "<a class=\"queue\" href=\"/queue\">");
+			bk_msg_html(b, l, M_QUEUE_LINK, NULL);
+			bk_buf_addstr(b, "</a>\n");
+		}
+		bk_buf_addstr(b, "<form class=\"account\" action=\"/logout\" method=\"post\">\n<span class=\"user\">");
+		bk_html_text(b, f->user, (size_t)-1);
+		bk_buf_addstr(b, "</span>\n<input type=\"hidden\" name=\"csrf\" value=\"");
+		bk_html_attr(b, f->csrf);
+		bk_buf_addstr(b, "\">\n<button type=\"submit\">");
+		bk_msg_html(b, l, M_LOGOUT, NULL);
+		bk_buf_addstr(b, "</button>\n</form>\n");
+	} else {
+		bk_buf_addstr(b, "<a class=\"login\" href=\"/login\">");
+		bk_msg_html(b, l, M_LOGIN_LINK, NULL);
+		bk_buf_addstr(b, "</a>\n");
+	}
+	bk_buf_addstr(b, "</header>\n<main id=\"main\" tabindex=\"-1\">\n");
+}
+
 void bk_html_begin(struct bk_buf *b, const char *title, const char *q, const char *user, const char *csrf)
 {
-	bk_buf_addstr(b, "<!DOCTYPE html>\n<html lang=\"ja\">\n<head>\n<meta charset=\"utf-8\">\n"
-			 "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n<title>");
-	bk_html_text(b, title, (size_t)-1);
-	bk_buf_addstr(b, " — 文庫デジタルアーカイブ</title>\n"
-			 "<link rel=\"stylesheet\" href=\"/static/bunko.css\">\n</head>\n<body>\n"
-			 "<header><a class=\"home\" href=\"/\">文庫デジタルアーカイブ</a>\n"
-			 "<form class=\"search\" action=\"/search\" method=\"get\" role=\"search\">\n"
-			 "<label for=\"q\">全文検索</label>\n"
-			 "<input id=\"q\" name=\"q\" type=\"search\" value=\"");
-	bk_html_attr(b, q);
-	bk_buf_addstr(b, "\">\n<button type=\"submit\">検索</button>\n</form>\n");
-	if (user) {
-		bk_buf_addstr(b, "<form class=\"account\" action=\"/logout\" method=\"post\">\n<span class=\"user\">");
-		bk_html_text(b, user, (size_t)-1);
-		bk_buf_addstr(b, "</span>\n<input type=\"hidden\" name=\"csrf\" value=\"");
-		bk_html_attr(b, csrf);
-		bk_buf_addstr(b, "\">\n<button type=\"submit\">ログアウト</button>\n</form>\n");
-	} else
-		bk_buf_addstr(b, "<a class=\"login\" href=\"/login\">職員ログイン</a>\n");
-	bk_buf_addstr(b, "</header>\n<main>\n");
+	struct bk_html_frame f = { BK_LANG_JA, user, csrf, false, NULL, 0 };
+	bk_html_begin_frame(b, &f, title, q);
 }
 
 void bk_html_end(struct bk_buf *b)

@@ -16,6 +16,8 @@
 #include <stddef.h>
 
 #include "bunko/buf.h"
+#include "web/i18n.h"
+#include "web/web.h"
 
 /* Escaped text of s[0..len) (len (size_t)-1: up to the NUL). */
 void bk_html_text(struct bk_buf *b, const char *s, size_t len);
@@ -27,9 +29,22 @@ void bk_url_component(struct bk_buf *b, const char *s);
  * than tab, CR and LF. */
 bool bk_utf8_clean(const char *s);
 
-/* The page's head (lang="ja", title escaped, the stylesheet), its header
- * with the search form (q kept) and the login link, or for a logged-in
- * `user` the logout form with the session's `csrf` token, and <main>. */
+/* What the frame of a page shows besides its title. */
+struct bk_html_frame {
+	enum bk_lang lang;
+	const char *user, *csrf;             /* logged in: the logout form with the session's token */
+	bool staff;                          /* a link to the queue page */
+	const struct bk_web_request *req;    /* the language switch links to this path and query
+						with lang= changed; NULL: to / */
+	int refresh_s;                       /* > 0: the page reloads itself after this many seconds */
+};
+
+/* The page's head (lang="ja" or "en", title escaped, the stylesheet), a
+ * link to skip to the content, its header with the search form (q kept),
+ * the language switch and the login link, or for a logged-in user the
+ * logout form, and <main id="main">. */
+void bk_html_begin_frame(struct bk_buf *b, const struct bk_html_frame *f, const char *title, const char *q);
+/* The same in Japanese, without the language switch. */
 void bk_html_begin(struct bk_buf *b, const char *title, const char *q, const char *user, const char *csrf);
 /* Closes <main> and the page. */
 void bk_html_end(struct bk_buf *b);

@@ -241,10 +241,11 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 		form.v, form.n,
 		MHD_lookup_connection_value(c, MHD_COOKIE_KIND, "bunko_session"),
 		MHD_lookup_connection_value(c, MHD_COOKIE_KIND, "bunko_csrf"),
-		client, false,
+		client, false, NULL,
 	};
 	const char *proto = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "X-Forwarded-Proto");
 	req.https = proto && !strcmp(proto, "https");
+	req.lang_cookie = MHD_lookup_connection_value(c, MHD_COOKIE_KIND, "bunko_lang");
 	bk_web_handle(s->site, &req, &w);
 	r = make_response(&w);
 	unsigned status = (unsigned)w.status;

@@ -40,6 +40,7 @@
 
 #include "archive/store.h"
 #include "web/auth.h"
+#include "web/cache.h"
 #include "web/html.h"
 #include "web/render.h"
 #include "web/site.h"
@@ -59,6 +60,8 @@ struct bk_web {
 	struct bk_sessions *sessions;
 	struct bk_tiles *tiles;
 	FILE *audit;
+	const struct bk_web_queue_ops *queue;
+	struct bk_web_cache *cache;
 };
 
 void bk_web_response_release(struct bk_web_response *r)
@@ -91,12 +94,13 @@ int bk_web_open(struct bk_web **out, const struct bk_web_options *o, struct bk_e
 	pthread_cond_init(&w->freed, NULL);
 	w->nreaders = o->readers > 0 ? o->readers : 1;
 	w->audit = o->audit;
+	w->queue = o->queue;
 	for (int r = 0; r < BK_ROLE_COUNT; r++)
 		if (!(w->readers[r] = calloc((size_t)w->nreaders, sizeof(struct reader)))) {
 			bk_error_set(err, "out of memory");
 			goto out;
 		}
-	if (bk_sessions_new(&w->sessions, err))
+	if (bk_sessions_new(&w->sessions, err) || bk_web_cache_new(&w->cache, BK_WEB_CACHE_ENTRIES, err))
 		goto out;
 	char *tiles = NULL;
 	if (!o->tiles && asprintf(&tiles, "%s/tiles", o->archive) < 0) {
@@ -135,6 +139,7 @@ void bk_web_free(struct bk_web **w)
 	}
 	bk_sessions_free(&(*w)->sessions);
 	bk_tiles_free(&(*w)->tiles);
+	bk_web_cache_free(&(*w)->cache);
 	free((*w)->index_dir);
 	free((*w)->archive);
 	free(*w);
@@ -185,10 +190,11 @@ const char *bk_web_arg(const struct bk_web_request *req, const char *name)
 
 void bk_web_error_page(struct bk_web_response *r, int status, const char *title, const char *message)
 {
+	struct bk_html_frame f = { (enum bk_lang)r->lang, NULL, NULL, false, NULL, 0 };
 	bk_buf_reset(&r->body);
 	r->status = status;
 	r->type = "text/html; charset=utf-8";
-	bk_html_begin(&r->body, title, NULL, NULL, NULL);
+	bk_html_begin_frame(&r->body, &f, title, NULL);
 	bk_buf_addstr(&r->body, "<h1>");
 	bk_html_text(&r->body, title, (size_t)-1);
 	bk_buf_addstr(&r->body, "</h1>\n<p class=\"error\">");
@@ -197,10 +203,22 @@ void bk_web_error_page(struct bk_web_response *r, int status, const char *title,
 	bk_html_end(&r->body);
 }
 
+void bk_web_error_msg(struct bk_web_response *r, int status, enum bk_msg title, enum bk_msg message)
+{
+	enum bk_lang l = (enum bk_lang)r->lang;
+	bk_web_error_page(r, status, bk_msg(l, title), bk_msg(l, message));
+}
+
 void bk_web_not_found(struct bk_web_response *r)
 {
-	bk_web_error_page(r, 404, "ページが見つかりません",
-			  "お探しのページは見つかりませんでした。");
+	bk_web_error_msg(r, 404, M_NOT_FOUND, M_NOT_FOUND_TEXT);
+}
+
+struct bk_html_frame bk_web_frame(const struct bk_web_ctx *c)
+{
+	struct bk_html_frame f = { c->lang, c->user, c->csrf, c->user && c->role >= BK_ROLE_STAFF && c->queue,
+				   c->req, 0 };
+	return f;
 }
 
 /* ---- documents ------------------------------------------------------------- */
@@ -324,9 +342,10 @@ static const char stylesheet[] =
 	"form.search input{font-size:1em;width:20em}\n"
 	"main{padding:1em;max-width:90em}\n"
 	"mark{background:#ffe066;color:inherit}\n"
-	".results li{margin:.8em 0}.meta{color:#666;font-size:.9em}\n"
+	".results li{margin:.8em 0;overflow:hidden}.meta{color:#666;font-size:.9em}\n"
+	".results img.thumb{float:left;width:5em;height:auto;margin:0 .8em .4em 0;border:1px solid #ccc;background:#fff}\n"
 	".kwic{margin:.2em 0}\n"
-	".facets{float:right;width:14em;border-left:1px solid #ccc;padding-left:1em}\n"
+	".facets-box{float:right;width:16em;border-left:1px solid #ccc;padding-left:1em}\n"
 	".viewer{display:flex;gap:1.5em;align-items:flex-start;flex-wrap:wrap}\n"
 	".viewer figure{margin:0;flex:1 1 40em;max-width:60em}\n"
 	".viewer svg{width:100%;height:auto;border:1px solid #ccc;background:#fff}\n"
@@ -334,7 +353,16 @@ static const char stylesheet[] =
 	".pagetext{flex:1 1 20em;white-space:pre-wrap;line-height:1.8}\n"
 	".pagetext.vertical{writing-mode:vertical-rl;max-height:40em;overflow-x:auto}\n"
 	"nav.pager a,nav.pager span{margin-right:.8em}\n"
-	".error{color:#a00}\n";
+	".error{color:#a00}\n"
+	"header a,header label{color:#fff}\n"
+	"a.skip{position:absolute;left:-10000px;top:0;background:#fff;color:#000;padding:.4em}\n"
+	"a.skip:focus{left:1em}\n"
+	":focus-visible{outline:3px solid #e03000;outline-offset:2px}\n"
+	".facets h3{font-size:1em;margin:1em 0 .3em}.facets ul{list-style:none;padding:0;margin:0}\n"
+	"form.refine fieldset{border:1px solid #ccc;margin:.6em 0;padding:.4em .8em}\n"
+	"form.refine input{width:7em}\n"
+	"table.queue{border-collapse:collapse}table.queue td,table.queue th{border:1px solid #ccc;padding:.2em .5em;text-align:left}\n"
+	"progress{width:12em}\n";
 
 bool bk_web_doc_at(struct bk_web_ctx *c, const char *path, const char *prefix,
 		   struct bk_web_doc *d, const char **rest, struct bk_web_response *r)
@@ -486,7 +514,7 @@ static void doc_route(struct bk_web_ctx *c, const char *path, struct bk_web_resp
 
 /* ---- login -------------------------------------------------------------------- */
 
-static const char *form_arg(const struct bk_web_request *req, const char *name)
+const char *bk_web_form_arg(const struct bk_web_request *req, const char *name)
 {
 	for (int i = 0; i < req->nform; i++)
 		if (!strcmp(req->form[i].name, name))
@@ -506,18 +534,27 @@ static void login_form(struct bk_web_ctx *c, struct bk_web_response *r, int stat
 	if (asprintf(&r->set_cookie[0], "bunko_csrf=%s; Path=/login; HttpOnly; SameSite=Strict%s", csrf,
 		     c->req->https ? "; Secure" : "") < 0)
 		r->set_cookie[0] = NULL;
-	bk_html_begin(&r->body, "ログイン", NULL, NULL, NULL);
-	bk_buf_addstr(&r->body, "<h1>職員ログイン</h1>\n");
+	struct bk_html_frame f = bk_web_frame(c);
+	enum bk_lang l = c->lang;
+	bk_html_begin_frame(&r->body, &f, bk_msg(l, M_LOGIN), NULL);
+	bk_buf_addstr(&r->body, "<h1>");
+	bk_msg_html(&r->body, l, M_LOGIN_HEADING, NULL);
+	bk_buf_addstr(&r->body, "</h1>\n");
 	if (message) {
 		bk_buf_addstr(&r->body, "<p class=\"error\" role=\"alert\">");
 		bk_html_text(&r->body, message, (size_t)-1);
 		bk_buf_addstr(&r->body, "</p>\n");
 	}
 	bk_buf_addf(&r->body, "<form class=\"login\" action=\"/login\" method=\"post\">\n"
-			      "<input type=\"hidden\" name=\"csrf\" value=\"%s\">\n"
-			      "<p><label for=\"name\">利用者名</label> <input id=\"name\" name=\"name\" autocomplete=\"username\" required></p>\n"
-			      "<p><label for=\"password\">パスワード</label> <input id=\"password\" name=\"password\" type=\"password\" autocomplete=\"current-password\" required></p>\n"
-			      "<p><button type=\"submit\">ログイン</button></p>\n</form>\n", csrf);
+			      "<input type=\"hidden\" name=\"csrf\" value=\"%s\">\n<p><label for=\"name\">", csrf);
+	bk_msg_html(&r->body, l, M_USER_NAME, NULL);
+	bk_buf_addstr(&r->body, "</label> <input id=\"name\" name=\"name\" autocomplete=\"username\" required></p>\n"
+				"<p><label for=\"password\">");
+	bk_msg_html(&r->body, l, M_PASSWORD, NULL);
+	bk_buf_addstr(&r->body, "</label> <input id=\"password\" name=\"password\" type=\"password\" "
+				"autocomplete=\"current-password\" required></p>\n<p><button type=\"submit\">");
+	bk_msg_html(&r->body, l, M_LOGIN_BUTTON, NULL);
+	bk_buf_addstr(&r->body, "</button></p>\n</form>\n");
 	bk_html_end(&r->body);
 }
 
@@ -530,8 +567,8 @@ static void redirect_home(struct bk_web_response *r)
 
 static void login(struct bk_web_ctx *c, struct bk_web_response *r)
 {
-	const char *csrf = form_arg(c->req, "csrf"), *name = form_arg(c->req, "name");
-	const char *password = form_arg(c->req, "password");
+	const char *csrf = bk_web_form_arg(c->req, "csrf"), *name = bk_web_form_arg(c->req, "name");
+	const char *password = bk_web_form_arg(c->req, "password");
 	char token[BK_AUTH_TOKEN_HEX], session_csrf[BK_AUTH_TOKEN_HEX];
 	enum bk_role role = BK_ROLE_PUBLIC;
 	struct bk_error err;
@@ -546,7 +583,7 @@ static void login(struct bk_web_ctx *c, struct bk_web_response *r)
 		return;
 	}
 	if (!bk_sessions_may_try(c->w_sessions, c->req->client)) {
-		login_form(c, r, 429, "ログインの失敗が続いたため、しばらく受け付けません。");
+		login_form(c, r, 429, bk_msg(c->lang, M_LOGIN_LIMITED));
 		return;
 	}
 	int ok = name && password ? bk_auth_check(c->archive, name, password, &role, &err) : 0;
@@ -556,7 +593,7 @@ static void login(struct bk_web_ctx *c, struct bk_web_response *r)
 	}
 	if (!ok) {
 		bk_sessions_failed(c->w_sessions, c->req->client);
-		login_form(c, r, 401, "利用者名またはパスワードが違います。");
+		login_form(c, r, 401, bk_msg(c->lang, M_LOGIN_WRONG));
 		return;
 	}
 	bk_sessions_start(c->w_sessions, name, role, token, session_csrf, &err);
@@ -570,7 +607,7 @@ static void login(struct bk_web_ctx *c, struct bk_web_response *r)
 
 static void logout(struct bk_web_ctx *c, struct bk_web_response *r)
 {
-	const char *csrf = form_arg(c->req, "csrf");
+	const char *csrf = bk_web_form_arg(c->req, "csrf");
 	if (strcmp(c->req->method, "POST") || !c->user || !csrf || !bk_auth_equal(csrf, c->csrf)) {
 		bk_web_error_page(r, 403, "ログアウトできません", "ログアウトはこのサイトのボタンから行ってください。");
 		return;
@@ -581,9 +618,23 @@ static void logout(struct bk_web_ctx *c, struct bk_web_response *r)
 	redirect_home(r);
 }
 
+/* A language chosen with ?lang= is kept in a cookie for the pages that
+ * follow (a free Set-Cookie slot; a response that uses both, a login,
+ * does not change the language). */
+static void remember_lang(const struct bk_web_request *req, int asked, struct bk_web_response *r)
+{
+	int slot = !r->set_cookie[0] ? 0 : !r->set_cookie[1] ? 1 : -1;
+	if (asked < 0 || slot < 0 || (req->lang_cookie && bk_lang_parse(req->lang_cookie) == asked))
+		return;
+	if (asprintf(&r->set_cookie[slot], "bunko_lang=%s; Path=/; Max-Age=31536000; SameSite=Lax%s",
+		     bk_lang_code((enum bk_lang)asked), req->https ? "; Secure" : "") < 0)
+		r->set_cookie[slot] = NULL;
+}
+
 void bk_web_handle(struct bk_web *w, const struct bk_web_request *req, struct bk_web_response *resp)
 {
-	struct bk_web_ctx c = { w, w->archive, NULL, req, BK_ROLE_PUBLIC, NULL, NULL, w->sessions, w->audit };
+	struct bk_web_ctx c = { w, w->archive, NULL, req, BK_ROLE_PUBLIC, NULL, NULL, w->sessions, w->audit,
+				BK_LANG_JA, w->queue, w->cache };
 	const char *path = req->path;
 	char user[BK_AUTH_NAME_MAX + 1], csrf[BK_AUTH_TOKEN_HEX];
 	struct bk_error err;
@@ -591,6 +642,9 @@ void bk_web_handle(struct bk_web *w, const struct bk_web_request *req, struct bk
 
 	memset(resp, 0, sizeof(*resp));
 	bk_error_init(&err);
+	int asked = bk_lang_parse(bk_web_arg(req, "lang")), kept = bk_lang_parse(req->lang_cookie);
+	c.lang = asked >= 0 ? (enum bk_lang)asked : kept >= 0 ? (enum bk_lang)kept : BK_LANG_JA;
+	resp->lang = (int)c.lang;
 	if (req->session_cookie && bk_sessions_find(w->sessions, req->session_cookie, user, &c.role, csrf)) {
 		c.user = user;
 		c.csrf = csrf;
@@ -607,12 +661,16 @@ void bk_web_handle(struct bk_web *w, const struct bk_web_request *req, struct bk
 		login(&c, resp);
 	else if (!strcmp(path, "/logout"))
 		logout(&c, resp);
+	else if (!strcmp(path, "/queue/requeue"))
+		bk_web_requeue(&c, resp);
 	else if (post)
 		bk_web_error_page(resp, 405, "不正な要求", "この URL には送信できません。");
 	else if (!strcmp(path, "/"))
 		bk_web_home(&c, resp);
 	else if (!strcmp(path, "/search"))
 		bk_web_search(&c, resp);
+	else if (!strcmp(path, "/queue"))
+		bk_web_queue(&c, resp);
 	else if (!strcmp(path, "/static/bunko.css")) {
 		resp->status = 200;
 		resp->type = "text/css; charset=utf-8";
@@ -630,5 +688,6 @@ void bk_web_handle(struct bk_web *w, const struct bk_web_request *req, struct bk
 		bk_buf_release(&resp->body);
 		bk_web_error_page(resp, 500, "エラー", "out of memory");
 	}
+	remember_lang(req, asked, resp);
 	give_reader(w, rd);
 }

@@ -9,6 +9,8 @@
 #include "archive/meta.h"
 #include "bunko/page.h"
 #include "index/index.h"
+#include "web/html.h"
+#include "web/i18n.h"
 #include "web/web.h"
 
 #define BK_WEB_PER_PAGE 20   /* results per page */
@@ -29,6 +31,9 @@ struct bk_web_ctx {
 	const char *csrf;      /* the session's CSRF token (user only) */
 	struct bk_sessions *w_sessions;
 	FILE *audit;
+	enum bk_lang lang;     /* the language of the pages (web/i18n.h) */
+	const struct bk_web_queue_ops *queue;
+	struct bk_web_cache *cache; /* the search page's (web/cache.h) */
 };
 
 /* A document the request's role may see: what the index says, its
@@ -53,8 +58,23 @@ char *bk_web_doc_file(const struct bk_web_doc *d, const char *rel);
 const char *bk_web_arg(const struct bk_web_request *req, const char *name);
 
 void bk_web_error_page(struct bk_web_response *r, int status, const char *title, const char *message);
+/* The same with the title and message from the table, in r->lang. */
+void bk_web_error_msg(struct bk_web_response *r, int status, enum bk_msg title, enum bk_msg message);
 /* The one answer for anything not found or not visible. */
 void bk_web_not_found(struct bk_web_response *r);
+/* The frame of c's pages: its language, user and switch link. */
+struct bk_html_frame bk_web_frame(const struct bk_web_ctx *c);
+/* The records staff's queue page, GET /queue and POST /queue/requeue
+ * (web/queue.c). */
+void bk_web_queue(struct bk_web_ctx *c, struct bk_web_response *r);
+void bk_web_requeue(struct bk_web_ctx *c, struct bk_web_response *r);
+/* The href of page `page` of `doc` with the query q (escaped for an
+ * attribute). */
+void bk_web_page_link(struct bk_buf *b, const char *doc, int page, const char *q);
+/* True when s is NULL, or within BK_WEB_QUERY_MAX bytes of clean UTF-8. */
+bool bk_web_arg_ok(const char *s);
+/* A POST form's field, or NULL. */
+const char *bk_web_form_arg(const struct bk_web_request *req, const char *name);
 
 void bk_web_home(struct bk_web_ctx *c, struct bk_web_response *r);
 void bk_web_search(struct bk_web_ctx *c, struct bk_web_response *r);

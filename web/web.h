@@ -7,7 +7,8 @@
  * Guarantees:
  * - read-only: the site opens the index read-only (one reader per worker
  *   thread, from a pool) and reads the store's files; it never writes to
- *   the store or the index. The one thing it writes is the cache of
+ *   the archive, but for an administrator's requeue of a failed job (a
+ *   rename in the queue, as `bunko requeue` does) and the cache of
  *   deep-zoom tiles (web/tiles.h), outside the store.
  * - access: a request has a role: BK_ROLE_PUBLIC for anonymous visitors,
  *   staff or admin for a session of a user who logged in (web/auth.h).
@@ -51,6 +52,7 @@ struct bk_web_request {
 	const char *client;            /* the client's address, for the login rate limit */
 	bool https;                    /* a front server says the client used TLS
 					  (X-Forwarded-Proto: https): cookies are Secure */
+	const char *lang_cookie;       /* the bunko_lang cookie ("ja", "en"), or NULL */
 };
 
 struct bk_web_response {
@@ -63,9 +65,20 @@ struct bk_web_response {
 	const char *cache;        /* Cache-Control (static), NULL: no-store */
 	char *set_cookie[2];      /* Set-Cookie headers, NULL: none */
 	bool cors;                /* Access-Control-Allow-Origin: * (IIIF) */
+	int lang;                 /* enum bk_lang of the request: error pages are written in it */
 };
 
 void bk_web_response_release(struct bk_web_response *r);
+
+struct bk_status;
+/* The queue, for the records staff's page: the pipeline's functions (the
+ * site does not link the pipeline, which links the site). */
+struct bk_web_queue_ops {
+	int (*collect)(const char *archive, struct bk_status *st, struct bk_error *err);
+	void (*release)(struct bk_status *st);
+	/* 0 requeued, 1 not a failed job, -1 error */
+	int (*requeue)(const char *archive, const char *job_id, struct bk_error *err);
+};
 
 struct bk_web_options {
 	const char *archive;
@@ -75,6 +88,7 @@ struct bk_web_options {
 				"TIME USER ROLE LEVEL DOC PATH" (borrowed;
 				NULL: none) */
 	const char *tiles;   /* the tile cache's directory (NULL: ARCHIVE/tiles) */
+	const struct bk_web_queue_ops *queue; /* NULL: no queue page */
 };
 
 struct bk_web;

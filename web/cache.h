@@ -1,0 +1,42 @@
+/*
+ * web/cache.h — the search page's cache: the HTML of a results page (what
+ * follows the page's frame, which holds the user's name and token and is
+ * never cached), by a key the caller makes of the role, the language and
+ * every argument of the search, valid while the index's version
+ * (bk_index_version: a put or a rebuild changes it) is the one it was made
+ * at, and for at most BK_WEB_CACHE_TTL_S seconds.
+ *
+ * Why: the facets read every page a query matches, which on hundreds of
+ * thousands of pages costs far more than the ranked first 20; researchers
+ * repeat queries (paging, facets, the back button), and a repeated query
+ * then costs a copy.
+ *
+ * Thread-safe (one mutex, held for a lookup or an insertion and its copy).
+ * Direct-mapped by a hash of the key: an insertion replaces the entry in
+ * its slot.
+ */
+#ifndef BUNKO_WEB_CACHE_H
+#define BUNKO_WEB_CACHE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "bunko/buf.h"
+#include "bunko/common.h"
+
+#define BK_WEB_CACHE_ENTRIES 1024
+#define BK_WEB_CACHE_TTL_S 300
+
+struct bk_web_cache;
+
+int bk_web_cache_new(struct bk_web_cache **c, int entries, struct bk_error *err);
+void bk_web_cache_free(struct bk_web_cache **c);
+/* Appends the entry of `key` made at `version` to out: true if there is
+ * one, not older than BK_WEB_CACHE_TTL_S. */
+bool bk_web_cache_get(struct bk_web_cache *c, const char *key, const char *version, struct bk_buf *out);
+/* Keeps a copy of data[0..len) for `key` at `version` (silently not, when
+ * out of memory). */
+void bk_web_cache_put(struct bk_web_cache *c, const char *key, const char *version, const void *data,
+		      size_t len);
+
+#endif
