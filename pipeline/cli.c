@@ -99,7 +99,7 @@ const struct bk_command bk_commands[] = {
 	  "  '--' ends the options (for a query that starts with '--')\n" },
 	{ "serve", cmd_serve, "serve the web archive: search and page viewer",
 	  "usage: bunko serve ARCHIVE [--listen HOST:PORT] [--workers N]\n"
-	  "                   [--audit-log FILE] [--tiles DIR]\n"
+	  "                   [--audit-log FILE] [--tiles DIR] [--per-address N]\n"
 	  "  --listen HOST:PORT  where to accept connections (default\n"
 	  "              127.0.0.1:8080, this machine only; port 0: any free port)\n"
 	  "  --workers N  threads answering requests, each with its own index\n"
@@ -109,6 +109,9 @@ const struct bk_command bk_commands[] = {
 	  "              document (default: standard error)\n"
 	  "  --tiles DIR  where the deep-zoom tiles of the pages are kept, made\n"
 	  "              when a page is first viewed (default: ARCHIVE/tiles)\n"
+	  "  --per-address N  connections accepted at once from one address\n"
+	  "              (default 64, at most 256 in all); behind nginx every\n"
+	  "              connection comes from nginx's address\n"
 	  "  anonymous visitors see public documents only, staff who log in\n"
 	  "  (bunko user add) what their role allows; read-only on the archive;\n"
 	  "  SIGTERM or SIGINT stops it after the requests in progress\n" },

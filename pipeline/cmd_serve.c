@@ -1,6 +1,7 @@
 /*
  * pipeline/cmd_serve.c — `bunko serve ARCHIVE [--listen HOST:PORT]
- * [--workers N]`: the web archive (web/web.h) over HTTP (web/http.h).
+ * [--workers N] [--per-address N]`: the web archive (web/web.h) over HTTP
+ * (web/http.h).
  *
  * Bound to 127.0.0.1:8080 by default: the site is meant to be reached
  * through a front server (or by researchers on this machine), never
@@ -60,7 +61,7 @@ int cmd_serve(int argc, char **argv)
 	const struct bk_command *cmd = bk_command_find("serve");
 	const char *archive = NULL, *listen_at = "127.0.0.1:8080", *audit_path = NULL, *tiles = NULL;
 	FILE *audit = stderr;
-	int workers = BK_SERVE_WORKERS, sig = 0;
+	int workers = BK_SERVE_WORKERS, per_address = BK_HTTP_PER_ADDRESS, sig = 0;
 	struct bk_web *site = NULL;
 	struct bk_http_server *server = NULL;
 	struct bk_error err;
@@ -72,6 +73,7 @@ int cmd_serve(int argc, char **argv)
 		{ "workers", required_argument, NULL, 0 },
 		{ "audit-log", required_argument, NULL, 0 },
 		{ "tiles", required_argument, NULL, 0 },
+		{ "per-address", required_argument, NULL, 0 },
 		{ 0 }
 	};
 	struct bk_args it;
@@ -89,6 +91,10 @@ int cmd_serve(int argc, char **argv)
 			audit_path = it.value;
 		} else if (!strcmp(it.opt, "--tiles")) {
 			tiles = it.value;
+		} else if (!strcmp(it.opt, "--per-address")) {
+			if (bk_parse_int(it.value, 1, BK_HTTP_CONNECTIONS, &per_address))
+				return bk_usage_error(cmd, "invalid connection count '%s': expected 1 to %d",
+						      it.value, BK_HTTP_CONNECTIONS);
 		} else if (bk_parse_int(it.value, 1, 256, &workers)) { /* --workers */
 			return bk_usage_error(cmd, "invalid worker count '%s': expected 1 to 256", it.value);
 		}
@@ -106,7 +112,7 @@ int cmd_serve(int argc, char **argv)
 		return BK_EXIT_FAIL;
 	}
 	struct bk_web_options o = { archive, workers, audit, tiles, &queue_ops };
-	if (bk_web_open(&site, &o, &err) || bk_http_start(&server, listen_at, workers, site, &err)) {
+	if (bk_web_open(&site, &o, &err) || bk_http_start(&server, listen_at, workers, per_address, site, &err)) {
 		bk_die(err.msg);
 		goto out;
 	}

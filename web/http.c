@@ -27,8 +27,6 @@
 
 #define BK_HTTP_MAX_ARGS 32
 #define BK_HTTP_TIMEOUT_S 30u
-#define BK_HTTP_CONNECTIONS 64u
-#define BK_HTTP_PER_IP 16u
 
 struct bk_http_server {
 	struct MHD_Daemon *daemon;
@@ -314,12 +312,15 @@ static int open_listener(const char *listen_at, char *url, size_t urlsz, struct 
 	return fd;
 }
 
-int bk_http_start(struct bk_http_server **out, const char *listen_at, int threads, struct bk_web *site,
-		  struct bk_error *err)
+int bk_http_start(struct bk_http_server **out, const char *listen_at, int threads, int per_address,
+		  struct bk_web *site, struct bk_error *err)
 {
 	struct bk_http_server *s = NULL;
 
 	*out = NULL;
+	if (per_address < 1 || per_address > BK_HTTP_CONNECTIONS)
+		return bk_error_set(err, "invalid connections per address '%d': expected 1 to %d", per_address,
+				    BK_HTTP_CONNECTIONS);
 	if (!(s = calloc(1, sizeof(*s))))
 		return bk_error_set(err, "out of memory");
 	s->site = site;
@@ -332,8 +333,10 @@ int bk_http_start(struct bk_http_server **out, const char *listen_at, int thread
 				     MHD_OPTION_LISTEN_SOCKET, (MHD_socket)s->fd,
 				     MHD_OPTION_THREAD_POOL_SIZE, (unsigned)threads,
 				     MHD_OPTION_CONNECTION_TIMEOUT, BK_HTTP_TIMEOUT_S,
-				     MHD_OPTION_CONNECTION_LIMIT, BK_HTTP_CONNECTIONS,
-				     MHD_OPTION_PER_IP_CONNECTION_LIMIT, BK_HTTP_PER_IP,
+				     /* the pool splits the total among its threads; the
+				      * per-address count is the whole server's */
+				     MHD_OPTION_CONNECTION_LIMIT, (unsigned)BK_HTTP_CONNECTIONS,
+				     MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)per_address,
 				     MHD_OPTION_NOTIFY_COMPLETED, request_done, NULL,
 				     MHD_OPTION_END);
 	if (!s->daemon) {

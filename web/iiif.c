@@ -267,6 +267,38 @@ out:
 	free(self);
 }
 
+/* REGION: "full" or x,y,w,h; SIZE: "max" or w,h — digits and commas
+ * only, so the request names a file of the page's directory and nothing
+ * else. True when `rest` ("/REGION/SIZE/0/default.jpg") is such a request. */
+static bool image_request(const char *rest, char *region, char *size)
+{
+	int consumed = 0;
+	return sscanf(rest, "/%63[^/]/%31[^/]/0/default.jpg%n", region, size, &consumed) == 2 &&
+	       !rest[consumed] && (!strcmp(region, "full") || strspn(region, "0123456789,") == strlen(region)) &&
+	       (!strcmp(size, "max") || strspn(size, "0123456789,") == strlen(size));
+}
+
+/* Sends dir/REGION/SIZE/0/default.jpg as a file (web/http.c hands its
+ * descriptor to the library, which sends it with sendfile), or the 400 of
+ * a tile or size info.json does not offer. */
+static void send_image(const struct bk_web_doc *d, const char *dir, const char *region, const char *size,
+		       struct bk_web_response *r)
+{
+	struct stat st;
+	char *file = NULL;
+	if (asprintf(&file, "%s/%s/%s/0/default.jpg", dir, region, size) < 0 || stat(file, &st) ||
+	    !S_ISREG(st.st_mode)) {
+		free(file);
+		bk_web_error_page(r, 400, "不正な要求", "この大きさ・範囲の画像はありません（info.json を参照）。");
+		return;
+	}
+	r->status = 200;
+	r->type = "image/jpeg";
+	r->file = file;
+	r->cors = true;
+	r->cache = d->info.access == BK_ACCESS_PUBLIC ? "private, max-age=3600" : NULL;
+}
+
 static void image_service(struct bk_web_ctx *c, const struct bk_web_doc *d, int page, const char *rest,
 			  struct bk_web_response *r)
 {
@@ -275,9 +307,26 @@ static void image_service(struct bk_web_ctx *c, const struct bk_web_doc *d, int 
 	char tail[64], region[64], size[32];
 	char *base = NULL, *pdf = NULL, *dir = NULL, *file = NULL;
 	json_t *info = NULL;
-	int consumed = 0;
 
 	bk_error_init(&err);
+	bk_page_init(&m);
+	/* a tile of a page already made: neither the page model nor the
+	 * tiles' lock is needed (the caller checked the role) */
+	if (*rest && strcmp(rest, "/info.json") && image_request(rest, region, size)) {
+		if (!(pdf = bk_web_doc_file(d, "data/document.pdf"))) {
+			bk_web_error_page(r, 500, "エラー", "out of memory");
+			goto out;
+		}
+		int ready = bk_tiles_ready(bk_web_tiles(c), d->info.id, pdf, page, &dir, &err);
+		if (ready < 0) {
+			bk_web_error_page(r, 500, "エラー", err.msg);
+			goto out;
+		}
+		if (ready) {
+			send_image(d, dir, region, size, r);
+			goto out;
+		}
+	}
 	if (bk_web_read_page(d, page, &m, &err) || m.width < 1 || m.height < 1) {
 		bk_web_not_found(r);
 		goto out;
@@ -294,16 +343,11 @@ static void image_service(struct bk_web_ctx *c, const struct bk_web_doc *d, int 
 		goto out;
 	}
 	bool is_info = !strcmp(rest, "/info.json");
-	/* REGION: "full" or x,y,w,h; SIZE: "max" or w,h — digits and commas
-	 * only, so the request names a file of the page's directory and
-	 * nothing else */
-	if (!is_info && (sscanf(rest, "/%63[^/]/%31[^/]/0/default.jpg%n", region, size, &consumed) != 2 ||
-			 rest[consumed] ||
-			 (strcmp(region, "full") && strspn(region, "0123456789,") != strlen(region)) ||
-			 (strcmp(size, "max") && strspn(size, "0123456789,") != strlen(size)))) {
+	if (!is_info && !image_request(rest, region, size)) {
 		bk_web_error_page(r, 400, "不正な要求", "この画像サーバ（IIIF level 0）では扱えない要求です。");
 		goto out;
 	}
+	free(pdf);
 	if (!(pdf = bk_web_doc_file(d, "data/document.pdf")) ||
 	    bk_tiles_page(bk_web_tiles(c), d->info.id, pdf, page, m.width, m.height, &dir, &err)) {
 		bk_web_error_page(r, 500, "エラー", "このページの画像を用意できませんでした。");
@@ -326,18 +370,7 @@ static void image_service(struct bk_web_ctx *c, const struct bk_web_doc *d, int 
 		info = NULL;
 		goto out;
 	}
-	struct stat st;
-	if (asprintf(&file, "%s/%s/%s/0/default.jpg", dir, region, size) < 0 || stat(file, &st) ||
-	    !S_ISREG(st.st_mode)) {
-		bk_web_error_page(r, 400, "不正な要求", "この大きさ・範囲の画像はありません（info.json を参照）。");
-		goto out;
-	}
-	r->status = 200;
-	r->type = "image/jpeg";
-	r->file = file;
-	file = NULL;
-	r->cors = true;
-	r->cache = d->info.access == BK_ACCESS_PUBLIC ? "private, max-age=3600" : NULL;
+	send_image(d, dir, region, size, r);
 out:
 	json_decref(info);
 	bk_page_release(&m);

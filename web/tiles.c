@@ -344,6 +344,21 @@ out:
 	return rc;
 }
 
+int bk_tiles_ready(struct bk_tiles *t, const char *id, const char *pdf, int page, char **dir,
+		   struct bk_error *err)
+{
+	char path[PATH_MAX];
+	struct stat st;
+
+	*dir = NULL;
+	if (page < 1 || stat(pdf, &st) || pathf(path, "%s/%s/%04d", t->dir, id, page) ||
+	    !fresh(path, &st))
+		return 0;
+	if (!(*dir = strdup(path)))
+		return bk_error_set(err, "out of memory");
+	return 1;
+}
+
 int bk_tiles_page(struct bk_tiles *t, const char *id, const char *pdf, int page, int width, int height,
 		  char **dir, struct bk_error *err)
 {

@@ -49,4 +49,12 @@ void bk_tiles_free(struct bk_tiles **t);
 int bk_tiles_page(struct bk_tiles *t, const char *id, const char *pdf, int page, int width, int height,
 		  char **dir, struct bk_error *err);
 
+/* The directory of page `page` of document `id` when its tiles are
+ * there and not older than `pdf`: 1 and *dir set; 0 when they are not
+ * (then bk_tiles_page makes them); -1 on error. Takes no lock and reads
+ * no image: what a viewer's many tile requests cost once a page is made
+ * (two stat calls). */
+int bk_tiles_ready(struct bk_tiles *t, const char *id, const char *pdf, int page, char **dir,
+		   struct bk_error *err);
+
 #endif
