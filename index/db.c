@@ -1783,10 +1783,187 @@ out:
 	return rc;
 }
 
+/* Facets at scale (index.h): the walk reads only the index, the rowids of
+ * the candidates of the role's levels in archive order, no page text. */
+struct walked {
+	sqlite3_int64 rowid;
+	int level;
+};
+
+struct walk {
+	struct walked *v;
+	long n, cap;
+	bool partial;   /* stopped before the last candidate */
+	bool truncated; /* by the deadline */
+};
+
+/* Adds the candidates `match` has in `level` to w; stops after
+ * BK_FACET_WALK in all, or at the deadline. */
+static int walk_level(sqlite3 *db, enum bk_access level, const struct search *s, struct walk *w,
+		      struct bk_error *err)
+{
+	sqlite3_stmt *st = NULL;
+	int step, rc = -1;
+
+	if (sqlite3_prepare_v2(db, "SELECT rowid FROM page_fts WHERE page_fts MATCH ?1", -1, &st, NULL) !=
+	    SQLITE_OK)
+		return db_fail(db, "cannot prepare the facets", err);
+	sqlite3_bind_text(st, 1, s->match, -1, SQLITE_STATIC);
+	while ((step = sqlite3_step(st)) == SQLITE_ROW) {
+		if (w->n == BK_FACET_WALK) {
+			w->partial = true;
+			break;
+		}
+		/* the clock every 1024 rows: a row costs far less than a read of it */
+		if (!(w->n & 1023) && monotonic_now() >= s->deadline) {
+			w->partial = w->truncated = true;
+			break;
+		}
+		if (w->n == w->cap) {
+			long cap = w->cap ? w->cap * 2 : 4096;
+			struct walked *grown = realloc(w->v, (size_t)cap * sizeof(*grown));
+			if (!grown) {
+				bk_error_set(err, "out of memory");
+				goto out;
+			}
+			w->v = grown;
+			w->cap = cap;
+		}
+		w->v[w->n++] = (struct walked){ sqlite3_column_int64(st, 0), (int)level };
+	}
+	if (step != SQLITE_DONE && step != SQLITE_ROW) {
+		bk_error_set(err, "facets of '%s' failed in the %s index: %s", s->q->text, bk_access_name(level),
+			     sqlite3_errmsg(db));
+		goto out;
+	}
+	rc = 0;
+out:
+	sqlite3_finalize(st);
+	return rc;
+}
+
+/* Checks BK_FACET_SAMPLE walked candidates, the middle one of each of as
+ * many equal stretches of the walk, on their text (the matcher of
+ * bk_index_search): f->sampled and f->confirmed. A page removed by a put
+ * since the walk is not in the sample. */
+static int sample_walk(struct bk_index *idx, struct search *s, const struct walk *w,
+		       struct bk_facet_counts *f, struct bk_error *err)
+{
+	sqlite3_stmt *st[BK_ACCESS_COUNT] = { NULL };
+	int *tf = calloc((size_t)s->parsed.ngroups, sizeof(int)), rc = -1;
+	long k = w->n < BK_FACET_SAMPLE ? w->n : BK_FACET_SAMPLE;
+
+	if (!tf)
+		return bk_error_set(err, "out of memory");
+	for (long i = 0; i < k; i++) {
+		const struct walked *x = &w->v[(2 * i + 1) * w->n / (2 * k)];
+		sqlite3 *db = idx->db[x->level];
+		const char *text;
+		size_t len;
+		if (monotonic_now() >= s->deadline) {
+			f->truncated = true;
+			break;
+		}
+		if (!st[x->level] && sqlite3_prepare_v2(db, "SELECT text FROM page WHERE id = ?1", -1,
+						      &st[x->level], NULL) != SQLITE_OK) {
+			db_fail(db, "cannot prepare the facets", err);
+			goto out;
+		}
+		sqlite3_reset(st[x->level]);
+		sqlite3_bind_int64(st[x->level], 1, x->rowid);
+		if (sqlite3_step(st[x->level]) != SQLITE_ROW)
+			continue;
+		if (column_page_text(st[x->level], 0, s, &text, &len, err))
+			goto out;
+		int ok = bk_matcher_check(s->matcher, text, len, tf, err);
+		if (ok < 0)
+			goto out;
+		f->sampled++;
+		f->confirmed += ok > 0;
+	}
+	rc = 0;
+out:
+	for (int l = 0; l < BK_ACCESS_COUNT; l++)
+		sqlite3_finalize(st[l]);
+	free(tf);
+	return rc;
+}
+
+/* The walked candidates into the counts, one lookup per document (the
+ * walk holds each level's candidates in rowid order). */
+static int facet_walk(struct bk_index *idx, const struct walk *w, const struct bk_search_query *q,
+		      struct bk_facet_counts *f, struct bk_error *err)
+{
+	sqlite3_stmt *st[BK_ACCESS_COUNT] = { NULL };
+	int rc = -1;
+
+	for (long i = 0; i < w->n;) {
+		int level = w->v[i].level;
+		sqlite3_int64 doc = w->v[i].rowid >> BK_PAGE_BITS;
+		long j = i;
+		while (j < w->n && w->v[j].level == level && (w->v[j].rowid >> BK_PAGE_BITS) == doc)
+			j++;
+		if (!st[level] && sqlite3_prepare_v2(idx->db[level],
+						     "SELECT collection, profile, date FROM doc WHERE id = ?1", -1,
+						     &st[level], NULL) != SQLITE_OK) {
+			db_fail(idx->db[level], "cannot prepare the facets", err);
+			goto out;
+		}
+		sqlite3_reset(st[level]);
+		sqlite3_bind_int64(st[level], 1, doc);
+		/* a document removed by a put since is not counted */
+		if (sqlite3_step(st[level]) == SQLITE_ROW && facet_doc(f, q, st[level], level, j - i)) {
+			bk_error_set(err, "out of memory");
+			goto out;
+		}
+		i = j;
+	}
+	rc = 0;
+out:
+	for (int l = 0; l < BK_ACCESS_COUNT; l++)
+		sqlite3_finalize(st[l]);
+	return rc;
+}
+
+/* Candidate counts into estimates: times the share of the sample that
+ * matched, at least 1 where there were candidates. */
+static void scale_counts(struct bk_facet_counts *f)
+{
+	double share = (double)f->confirmed / (double)f->sampled;
+	for (int k = 0; k < BK_FACET_KINDS; k++)
+		for (int i = 0; i < f->n[k]; i++) {
+			long e = (long)((double)f->v[k][i].pages * share + 0.5);
+			f->v[k][i].pages = e > 0 ? e : 1;
+		}
+	if (f->total > 0) {
+		long e = (long)((double)f->total * share + 0.5);
+		f->total = e > 0 ? e : 1;
+	}
+}
+
+/* The exact counts: every candidate read and checked on its text, as
+ * bk_index_search does. */
+static int count_exactly(struct bk_index *idx, struct search *s, const struct bk_search_query *q,
+			 struct bk_facet_counts *out, struct bk_error *err)
+{
+	for (int l = 0; l <= (int)bk_role_max_access(idx->role) && !s->truncated; l++) {
+		if (!idx->db[l])
+			continue;
+		int from = s->cands.n;
+		if (scan_candidates(idx, (enum bk_access)l, s, s->match, err) ||
+		    facet_level(idx->db[l], &s->cands, from, (enum bk_access)l, q, out, err))
+			return -1;
+	}
+	out->counted = !s->truncated;
+	out->truncated = s->truncated;
+	return 0;
+}
+
 int bk_index_facet_counts(struct bk_index *idx, const struct bk_search_query *q, int time_limit_ms,
 			  struct bk_facet_counts *out, struct bk_error *err)
 {
 	struct search s = { 0 };
+	struct walk w = { 0 };
 	/* the candidates without the filters: each kind is counted without its own */
 	struct bk_search_query all = { q->text, NULL, NULL, NULL, NULL, q->limit, BK_SORT_RELEVANCE, NULL };
 	int rc = -1;
@@ -1794,26 +1971,46 @@ int bk_index_facet_counts(struct bk_index *idx, const struct bk_search_query *q,
 	memset(out, 0, sizeof(*out));
 	if (check_query(q, err) || search_prepare(&s, &all, time_limit_ms, err))
 		goto out;
-	for (int l = 0; l <= (int)bk_role_max_access(idx->role) && !s.truncated; l++) {
+	for (int l = 0; l <= (int)bk_role_max_access(idx->role) && !w.partial; l++) {
 		if (refresh_level(idx, (enum bk_access)l, err))
 			goto out;
-		if (!idx->db[l])
-			continue;
-		int from = s.cands.n;
-		if (scan_candidates(idx, (enum bk_access)l, &s, s.match, err) ||
-		    facet_level(idx->db[l], &s.cands, from, (enum bk_access)l, q, out, err))
+		if (idx->db[l] && walk_level(idx->db[l], (enum bk_access)l, &s, &w, err))
 			goto out;
+	}
+	out->candidates = w.n;
+	if (!w.partial && w.n <= BK_FACET_EXACT) {
+		if (count_exactly(idx, &s, q, out, err))
+			goto out;
+	} else {
+		if (sample_walk(idx, &s, &w, out, err))
+			goto out;
+		if (!out->confirmed && !out->truncated) {
+			/* no page of the sample matched (a phrase whose tokens
+			 * are on many pages that do not hold it): no share to
+			 * estimate by, so count within the time limit */
+			if (count_exactly(idx, &s, q, out, err))
+				goto out;
+		} else if (out->confirmed) {
+			if (facet_walk(idx, &w, q, out, err))
+				goto out;
+			scale_counts(out);
+			out->estimated = true;
+			out->partial = w.partial;
+			out->truncated = out->truncated || w.truncated;
+		} else {
+			out->truncated = true;
+		}
 	}
 	/* levels stay in the order visited: public, restricted, confidential */
 	for (int k = 0; k < BK_FACET_KINDS; k++)
 		if (out->n[k] && k != BK_FACET_ACCESS)
 			qsort(out->v[k], (size_t)out->n[k], sizeof(*out->v[k]),
 			      k == BK_FACET_COLLECTION || k == BK_FACET_PROFILE ? cmp_count : cmp_value);
-	out->counted = !s.truncated;
 	rc = 0;
 out:
 	if (rc)
 		bk_facet_counts_release(out);
+	free(w.v);
 	search_release(&s);
 	return rc;
 }

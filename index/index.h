@@ -141,13 +141,30 @@ struct bk_facet_count { char *value; long pages; };
 struct bk_facet_counts {
 	struct bk_facet_count *v[BK_FACET_KINDS]; /* owned */
 	int n[BK_FACET_KINDS];
-	long total;    /* matching pages that pass every filter */
-	bool counted;  /* false when the time limit ran out: counts are lower bounds */
+	long total;      /* matching pages that pass every filter */
+	bool counted;    /* every candidate was checked on its text: exact */
+	bool estimated;  /* counts are estimates (see below); counted is false */
+	bool partial;    /* not every candidate was walked (BK_FACET_WALK or the
+			    time limit): estimated counts of the part walked */
+	bool truncated;  /* the time limit ran out (counts are lower bounds) */
+	long candidates; /* candidate pages the index gave (walked) */
+	long sampled, confirmed; /* estimated: pages checked, of them matching */
 };
 void bk_facet_counts_release(struct bk_facet_counts *f);
-/* Counts the pages matching q->text in one pass over the candidates of
- * the role's levels only (a level the role may not see is never read, so
- * never counted). Each kind counts among the pages that pass every filter
+/* Facets of a query with up to BK_FACET_EXACT candidate pages are counted
+ * exactly; above, they are estimated (a count on every candidate's text
+ * would take seconds for a common word): only the index is read for the
+ * candidates' documents (at most BK_FACET_WALK candidates), and
+ * BK_FACET_SAMPLE of them, evenly spaced in archive order, are checked on
+ * their text; each value's count is its candidate pages times the share
+ * of the sample that matched (at least 1 for a value with candidates). */
+#define BK_FACET_EXACT 2000
+#define BK_FACET_SAMPLE 500
+#define BK_FACET_WALK 400000
+/* Counts the pages matching q->text over the candidates of the role's
+ * levels only (a level the role may not see is never read, so never
+ * counted or sampled), exactly or estimated as above. Each kind counts
+ * among the pages that pass every filter
  * of q but its own (choosing a value shows as many pages as its count;
  * the other values of that kind stay offered): collection and profile by
  * name, decade as "1920" for dates 1920..1929 ("" undated; the date range

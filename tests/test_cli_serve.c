@@ -64,6 +64,7 @@
  */
 #include <criterion/criterion.h>
 #include <arpa/inet.h>
+#include <dirent.h>
 #include <errno.h>
 #include <math.h>
 #include <netinet/in.h>
@@ -175,6 +176,19 @@ static void make_archive(void)
 					    BK_ACCESS_PUBLIC, pages, 1 };
 		cr_assert_eq(bk_index_put(idx, &doc, &err), 0, "%s", err.msg);
 	}
+	/* one word on more pages than the facets count exactly
+	 * (BK_FACET_EXACT): 2,400 public pages in two collections, 600
+	 * restricted */
+	const char *bulk[50];
+	for (int p = 0; p < 50; p++)
+		bulk[p] = "多数頁の見本、推定の試験。";
+	for (int d = 0; d < 60; d++) {
+		char docid[32];
+		snprintf(docid, sizeof(docid), "bulk%02d", d);
+		struct bk_index_doc doc = { docid, d % 2 ? "bulkb" : "bulka", docid, "1990", "", BK_PROFILE_RECORD,
+					    d < 48 ? BK_ACCESS_PUBLIC : BK_ACCESS_RESTRICTED, bulk, 50 };
+		cr_assert_eq(bk_index_put(idx, &doc, &err), 0, "%s", err.msg);
+	}
 	bk_index_free(&idx);
 	free(index);
 	cr_assert_eq(ts_write(ready, "", 0), 0);
@@ -203,7 +217,9 @@ static pid_t server_pid;
 static pid_t nginx_pid; /* a test's nginx, stopped by teardown if the test failed */
 static int port;
 
-static void start_server(void)
+/* Starts `bunko serve` on the test archive, with one more option and its
+ * value if `opt` is not NULL. */
+static void start_server_with(const char *opt, const char *value)
 {
 	int fds[2];
 	cr_assert_eq(pipe(fds), 0);
@@ -215,7 +231,7 @@ static void start_server(void)
 		close(fds[1]);
 		char *audit = ts_fmt("%s-audit.log", archive);
 		execl(BUNKO_EXE, BUNKO_EXE, "serve", archive, "--listen", "127.0.0.1:0", "--workers", "3",
-		      "--audit-log", audit, (char *)NULL);
+		      "--audit-log", audit, opt, value, (char *)NULL);
 		_exit(127);
 	}
 	close(fds[1]);
@@ -233,6 +249,11 @@ static void start_server(void)
 	cr_assert_not_null(p, "bunko serve said '%s'", line);
 	port = atoi(p + strlen("http://127.0.0.1:"));
 	cr_assert_gt(port, 0);
+}
+
+static void start_server(void)
+{
+	start_server_with(NULL, NULL);
 }
 
 /* Stops the server with SIGTERM; returns its exit status. */
@@ -1646,6 +1667,154 @@ Test(cli_serve, facets_never_count_what_the_role_may_not_see)
 	}
 	free(staff);
 	free(admin);
+}
+
+/* A word on more candidate pages than BK_FACET_EXACT: the facets and the
+ * total are estimates and say so, in both languages, and count only the
+ * levels the role may see. Every page of it matches (no decoys), so the
+ * estimates are the true counts. */
+Test(cli_serve, facets_of_a_common_word_are_estimates_and_say_so)
+{
+	struct reply r = search("多数頁", NULL);
+	cr_assert_eq(r.status, 200);
+	cr_expect(strstr(r.body, "data-total=\"2400\" data-estimated=\"true\""), "%s", r.body);
+	cr_expect(strstr(r.body, "約2400件（推定）"));
+	cr_expect(strstr(r.body, "data-candidates=\"2400\" data-sampled=\"500\" data-confirmed=\"500\""));
+	cr_expect(strstr(r.body, "件数は推定です。"));
+	cr_expect(strstr(r.body, "bulka\">bulka</a> <span class=\"count\" data-estimate=\"1200\">(約1200)</span>"),
+		  "%s", r.body);
+	cr_expect(strstr(r.body, "bulkb\">bulkb</a> <span class=\"count\" data-estimate=\"1200\">(約1200)</span>"));
+	/* an estimate is never shown as a count */
+	cr_expect_eq(facet_sum(r.body, "collection"), 0);
+	cr_expect_null(strstr(r.body, "data-facet=\"access\""));
+	cr_expect_eq(count_of(r.body, "<li class=\"hit\">"), 20);
+	reply_free(&r);
+
+	r = search("多数頁", "&lang=en");
+	cr_expect(strstr(r.body, "about 2400 pages (estimated)"), "%s", r.body);
+	cr_expect(strstr(r.body, "(about 1200)</span>"));
+	cr_expect(strstr(r.body, "Counts are estimates"));
+	reply_free(&r);
+
+	/* a chosen collection: its estimate is the total */
+	r = search("多数頁", "&collection=bulka");
+	cr_expect(strstr(r.body, "data-total=\"1200\" data-estimated=\"true\""), "%s", r.body);
+	reply_free(&r);
+
+	/* staff: the restricted pages too, in the access facet */
+	add_user("erin", "staff", "erin pass");
+	int status;
+	char *staff = log_in("erin", "erin+pass", &status);
+	cr_assert_not_null(staff, "%d", status);
+	r = get_as("/search?q=%E5%A4%9A%E6%95%B0%E9%A0%81", staff);
+	cr_expect(strstr(r.body, "data-total=\"3000\" data-estimated=\"true\""), "%s", r.body);
+	cr_expect(strstr(r.body, "data-candidates=\"3000\""));
+	cr_expect(strstr(r.body, "職員限定</a> <span class=\"count\" data-estimate=\"600\">(約600)</span>"), "%s",
+		  r.body);
+	reply_free(&r);
+	free(staff);
+}
+
+/* Every connection of a test client that holds them open at once from
+ * 127.0.0.1, more than the 16 an address once had, is answered. */
+static int open_conns(int *fds, int n)
+{
+	for (int i = 0; i < n; i++) {
+		struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons((uint16_t)port) };
+		inet_pton(AF_INET, "127.0.0.1", &sa.sin_addr);
+		fds[i] = socket(AF_INET, SOCK_STREAM, 0);
+		cr_assert_eq(connect(fds[i], (struct sockaddr *)&sa, sizeof(sa)), 0, "connect: %s", strerror(errno));
+	}
+	/* every one open before any request: the server holds them all */
+	int answered = 0;
+	const char req[] = "GET /static/bunko.css HTTP/1.0\r\nHost: localhost\r\n\r\n";
+	for (int i = 0; i < n; i++)
+		if (write(fds[i], req, sizeof(req) - 1) < 0)
+			continue;
+	for (int i = 0; i < n; i++) {
+		char buf[64] = "";
+		ssize_t k = read(fds[i], buf, sizeof(buf) - 1);
+		if (k > 0 && !strncmp(buf, "HTTP/1.1 200", 12))
+			answered++;
+		close(fds[i]);
+	}
+	return answered;
+}
+
+Test(cli_serve, many_connections_from_one_address_are_answered)
+{
+	int fds[40];
+	cr_expect_eq(open_conns(fds, 40), 40);
+	/* the limit still holds where it is set: the third of one address is refused */
+	stop_server();
+	start_server_with("--per-address", "2");
+	cr_expect_eq(open_conns(fds, 3), 2);
+	char *out = NULL;
+	char *cmd = ts_fmt("%s serve %s --per-address 0 2>&1", BUNKO_EXE, archive);
+	cr_expect_eq(ts_run(cmd, &out, 1), 2, "%s", out);
+	cr_expect(strstr(out, "invalid connection count '0'"), "%s", out);
+	free(out);
+	free(cmd);
+}
+
+/* A tile as a viewer asks for it: the very file libvips made, with its
+ * type, length, caching and CORS headers. */
+Test(cli_serve, tiles_are_sent_as_made_with_their_headers)
+{
+	int status;
+	char *ipath = ts_fmt("/iiif/%s/1/info.json", reiki_id);
+	json_t *info = get_json(ipath, &status); /* makes the page's tiles */
+	cr_assert_eq(status, 200);
+	json_decref(info);
+	free(ipath);
+	char *pagedir = ts_fmt("%s/tiles/%s/0001", archive, reiki_id);
+	const char *rel[] = { "full/max/0/default.jpg", NULL };
+	/* the first tile of the full resolution, as dzsave named it */
+	char *tile = NULL;
+	DIR *d = opendir(pagedir);
+	cr_assert_not_null(d, "%s", pagedir);
+	for (struct dirent *e; !tile && (e = readdir(d));)
+		if (!strncmp(e->d_name, "0,0,512,512", 11)) {
+			char *sub = ts_fmt("%s/%s", pagedir, e->d_name);
+			DIR *sd = opendir(sub);
+			for (struct dirent *f; sd && !tile && (f = readdir(sd));)
+				if (f->d_name[0] != '.')
+					tile = ts_fmt("%s/%s/0/default.jpg", e->d_name, f->d_name);
+			if (sd)
+				closedir(sd);
+			free(sub);
+		}
+	closedir(d);
+	cr_assert_not_null(tile, "no tile in %s", pagedir);
+	rel[1] = tile;
+	for (int i = 0; i < 2; i++) {
+		size_t len = 0;
+		char *file = ts_fmt("%s/%s", pagedir, rel[i]);
+		char *want = ts_read(file, &len);
+		cr_assert_not_null(want, "%s", file);
+		char *path = ts_fmt("/iiif/%s/1/%s", reiki_id, rel[i]);
+		struct reply r = get(path);
+		cr_expect_eq(r.status, 200, "%s: %d", path, r.status);
+		cr_expect(strstr(r.head, "Content-Type: image/jpeg"), "%s", r.head);
+		char *length = ts_fmt("Content-Length: %zu", len);
+		cr_expect(strstr(r.head, length), "%s", r.head);
+		cr_expect(strstr(r.head, "Cache-Control: private, max-age=3600"), "%s", r.head);
+		cr_expect(strstr(r.head, "Access-Control-Allow-Origin: *"), "%s", r.head);
+		cr_expect(r.len == len && !memcmp(r.body, want, len), "%s: %zu bytes, the file %zu", path, r.len, len);
+		reply_free(&r);
+		free(length);
+		free(path);
+		free(want);
+		free(file);
+	}
+	/* a tile info.json does not offer */
+	char *path = ts_fmt("/iiif/%s/1/0,0,7,7/7,7/0/default.jpg", reiki_id);
+	struct reply r = get(path);
+	cr_expect_eq(r.status, 400);
+	reply_free(&r);
+	free(path);
+	free(tile);
+	free(pagedir);
 }
 
 Test(cli_serve, english_pages_from_the_message_table)

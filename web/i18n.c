@@ -66,6 +66,12 @@ static const char *const messages[BK_MSG_COUNT][BK_LANGS] = {
 	[M_PREV] = { "前へ", "Previous" },
 	[M_NEXT] = { "次へ", "Next" },
 	[M_RESULT_PAGE] = { "{}ページ目", "Page {}" },
+	[M_TOTAL_ABOUT] = { "約{}件（推定）", "about {} pages (estimated)" },
+	[M_TOTAL_ABOUT_MORE] = { "約{}件以上（推定）", "about {} pages or more (estimated)" },
+	[M_COUNT_ABOUT] = { "約{}", "about {}" },
+	[M_COUNT_ABOUT_MORE] = { "約{}以上", "about {} or more" },
+	[M_FACETS_ESTIMATED] = { "件数は推定です。索引が候補とした各値のページ数に、本文を確かめた見本{}ページのうち一致した割合を掛けています。",
+				 "Counts are estimates: each value's candidate pages in the index times the share of a sample of {} pages whose text matched." },
 
 	[M_BAD_QUERY] = { "検索できません", "Cannot search" },
 	[M_BAD_QUERY_TEXT] = { "検索語が長すぎるか、使えない文字を含んでいます。",

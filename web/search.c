@@ -10,7 +10,10 @@
  * (staff and admin only; ignored for visitors), sort (relevance, old,
  * new), p (the result page). Facets count only the levels the role's
  * reader opens (bk_index_facet_counts), so a document the role may not
- * see is in no count.
+ * see is in no count. Facets of a query with many candidate pages are
+ * estimates (index.h, BK_FACET_EXACT): each count then reads "約N"
+ * ("about N"), the total "約N件（推定）", and a line under the facets says
+ * how they were estimated, so an estimate is never shown as a count.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -177,7 +180,14 @@ static void facet_html(struct bk_buf *b, enum bk_lang l, const struct search_arg
 			facet_label(b, l, kind, v->value);
 			bk_buf_addstr(b, "</a>");
 		}
-		bk_buf_addf(b, " <span class=\"count\">(%ld)</span>", v->pages);
+		if (fc->estimated) {
+			/* an estimate says so, in words and for scripts */
+			bk_buf_addf(b, " <span class=\"count\" data-estimate=\"%ld\">(", v->pages);
+			bk_msg_html_num(b, l, fc->partial ? M_COUNT_ABOUT_MORE : M_COUNT_ABOUT, v->pages);
+			bk_buf_addstr(b, ")</span>");
+		} else {
+			bk_buf_addf(b, " <span class=\"count\">(%ld)</span>", v->pages);
+		}
 		if (on)
 			bk_buf_addstr(b, "</strong>");
 		bk_buf_addstr(b, "</li>\n");
@@ -394,8 +404,16 @@ void bk_web_search(struct bk_web_ctx *c, struct bk_web_response *r)
 		bk_web_error_page(r, 400, bk_msg(lang, M_BAD_QUERY), err.msg);
 		goto out;
 	}
+	/* the total: exact when the search or the facets read every
+	 * candidate, an estimate when the facets are, else a lower bound */
 	long total = fc.total;
-	bool exact = fc.counted && !info.truncated;
+	enum bk_msg total_msg = fc.counted && !info.truncated ? M_TOTAL : M_TOTAL_MORE;
+	if (info.counted) {
+		total = info.matches;
+		total_msg = M_TOTAL;
+	} else if (fc.estimated && !info.truncated) {
+		total_msg = fc.partial ? M_TOTAL_ABOUT_MORE : M_TOTAL_ABOUT;
+	}
 	bk_buf_addstr(b, "<h1>");
 	bk_msg_html(b, lang, M_RESULTS_FOR, a.q);
 	bk_buf_addstr(b, "</h1>\n<aside class=\"facets-box\" aria-labelledby=\"refine\">\n<h2 id=\"refine\">");
@@ -408,12 +426,19 @@ void bk_web_search(struct bk_web_ctx *c, struct bk_web_response *r)
 		for (int k = 0; k < BK_FACET_KINDS; k++)
 			if (k != BK_FACET_ACCESS || c->role > BK_ROLE_PUBLIC)
 				facet_html(b, lang, &a, &fc, k);
+		if (fc.estimated) {
+			bk_buf_addf(b, "<p class=\"meta estimated\" data-candidates=\"%ld\" data-sampled=\"%ld\" "
+				    "data-confirmed=\"%ld\">", fc.candidates, fc.sampled, fc.confirmed);
+			bk_msg_html_num(b, lang, M_FACETS_ESTIMATED, fc.sampled);
+			bk_buf_addstr(b, "</p>\n");
+		}
 		bk_buf_addstr(b, "</nav>\n");
 	}
 	refine_form(b, lang, &a);
 	bk_buf_addstr(b, "</aside>\n");
-	bk_buf_addf(b, "<p class=\"total\" data-total=\"%ld\" role=\"status\">", total);
-	bk_msg_html_num(b, lang, exact ? M_TOTAL : M_TOTAL_MORE, total);
+	bk_buf_addf(b, "<p class=\"total\" data-total=\"%ld\"%s role=\"status\">", total,
+		    total_msg == M_TOTAL_ABOUT || total_msg == M_TOTAL_ABOUT_MORE ? " data-estimated=\"true\"" : "");
+	bk_msg_html_num(b, lang, total_msg, total);
 	bk_buf_addstr(b, "</p>\n");
 	if (!l.shown) {
 		bk_buf_addstr(b, "<p class=\"none\">");
@@ -431,8 +456,9 @@ void bk_web_search(struct bk_web_ctx *c, struct bk_web_response *r)
 		npages = BK_WEB_MAX_PAGES;
 	if (npages > 1)
 		pager(b, lang, &a, npages);
-	/* a search cut short by time is not kept: the next may finish */
-	if (exact && !key.failed && !content.failed)
+	/* a search cut short by time is not kept: the next may finish; an
+	 * estimate is kept, being what the next would make of this index */
+	if (!fc.truncated && !info.truncated && !key.failed && !content.failed)
 		bk_web_cache_put(c->cache, key.data, version, content.data, content.len);
 page:;
 	struct bk_html_frame f = bk_web_frame(c);
