@@ -1842,10 +1842,22 @@ out:
 	return rc;
 }
 
-/* Checks BK_FACET_SAMPLE walked candidates, the middle one of each of as
- * many equal stretches of the walk, on their text (the matcher of
- * bk_index_search): f->sampled and f->confirmed. A page removed by a put
- * since the walk is not in the sample. */
+/* A fixed mix of i (splitmix64's): the sample is the same for the same
+ * walk, so an estimate does not change between two identical requests. */
+static uint64_t mix(uint64_t x)
+{
+	x += 0x9e3779b97f4a7c15u;
+	x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9u;
+	x = (x ^ (x >> 27)) * 0x94d049bb133111ebu;
+	return x ^ (x >> 31);
+}
+
+/* Checks BK_FACET_SAMPLE walked candidates on their text (the matcher of
+ * bk_index_search): one from each of as many equal stretches of the walk,
+ * at a place in it that mix() picks, so the whole archive is sampled and
+ * a regular pattern of pages (every fifth a decoy) cannot line up with
+ * the sample; f->sampled and f->confirmed. A page removed by a put since
+ * the walk is not in the sample. */
 static int sample_walk(struct bk_index *idx, struct search *s, const struct walk *w,
 		       struct bk_facet_counts *f, struct bk_error *err)
 {
@@ -1856,7 +1868,8 @@ static int sample_walk(struct bk_index *idx, struct search *s, const struct walk
 	if (!tf)
 		return bk_error_set(err, "out of memory");
 	for (long i = 0; i < k; i++) {
-		const struct walked *x = &w->v[(2 * i + 1) * w->n / (2 * k)];
+		long lo = i * w->n / k, hi = (i + 1) * w->n / k;
+		const struct walked *x = &w->v[lo + (long)(mix((uint64_t)i) % (uint64_t)(hi - lo))];
 		sqlite3 *db = idx->db[x->level];
 		const char *text;
 		size_t len;

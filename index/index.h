@@ -155,9 +155,11 @@ void bk_facet_counts_release(struct bk_facet_counts *f);
  * exactly; above, they are estimated (a count on every candidate's text
  * would take seconds for a common word): only the index is read for the
  * candidates' documents (at most BK_FACET_WALK candidates), and
- * BK_FACET_SAMPLE of them, evenly spaced in archive order, are checked on
- * their text; each value's count is its candidate pages times the share
- * of the sample that matched (at least 1 for a value with candidates). */
+ * BK_FACET_SAMPLE of them, one from each of as many equal stretches of
+ * the candidates in archive order, are checked on their text; each value's count is its candidate pages times the share
+ * of the sample that matched (at least 1 for a value with candidates).
+ * When no page of the sample matches, there is no share to estimate by,
+ * and the counts are exact again, within the time limit. */
 #define BK_FACET_EXACT 2000
 #define BK_FACET_SAMPLE 500
 #define BK_FACET_WALK 400000
