@@ -6,10 +6,12 @@
  * (bk_index_version: a put or a rebuild changes it) is the one it was made
  * at, and for at most BK_WEB_CACHE_TTL_S seconds.
  *
- * Why: the facets read every page a query matches, which on hundreds of
- * thousands of pages costs far more than the ranked first 20; researchers
- * repeat queries (paging, facets, the back button), and a repeated query
- * then costs a copy.
+ * Why: a results page costs a search and its facets (for a common word,
+ * a walk of the index's candidates and a sample of their text: index.h,
+ * BK_FACET_EXACT); researchers repeat queries (paging, facets, the back
+ * button), and a repeated query then costs a copy. Estimated facets are
+ * kept too (the same index gives the same estimate); a page cut short by
+ * the time limit is not.
  *
  * Thread-safe (one mutex, held for a lookup or an insertion and its copy).
  * Direct-mapped by a hash of the key: an insertion replaces the entry in
