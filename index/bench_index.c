@@ -26,6 +26,7 @@
  */
 #include <dirent.h>
 #include <errno.h>
+#include <getopt.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -432,34 +433,36 @@ int main(int argc, char **argv)
 	int nq = 210;
 	bool build = true, json = false, verbose = false;
 
-	for (int i = 1; i < argc; i++) {
-		if (!strcmp(argv[i], "--no-build")) {
-			build = false;
-			continue;
+	static const struct option longopts[] = {
+		{ "pages", required_argument, NULL, 'p' },
+		{ "corpus", required_argument, NULL, 'c' },
+		{ "out", required_argument, NULL, 'o' },
+		{ "queries", required_argument, NULL, 'q' },
+		{ "seed", required_argument, NULL, 's' },
+		{ "no-build", no_argument, NULL, 'n' },
+		{ "json", no_argument, NULL, 'j' },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ 0 }
+	};
+	int opt;
+	/* long options only: "" as the short ones; an unknown option, a
+	 * missing value or an argument is the usage line */
+	opterr = 0;
+	while ((opt = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
+		switch (opt) {
+		case 'p': b.pages = atol(optarg); break;
+		case 'c': corpus = optarg; break;
+		case 'o': out = optarg; break;
+		case 'q': nq = atoi(optarg); break;
+		case 's': b.rng = strtoull(optarg, NULL, 0) | 1; break;
+		case 'n': build = false; break;
+		case 'j': json = true; break;
+		case 'v': verbose = true; break;
+		default: return usage();
 		}
-		if (!strcmp(argv[i], "--json")) {
-			json = true;
-			continue;
-		}
-		if (!strcmp(argv[i], "--verbose")) {
-			verbose = true;
-			continue;
-		}
-		if (i + 1 >= argc)
-			return usage();
-		if (!strcmp(argv[i], "--pages"))
-			b.pages = atol(argv[++i]);
-		else if (!strcmp(argv[i], "--corpus"))
-			corpus = argv[++i];
-		else if (!strcmp(argv[i], "--out"))
-			out = argv[++i];
-		else if (!strcmp(argv[i], "--queries"))
-			nq = atoi(argv[++i]);
-		else if (!strcmp(argv[i], "--seed"))
-			b.rng = strtoull(argv[++i], NULL, 0) | 1;
-		else
-			return usage();
 	}
+	if (optind < argc)
+		return usage();
 	if (b.pages <= 0 || !corpus || !out || nq <= 0)
 		return usage();
 	if (load_corpus(&b.corpus, corpus))
