@@ -5,7 +5,6 @@
  * here: a corrupt scan is queued and fails in the worker with its file and
  * page named, like any other bad page.
  */
-#include <ctype.h>
 #include <stdbool.h>
 #include <errno.h>
 #include <stdio.h>
@@ -20,18 +19,6 @@
 #include "pipeline/manifest.h"
 #include "pipeline/process.h"
 #include "pipeline/queue.h"
-#include "ingest/source.h"
-
-/* "auto" or Tesseract model names joined with '+'. */
-static int lang_valid(const char *s)
-{
-	if (!*s)
-		return 0;
-	for (const char *p = s; *p; p++)
-		if (!islower((unsigned char)*p) && *p != '_' && *p != '+')
-			return 0;
-	return 1;
-}
 
 static int check_input(const char *path, struct bk_error *err)
 {
@@ -43,18 +30,6 @@ static int check_input(const char *path, struct bk_error *err)
 	if (access(path, R_OK))
 		return bk_error_set(err, "cannot read '%s': %s", path, strerror(errno));
 	return 0;
-}
-
-/* Source pages in `path`, for `bunko status`; 0 when it cannot be opened
- * (the worker will report why). */
-static int page_count(const char *path)
-{
-	struct bk_source *src = NULL;
-	int n = 0;
-	if (bk_source_open(&src, path, NULL, 0, NULL) == 0)
-		n = bk_source_page_count(src);
-	bk_source_free(&src);
-	return n;
 }
 
 static void print_queued(void *ud, const char *job_id, int line)
@@ -219,7 +194,7 @@ int cmd_add(int argc, char **argv)
 				goto out;
 			}
 		} else if (!strcmp(a, "--lang")) {
-			if (!lang_valid(v)) {
+			if (!bk_lang_valid(v)) {
 				bk_usage_error(cmd, "invalid language '%s' (e.g. auto, jpn, jpn_vert, eng, jpn+eng)", v);
 				goto out;
 			}
@@ -265,7 +240,7 @@ int cmd_add(int argc, char **argv)
 				  BK_FILE_NAME_MAX, &err) ||
 		    check_input(files[i], &err))
 			goto report;
-		m.pages += page_count(files[i]);
+		m.pages += bk_input_pages(files[i]);
 	}
 	if (bk_queue_open(&q, archive, &err))
 		goto report;

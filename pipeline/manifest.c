@@ -5,7 +5,6 @@
 #include "pipeline/manifest.h"
 
 #include <ctype.h>
-#include <dirent.h>
 #include <errno.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -220,17 +219,17 @@ static int row_files(struct bk_manifest *m, struct bk_manifest_row *r, const cha
 			}
 			continue;
 		}
-		DIR *d = opendir(path);
-		struct dirent *de;
-		size_t first = r->npaths;
-		while (d && (de = readdir(d))) {
-			char *f = NULL;
+		/* a directory that cannot be listed holds no files: the problem
+		 * below names it */
+		char **names = NULL;
+		size_t nnames = 0, first = r->npaths;
+		bk_list_dir(path, &names, &nnames, NULL);
+		for (size_t k = 0; k < nnames; k++) {
+			char *f = bk_path_join(path, names[k]);
 			struct stat fst;
-			if (de->d_name[0] == '.' || asprintf(&f, "%s/%s", path, de->d_name) < 0)
-				continue;
-			if (stat(f, &fst) == 0 && S_ISREG(fst.st_mode)) {
+			if (f && stat(f, &fst) == 0 && S_ISREG(fst.st_mode)) {
 				if (add_path(r, f)) {
-					closedir(d);
+					bk_names_free(names, nnames);
 					free(path);
 					free(copy);
 					return -1;
@@ -239,9 +238,7 @@ static int row_files(struct bk_manifest *m, struct bk_manifest_row *r, const cha
 				free(f);
 			}
 		}
-		if (d)
-			closedir(d);
-		qsort(r->paths + first, r->npaths - first, sizeof(*r->paths), cmp_str);
+		bk_names_free(names, nnames);
 		if (r->npaths == first &&
 		    problem(m, "'%s' line %d: directory '%s' holds no files", name, r->line, tok)) {
 			free(path);
@@ -276,16 +273,6 @@ static int check_files(struct bk_manifest *m, struct bk_manifest_row *r, const c
 	return 0;
 }
 
-static bool lang_ok(const char *s)
-{
-	if (!*s)
-		return false;
-	for (const char *p = s; *p; p++)
-		if (!islower((unsigned char)*p) && *p != '_' && *p != '+')
-			return false;
-	return true;
-}
-
 /* The row's key (manifest.h); NULL when out of memory. */
 static char *row_key(const struct bk_manifest_row *r)
 {
@@ -312,9 +299,7 @@ static char *row_key(const struct bk_manifest_row *r)
 	return rc ? NULL : strdup(hex);
 }
 
-/* Source pages of a file, for `bunko status`; 0 when it cannot be opened
- * (the worker names it). */
-static int page_count(const char *path)
+int bk_input_pages(const char *path)
 {
 	struct bk_source *src = NULL;
 	int n = 0;
@@ -380,7 +365,7 @@ static int take_row(struct bk_manifest *m, const char *name, const char *dir, in
 			     name, line, v[COL_PROFILE]);
 		goto out;
 	}
-	if (v[COL_LANG] && !lang_ok(v[COL_LANG])) {
+	if (v[COL_LANG] && !bk_lang_valid(v[COL_LANG])) {
 		rc = problem(m, "'%s' line %d: invalid language '%s'", name, line, v[COL_LANG]);
 		goto out;
 	}
@@ -551,7 +536,7 @@ int bk_manifest_queue(struct bk_queue *q, struct bk_manifest *m,
 		}
 		r->meta.pages = 0;
 		for (size_t k = 0; k < r->npaths; k++)
-			r->meta.pages += page_count(r->paths[k]);
+			r->meta.pages += bk_input_pages(r->paths[k]);
 		if (bk_queue_add(q, &r->meta, (const char *const *)r->paths, r->npaths, err)) {
 			struct bk_error inner = *err;
 			bk_error_set(err, "line %d: %s", r->line, inner.msg);
