@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "bunko/atomic.h"
+#include "bunko/buf.h"
 #include "archive/checksum.h"
 #include "archive/meta.h"
 #include "bunko/utf8.h"
@@ -86,17 +87,15 @@ static int csv_record(struct csv *c, char ***fields, int *line)
 	if (c->p >= c->end)
 		return 0;
 	for (;;) {
-		size_t len = 0, fcap = 64;
-		char *f = malloc(fcap);
-		if (!f)
-			return -1;
+		struct bk_buf field = { 0 };
+		char *f;
 		bool quoted = c->p < c->end && *c->p == '"';
 		if (quoted)
 			c->p++;
 		for (;;) {
 			if (c->p >= c->end) {
 				if (quoted) {
-					free(f);
+					bk_buf_release(&field);
 					return -2;
 				}
 				break;
@@ -117,17 +116,10 @@ static int csv_record(struct csv *c, char ***fields, int *line)
 				if (ch == '\n')
 					c->line++;
 			}
-			if (len + 2 > fcap) {
-				char *g = realloc(f, fcap *= 2);
-				if (!g) {
-					free(f);
-					return -1;
-				}
-				f = g;
-			}
-			f[len++] = ch;
+			bk_buf_add(&field, &ch, 1);
 		}
-		f[len] = '\0';
+		if (!(f = bk_buf_detach(&field, NULL)))
+			return -1;
 		if (n == cap) {
 			char **nv = realloc(*fields, (cap = cap ? cap * 2 : 16) * sizeof(*nv));
 			if (!nv) {
