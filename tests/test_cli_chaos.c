@@ -158,14 +158,6 @@ static int tsv_rows(const char *tsv, const char *name)
 	return n;
 }
 
-static char *run_ok(const char *cmd)
-{
-	char *out = NULL;
-	int rc = ts_run(cmd, &out, 1);
-	cr_assert_eq(rc, 0, "'%s' exited %d: %s", cmd, rc, out);
-	return out;
-}
-
 /* Builds the scanned files of `spec` in `dir` and queues them as one job. */
 static void job_make(struct job *j, const struct job_spec *spec, const char *dir,
 		     const char *archive)
@@ -190,7 +182,7 @@ static void job_make(struct job *j, const struct job_spec *spec, const char *dir
 		}
 		cr_assert(asprintf(&j->paths[f], "%s/%s-%c.tif", dir, spec->tag, 'a' + f) > 0);
 		snprintf(tiffcp + len, cap - len, " '%s'", j->paths[f]);
-		free(run_ok(tiffcp));
+		free(ts_run_ok(tiffcp));
 		free(tiffcp);
 		j->nfiles++;
 	}
@@ -307,16 +299,6 @@ static char *join_names(char **names, int n)
 	if (n > 8)
 		strcat(s, ", ...");
 	return s;
-}
-
-/* The integer after `"key": ` in a JSON text. */
-static long json_int(const char *json, const char *key)
-{
-	char pat[64];
-	snprintf(pat, sizeof(pat), "\"%s\": ", key);
-	const char *p = strstr(json, pat);
-	cr_assert_not_null(p, "no %s in %s", key, json);
-	return strtol(p + strlen(pat), NULL, 10);
 }
 
 /* ---- the pool and the kills --------------------------------------------- */
@@ -640,15 +622,15 @@ static int check_status(const char *archive, struct job *jobs, int njobs,
 			int source_total)
 {
 	char *cmd = ts_fmt("%s status '%s' --json", BUNKO_EXE, archive);
-	char *out = run_ok(cmd);
+	char *out = ts_run_ok(cmd);
 	int tries = 0;
 
-	cr_expect_eq(json_int(out, "queued"), 0, "%s", out);
-	cr_expect_eq(json_int(out, "running"), 0, "%s", out);
-	cr_expect_eq(json_int(out, "failed"), 0, "%s", out);
-	cr_expect_eq(json_int(out, "done"), njobs, "%s", out);
-	cr_expect_eq(json_int(out, "pages_total"), source_total, "%s", out);
-	cr_expect_eq(json_int(out, "pages_done"), source_total, "%s", out);
+	cr_expect_eq(ts_json_int(out, "queued"), 0, "%s", out);
+	cr_expect_eq(ts_json_int(out, "running"), 0, "%s", out);
+	cr_expect_eq(ts_json_int(out, "failed"), 0, "%s", out);
+	cr_expect_eq(ts_json_int(out, "done"), njobs, "%s", out);
+	cr_expect_eq(ts_json_int(out, "pages_total"), source_total, "%s", out);
+	cr_expect_eq(ts_json_int(out, "pages_done"), source_total, "%s", out);
 	for (int i = 0; i < njobs; i++) {
 		char *want = ts_fmt("{\"id\": \"%s\", \"state\": \"done\"", jobs[i].id);
 		cr_expect(strstr(out, want) != NULL, "job %s (%s) is not done: %s",
@@ -743,7 +725,7 @@ static void check_pdf(const struct job *j, const char *doc)
 	free(out);
 	free(cmd);
 	cmd = ts_fmt("pdfinfo '%s/data/document.pdf'", doc);
-	out = run_ok(cmd);
+	out = ts_run_ok(cmd);
 	const char *p = strstr(out, "Pages:");
 	cr_expect(p && atoi(p + 6) == j->logical, "%s: the PDF has %d pages, not %d",
 		  j->spec->tag, p ? atoi(p + 6) : -1, j->logical);
@@ -1099,7 +1081,7 @@ static void check_search_hit(const char *archive, const struct job *j, int page,
 {
 	char *cmd = ts_fmt("%s search '%s' '\"%s\"' --json --role admin --limit 100",
 			    BUNKO_EXE, archive, phrase);
-	char *out = run_ok(cmd);
+	char *out = ts_run_ok(cmd);
 	char seen[128][96];
 	int nseen = 0;
 	bool found = false;
@@ -1235,7 +1217,7 @@ Test(cli_chaos, sigkill_workers_and_power_cuts, .timeout = 900)
 
 	char *archive = ts_fmt("%s/archive", dir);
 	char *cmd = ts_fmt("%s init '%s'", BUNKO_EXE, archive);
-	free(run_ok(cmd));
+	free(ts_run_ok(cmd));
 	free(cmd);
 	for (int i = 0; i < NJOBS; i++) {
 		job_make(&jobs[i], &specs[i], dir, archive);
@@ -1269,7 +1251,7 @@ Test(cli_chaos, sigkill_workers_and_power_cuts, .timeout = 900)
 	double t = now_seconds();
 	cmd = ts_fmt("OMP_THREAD_LIMIT=1 timeout 300 %s worker '%s' -j 2 --drain "
 		      "--lease %s --tries %s", BUNKO_EXE, archive, CHAOS_LEASE, CHAOS_TRIES);
-	free(run_ok(cmd));
+	free(ts_run_ok(cmd));
 	free(cmd);
 	cr_log_info("chaos: final drain %.1f s", now_seconds() - t);
 
@@ -1432,7 +1414,7 @@ Test(cli_chaos, sigkill_at_each_publishing_call, .timeout = 900)
 
 		cr_assert_eq(mkdir(sub, 0777), 0, "%s", strerror(errno));
 		char *cmd = ts_fmt("%s init '%s'", BUNKO_EXE, archive);
-		free(run_ok(cmd));
+		free(ts_run_ok(cmd));
 		free(cmd);
 		job_make(&job, &crash_spec, sub, archive);
 
@@ -1447,7 +1429,7 @@ Test(cli_chaos, sigkill_at_each_publishing_call, .timeout = 900)
 		cmd = ts_fmt("OMP_THREAD_LIMIT=1 timeout 300 %s worker '%s' -j 1 --drain "
 			      "--lease %s --tries %s", BUNKO_EXE, archive, CHAOS_LEASE,
 			      CHAOS_TRIES);
-		free(run_ok(cmd));
+		free(ts_run_ok(cmd));
 		free(cmd);
 		int tries = check_end_state(archive, &job, 1);
 		cr_log_info("crash: SIGKILL at %s #%d: %d processes killed by strace, "
