@@ -161,28 +161,7 @@ static pid_t pool_start(const char *archive, const char *log, const char *const 
 	for (int i = 0; extra && extra[i]; i++)
 		argv[n++] = extra[i];
 	argv[n] = NULL;
-	fflush(stdout);
-	fflush(stderr);
-	pid_t pid = fork();
-	cr_assert(pid >= 0);
-	if (pid == 0) {
-		sigset_t none;
-		sigemptyset(&none);
-		sigprocmask(SIG_SETMASK, &none, NULL);
-		setpgid(0, 0);
-		prctl(PR_SET_PDEATHSIG, SIGKILL);
-		int fd = open(log, O_WRONLY | O_CREAT | O_APPEND, 0644);
-		if (fd >= 0) {
-			dup2(fd, STDOUT_FILENO);
-			dup2(fd, STDERR_FILENO);
-			close(fd);
-		}
-		setenv("OMP_THREAD_LIMIT", "1", 1);
-		execv(BUNKO_EXE, (char *const *)argv);
-		_exit(127);
-	}
-	setpgid(pid, pid);
-	return pid;
+	return ts_spawn_group(argv, log);
 }
 
 static bool pool_gone(pid_t pool)

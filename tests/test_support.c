@@ -6,10 +6,14 @@
 #include <criterion/criterion.h>
 #include <ctype.h>
 #include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -288,6 +292,33 @@ char *ts_run_ok(const char *cmd)
 char *ts_run_ok_stdout(const char *cmd)
 {
 	return run_ok(cmd, 0);
+}
+
+pid_t ts_spawn_group(const char *const *argv, const char *log)
+{
+	fflush(stdout);
+	fflush(stderr);
+	pid_t pid = fork();
+	cr_assert(pid >= 0, "fork: %s", strerror(errno));
+	if (pid == 0) {
+		sigset_t none;
+		sigemptyset(&none);
+		sigprocmask(SIG_SETMASK, &none, NULL);
+		setpgid(0, 0);
+		/* if the test dies, what it started does not run on */
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		int fd = open(log, O_WRONLY | O_CREAT | O_APPEND, 0644);
+		if (fd >= 0) {
+			dup2(fd, STDOUT_FILENO);
+			dup2(fd, STDERR_FILENO);
+			close(fd);
+		}
+		setenv("OMP_THREAD_LIMIT", "1", 1);
+		execv(argv[0], (char *const *)argv);
+		_exit(127);
+	}
+	setpgid(pid, pid); /* both sides, so no kill can miss the group */
+	return pid;
 }
 
 double ts_now(void)

@@ -9,6 +9,7 @@
 
 #include <stddef.h>
 #include <stdio.h>
+#include <sys/types.h>
 
 /* Creates a fresh directory under $TMPDIR (or /tmp); caller frees. */
 char *ts_mkdtemp(const char *tag);
@@ -99,6 +100,11 @@ int ts_write_pdf(const char *path, const char *const *objs, const size_t *lens, 
  * frees. Needs <criterion/criterion.h>, as every test has. */
 char *ts_run_ok(const char *cmd);
 char *ts_run_ok_stdout(const char *cmd);
+/* Starts argv (argv[0] a path) in a process group of its own, as a pool
+ * of workers that a test kills whole (kill(-pid, ...)): signals unblocked,
+ * killed when the test process dies, stdout and stderr appended to `log`,
+ * OMP_THREAD_LIMIT=1. Returns its pid, which is also the group's. */
+pid_t ts_spawn_group(const char *const *argv, const char *log);
 /* Seconds on the monotonic clock, for deadlines in polling loops. */
 double ts_now(void);
 /* Characters (code points) in a UTF-8 string. */
