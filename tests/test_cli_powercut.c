@@ -514,7 +514,7 @@ Test(powercut, a_cut_manifest_queues_each_volume_whole_or_not_at_all, .timeout =
 	char *dir = ts_mkdtemp("powercut-manifest");
 	char *a = ts_fmt("%s/a", dir);
 	char *cmd = ts_fmt("%s init '%s'", BUNKO_EXE, a);
-	free(run_ok(cmd));
+	free(ts_run_ok(cmd));
 	free(cmd);
 	char *root = real_dir(a);
 	char *state = ts_fmt("%s/s", dir);
@@ -531,7 +531,7 @@ Test(powercut, a_cut_manifest_queues_each_volume_whole_or_not_at_all, .timeout =
 		char *src = ts_sample(inputs[i]);
 		char *copy = ts_fmt("%s/%s", dir, inputs[i]);
 		char *cp = ts_fmt("cp '%s' '%s'", src, copy);
-		free(run_ok(cp));
+		free(ts_run_ok(cp));
 		struct stat st;
 		cr_assert_eq(stat(copy, &st), 0);
 		sizes[i] = st.st_size;
@@ -555,7 +555,7 @@ Test(powercut, a_cut_manifest_queues_each_volume_whole_or_not_at_all, .timeout =
 			EXPECT(jobs == 3, "%s: add reported 3 volumes queued; %d in incoming/", what, jobs);
 		/* again, without the shim: the volumes missing, and no other */
 		char *again = ts_fmt("%s add '%s' --manifest '%s'", BUNKO_EXE, cut, csv);
-		free(run_ok(again));
+		free(ts_run_ok(again));
 		EXPECT(whole_jobs(cut, what, inputs, sizes, 3) == 3,
 		       "%s: the manifest run again does not leave its 3 volumes queued once", what);
 		free(again);
