@@ -1315,29 +1315,10 @@ static char *crash_once(const char *dir, const char *archive,
 	bool killed = false, exited = false;
 	char *log = NULL;
 
-	fflush(stdout);
-	fflush(stderr);
-	pid_t pid = fork();
-	cr_assert(pid >= 0, "fork: %s", strerror(errno));
-	if (pid == 0) {
-		sigset_t none;
-		sigemptyset(&none);
-		sigprocmask(SIG_SETMASK, &none, NULL);
-		setpgid(0, 0);
-		prctl(PR_SET_PDEATHSIG, SIGKILL);
-		int fd = open("/dev/null", O_WRONLY);
-		if (fd >= 0) {
-			dup2(fd, STDOUT_FILENO);
-			dup2(fd, STDERR_FILENO);
-			close(fd);
-		}
-		setenv("OMP_THREAD_LIMIT", "1", 1);
-		execlp("strace", "strace", "-f", "-qq", "-o", trace, "-e", filter, "-e",
-		       inject, BUNKO_EXE, "worker", archive, "-j", "1", "--drain",
-		       "--lease", CHAOS_LEASE, "--tries", CHAOS_TRIES, (char *)NULL);
-		_exit(127);
-	}
-	setpgid(pid, pid);
+	const char *argv[] = { "strace", "-f", "-qq", "-o", trace, "-e", filter, "-e", inject,
+			       BUNKO_EXE, "worker", archive, "-j", "1", "--drain", "--lease",
+			       CHAOS_LEASE, "--tries", CHAOS_TRIES, NULL };
+	pid_t pid = ts_spawn_group(argv, "/dev/null");
 	while (!killed && !exited && ts_now() < until) {
 		int st;
 		pid_t p;

@@ -314,7 +314,7 @@ pid_t ts_spawn_group(const char *const *argv, const char *log)
 			close(fd);
 		}
 		setenv("OMP_THREAD_LIMIT", "1", 1);
-		execv(argv[0], (char *const *)argv);
+		execvp(argv[0], (char *const *)argv);
 		_exit(127);
 	}
 	setpgid(pid, pid); /* both sides, so no kill can miss the group */

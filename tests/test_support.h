@@ -100,7 +100,7 @@ int ts_write_pdf(const char *path, const char *const *objs, const size_t *lens, 
  * frees. Needs <criterion/criterion.h>, as every test has. */
 char *ts_run_ok(const char *cmd);
 char *ts_run_ok_stdout(const char *cmd);
-/* Starts argv (argv[0] a path) in a process group of its own, as a pool
+/* Starts argv (argv[0] a path, or a program on PATH) in a process group of its own, as a pool
  * of workers that a test kills whole (kill(-pid, ...)): signals unblocked,
  * killed when the test process dies, stdout and stderr appended to `log`,
  * OMP_THREAD_LIMIT=1. Returns its pid, which is also the group's. */
