@@ -767,7 +767,9 @@ out:
 	return rc;
 }
 
-/* A PDF text string: literal when printable ASCII, else UTF-16BE with BOM. */
+/* A PDF text string: literal when printable ASCII, else UTF-16BE with BOM.
+ * Written here because it is PDF object syntax (ISO 32000-1 7.3.4, 7.9.2),
+ * part of this writer, not a JSON or XML escaper. */
 static void add_text_string(struct bk_buf *b, const char *s)
 {
 	bool ascii = true;

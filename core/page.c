@@ -204,6 +204,8 @@ size_t bk_page_word_count(const struct bk_page *page)
 
 /* ---- stored format ---------------------------------------------------- */
 
+/* The page format's own escaping of a word's text (\\, \t, \n, so that
+ * a word stays one field of one line), not JSON or XML: see page.h. */
 static void write_escaped(FILE *fp, const char *s)
 {
 	for (; *s; s++) {

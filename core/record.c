@@ -129,6 +129,15 @@ struct bk_record *bk_record_add_object(struct bk_record *r, const char *key)
 	return (struct bk_record *)o;
 }
 
+struct bk_record *bk_record_set_object(struct bk_record *r, const char *key)
+{
+	json_t *o = json_object();
+
+	if (!o || json_object_set_new(J(r), key, o))
+		return NULL;
+	return (struct bk_record *)o;
+}
+
 const char *bk_record_str(const struct bk_record *r, const char *key)
 {
 	return json_string_value(json_object_get(J(r), key));

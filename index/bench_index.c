@@ -24,8 +24,9 @@
  * Targets (2 cores, N = 627,944): build < 30 min, index < 1.5x text,
  * p95 < 100 ms.
  */
-#include <dirent.h>
 #include <errno.h>
+#include <getopt.h>
+#include <math.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -34,6 +35,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "bunko/fs.h"
+#include "bunko/record.h"
 #include "index/index.h"
 #include "index/tokenizer.h"
 
@@ -126,32 +129,40 @@ static int load_file(struct corpus *c, const char *path)
 	return rc;
 }
 
+/* The .txt files of `dir` in name order (bk_list_dir), so that a seed
+ * makes the same pages whatever order the file system lists them in. */
 static int load_corpus(struct corpus *c, const char *dir)
 {
-	DIR *d = opendir(dir);
-	struct dirent *e;
-	if (!d) {
-		fprintf(stderr, "bunko-bench-index: cannot open '%s': %s\n", dir, strerror(errno));
+	struct bk_error err;
+	char **names = NULL;
+	size_t count = 0;
+	int rc = -1;
+
+	bk_error_init(&err);
+	if (bk_list_dir(dir, &names, &count, &err)) {
+		fprintf(stderr, "bunko-bench-index: %s\n", err.msg);
 		return -1;
 	}
-	while ((e = readdir(d))) {
-		size_t n = strlen(e->d_name);
-		if (n < 5 || strcmp(e->d_name + n - 4, ".txt"))
+	for (size_t i = 0; i < count; i++) {
+		size_t n = strlen(names[i]);
+		if (n < 5 || strcmp(names[i] + n - 4, ".txt"))
 			continue;
-		char path[4096];
-		snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
-		if (load_file(c, path)) {
-			fprintf(stderr, "bunko-bench-index: cannot read '%s'\n", path);
-			closedir(d);
-			return -1;
+		char *path = bk_path_join(dir, names[i]);
+		if (!path || load_file(c, path)) {
+			fprintf(stderr, "bunko-bench-index: cannot read '%s/%s'\n", dir, names[i]);
+			free(path);
+			goto out;
 		}
+		free(path);
 	}
-	closedir(d);
 	if (!c->n) {
 		fprintf(stderr, "bunko-bench-index: no sentences in the .txt files of '%s'\n", dir);
-		return -1;
+		goto out;
 	}
-	return 0;
+	rc = 0;
+out:
+	bk_names_free(names, count);
+	return rc;
 }
 
 static size_t utf8_chars(const char *s)
@@ -348,7 +359,7 @@ static int cmp_double(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
-static double percentile(double *v, int n, double p)
+static double percentile(const double *v, int n, double p)
 {
 	if (!n)
 		return 0;
@@ -425,6 +436,55 @@ static int usage(void)
 	return 2;
 }
 
+/* p50_ms, p95_ms and max_ms of `n` sorted latencies, to 0.01 ms. */
+static int set_latency(struct bk_record *r, const double *ms, int n)
+{
+	return bk_record_set_real(r, "p50_ms", round(percentile(ms, n, 0.5) * 100) / 100) |
+	       bk_record_set_real(r, "p95_ms", round(percentile(ms, n, 0.95) * 100) / 100) |
+	       bk_record_set_real(r, "max_ms", round((n ? ms[n - 1] : 0) * 100) / 100);
+}
+
+/* The --json line (see the top of the file), through bunko/record.h. */
+static int print_json(const struct bench *b, unsigned long long ibytes, double build_s,
+		      double *const *lat, const int *nlat, const int *ntrunc,
+		      const double *all, int nall, int trunc, const double *hostile,
+		      int nhostile)
+{
+	struct bk_record *r = bk_record_new(NULL), *h, *c;
+	int bad = !r;
+
+	if (r) {
+		bad |= bk_record_set_int(r, "pages", b->pages);
+		bad |= bk_record_set_int(r, "text_bytes", (long long)b->text_bytes);
+		bad |= bk_record_set_int(r, "index_bytes", (long long)ibytes);
+		bad |= bk_record_set_real(r, "build_seconds", round(build_s * 10) / 10);
+		bad |= set_latency(r, all, nall);
+		bad |= bk_record_set_int(r, "queries", nall);
+		bad |= bk_record_set_int(r, "truncated", trunc);
+		bad |= !(h = bk_record_set_object(r, "hostile"));
+		if (h) {
+			bad |= bk_record_set_int(h, "queries", nhostile);
+			bad |= set_latency(h, hostile, nhostile);
+		}
+		bad |= bk_record_set_array(r, "classes");
+	}
+	for (int k = 0; r && k < NCLASSES; k++) {
+		bad |= !(c = bk_record_add_object(r, "classes"));
+		if (!c)
+			break;
+		bad |= bk_record_set_str(c, "name", class_names[k]);
+		bad |= bk_record_set_int(c, "queries", nlat[k]);
+		bad |= bk_record_set_int(c, "truncated", ntrunc[k]);
+		bad |= set_latency(c, lat[k], nlat[k]);
+	}
+	if (bad || bk_record_print(r, stdout, false)) {
+		fprintf(stderr, "bunko-bench-index: cannot print the JSON line\n");
+		bad = 1;
+	}
+	bk_record_free(&r);
+	return bad ? -1 : 0;
+}
+
 int main(int argc, char **argv)
 {
 	struct bench b = { .rng = 0x9e3779b97f4a7c15ULL };
@@ -432,34 +492,36 @@ int main(int argc, char **argv)
 	int nq = 210;
 	bool build = true, json = false, verbose = false;
 
-	for (int i = 1; i < argc; i++) {
-		if (!strcmp(argv[i], "--no-build")) {
-			build = false;
-			continue;
+	static const struct option longopts[] = {
+		{ "pages", required_argument, NULL, 'p' },
+		{ "corpus", required_argument, NULL, 'c' },
+		{ "out", required_argument, NULL, 'o' },
+		{ "queries", required_argument, NULL, 'q' },
+		{ "seed", required_argument, NULL, 's' },
+		{ "no-build", no_argument, NULL, 'n' },
+		{ "json", no_argument, NULL, 'j' },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ 0 }
+	};
+	int opt;
+	/* long options only: "" as the short ones; an unknown option, a
+	 * missing value or an argument is the usage line */
+	opterr = 0;
+	while ((opt = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
+		switch (opt) {
+		case 'p': b.pages = atol(optarg); break;
+		case 'c': corpus = optarg; break;
+		case 'o': out = optarg; break;
+		case 'q': nq = atoi(optarg); break;
+		case 's': b.rng = strtoull(optarg, NULL, 0) | 1; break;
+		case 'n': build = false; break;
+		case 'j': json = true; break;
+		case 'v': verbose = true; break;
+		default: return usage();
 		}
-		if (!strcmp(argv[i], "--json")) {
-			json = true;
-			continue;
-		}
-		if (!strcmp(argv[i], "--verbose")) {
-			verbose = true;
-			continue;
-		}
-		if (i + 1 >= argc)
-			return usage();
-		if (!strcmp(argv[i], "--pages"))
-			b.pages = atol(argv[++i]);
-		else if (!strcmp(argv[i], "--corpus"))
-			corpus = argv[++i];
-		else if (!strcmp(argv[i], "--out"))
-			out = argv[++i];
-		else if (!strcmp(argv[i], "--queries"))
-			nq = atoi(argv[++i]);
-		else if (!strcmp(argv[i], "--seed"))
-			b.rng = strtoull(argv[++i], NULL, 0) | 1;
-		else
-			return usage();
 	}
+	if (optind < argc)
+		return usage();
 	if (b.pages <= 0 || !corpus || !out || nq <= 0)
 		return usage();
 	if (load_corpus(&b.corpus, corpus))
@@ -525,22 +587,9 @@ int main(int argc, char **argv)
 	       b.pages, b.text_bytes, ibytes, (double)ibytes / (double)b.text_bytes, build_s, nall,
 	       trunc, percentile(all, nall, 0.5), percentile(all, nall, 0.95),
 	       nall ? all[nall - 1] : 0, percentile(hostile, nhostile, 0.95), hits);
-	if (json) {
-		printf("{\"pages\":%ld,\"text_bytes\":%llu,\"index_bytes\":%llu,"
-		       "\"build_seconds\":%.1f,\"p50_ms\":%.2f,\"p95_ms\":%.2f,\"max_ms\":%.2f,"
-		       "\"queries\":%d,\"truncated\":%d,\"hostile\":{\"queries\":%d,\"p50_ms\":%.2f,"
-		       "\"p95_ms\":%.2f,\"max_ms\":%.2f},\"classes\":[",
-		       b.pages, b.text_bytes, ibytes, build_s, percentile(all, nall, 0.5),
-		       percentile(all, nall, 0.95), nall ? all[nall - 1] : 0, nall, trunc, nhostile,
-		       percentile(hostile, nhostile, 0.5), percentile(hostile, nhostile, 0.95),
-		       nhostile ? hostile[nhostile - 1] : 0);
-		for (int c = 0; c < NCLASSES; c++)
-			printf("%s{\"name\":\"%s\",\"queries\":%d,\"truncated\":%d,\"p50_ms\":%.2f,"
-			       "\"p95_ms\":%.2f,\"max_ms\":%.2f}", c ? "," : "", class_names[c], nlat[c],
-			       ntrunc[c], percentile(lat[c], nlat[c], 0.5),
-			       percentile(lat[c], nlat[c], 0.95), nlat[c] ? lat[c][nlat[c] - 1] : 0);
-		printf("]}\n");
-	}
+	if (json && print_json(&b, ibytes, build_s, lat, nlat, ntrunc, all, nall, trunc,
+			       hostile, nhostile))
+		return 1;
 	for (int c = 0; c < NCLASSES; c++)
 		free(lat[c]);
 	return 0;

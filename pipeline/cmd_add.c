@@ -5,7 +5,6 @@
  * here: a corrupt scan is queued and fails in the worker with its file and
  * page named, like any other bad page.
  */
-#include <ctype.h>
 #include <stdbool.h>
 #include <errno.h>
 #include <stdio.h>
@@ -20,18 +19,6 @@
 #include "pipeline/manifest.h"
 #include "pipeline/process.h"
 #include "pipeline/queue.h"
-#include "ingest/source.h"
-
-/* "auto" or Tesseract model names joined with '+'. */
-static int lang_valid(const char *s)
-{
-	if (!*s)
-		return 0;
-	for (const char *p = s; *p; p++)
-		if (!islower((unsigned char)*p) && *p != '_' && *p != '+')
-			return 0;
-	return 1;
-}
 
 static int check_input(const char *path, struct bk_error *err)
 {
@@ -45,18 +32,6 @@ static int check_input(const char *path, struct bk_error *err)
 	return 0;
 }
 
-/* Source pages in `path`, for `bunko status`; 0 when it cannot be opened
- * (the worker will report why). */
-static int page_count(const char *path)
-{
-	struct bk_source *src = NULL;
-	int n = 0;
-	if (bk_source_open(&src, path, NULL, 0, NULL) == 0)
-		n = bk_source_page_count(src);
-	bk_source_free(&src);
-	return n;
-}
-
 static void print_queued(void *ud, const char *job_id, int line)
 {
 	(void)ud;
@@ -66,9 +41,8 @@ static void print_queued(void *ud, const char *job_id, int line)
 
 /* `bunko add ARCHIVE --manifest FILE` (pipeline/manifest.h): every problem
  * of the manifest is one line, and then nothing is queued. */
-static int add_manifest(const struct bk_command *cmd, int argc, char **argv)
+static int add_manifest(const char *archive, const char *path)
 {
-	const char *archive = NULL, *path = NULL;
 	struct bk_manifest m;
 	struct bk_queue q;
 	struct bk_error err;
@@ -76,16 +50,6 @@ static int add_manifest(const struct bk_command *cmd, int argc, char **argv)
 	int rc = BK_EXIT_FAIL;
 
 	bk_error_init(&err);
-	for (int i = 1; i < argc; i++) {
-		if (!strcmp(argv[i], "--manifest") && i + 1 < argc)
-			path = argv[++i];
-		else if (argv[i][0] != '-' && !archive)
-			archive = argv[i];
-		else
-			return bk_usage_error(cmd, "--manifest takes no files or other options");
-	}
-	if (!archive || !path)
-		return bk_usage_error(cmd, "an archive and a manifest are needed");
 	if (bk_manifest_read(&m, path, &err))
 		return bk_die(err.msg);
 	for (size_t i = 0; i < m.nproblems; i++)
@@ -108,43 +72,74 @@ static int add_manifest(const struct bk_command *cmd, int argc, char **argv)
 	return rc;
 }
 
+static const struct option add_options[] = {
+	{ "bilevel", no_argument, NULL, 0 },
+	{ "collection", required_argument, NULL, 0 },
+	{ "profile", required_argument, NULL, 0 },
+	{ "access", required_argument, NULL, 0 },
+	{ "title", required_argument, NULL, 0 },
+	{ "date", required_argument, NULL, 0 },
+	{ "box", required_argument, NULL, 0 },
+	{ "volume", required_argument, NULL, 0 },
+	{ "lang", required_argument, NULL, 0 },
+	{ "ocr", required_argument, NULL, 0 },
+	{ "dpi", required_argument, NULL, 0 },
+	{ "old-print", required_argument, NULL, 0 },
+	{ "manifest", required_argument, NULL, 0 },
+	{ 0 }
+};
+
+/* The first reading of the command line tells the two forms apart: with
+ * --manifest, any file or other option is refused as a whole, before a
+ * value of it is judged. Sets *manifest (NULL for the FILE... form) and,
+ * for the manifest form, *archive; returns 0 or the usage error's code. */
+static int add_form(const struct bk_command *cmd, int argc, char **argv,
+		    const char **archive, const char **manifest)
+{
+	struct bk_args it;
+	int args = 0, others = 0;
+
+	*archive = *manifest = NULL;
+	bk_args_init(&it, cmd, argc, argv, "", add_options);
+	while (bk_args_next(&it)) {
+		if (!it.opt && !args++)
+			*archive = it.value;
+		else if (it.opt && !strcmp(it.opt, "--manifest"))
+			*manifest = it.value;
+		else
+			others++;
+	}
+	if (it.status || !*manifest)
+		return it.status;
+	if (others)
+		return bk_usage_error(cmd, "--manifest takes no files or other options");
+	if (!*archive)
+		return bk_usage_error(cmd, "an archive and a manifest are needed");
+	return 0;
+}
+
 int cmd_add(int argc, char **argv)
 {
 	const struct bk_command *cmd = bk_command_find("add");
 	struct bk_job_meta m;
 	struct bk_queue q;
 	struct bk_error err;
-	const char *archive = NULL;
+	const char *archive = NULL, *manifest = NULL, *manifest_archive;
 	const char **files = NULL;
 	size_t nfiles = 0;
 	int rc = BK_EXIT_USAGE;
 	bool queue_open = false;
-	static const struct option longopts[] = {
-		{ "bilevel", no_argument, NULL, 0 },
-		{ "collection", required_argument, NULL, 0 },
-		{ "profile", required_argument, NULL, 0 },
-		{ "access", required_argument, NULL, 0 },
-		{ "title", required_argument, NULL, 0 },
-		{ "date", required_argument, NULL, 0 },
-		{ "box", required_argument, NULL, 0 },
-		{ "volume", required_argument, NULL, 0 },
-		{ "lang", required_argument, NULL, 0 },
-		{ "ocr", required_argument, NULL, 0 },
-		{ "dpi", required_argument, NULL, 0 },
-		{ "old-print", required_argument, NULL, 0 },
-		{ 0 }
-	};
 	struct bk_args it;
 
-	for (int i = 1; i < argc; i++)
-		if (!strcmp(argv[i], "--manifest"))
-			return add_manifest(cmd, argc, argv);
+	if ((rc = add_form(cmd, argc, argv, &manifest_archive, &manifest)) || manifest)
+		return rc ? rc : add_manifest(manifest_archive, manifest);
+	rc = BK_EXIT_USAGE;
 	bk_error_init(&err);
 	bk_job_meta_init(&m);
 	files = calloc((size_t)argc, sizeof(*files));
 	if (!files)
 		return bk_die("out of memory");
-	bk_args_init(&it, cmd, argc, argv, "", longopts);
+	bk_args_init(&it, cmd, argc, argv, "", add_options);
 	while (bk_args_next(&it)) {
 		const char *a = it.opt, *v = it.value;
 		if (!a) {
@@ -199,7 +194,7 @@ int cmd_add(int argc, char **argv)
 				goto out;
 			}
 		} else if (!strcmp(a, "--lang")) {
-			if (!lang_valid(v)) {
+			if (!bk_lang_valid(v)) {
 				bk_usage_error(cmd, "invalid language '%s' (e.g. auto, jpn, jpn_vert, eng, jpn+eng)", v);
 				goto out;
 			}
@@ -245,7 +240,7 @@ int cmd_add(int argc, char **argv)
 				  BK_FILE_NAME_MAX, &err) ||
 		    check_input(files[i], &err))
 			goto report;
-		m.pages += page_count(files[i]);
+		m.pages += bk_input_pages(files[i]);
 	}
 	if (bk_queue_open(&q, archive, &err))
 		goto report;

@@ -17,7 +17,12 @@
 int cmd_user(int argc, char **argv)
 {
 	const struct bk_command *cmd = bk_command_find("user");
-	const char *archive = NULL, *name = NULL, *role = NULL;
+	const char *sub = NULL, *archive = NULL, *name = NULL, *role = NULL;
+	static const struct option longopts[] = {
+		{ "role", required_argument, NULL, 0 },
+		{ 0 }
+	};
+	struct bk_args it;
 	struct termios old, quiet;
 	struct bk_error err;
 	char *line = NULL;
@@ -26,22 +31,25 @@ int cmd_user(int argc, char **argv)
 	int rc = BK_EXIT_FAIL;
 
 	bk_error_init(&err);
-	if (argc < 2 || strcmp(argv[1], "add"))
-		return bk_usage_error(cmd, argc < 2 ? "missing 'add'" : "unknown subcommand '%s'", argv[1]);
-	for (int i = 2; i < argc; i++) {
-		if (!strcmp(argv[i], "--role")) {
-			if (i + 1 >= argc)
-				return bk_usage_error(cmd, "option '--role' needs a value");
-			role = argv[++i];
-		} else if (argv[i][0] == '-')
-			return bk_usage_error(cmd, "unknown option '%s'", argv[i]);
+	bk_args_init(&it, cmd, argc, argv, "", longopts);
+	while (bk_args_next(&it)) {
+		if (it.opt) /* --role, the only option */
+			role = it.value;
+		else if (!sub && strcmp(it.value, "add"))
+			return bk_usage_error(cmd, "unknown subcommand '%s'", it.value);
+		else if (!sub)
+			sub = it.value;
 		else if (!archive)
-			archive = argv[i];
+			archive = it.value;
 		else if (!name)
-			name = argv[i];
+			name = it.value;
 		else
-			return bk_usage_error(cmd, "unexpected argument '%s'", argv[i]);
+			return bk_usage_error(cmd, "unexpected argument '%s'", it.value);
 	}
+	if (it.status)
+		return it.status;
+	if (!sub)
+		return bk_usage_error(cmd, "missing 'add'");
 	if (!archive || !name)
 		return bk_usage_error(cmd, archive ? "missing NAME" : "missing ARCHIVE and NAME");
 	int r = role ? bk_role_parse(role) : -1;

@@ -662,17 +662,9 @@ out:
 
 /* ---- phase 3: finishing (process.h, "Finishing") ----------------------- */
 
-static char *result_path(const char *job_dir)
-{
-	char *p = NULL;
-	if (asprintf(&p, "%s/%s", job_dir, BK_JOB_RESULT) < 0)
-		return NULL;
-	return p;
-}
-
 static bool has_result(const char *job_dir)
 {
-	char *path = result_path(job_dir);
+	char *path = bk_path_join(job_dir, BK_JOB_RESULT);
 	struct stat st;
 	bool found = path && stat(path, &st) == 0;
 	free(path);
@@ -684,7 +676,7 @@ static int write_result(const struct bk_job_context *ctx, const char *job_dir,
 			const struct bk_job_progress *prog, double seconds,
 			struct bk_error *err)
 {
-	char *path = result_path(job_dir), *finished = bk_utc_now(), *store = NULL;
+	char *path = bk_path_join(job_dir, BK_JOB_RESULT), *finished = bk_utc_now(), *store = NULL;
 	struct bk_record *r = bk_record_new("bunko-result");
 	int rc = -1;
 

@@ -5,7 +5,6 @@
 #include "pipeline/manifest.h"
 
 #include <ctype.h>
-#include <dirent.h>
 #include <errno.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -16,6 +15,7 @@
 #include <unistd.h>
 
 #include "bunko/atomic.h"
+#include "bunko/buf.h"
 #include "archive/checksum.h"
 #include "archive/meta.h"
 #include "bunko/utf8.h"
@@ -87,17 +87,15 @@ static int csv_record(struct csv *c, char ***fields, int *line)
 	if (c->p >= c->end)
 		return 0;
 	for (;;) {
-		size_t len = 0, fcap = 64;
-		char *f = malloc(fcap);
-		if (!f)
-			return -1;
+		struct bk_buf field = { 0 };
+		char *f;
 		bool quoted = c->p < c->end && *c->p == '"';
 		if (quoted)
 			c->p++;
 		for (;;) {
 			if (c->p >= c->end) {
 				if (quoted) {
-					free(f);
+					bk_buf_release(&field);
 					return -2;
 				}
 				break;
@@ -118,17 +116,10 @@ static int csv_record(struct csv *c, char ***fields, int *line)
 				if (ch == '\n')
 					c->line++;
 			}
-			if (len + 2 > fcap) {
-				char *g = realloc(f, fcap *= 2);
-				if (!g) {
-					free(f);
-					return -1;
-				}
-				f = g;
-			}
-			f[len++] = ch;
+			bk_buf_add(&field, &ch, 1);
 		}
-		f[len] = '\0';
+		if (!(f = bk_buf_detach(&field, NULL)))
+			return -1;
 		if (n == cap) {
 			char **nv = realloc(*fields, (cap = cap ? cap * 2 : 16) * sizeof(*nv));
 			if (!nv) {
@@ -220,17 +211,17 @@ static int row_files(struct bk_manifest *m, struct bk_manifest_row *r, const cha
 			}
 			continue;
 		}
-		DIR *d = opendir(path);
-		struct dirent *de;
-		size_t first = r->npaths;
-		while (d && (de = readdir(d))) {
-			char *f = NULL;
+		/* a directory that cannot be listed holds no files: the problem
+		 * below names it */
+		char **names = NULL;
+		size_t nnames = 0, first = r->npaths;
+		bk_list_dir(path, &names, &nnames, NULL);
+		for (size_t k = 0; k < nnames; k++) {
+			char *f = bk_path_join(path, names[k]);
 			struct stat fst;
-			if (de->d_name[0] == '.' || asprintf(&f, "%s/%s", path, de->d_name) < 0)
-				continue;
-			if (stat(f, &fst) == 0 && S_ISREG(fst.st_mode)) {
+			if (f && stat(f, &fst) == 0 && S_ISREG(fst.st_mode)) {
 				if (add_path(r, f)) {
-					closedir(d);
+					bk_names_free(names, nnames);
 					free(path);
 					free(copy);
 					return -1;
@@ -239,9 +230,7 @@ static int row_files(struct bk_manifest *m, struct bk_manifest_row *r, const cha
 				free(f);
 			}
 		}
-		if (d)
-			closedir(d);
-		qsort(r->paths + first, r->npaths - first, sizeof(*r->paths), cmp_str);
+		bk_names_free(names, nnames);
 		if (r->npaths == first &&
 		    problem(m, "'%s' line %d: directory '%s' holds no files", name, r->line, tok)) {
 			free(path);
@@ -276,16 +265,6 @@ static int check_files(struct bk_manifest *m, struct bk_manifest_row *r, const c
 	return 0;
 }
 
-static bool lang_ok(const char *s)
-{
-	if (!*s)
-		return false;
-	for (const char *p = s; *p; p++)
-		if (!islower((unsigned char)*p) && *p != '_' && *p != '+')
-			return false;
-	return true;
-}
-
 /* The row's key (manifest.h); NULL when out of memory. */
 static char *row_key(const struct bk_manifest_row *r)
 {
@@ -312,9 +291,7 @@ static char *row_key(const struct bk_manifest_row *r)
 	return rc ? NULL : strdup(hex);
 }
 
-/* Source pages of a file, for `bunko status`; 0 when it cannot be opened
- * (the worker names it). */
-static int page_count(const char *path)
+int bk_input_pages(const char *path)
 {
 	struct bk_source *src = NULL;
 	int n = 0;
@@ -380,7 +357,7 @@ static int take_row(struct bk_manifest *m, const char *name, const char *dir, in
 			     name, line, v[COL_PROFILE]);
 		goto out;
 	}
-	if (v[COL_LANG] && !lang_ok(v[COL_LANG])) {
+	if (v[COL_LANG] && !bk_lang_valid(v[COL_LANG])) {
 		rc = problem(m, "'%s' line %d: invalid language '%s'", name, line, v[COL_LANG]);
 		goto out;
 	}
@@ -578,7 +555,7 @@ int bk_manifest_queue(struct bk_queue *q, struct bk_manifest *m,
 		} else {
 			r->meta.pages = 0;
 			for (size_t k = 0; k < r->npaths; k++)
-				r->meta.pages += page_count(r->paths[k]);
+				r->meta.pages += bk_input_pages(r->paths[k]);
 			if (bk_queue_batch_add(q, &batch, &r->meta, (const char *const *)r->paths,
 					       r->npaths, err)) {
 				struct bk_error inner = *err;

@@ -63,4 +63,9 @@ int bk_manifest_queue(struct bk_queue *q, struct bk_manifest *m,
 		      void (*queued)(void *ud, const char *job_id, int line), void *ud,
 		      size_t *skipped, struct bk_error *err);
 
+/* Source pages in the input file `path`, for a job's `pages` (`bunko
+ * status`), in both forms of `bunko add`; 0 when it cannot be opened (the
+ * worker names it). */
+int bk_input_pages(const char *path);
+
 #endif

@@ -17,7 +17,6 @@
  */
 #include "pipeline/status.h"
 
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
@@ -305,29 +304,27 @@ out:
  * and log/worker.log of older versions. */
 static double log_rate(const char *archive, struct bk_status *st)
 {
-	char *dir = NULL;
-	DIR *d;
-	struct dirent *de;
+	char *dir = NULL, **names = NULL;
+	size_t nnames = 0;
 	time_t now = time(NULL), first = 0;
 	long count = 0;
 	double rate = 0;
 
 	if (asprintf(&dir, "%s/log", archive) < 0)
 		return 0;
-	d = opendir(dir);
-	while (d && (de = readdir(d))) {
-		size_t len = strlen(de->d_name);
-		char *path = NULL;
-		if (strncmp(de->d_name, "worker", 6) || len < 10 ||
-		    strcmp(de->d_name + len - 4, ".log"))
+	bk_list_dir(dir, &names, &nnames, NULL); /* no log yet: no rate */
+	for (size_t i = 0; i < nnames; i++) {
+		size_t len = strlen(names[i]);
+		char *path;
+		if (strncmp(names[i], "worker", 6) || len < 10 ||
+		    strcmp(names[i] + len - 4, ".log"))
 			continue;
-		if (asprintf(&path, "%s/%s", dir, de->d_name) < 0)
+		if (!(path = bk_path_join(dir, names[i])))
 			break;
 		log_file_pages(path, now, &count, &first, st);
 		free(path);
 	}
-	if (d)
-		closedir(d);
+	bk_names_free(names, nnames);
 	if (count > 0) {
 		double span = (double)(now - first);
 		if (span < 1)

@@ -29,6 +29,7 @@
 #include <unistd.h>
 
 #include "archive/store.h"
+#include "bunko/fs.h"
 #include "ocr/engine.h"
 #include "pipeline/log.h"
 #include "pipeline/process.h"
@@ -330,22 +331,23 @@ struct slot {
 static void enforce_deadlines(struct bk_queue *q, struct slot *slots, int n)
 {
 	char *dir = bk_queue_path(q, "claimed", NULL);
-	DIR *d = dir ? opendir(dir) : NULL;
-	struct dirent *de;
+	char **names = NULL;
+	size_t count = 0;
 	time_t now = 0;
 
-	while (d && (de = readdir(d))) {
+	if (dir)
+		bk_list_dir(dir, &names, &count, NULL); /* none: nothing to check now */
+	for (size_t k = 0; k < count; k++) {
 		char *job = NULL, *host = NULL, *path = NULL;
 		struct bk_claim_page pg;
 		long pid = 0;
 		int i = n;
-		if (de->d_name[0] != '.' &&
-		    bk_claim_name_parse(de->d_name, &job, &host, &pid) == 0 &&
+		if (bk_claim_name_parse(names[k], &job, &host, &pid) == 0 &&
 		    !strcmp(host, q->host))
 			for (i = 0; i < n; i++)
 				if (slots[i].pid == (pid_t)pid && slots[i].overdue != (pid_t)pid)
 					break;
-		if (i < n && asprintf(&path, "%s/%s", dir, de->d_name) >= 0 &&
+		if (i < n && (path = bk_path_join(dir, names[k])) &&
 		    bk_claim_page_read(&pg, path, NULL) == 0) {
 			if (!now)
 				now = bk_queue_fs_now(q);
@@ -362,8 +364,7 @@ static void enforce_deadlines(struct bk_queue *q, struct slot *slots, int n)
 		free(job);
 		free(host);
 	}
-	if (d)
-		closedir(d);
+	bk_names_free(names, count);
 	free(dir);
 }
 
@@ -391,6 +392,8 @@ static pid_t spawn_worker(const struct bk_worker_options *opt, int log_fd,
 	return pid;
 }
 
+/* Stops at the first job's name: no need to list (bk_list_dir) a long
+ * queue to know it is not empty. */
 static bool incoming_nonempty(const struct bk_queue *q)
 {
 	char *dir = bk_queue_path(q, "incoming", NULL);
@@ -449,23 +452,22 @@ static void drain_watch_release(struct drain_watch *w)
 static bool claims_pending(const struct bk_queue *q, struct drain_watch *w)
 {
 	char *dir = bk_queue_path(q, "claimed", NULL);
-	DIR *d = dir ? opendir(dir) : NULL;
 	struct drain_watch next = { 0 };
-	struct dirent *de;
-	bool pending = !d;
+	char **names = NULL;
+	size_t count = 0;
+	bool pending = !dir || bk_list_dir(dir, &names, &count, NULL);
 
-	while (d && (de = readdir(d))) {
+	for (size_t k = 0; k < count; k++) {
 		char *job = NULL, *host = NULL, *hb = NULL;
 		long pid;
 		struct stat st;
 		struct claim_watch c = { 0 };
-		bool claim = de->d_name[0] != '.' &&
-			     bk_claim_name_parse(de->d_name, &job, &host, &pid) == 0;
+		bool claim = bk_claim_name_parse(names[k], &job, &host, &pid) == 0;
 		free(job);
 		free(host);
 		if (!claim)
 			continue;
-		if (asprintf(&hb, "%s/%s/heartbeat", dir, de->d_name) < 0) {
+		if (asprintf(&hb, "%s/%s/heartbeat", dir, names[k]) < 0) {
 			pending = true;
 			break;
 		}
@@ -473,7 +475,7 @@ static bool claims_pending(const struct bk_queue *q, struct drain_watch *w)
 			c.first = st.st_mtim;
 		free(hb);
 		for (size_t i = 0; i < w->n; i++) {
-			if (strcmp(w->v[i].name, de->d_name))
+			if (strcmp(w->v[i].name, names[k]))
 				continue;
 			c.renewed = w->v[i].renewed ||
 				    w->v[i].first.tv_sec != c.first.tv_sec ||
@@ -482,7 +484,7 @@ static bool claims_pending(const struct bk_queue *q, struct drain_watch *w)
 		}
 		pending |= !c.renewed;
 		struct claim_watch *nv = realloc(next.v, (next.n + 1) * sizeof(*nv));
-		if (!nv || !(c.name = strdup(de->d_name))) {
+		if (!nv || !(c.name = strdup(names[k]))) {
 			next.v = nv ? nv : next.v;
 			pending = true;
 			break;
@@ -490,8 +492,7 @@ static bool claims_pending(const struct bk_queue *q, struct drain_watch *w)
 		next.v = nv;
 		next.v[next.n++] = c;
 	}
-	if (d)
-		closedir(d);
+	bk_names_free(names, count);
 	free(dir);
 	drain_watch_release(w);
 	*w = next;

@@ -43,15 +43,6 @@ static const char *const v_columns[] = {
 	"昭和二十五年四月一日",
 };
 
-static size_t utf8_len(const char *s)
-{
-	size_t n = 0;
-	for (; *s; s++)
-		if (((unsigned char)*s & 0xC0) != 0x80)
-			n++;
-	return n;
-}
-
 /* Adds one word per character of `text` along a line. */
 static void add_char_words(struct bk_line *line, const char *text, int x, int y,
 			   enum bk_dir dir)
@@ -88,7 +79,7 @@ static void build_horizontal(struct bk_page *page)
 	cr_assert_not_null(jb);
 	for (int i = 0; i < 3; i++) {
 		int y = 100 + i * 80;
-		int n = (int)utf8_len(h_lines[i]);
+		int n = (int)ts_utf8_len(h_lines[i]);
 		struct bk_line *line = bk_block_add_line(
 			jb, (struct bk_box){ 100, y, 100 + n * STEP, y + CELL },
 			BK_DIR_HORIZONTAL);
@@ -117,7 +108,7 @@ static void build_vertical(struct bk_page *page)
 	cr_assert_not_null(vb);
 	for (int i = 0; i < 3; i++) {
 		int x = 1060 - i * 100;
-		int n = (int)utf8_len(v_columns[i]);
+		int n = (int)ts_utf8_len(v_columns[i]);
 		struct bk_line *col = bk_block_add_line(
 			vb, (struct bk_box){ x, 100, x + CELL, 100 + n * STEP },
 			BK_DIR_VERTICAL);
@@ -129,22 +120,9 @@ static void build_vertical(struct bk_page *page)
 /* A 1-bpp image with a black square at every word box of the page. */
 static struct bk_image *draw_page(const struct bk_page *page)
 {
-	size_t stride = (PAGE_W + 7) / 8;
-	unsigned char *bits = calloc(stride, PAGE_H);
+	size_t stride;
+	unsigned char *bits = ts_word_boxes_bits(page, PAGE_W, PAGE_H, 4, &stride);
 	struct bk_error err;
-
-	cr_assert_not_null(bits);
-	for (size_t b = 0; b < page->nblocks; b++)
-		for (size_t l = 0; l < page->blocks[b].nlines; l++) {
-			const struct bk_line *line = &page->blocks[b].lines[l];
-			for (size_t k = 0; k < line->nwords; k++) {
-				struct bk_box bx = line->words[k].box;
-				for (int y = bx.y0 + 4; y < bx.y1 - 4; y++)
-					for (int x = bx.x0 + 4; x < bx.x1 - 4; x++)
-						bits[(size_t)y * stride + x / 8] |=
-							(unsigned char)(0x80 >> (x % 8));
-			}
-		}
 	struct bk_image *img = bk_image_from_raw(PAGE_W, PAGE_H, 1, bits, stride, DPI, DPI, &err);
 	cr_assert_not_null(img, "%s", err.msg);
 	free(bits);
@@ -807,7 +785,7 @@ Test(pdf, vertical_glyph_boxes_agree)
 		cr_assert_lt(ncols, 3, "more vertical runs than columns");
 		cr_expect(b == 0 && c == 0, "a rotated or skewed text matrix: %s", line);
 		size_t n = strcspn(line + at, ">") / 4;
-		cr_assert_eq(n, utf8_len(v_columns[ncols]), "run %d: %s", ncols + 1, line);
+		cr_assert_eq(n, ts_utf8_len(v_columns[ncols]), "run %d: %s", ncols + 1, line);
 		struct pt_box u = { 1e9, 1e9, -1e9, -1e9 };
 		for (size_t k = 0; k < n; k++) {
 			double pen_x = e, pen_y = f + k * w1y / 1000.0 * d;

@@ -840,17 +840,6 @@ Test(store, init_and_open_check_the_archive)
 	free(marker);
 }
 
-/* A process id that is certainly not running: a child that has exited. */
-static long dead_pid(void)
-{
-	pid_t pid = fork();
-	cr_assert_geq(pid, 0);
-	if (pid == 0)
-		_exit(0);
-	cr_assert_eq(waitpid(pid, NULL, 0), pid);
-	return (long)pid;
-}
-
 /* The host part of a real stage name "<id>.<host>.<pid>.<random>". */
 static char *stage_host(void)
 {
@@ -872,7 +861,7 @@ Test(store, recovery_restores_an_old_copy_caught_mid_replace)
 {
 	char *master = make_master("m.tif", 4000, 11);
 	char *host = stage_host();
-	long pid = dead_pid();
+	long pid = ts_dead_pid();
 	struct bk_error err;
 	char name[512];
 

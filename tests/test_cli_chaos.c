@@ -158,14 +158,6 @@ static int tsv_rows(const char *tsv, const char *name)
 	return n;
 }
 
-static char *run_ok(const char *cmd)
-{
-	char *out = NULL;
-	int rc = ts_run(cmd, &out, 1);
-	cr_assert_eq(rc, 0, "'%s' exited %d: %s", cmd, rc, out);
-	return out;
-}
-
 /* Builds the scanned files of `spec` in `dir` and queues them as one job. */
 static void job_make(struct job *j, const struct job_spec *spec, const char *dir,
 		     const char *archive)
@@ -190,7 +182,7 @@ static void job_make(struct job *j, const struct job_spec *spec, const char *dir
 		}
 		cr_assert(asprintf(&j->paths[f], "%s/%s-%c.tif", dir, spec->tag, 'a' + f) > 0);
 		snprintf(tiffcp + len, cap - len, " '%s'", j->paths[f]);
-		free(run_ok(tiffcp));
+		free(ts_run_ok(tiffcp));
 		free(tiffcp);
 		j->nfiles++;
 	}
@@ -245,13 +237,6 @@ static double rng_uniform(struct rng *r, double lo, double hi)
 static int rng_below(struct rng *r, int n)
 {
 	return (int)(rng_next(r) % (uint64_t)n);
-}
-
-static double now_seconds(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
 
@@ -309,16 +294,6 @@ static char *join_names(char **names, int n)
 	return s;
 }
 
-/* The integer after `"key": ` in a JSON text. */
-static long json_int(const char *json, const char *key)
-{
-	char pat[64];
-	snprintf(pat, sizeof(pat), "\"%s\": ", key);
-	const char *p = strstr(json, pat);
-	cr_assert_not_null(p, "no %s in %s", key, json);
-	return strtol(p + strlen(pat), NULL, 10);
-}
-
 /* ---- the pool and the kills --------------------------------------------- */
 
 struct kill_record {
@@ -362,8 +337,8 @@ static void reap(struct chaos *c)
 
 static void sleep_reaping(struct chaos *c, double seconds)
 {
-	double until = now_seconds() + seconds;
-	while (now_seconds() < until) {
+	double until = ts_now() + seconds;
+	while (ts_now() < until) {
 		struct timespec ts = { 0, 50 * 1000 * 1000 };
 		nanosleep(&ts, NULL);
 		reap(c);
@@ -372,29 +347,9 @@ static void sleep_reaping(struct chaos *c, double seconds)
 
 static void pool_start(struct chaos *c)
 {
-	fflush(stdout);
-	fflush(stderr);
-	pid_t pid = fork();
-	cr_assert(pid >= 0, "fork: %s", strerror(errno));
-	if (pid == 0) {
-		sigset_t none;
-		sigemptyset(&none);
-		sigprocmask(SIG_SETMASK, &none, NULL);
-		setpgid(0, 0);
-		/* if the test dies, its supervisor does not run on */
-		prctl(PR_SET_PDEATHSIG, SIGKILL);
-		int fd = open(c->pool_log, O_WRONLY | O_CREAT | O_APPEND, 0644);
-		if (fd >= 0) {
-			dup2(fd, STDOUT_FILENO);
-			dup2(fd, STDERR_FILENO);
-			close(fd);
-		}
-		setenv("OMP_THREAD_LIMIT", "1", 1);
-		execl(BUNKO_EXE, BUNKO_EXE, "worker", c->archive, "-j", "2", "--drain",
-		      "--lease", CHAOS_LEASE, "--tries", CHAOS_TRIES, (char *)NULL);
-		_exit(127);
-	}
-	setpgid(pid, pid); /* both sides, so no kill can miss the group */
+	const char *argv[] = { BUNKO_EXE, "worker", c->archive, "-j", "2", "--drain",
+			       "--lease", CHAOS_LEASE, "--tries", CHAOS_TRIES, NULL };
+	pid_t pid = ts_spawn_group(argv, c->pool_log);
 	c->pool = pid;
 	c->pool_exited = false;
 	c->pool_status = 0;
@@ -405,11 +360,11 @@ static void pool_start(struct chaos *c)
  * gone. Returns false if some member outlived 10 s. */
 static bool pool_kill_all(struct chaos *c)
 {
-	double until = now_seconds() + 10;
+	double until = ts_now() + 10;
 	if (!c->pool)
 		return true;
 	kill(-c->pool, SIGKILL);
-	while (now_seconds() < until) {
+	while (ts_now() < until) {
 		reap(c);
 		if (c->pool_exited && kill(-c->pool, 0) && errno == ESRCH)
 			return true;
@@ -485,7 +440,7 @@ static struct kill_record *next_record(struct chaos *c)
 {
 	struct kill_record *k = &c->kills[c->nkills++];
 	memset(k, 0, sizeof(*k));
-	k->at = now_seconds() - c->t0;
+	k->at = ts_now() - c->t0;
 	return k;
 }
 
@@ -493,8 +448,8 @@ static struct kill_record *next_record(struct chaos *c)
  * one within VICTIM_WAIT_SECONDS (or the pool ended). */
 static bool kill_worker(struct chaos *c)
 {
-	double until = now_seconds() + VICTIM_WAIT_SECONDS;
-	while (now_seconds() < until && !c->pool_exited) {
+	double until = ts_now() + VICTIM_WAIT_SECONDS;
+	while (ts_now() < until && !c->pool_exited) {
 		pid_t kids[16], holders[16];
 		char held[16][64];
 		int pages[16], n = children_of(c->pool, kids, 16), m = 0;
@@ -573,7 +528,7 @@ static bool add_late_job(struct chaos *c)
 	job_make(&c->jobs[c->njobs], &late_specs[late], c->dir, c->archive);
 	c->njobs++;
 	cr_log_info("chaos: at %.1f s the queue ran low: job %s queued",
-		    now_seconds() - c->t0, late_specs[late].tag);
+		    ts_now() - c->t0, late_specs[late].tag);
 	return true;
 }
 
@@ -591,9 +546,9 @@ static void chaos_run(struct chaos *c)
 				dup |= cut[k] == cut[i];
 		} while (dup);
 	}
-	c->t0 = now_seconds();
+	c->t0 = ts_now();
 	pool_start(c);
-	while (c->nkills < CHAOS_KILLS && now_seconds() - c->t0 < KILL_PHASE_SECONDS) {
+	while (c->nkills < CHAOS_KILLS && ts_now() - c->t0 < KILL_PHASE_SECONDS) {
 		sleep_reaping(c, rng_uniform(&c->rng, 0.5, 4.0));
 		if (c->pool_exited) {
 			/* drained before the kills were done: more work and a
@@ -620,8 +575,8 @@ static void chaos_run(struct chaos *c)
 /* Lets the last pool drain the queue by itself. */
 static void chaos_drain(struct chaos *c)
 {
-	double until = now_seconds() + DRAIN_SECONDS;
-	while (!c->pool_exited && now_seconds() < until)
+	double until = ts_now() + DRAIN_SECONDS;
+	while (!c->pool_exited && ts_now() < until)
 		sleep_reaping(c, 0.2);
 	if (!c->pool_exited)
 		chaos_fail(c, "the pool did not drain the queue in time");
@@ -640,15 +595,15 @@ static int check_status(const char *archive, struct job *jobs, int njobs,
 			int source_total)
 {
 	char *cmd = ts_fmt("%s status '%s' --json", BUNKO_EXE, archive);
-	char *out = run_ok(cmd);
+	char *out = ts_run_ok(cmd);
 	int tries = 0;
 
-	cr_expect_eq(json_int(out, "queued"), 0, "%s", out);
-	cr_expect_eq(json_int(out, "running"), 0, "%s", out);
-	cr_expect_eq(json_int(out, "failed"), 0, "%s", out);
-	cr_expect_eq(json_int(out, "done"), njobs, "%s", out);
-	cr_expect_eq(json_int(out, "pages_total"), source_total, "%s", out);
-	cr_expect_eq(json_int(out, "pages_done"), source_total, "%s", out);
+	cr_expect_eq(ts_json_int(out, "queued"), 0, "%s", out);
+	cr_expect_eq(ts_json_int(out, "running"), 0, "%s", out);
+	cr_expect_eq(ts_json_int(out, "failed"), 0, "%s", out);
+	cr_expect_eq(ts_json_int(out, "done"), njobs, "%s", out);
+	cr_expect_eq(ts_json_int(out, "pages_total"), source_total, "%s", out);
+	cr_expect_eq(ts_json_int(out, "pages_done"), source_total, "%s", out);
 	for (int i = 0; i < njobs; i++) {
 		char *want = ts_fmt("{\"id\": \"%s\", \"state\": \"done\"", jobs[i].id);
 		cr_expect(strstr(out, want) != NULL, "job %s (%s) is not done: %s",
@@ -743,7 +698,7 @@ static void check_pdf(const struct job *j, const char *doc)
 	free(out);
 	free(cmd);
 	cmd = ts_fmt("pdfinfo '%s/data/document.pdf'", doc);
-	out = run_ok(cmd);
+	out = ts_run_ok(cmd);
 	const char *p = strstr(out, "Pages:");
 	cr_expect(p && atoi(p + 6) == j->logical, "%s: the PDF has %d pages, not %d",
 		  j->spec->tag, p ? atoi(p + 6) : -1, j->logical);
@@ -1099,7 +1054,7 @@ static void check_search_hit(const char *archive, const struct job *j, int page,
 {
 	char *cmd = ts_fmt("%s search '%s' '\"%s\"' --json --role admin --limit 100",
 			    BUNKO_EXE, archive, phrase);
-	char *out = run_ok(cmd);
+	char *out = ts_run_ok(cmd);
 	char seen[128][96];
 	int nseen = 0;
 	bool found = false;
@@ -1235,7 +1190,7 @@ Test(cli_chaos, sigkill_workers_and_power_cuts, .timeout = 900)
 
 	char *archive = ts_fmt("%s/archive", dir);
 	char *cmd = ts_fmt("%s init '%s'", BUNKO_EXE, archive);
-	free(run_ok(cmd));
+	free(ts_run_ok(cmd));
 	free(cmd);
 	for (int i = 0; i < NJOBS; i++) {
 		job_make(&jobs[i], &specs[i], dir, archive);
@@ -1252,9 +1207,9 @@ Test(cli_chaos, sigkill_workers_and_power_cuts, .timeout = 900)
 	c.pool_log = ts_fmt("%s/pool.log", dir);
 	c.rng.s = seed;
 	chaos_run(&c);
-	double killed_at = now_seconds() - c.t0;
+	double killed_at = ts_now() - c.t0;
 	chaos_drain(&c);
-	double drained_at = now_seconds() - c.t0;
+	double drained_at = ts_now() - c.t0;
 	for (int i = 0; i < c.nkills; i++)
 		print_kill(&c, i);
 	cr_log_info("chaos: %d kills (%d workers, %d power cuts; %d times no worker held "
@@ -1266,12 +1221,12 @@ Test(cli_chaos, sigkill_workers_and_power_cuts, .timeout = 900)
 	cr_assert_geq(c.power_cuts, CHAOS_POWER_CUTS, "only %d power cuts", c.power_cuts);
 
 	/* the last run an operator would do: must find nothing left, or finish it */
-	double t = now_seconds();
+	double t = ts_now();
 	cmd = ts_fmt("OMP_THREAD_LIMIT=1 timeout 300 %s worker '%s' -j 2 --drain "
 		      "--lease %s --tries %s", BUNKO_EXE, archive, CHAOS_LEASE, CHAOS_TRIES);
-	free(run_ok(cmd));
+	free(ts_run_ok(cmd));
 	free(cmd);
-	cr_log_info("chaos: final drain %.1f s", now_seconds() - t);
+	cr_log_info("chaos: final drain %.1f s", ts_now() - t);
 
 	for (int i = 0; i < c.njobs; i++) {
 		source_total += jobs[i].source;
@@ -1336,8 +1291,8 @@ static bool strace_usable(void)
 /* Waits (reaping) until every member of process group `pgid` is gone. */
 static bool group_gone(pid_t pgid, double seconds)
 {
-	double until = now_seconds() + seconds;
-	while (now_seconds() < until) {
+	double until = ts_now() + seconds;
+	while (ts_now() < until) {
 		while (waitpid(-1, NULL, WNOHANG) > 0)
 			;
 		if (kill(-pgid, 0) && errno == ESRCH)
@@ -1356,34 +1311,15 @@ static char *crash_once(const char *dir, const char *archive,
 	char *trace = ts_fmt("%s/strace-%s-%d.log", dir, cp->syscall, cp->when);
 	char *filter = ts_fmt("trace=%s", cp->syscall);
 	char *inject = ts_fmt("inject=%s:signal=KILL:when=%d", cp->syscall, cp->when);
-	double until = now_seconds() + 180;
+	double until = ts_now() + 180;
 	bool killed = false, exited = false;
 	char *log = NULL;
 
-	fflush(stdout);
-	fflush(stderr);
-	pid_t pid = fork();
-	cr_assert(pid >= 0, "fork: %s", strerror(errno));
-	if (pid == 0) {
-		sigset_t none;
-		sigemptyset(&none);
-		sigprocmask(SIG_SETMASK, &none, NULL);
-		setpgid(0, 0);
-		prctl(PR_SET_PDEATHSIG, SIGKILL);
-		int fd = open("/dev/null", O_WRONLY);
-		if (fd >= 0) {
-			dup2(fd, STDOUT_FILENO);
-			dup2(fd, STDERR_FILENO);
-			close(fd);
-		}
-		setenv("OMP_THREAD_LIMIT", "1", 1);
-		execlp("strace", "strace", "-f", "-qq", "-o", trace, "-e", filter, "-e",
-		       inject, BUNKO_EXE, "worker", archive, "-j", "1", "--drain",
-		       "--lease", CHAOS_LEASE, "--tries", CHAOS_TRIES, (char *)NULL);
-		_exit(127);
-	}
-	setpgid(pid, pid);
-	while (!killed && !exited && now_seconds() < until) {
+	const char *argv[] = { "strace", "-f", "-qq", "-o", trace, "-e", filter, "-e", inject,
+			       BUNKO_EXE, "worker", archive, "-j", "1", "--drain", "--lease",
+			       CHAOS_LEASE, "--tries", CHAOS_TRIES, NULL };
+	pid_t pid = ts_spawn_group(argv, "/dev/null");
+	while (!killed && !exited && ts_now() < until) {
 		int st;
 		pid_t p;
 		struct timespec ts = { 0, 50 * 1000 * 1000 };
@@ -1428,11 +1364,11 @@ Test(cli_chaos, sigkill_at_each_publishing_call, .timeout = 900)
 		char *sub = ts_fmt("%s/%s-%d", dir, cp->syscall, cp->when);
 		char *archive = ts_fmt("%s/archive", sub);
 		struct job job;
-		double t0 = now_seconds();
+		double t0 = ts_now();
 
 		cr_assert_eq(mkdir(sub, 0777), 0, "%s", strerror(errno));
 		char *cmd = ts_fmt("%s init '%s'", BUNKO_EXE, archive);
-		free(run_ok(cmd));
+		free(ts_run_ok(cmd));
 		free(cmd);
 		job_make(&job, &crash_spec, sub, archive);
 
@@ -1447,12 +1383,12 @@ Test(cli_chaos, sigkill_at_each_publishing_call, .timeout = 900)
 		cmd = ts_fmt("OMP_THREAD_LIMIT=1 timeout 300 %s worker '%s' -j 1 --drain "
 			      "--lease %s --tries %s", BUNKO_EXE, archive, CHAOS_LEASE,
 			      CHAOS_TRIES);
-		free(run_ok(cmd));
+		free(ts_run_ok(cmd));
 		free(cmd);
 		int tries = check_end_state(archive, &job, 1);
 		cr_log_info("crash: SIGKILL at %s #%d: %d processes killed by strace, "
 			    "%d claims recovered, done in %.1f s", cp->syscall, cp->when,
-			    kills, tries, now_seconds() - t0);
+			    kills, tries, ts_now() - t0);
 		job_release(&job);
 		free(archive);
 		free(sub);

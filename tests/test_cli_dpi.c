@@ -64,15 +64,6 @@ static void write_variants(const char *src, const char *dir)
 	free(cmd);
 }
 
-/* Runs a command that must succeed; returns its output (caller frees). */
-static char *run_ok(const char *cmd)
-{
-	char *out = NULL;
-	int rc = ts_run(cmd, &out, 1);
-	cr_assert_eq(rc, 0, "%s\n%s", cmd, out);
-	return out;
-}
-
 /* The resolution the hOCR says the page was read at (scan_res), or 0. */
 static int hocr_res(const char *path)
 {
@@ -91,7 +82,7 @@ static int hocr_res(const char *path)
 /* pdfinfo's page size of page 1, in points. */
 static void pdf_page_size(const char *pdf, double *w, double *h)
 {
-	char *cmd = ts_fmt("pdfinfo %s", pdf), *out = run_ok(cmd), *p = strstr(out, "Page size:");
+	char *cmd = ts_fmt("pdfinfo %s", pdf), *out = ts_run_ok(cmd), *p = strstr(out, "Page size:");
 
 	cr_assert_not_null(p, "%s", out);
 	cr_assert_eq(sscanf(p, "Page size: %lf x %lf", w, h), 2, "%s", out);
@@ -165,7 +156,7 @@ static void ocr(const char *input, const char *dir, const struct scan *s, const 
 	char *cmd = ts_fmt("%s ocr %s -o %s --text %s --hocr %s --lang %s %s", BUNKO_EXE, input,
 			   pdf, txt, hocr, s->lang, extra);
 
-	free(run_ok(cmd));
+	free(ts_run_ok(cmd));
 	*res = hocr_res(hocr);
 	pdf_page_size(pdf, w, h);
 	*f = bag_f(gt, txt);
@@ -183,7 +174,7 @@ static void check_scan(const struct scan *s)
 	double w, h, f_tagged, f;
 	char *cmd = ts_fmt("/usr/bin/python3 -c 'import sys; from PIL import Image; "
 			   "print(*Image.open(sys.argv[1]).size)' %s", src);
-	char *out = run_ok(cmd);
+	char *out = ts_run_ok(cmd);
 
 	TS_NEED_TOOL("pdfinfo");
 	cr_assert_eq(sscanf(out, "%d %d", &iw, &ih), 2, "%s", out);
@@ -257,7 +248,7 @@ Test(cli_dpi, pdf_pages_keep_the_size_their_pdf_gives, .timeout = 300)
 	for (int i = 0; i < 2; i++) {
 		char *cmd = ts_fmt("%s ocr %s/h-reiki-junk-layer.pdf -o %s --ocr force %s", BUNKO_EXE,
 				   DATA, out_pdf, extra[i]);
-		free(run_ok(cmd));
+		free(ts_run_ok(cmd));
 		pdf_page_size(out_pdf, &w, &h);
 		cr_expect(w > in_w - 0.5 && w < in_w + 0.5 && h > in_h - 0.5 && h < in_h + 0.5,
 			  "%s: page %.2f x %.2f pt, the input's is %.2f x %.2f", cmd, w, h, in_w, in_h);
@@ -281,7 +272,7 @@ static char *add_job(const char *archive, const char *file, const char *extra)
 {
 	char *cmd = ts_fmt("%s add %s %s --collection c --lang eng %s", BUNKO_EXE, archive, file,
 			   extra);
-	char *id = run_ok(cmd);
+	char *id = ts_run_ok(cmd);
 	char *nl = strchr(id, '\n');
 	cr_assert_not_null(nl, "%s", id);
 	*nl = '\0';
@@ -298,7 +289,7 @@ Test(cli_dpi, dpi_option_goes_through_add_to_the_worker, .timeout = 600)
 	TS_NEED_TOOL("pdfinfo");
 	write_variants(src, dir);
 	cmd = ts_fmt("%s init %s", BUNKO_EXE, archive);
-	free(run_ok(cmd));
+	free(ts_run_ok(cmd));
 	free(cmd);
 	char *v = ts_fmt("%s/false72.png", dir);
 	char *forced = add_job(archive, v, "--dpi 150");
@@ -308,12 +299,12 @@ Test(cli_dpi, dpi_option_goes_through_add_to_the_worker, .timeout = 600)
 		     "print(json.load(open(sys.argv[1])).get(\"dpi\"), json.load(open(sys.argv[2])).get(\"dpi\"))' "
 		     "%s/queue/incoming/%s/job.meta %s/queue/incoming/%s/job.meta",
 		     archive, forced, archive, measured);
-	out = run_ok(cmd);
+	out = ts_run_ok(cmd);
 	cr_expect_str_eq(out, "150 None\n");
 	free(out);
 	free(cmd);
 	cmd = ts_fmt("OMP_THREAD_LIMIT=1 %s worker %s -j 1 --drain", BUNKO_EXE, archive);
-	free(run_ok(cmd));
+	free(ts_run_ok(cmd));
 	free(cmd);
 	stored_page_size(archive, "c", forced, &w, &h);
 	cr_expect(w > 307.1 && w < 307.3 && h > 230.3 && h < 230.5, "--dpi 150: page %.2f x %.2f pt",
@@ -338,17 +329,17 @@ Test(cli_dpi, a_job_record_with_a_bad_dpi_fails_the_job, .timeout = 300)
 	char *src = ts_fmt("%s/%s", DATA, photo.file);
 	char *cmd = ts_fmt("%s init %s", BUNKO_EXE, archive), *out;
 
-	free(run_ok(cmd));
+	free(ts_run_ok(cmd));
 	free(cmd);
 	char *id = add_job(archive, src, "--dpi 150");
 	cmd = ts_fmt("/usr/bin/python3 -c 'import json,sys; p=sys.argv[1]; m=json.load(open(p)); "
 		     "m[\"dpi\"]=5; open(p,\"w\").write(json.dumps(m))' %s/queue/incoming/%s/job.meta",
 		     archive, id);
-	free(run_ok(cmd));
+	free(ts_run_ok(cmd));
 	free(cmd);
 	cmd = ts_fmt("OMP_THREAD_LIMIT=1 %s worker %s -j 1 --drain; %s status %s --json", BUNKO_EXE,
 		     archive, BUNKO_EXE, archive);
-	out = run_ok(cmd);
+	out = ts_run_ok(cmd);
 	cr_expect(strstr(out, "\"failed\": 1") != NULL, "%s", out);
 	cr_expect(strstr(out, "dpi 5 outside 50..2400") != NULL, "%s", out);
 	free(out);
@@ -367,7 +358,7 @@ Test(cli_dpi, bad_dpi_values_are_refused_in_one_line, .timeout = 120)
 	char *src = ts_fmt("%s/%s", DATA, photo.file), *pdf = ts_fmt("%s/out.pdf", dir);
 	char *cmd = ts_fmt("%s init %s", BUNKO_EXE, archive);
 
-	free(run_ok(cmd));
+	free(ts_run_ok(cmd));
 	free(cmd);
 	for (size_t i = 0; i < sizeof(bad) / sizeof(*bad); i++) {
 		for (int add = 0; add < 2; add++) {
@@ -387,7 +378,7 @@ Test(cli_dpi, bad_dpi_values_are_refused_in_one_line, .timeout = 120)
 	}
 	cr_expect_neq(access(pdf, F_OK), 0, "a PDF was written");
 	cmd = ts_fmt("find %s/queue -name job.meta | wc -l", archive);
-	char *out = run_ok(cmd);
+	char *out = ts_run_ok(cmd);
 	cr_expect_str_eq(out, "0\n", "jobs were queued");
 	free(out);
 	free(cmd);

@@ -20,27 +20,6 @@
 
 #define ROWS 1200
 
-static double now_s(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-static int entries(const char *archive, const char *sub)
-{
-	char *dir = ts_fmt("%s/queue/%s", archive, sub);
-	DIR *d = opendir(dir);
-	struct dirent *de;
-	int n = 0;
-	while (d && (de = readdir(d)))
-		n += de->d_name[0] != '.';
-	if (d)
-		closedir(d);
-	free(dir);
-	return n;
-}
-
 static int lines(const char *s)
 {
 	int n = 0;
@@ -104,21 +83,21 @@ Test(manifest, a_thousand_volumes_checked_first_then_queued_once, .timeout = 300
 	cr_expect(strstr(err, "'bad.csv' line 901: cannot open 'scans/nosuch.tif'") != NULL,
 		  "%s", err);
 	cr_expect_eq(lines(err), 3, "two problems and the summary: %s", err);
-	cr_expect_eq(entries(archive, "incoming"), 0, "a bad manifest queued something");
-	cr_expect_eq(entries(archive, "tmp"), 0);
+	cr_expect_eq(ts_queue_entries(archive, "incoming"), 0, "a bad manifest queued something");
+	cr_expect_eq(ts_queue_entries(archive, "tmp"), 0);
 	free(out);
 	free(err);
 
 	/* the good one: every row a job */
 	char *good = write_manifest(dir, false);
 	const char *argv[] = { BUNKO_EXE, "add", archive, "--manifest", good, NULL };
-	double t0 = now_s();
+	double t0 = ts_now();
 	cr_assert_eq(ts_run_argv(argv, &out, &err), 0, "%s", err);
-	double took = now_s() - t0;
+	double took = ts_now() - t0;
 	cr_log_info("manifest: %d volumes queued in %.1f s", ROWS, took);
 	cr_expect_eq(lines(out), ROWS, "%d job ids", lines(out));
 	cr_expect(strstr(err, "1200 volumes queued, 0 already in the queue") != NULL, "%s", err);
-	cr_expect_eq(entries(archive, "incoming"), ROWS);
+	cr_expect_eq(ts_queue_entries(archive, "incoming"), ROWS);
 	/* the last job: the directory's two files, the title as written */
 	char *last = strrchr(out, '\n');
 	*last = '\0';
@@ -148,7 +127,7 @@ Test(manifest, a_thousand_volumes_checked_first_then_queued_once, .timeout = 300
 	cr_assert_eq(ts_run_argv(argv, &out, &err), 0, "%s", err);
 	cr_expect_str_eq(out, "");
 	cr_expect(strstr(err, "0 volumes queued, 1200 already in the queue") != NULL, "%s", err);
-	cr_expect_eq(entries(archive, "incoming"), ROWS);
+	cr_expect_eq(ts_queue_entries(archive, "incoming"), ROWS);
 	free(out);
 	free(err);
 

@@ -7,7 +7,9 @@
  * (checked on each command, serve and requeue included, and on the newer
  * --dpi and --page-timeout);
  * -j4 as -j 4; a search query that starts with '-' (an excluded word) is
- * the query, and after "--" everything is ARCHIVE and QUERY.
+ * the query, and after "--" everything is ARCHIVE and QUERY. `add
+ * --manifest` (also as --manifest=F and abbreviated) refuses files and
+ * other options before judging them; `user add` reads --role the same way.
  */
 #include <criterion/criterion.h>
 #include <stdarg.h>
@@ -114,6 +116,62 @@ Test(cli_options, forms_errors_and_dash_queries)
 	free(args);
 	args = ts_fmt("search %s 東京 -大阪 --json", a);
 	expect(2, "unexpected argument '-大阪'", args);
+	free(args);
+	free(a);
+}
+
+Test(cli_options, add_manifest_and_user_forms)
+{
+	char *a = ts_fmt("'%s'", archive), *args;
+
+	/* --manifest in every getopt form reaches the manifest reader */
+	args = ts_fmt("add %s --manifest=%s/none.csv", a, scratch);
+	expect(1, "none.csv'", args);
+	free(args);
+	args = ts_fmt("add --man '%s/none.csv' %s", scratch, a);
+	expect(1, "none.csv'", args);
+	free(args);
+	/* anything else with --manifest is refused whole, even a bad value
+	 * before it, which would otherwise be judged first */
+	args = ts_fmt("add %s --collection bad/name --manifest m.csv", a);
+	expect(2, "--manifest takes no files or other options", args);
+	free(args);
+	args = ts_fmt("add %s --manifest m.csv x.tif", a);
+	expect(2, "--manifest takes no files or other options", args);
+	free(args);
+	args = ts_fmt("add --manifest m.csv");
+	expect(2, "an archive and a manifest are needed", args);
+	free(args);
+	args = ts_fmt("add %s --manifest", a);
+	expect(2, "option '--manifest' needs a value", args);
+	free(args);
+	args = ts_fmt("add %s --manifest m.csv --colour x", a);
+	expect(2, "unknown option '--colour'", args);
+	free(args);
+
+	/* user add: the subcommand, then ARCHIVE NAME, --role anywhere */
+	expect(2, "missing 'add'", "user");
+	expect(2, "unknown subcommand 'remove'", "user remove");
+	args = ts_fmt("user add %s", a);
+	expect(2, "missing NAME", args);
+	free(args);
+	args = ts_fmt("user add %s bob", a);
+	expect(2, "missing --role", args);
+	free(args);
+	args = ts_fmt("user add %s bob --role", a);
+	expect(2, "option '--role' needs a value", args);
+	free(args);
+	args = ts_fmt("user add --ro=chief %s bob", a);
+	expect(2, "unknown role 'chief': staff or admin", args);
+	free(args);
+	args = ts_fmt("user add %s bob carol --role staff", a);
+	expect(2, "unexpected argument 'carol'", args);
+	free(args);
+	args = ts_fmt("user add %s bob --rank staff", a);
+	expect(2, "unknown option '--rank'", args);
+	free(args);
+	args = ts_fmt("user add --role=staff %s bob < /dev/null", a);
+	expect(1, "no password given for 'bob'", args);
 	free(args);
 	free(a);
 }

@@ -45,21 +45,6 @@
 
 #include "test_support.h"
 
-static double now_s(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-static char *run_ok(const char *cmd)
-{
-	char *out = NULL;
-	int rc = ts_run(cmd, &out, 1);
-	cr_assert_eq(rc, 0, "'%s' exited %d: %s", cmd, rc, out);
-	return out;
-}
-
 /* Children reaped by reap_all (workers orphaned by a kill, pools that
  * ended), so pool_wait still learns how its pool ended. */
 static struct {
@@ -91,8 +76,8 @@ static bool reaped_status(pid_t pid, int *st)
 
 static void nap(double seconds)
 {
-	double until = now_s() + seconds;
-	while (now_s() < until) {
+	double until = ts_now() + seconds;
+	while (ts_now() < until) {
 		struct timespec ts = { 0, 20 * 1000 * 1000 };
 		nanosleep(&ts, NULL);
 		reap_all();
@@ -104,7 +89,7 @@ static char *new_archive(const char *dir)
 {
 	char *archive = ts_fmt("%s/archive", dir);
 	char *cmd = ts_fmt("%s init '%s'", BUNKO_EXE, archive);
-	free(run_ok(cmd));
+	free(ts_run_ok(cmd));
 	free(cmd);
 	return archive;
 }
@@ -140,7 +125,7 @@ static char *make_tiff(const char *dir, const char *name, const char *const *sam
 	}
 	char *path = ts_fmt("%s/%s", dir, name);
 	char *full = ts_fmt("%s '%s'", cmd, path);
-	free(run_ok(full));
+	free(ts_run_ok(full));
 	free(full);
 	free(cmd);
 	return path;
@@ -176,28 +161,7 @@ static pid_t pool_start(const char *archive, const char *log, const char *const 
 	for (int i = 0; extra && extra[i]; i++)
 		argv[n++] = extra[i];
 	argv[n] = NULL;
-	fflush(stdout);
-	fflush(stderr);
-	pid_t pid = fork();
-	cr_assert(pid >= 0);
-	if (pid == 0) {
-		sigset_t none;
-		sigemptyset(&none);
-		sigprocmask(SIG_SETMASK, &none, NULL);
-		setpgid(0, 0);
-		prctl(PR_SET_PDEATHSIG, SIGKILL);
-		int fd = open(log, O_WRONLY | O_CREAT | O_APPEND, 0644);
-		if (fd >= 0) {
-			dup2(fd, STDOUT_FILENO);
-			dup2(fd, STDERR_FILENO);
-			close(fd);
-		}
-		setenv("OMP_THREAD_LIMIT", "1", 1);
-		execv(BUNKO_EXE, (char *const *)argv);
-		_exit(127);
-	}
-	setpgid(pid, pid);
-	return pid;
+	return ts_spawn_group(argv, log);
 }
 
 static bool pool_gone(pid_t pool)
@@ -209,8 +173,8 @@ static void pool_kill(pid_t pool)
 {
 	kill(-pool, SIGCONT);
 	kill(-pool, SIGKILL);
-	double until = now_s() + 10;
-	while (!pool_gone(pool) && now_s() < until)
+	double until = ts_now() + 10;
+	while (!pool_gone(pool) && ts_now() < until)
 		nap(0.02);
 	cr_assert(pool_gone(pool), "a pool member outlived SIGKILL");
 }
@@ -218,9 +182,9 @@ static void pool_kill(pid_t pool)
 /* Waits for the pool to end by itself; its exit status. */
 static int pool_wait(pid_t pool, double seconds)
 {
-	double until = now_s() + seconds;
+	double until = ts_now() + seconds;
 	int st = -1;
-	while (now_s() < until) {
+	while (ts_now() < until) {
 		pid_t p = waitpid(pool, &st, WNOHANG);
 		if (p == pool || reaped_status(pool, &st))
 			return st;
@@ -286,7 +250,7 @@ static int claims(const char *archive, struct claim *out, int cap)
 static json_t *status_json(const char *archive)
 {
 	char *cmd = ts_fmt("%s status '%s' --json", BUNKO_EXE, archive);
-	char *out = run_ok(cmd);
+	char *out = ts_run_ok(cmd);
 	json_t *s = json_loads(out, 0, NULL);
 	cr_assert_not_null(s, "status --json is not JSON: %s", out);
 	free(out);
@@ -394,7 +358,7 @@ static int pdf_pages(const char *archive, const char *collection, const char *id
 {
 	char *cmd = ts_fmt("pdfinfo '%s/store/%s/%s/data/document.pdf' | awk '/^Pages:/{print $2}'",
 			   archive, collection, id);
-	char *out = run_ok(cmd);
+	char *out = ts_run_ok(cmd);
 	int n = atoi(out);
 	free(out);
 	free(cmd);
@@ -404,7 +368,7 @@ static int pdf_pages(const char *archive, const char *collection, const char *id
 static char *worker_logs(const char *archive)
 {
 	char *cmd = ts_fmt("cat '%s'/log/worker*.log", archive);
-	char *out = run_ok(cmd);
+	char *out = ts_run_ok(cmd);
 	free(cmd);
 	return out;
 }
@@ -446,7 +410,7 @@ Test(overnight, every_readable_page_is_processed_and_every_bad_file_named, .time
 	char *id = add_job(archive, "gian", files);
 	char *cmd = ts_fmt("OMP_THREAD_LIMIT=1 timeout 200 %s worker '%s' --drain", BUNKO_EXE,
 			   archive);
-	free(run_ok(cmd));
+	free(ts_run_ok(cmd));
 	free(cmd);
 
 	/* stored, as incomplete: the good page and one placeholder per bad file */
@@ -471,7 +435,7 @@ Test(overnight, every_readable_page_is_processed_and_every_bad_file_named, .time
 	json_decref(st);
 
 	cmd = ts_fmt("%s status '%s'", BUNKO_EXE, archive);
-	char *text = run_ok(cmd);
+	char *text = ts_run_ok(cmd);
 	free(cmd);
 	for (int i = 0; i < 4; i++) {
 		char *want = ts_fmt("incomplete  %s  '%s'", id, bad_names[i]);
@@ -503,7 +467,7 @@ Test(overnight, every_readable_page_is_processed_and_every_bad_file_named, .time
 	for (int p = 2; p <= 5; p++) {
 		cmd = ts_fmt("pdftotext -f %d -l %d '%s/store/gian/%s/data/document.pdf' -", p, p,
 			     archive, id);
-		char *page = run_ok(cmd);
+		char *page = ts_run_ok(cmd);
 		cr_expect(strstr(page, "MISSING FROM THIS DOCUMENT") &&
 				  strstr(page, bad_names[p - 2]),
 			  "page %d does not say that '%s' is missing: %s", p, bad_names[p - 2], page);
@@ -513,7 +477,7 @@ Test(overnight, every_readable_page_is_processed_and_every_bad_file_named, .time
 	/* and the good page is searchable */
 	cr_expect_eq(check_pages_found(archive, "gian", id, 2), 1);
 	cmd = ts_fmt("%s verify '%s'", BUNKO_EXE, archive);
-	free(run_ok(cmd));
+	free(ts_run_ok(cmd));
 	free(cmd);
 
 	free(info);
@@ -538,7 +502,7 @@ Test(overnight, a_volume_of_bad_files_only_fails_naming_every_one, .timeout = 12
 	char *id = add_job(archive, "gian", files);
 	char *cmd = ts_fmt("OMP_THREAD_LIMIT=1 timeout 100 %s worker '%s' --drain", BUNKO_EXE,
 			   archive);
-	free(run_ok(cmd));
+	free(ts_run_ok(cmd));
 	free(cmd);
 	json_t *st = status_json(archive);
 	cr_expect_eq(json_integer_value(json_object_get(st, "failed")), 1);
@@ -595,8 +559,8 @@ static const struct night_job night[NIGHT_JOBS] = {
 /* Kills one worker of `pool` that holds a job; false if none did within 10 s. */
 static bool kill_a_worker(const char *archive, pid_t pool, unsigned *seed)
 {
-	double until = now_s() + 10;
-	while (now_s() < until && !pool_gone(pool)) {
+	double until = ts_now() + 10;
+	while (ts_now() < until && !pool_gone(pool)) {
 		struct claim c[8];
 		int n = claims(archive, c, 8), m = 0;
 		long pids[8];
@@ -653,7 +617,7 @@ Test(overnight, the_bad_night_ends_with_every_good_page_stored, .timeout = 600)
 	unsigned seed = (unsigned)time(NULL);
 	cr_log_info("night: seed %u", seed);
 	int single = 0, cuts = 0;
-	double t0 = now_s();
+	double t0 = ts_now();
 	pid_t pool = pool_start(archive, log, NULL);
 	for (int round = 0; round < NIGHT_ROUNDS; round++) {
 		for (int k = 0; k < NIGHT_SINGLE_KILLS; k++) {
@@ -665,16 +629,16 @@ Test(overnight, the_bad_night_ends_with_every_good_page_stored, .timeout = 600)
 		cuts++;
 		pool = pool_start(archive, log, NULL);
 	}
-	double killed = now_s() - t0;
+	double killed = ts_now() - t0;
 	int st = pool_wait(pool, 400);
 	cr_log_info("night: %d single kills and %d power cuts in %.1f s; drained at %.1f s",
-		    single, cuts, killed, now_s() - t0);
+		    single, cuts, killed, ts_now() - t0);
 	cr_expect(WIFEXITED(st) && WEXITSTATUS(st) == 0, "the last pool ended with 0x%x", st);
 	cr_expect_geq(single + cuts, 14, "only %d kills landed", single + cuts);
 	/* the operator's last run finds nothing left */
 	char *cmd = ts_fmt("OMP_THREAD_LIMIT=1 timeout 300 %s worker '%s' -j 2 --drain",
 			   BUNKO_EXE, archive);
-	free(run_ok(cmd));
+	free(ts_run_ok(cmd));
 	free(cmd);
 
 	json_t *s = status_json(archive);
@@ -706,7 +670,7 @@ Test(overnight, the_bad_night_ends_with_every_good_page_stored, .timeout = 600)
 		    good_pages);
 	cr_expect_geq(found, good_pages - 2, "too few pages with a phrase to search");
 	cmd = ts_fmt("%s verify '%s'", BUNKO_EXE, archive);
-	free(run_ok(cmd));
+	free(ts_run_ok(cmd));
 	free(cmd);
 	char *logs = worker_logs(archive);
 	int charged = 0, recovered = 0;
@@ -746,9 +710,9 @@ static char *hit_page_one(const char *dir, const char *archive, int sig, int tim
 	char *log = ts_fmt("%s/pool.log", dir);
 	pid_t pool = pool_start(archive, log, extra);
 	long last = 0;
-	double until = now_s() + 240;
+	double until = ts_now() + 240;
 	*hits = 0;
-	while (*hits < times && now_s() < until && !pool_gone(pool)) {
+	while (*hits < times && ts_now() < until && !pool_gone(pool)) {
 		struct claim c[4];
 		int n = claims(archive, c, 4);
 		for (int i = 0; i < n; i++)
@@ -816,9 +780,9 @@ Test(overnight, a_hung_page_is_killed_at_its_limit_and_drain_ends, .timeout = 60
 	int hits;
 	/* SIGSTOP: the worker hangs on the page, as a stuck Tesseract would */
 	const char *extra[] = { "-j", "1", "--page-timeout", "20", NULL };
-	double t0 = now_s();
+	double t0 = ts_now();
 	char *id = hit_page_one(dir, archive, SIGSTOP, 3, extra, &hits);
-	cr_log_info("hang: drained in %.1f s", now_s() - t0);
+	cr_log_info("hang: drained in %.1f s", ts_now() - t0);
 	cr_expect_eq(hits, 3);
 	check_quarantined(archive, id, "time limit");
 	char *logs = worker_logs(archive);
@@ -850,9 +814,9 @@ Test(overnight, a_stopped_worker_that_lost_its_claim_writes_nothing, .timeout = 
 	/* pool A freezes (SIGSTOP to all of it: a frozen VM) on page 2 */
 	const char *lease[] = { "-j", "1", "--lease", "3", NULL };
 	pid_t a = pool_start(archive, log, lease);
-	double until = now_s() + 120;
+	double until = ts_now() + 120;
 	bool frozen = false;
-	while (!frozen && now_s() < until) {
+	while (!frozen && ts_now() < until) {
 		struct claim c[2];
 		if (claims(archive, c, 2) == 1 && c[0].index == 1) {
 			kill(-a, SIGSTOP);
@@ -864,7 +828,7 @@ Test(overnight, a_stopped_worker_that_lost_its_claim_writes_nothing, .timeout = 
 	/* pool B takes the job once A's lease has run out, and finishes it */
 	char *cmd = ts_fmt("OMP_THREAD_LIMIT=1 timeout 200 %s worker '%s' -j 1 --drain "
 			   "--lease 3", BUNKO_EXE, archive);
-	free(run_ok(cmd));
+	free(ts_run_ok(cmd));
 	free(cmd);
 	char names[8][128];
 	cr_expect_eq(list_sub(archive, "done", names, 8), 1);
@@ -890,7 +854,7 @@ Test(overnight, a_stopped_worker_that_lost_its_claim_writes_nothing, .timeout = 
 		  "A did not notice it lost the claim: %s", logs);
 	free(logs);
 	cmd = ts_fmt("%s verify '%s'", BUNKO_EXE, archive);
-	free(run_ok(cmd));
+	free(ts_run_ok(cmd));
 	free(cmd);
 	free(log);
 	free(tif);
@@ -925,10 +889,10 @@ Test(overnight, requeue_brings_a_failed_job_back_without_redoing_its_pages,
 	 * that sends the job to failed/, its checkpoints kept */
 	const char *once[] = { "-j", "1", "--tries", "1", NULL };
 	pid_t pool = pool_start(archive, log, once);
-	double until = now_s() + 200;
+	double until = ts_now() + 200;
 	int hits = 0;
 	long last = 0;
-	while (hits < 2 && now_s() < until && !pool_gone(pool)) {
+	while (hits < 2 && ts_now() < until && !pool_gone(pool)) {
 		struct claim c[2];
 		int n = claims(archive, c, 2);
 		for (int i = 0; i < n; i++)
@@ -957,7 +921,7 @@ Test(overnight, requeue_brings_a_failed_job_back_without_redoing_its_pages,
 	free(cmd);
 	/* --failed --collection picks the failed jobs of one collection */
 	cmd = ts_fmt("%s requeue '%s' --failed --collection gian", BUNKO_EXE, archive);
-	out = run_ok(cmd);
+	out = ts_run_ok(cmd);
 	free(cmd);
 	char *want = ts_fmt("%s\n", id);
 	cr_expect_str_eq(out, want);
@@ -966,7 +930,7 @@ Test(overnight, requeue_brings_a_failed_job_back_without_redoing_its_pages,
 	cr_expect_eq(list_sub(archive, "failed", names, 8), 1);
 	cr_expect_str_eq(names[0], other);
 	cmd = ts_fmt("OMP_THREAD_LIMIT=1 timeout 200 %s worker '%s' --drain", BUNKO_EXE, archive);
-	free(run_ok(cmd));
+	free(ts_run_ok(cmd));
 	free(cmd);
 	json_t *s = status_json(archive);
 	cr_expect_eq(json_integer_value(json_object_get(s, "done")), 1);
@@ -1023,9 +987,9 @@ static pid_t faulty_pool(const char *dir, const char *archive, const char *contr
 	pid_t pool = pool_start(archive, log, one);
 	unsetenv("LD_PRELOAD");
 	unsetenv("BUNKO_FAULT_CONTROL");
-	double until = now_s() + 120;
+	double until = ts_now() + 120;
 	bool on = false;
-	while (!on && now_s() < until) {
+	while (!on && ts_now() < until) {
 		struct claim c[2];
 		if (claims(archive, c, 2) == 1 && c[0].index >= 1)
 			on = ts_write(control, fault, strlen(fault)) == 0;
@@ -1046,9 +1010,9 @@ Test(overnight, a_full_disk_pauses_the_pool_and_costs_no_try, .timeout = 600)
 	pid_t pool = faulty_pool(dir, archive, control, "enospc", log, &id);
 
 	/* one clear message, whatever the retries */
-	double until = now_s() + 60;
+	double until = ts_now() + 60;
 	char *text = NULL;
-	while (now_s() < until) {
+	while (ts_now() < until) {
 		free(text);
 		text = ts_read(log, NULL);
 		if (text && strstr(text, "paused: no space left"))
@@ -1074,7 +1038,7 @@ Test(overnight, a_full_disk_pauses_the_pool_and_costs_no_try, .timeout = 600)
 			     ?: "", "no space left"), "the pause does not say why");
 	json_decref(ps);
 	char *scmd = ts_fmt("%s status '%s'", BUNKO_EXE, archive);
-	char *stext = run_ok(scmd);
+	char *stext = ts_run_ok(scmd);
 	cr_expect(strstr(stext, "\npaused  pool "), "no pause in the status: %s", stext);
 	free(stext);
 	free(scmd);
@@ -1092,7 +1056,7 @@ Test(overnight, a_full_disk_pauses_the_pool_and_costs_no_try, .timeout = 600)
 	json_decref(s);
 	cr_expect_eq(pdf_pages(archive, "gian", id), 4);
 	char *cmd = ts_fmt("%s verify '%s'", BUNKO_EXE, archive);
-	free(run_ok(cmd));
+	free(ts_run_ok(cmd));
 	free(cmd);
 	free(text);
 	free(id);
@@ -1125,7 +1089,7 @@ Test(overnight, a_failing_disk_stops_the_pool_with_one_line, .timeout = 300)
 	unlink(control);
 	char *cmd = ts_fmt("OMP_THREAD_LIMIT=1 timeout 200 %s worker '%s' --drain", BUNKO_EXE,
 			   archive);
-	free(run_ok(cmd));
+	free(ts_run_ok(cmd));
 	free(cmd);
 	json_t *s = status_json(archive);
 	cr_expect_eq(json_integer_value(json_object_get(s, "done")), 1);

@@ -56,17 +56,6 @@ static const char *const columns[] = {
 };
 enum { NCOLUMNS = sizeof(columns) / sizeof(columns[0]) };
 
-/* ---- small string helpers ---- */
-
-static size_t utf8_len(const char *s)
-{
-	size_t n = 0;
-	for (; *s; s++)
-		if (((unsigned char)*s & 0xC0) != 0x80)
-			n++;
-	return n;
-}
-
 /* Length of the UTF-8 sequence starting at `s`. */
 static size_t utf8_step(const char *s)
 {
@@ -143,7 +132,7 @@ static bool space_inside_cjk(const char *s)
 static struct bk_box column_box(int i)
 {
 	int x = RIGHT_X - i * COLUMN_GAP;
-	int n = (int)utf8_len(columns[i]);
+	int n = (int)ts_utf8_len(columns[i]);
 	return (struct bk_box){ x, TOP_Y, x + CELL, TOP_Y + (n - 1) * PITCH + CELL };
 }
 
@@ -178,21 +167,9 @@ static void build_vertical_page(struct bk_page *page)
 /* A 1-bpp image with a black mark inside every word box. */
 static struct bk_image *draw_page(const struct bk_page *page)
 {
-	size_t stride = (PAGE_W + 7) / 8;
-	unsigned char *bits = calloc(stride, PAGE_H);
+	size_t stride;
+	unsigned char *bits = ts_word_boxes_bits(page, PAGE_W, PAGE_H, 8, &stride);
 	struct bk_error err;
-	cr_assert_not_null(bits);
-	for (size_t b = 0; b < page->nblocks; b++)
-		for (size_t l = 0; l < page->blocks[b].nlines; l++) {
-			const struct bk_line *line = &page->blocks[b].lines[l];
-			for (size_t k = 0; k < line->nwords; k++) {
-				struct bk_box bx = line->words[k].box;
-				for (int y = bx.y0 + 8; y < bx.y1 - 8; y++)
-					for (int x = bx.x0 + 8; x < bx.x1 - 8; x++)
-						bits[(size_t)y * stride + x / 8] |=
-							(unsigned char)(0x80 >> (x % 8));
-			}
-		}
 	struct bk_image *img = bk_image_from_raw(PAGE_W, PAGE_H, 1, bits, stride, DPI, DPI, &err);
 	cr_assert_not_null(img, "%s", err.msg);
 	free(bits);

@@ -28,14 +28,6 @@
 
 #include "test_support.h"
 
-static char *run_ok(const char *cmd)
-{
-	char *out = NULL;
-	int rc = ts_run(cmd, &out, 0);
-	cr_assert_eq(rc, 0, "'%s' exited %d: %s", cmd, rc, out);
-	return out;
-}
-
 /* Reads a GT file with all whitespace removed. */
 static char *gt(const char *name)
 {
@@ -44,16 +36,6 @@ static char *gt(const char *name)
 	cr_assert_not_null(t, "missing %s", path);
 	free(path);
 	return ts_strip_space(t);
-}
-
-/* The number in `"key": N` of a JSON text (first occurrence after `from`). */
-static long json_int(const char *json, const char *key)
-{
-	char pat[64];
-	snprintf(pat, sizeof(pat), "\"%s\": ", key);
-	const char *p = strstr(json, pat);
-	cr_assert_not_null(p, "no %s in %s", key, json);
-	return strtol(p + strlen(pat), NULL, 10);
 }
 
 /* Copies the UTF-8 characters [start, start+n) of s into out. */
@@ -88,34 +70,34 @@ Test(cli_pipeline, batch_of_good_and_bad_files, .timeout = 900)
 	const int nbad = sizeof(bad) / sizeof(*bad);
 
 	cr_assert(asprintf(&cmd, "%s init %s/a", BUNKO_EXE, dir) > 0);
-	free(run_ok(cmd));
+	free(ts_run_ok_stdout(cmd));
 	free(cmd);
 	cr_assert(asprintf(&cmd, "%s add %s/a %s/h-reiki.tif --collection reiki "
 			   "--profile bylaw --title 例規集 --date 1950-04-01 --box 12",
 			   BUNKO_EXE, dir, BUNKO_SAMPLES_DIR) > 0);
-	char *good_id = run_ok(cmd);
+	char *good_id = ts_run_ok_stdout(cmd);
 	*strchr(good_id, '\n') = '\0';
 	free(cmd);
 	for (int i = 0; i < nbad; i++) {
 		cr_assert(asprintf(&cmd, "%s add %s/a %s/bad/%s --collection bad",
 				   BUNKO_EXE, dir, BUNKO_SAMPLES_DIR, bad[i]) > 0);
-		free(run_ok(cmd));
+		free(ts_run_ok_stdout(cmd));
 		free(cmd);
 	}
 
 	cr_assert(asprintf(&cmd, "%s worker %s/a -j 2 --drain", BUNKO_EXE, dir) > 0);
-	free(run_ok(cmd));
+	free(ts_run_ok_stdout(cmd));
 	free(cmd);
 
 	cr_assert(asprintf(&cmd, "%s status %s/a --json", BUNKO_EXE, dir) > 0);
-	out = run_ok(cmd);
+	out = ts_run_ok_stdout(cmd);
 	free(cmd);
-	cr_expect_eq(json_int(out, "queued"), 0, "%s", out);
-	cr_expect_eq(json_int(out, "running"), 0, "%s", out);
-	cr_expect_eq(json_int(out, "done"), 1, "%s", out);
-	cr_expect_eq(json_int(out, "failed"), nbad, "%s", out);
-	cr_expect_eq(json_int(out, "pages_done"), 2, "%s", out);
-	cr_expect_eq(json_int(out, "pages_total"), 2, "%s", out);
+	cr_expect_eq(ts_json_int(out, "queued"), 0, "%s", out);
+	cr_expect_eq(ts_json_int(out, "running"), 0, "%s", out);
+	cr_expect_eq(ts_json_int(out, "done"), 1, "%s", out);
+	cr_expect_eq(ts_json_int(out, "failed"), nbad, "%s", out);
+	cr_expect_eq(ts_json_int(out, "pages_done"), 2, "%s", out);
+	cr_expect_eq(ts_json_int(out, "pages_total"), 2, "%s", out);
 	/* every bad file is named in a failure, the truncated one with its page */
 	for (int i = 0; i < nbad; i++) {
 		char want[64];
@@ -131,7 +113,7 @@ Test(cli_pipeline, batch_of_good_and_bad_files, .timeout = 900)
 	 * holds the masters) */
 	cr_assert(asprintf(&cmd, "cd %s/a/queue/done/%s && find . -type f | sort | tr '\\n' ' '",
 			   dir, good_id) > 0);
-	out = run_ok(cmd);
+	out = ts_run_ok_stdout(cmd);
 	free(cmd);
 	cr_expect_str_eq(out, "./heartbeat ./job.meta ./owner ./page ./result ./work/progress ",
 			 "%s", out);
@@ -139,20 +121,20 @@ Test(cli_pipeline, batch_of_good_and_bad_files, .timeout = 900)
 	cr_assert(asprintf(&cmd, "python3 -c 'import json,sys; r=json.load(open(sys.argv[1])); "
 			   "print(r[\"format\"], r[\"pages\"], r[\"indexed\"], r[\"collection\"])' "
 			   "%s/a/queue/done/%s/result", dir, good_id) > 0);
-	out = run_ok(cmd);
+	out = ts_run_ok_stdout(cmd);
 	free(cmd);
 	cr_expect_str_eq(out, "bunko-result 2 True reiki\n");
 	free(out);
 	cr_assert(asprintf(&cmd, "cmp %s/h-reiki.tif %s/a/store/reiki/%s/data/masters/h-reiki.tif",
 			   BUNKO_SAMPLES_DIR, dir, good_id) > 0);
-	free(run_ok(cmd));
+	free(ts_run_ok_stdout(cmd));
 	free(cmd);
 
 	/* the failed jobs keep their reason files */
 	cr_assert(asprintf(&cmd, "for f in %s/a/queue/failed/*/reason; do python3 -c "
 			   "'import json,sys; r=json.load(open(sys.argv[1])); "
 			   "print(r[\"file\"], r[\"page\"])' \"$f\"; done", dir) > 0);
-	out = run_ok(cmd);
+	out = ts_run_ok_stdout(cmd);
 	free(cmd);
 	cr_expect(strstr(out, "truncated.tif 1\n") != NULL, "%s", out);
 	free(out);
@@ -183,7 +165,7 @@ Test(cli_pipeline, batch_of_good_and_bad_files, .timeout = 900)
 
 	/* reindex from the stored page models: search still works */
 	cr_assert(asprintf(&cmd, "%s reindex %s/a", BUNKO_EXE, dir) > 0);
-	out = run_ok(cmd);
+	out = ts_run_ok_stdout(cmd);
 	free(cmd);
 	cr_expect(strstr(out, "1 documents, 2 pages") != NULL, "%s", out);
 	free(out);
@@ -233,7 +215,7 @@ Test(cli_pipeline, add_checks_its_arguments)
 	char *dir = ts_mkdtemp("cli-add"), *cmd = NULL;
 	const char *s = BUNKO_SAMPLES_DIR;
 	cr_assert(asprintf(&cmd, "%s init %s/a", BUNKO_EXE, dir) > 0);
-	free(run_ok(cmd));
+	free(ts_run_ok_stdout(cmd));
 	free(cmd);
 	expect_fail(2, "--collection", "add %s/a %s/eng.png", dir, s);
 	expect_fail(2, "invalid date '1950-02-30'",
@@ -248,7 +230,7 @@ Test(cli_pipeline, add_checks_its_arguments)
 		    dir, s);
 	/* nothing was queued by the refused commands */
 	cr_assert(asprintf(&cmd, "find %s/a/queue -mindepth 2 2>/dev/null | wc -l", dir) > 0);
-	char *out = run_ok(cmd);
+	char *out = ts_run_ok_stdout(cmd);
 	cr_expect_eq(atoi(out), 0, "%s", out);
 	free(out);
 	free(cmd);
@@ -259,22 +241,15 @@ Test(cli_pipeline, add_checks_its_arguments)
 /* ---- the worker pool's edges ------------------------------------------- */
 
 
-static double now_s(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
 /* A new archive in `dir` with one job of `sample`; returns the job id. */
 static char *archive_with_job(const char *dir, const char *sample, const char *coll)
 {
 	char *cmd = ts_fmt("%s init %s/a", BUNKO_EXE, dir);
-	free(run_ok(cmd));
+	free(ts_run_ok_stdout(cmd));
 	free(cmd);
 	cmd = ts_fmt("%s add %s/a %s/%s --collection %s", BUNKO_EXE, dir, BUNKO_SAMPLES_DIR,
 		  sample, coll);
-	char *id = run_ok(cmd);
+	char *id = ts_run_ok_stdout(cmd);
 	*strchr(id, '\n') = '\0';
 	free(cmd);
 	return id;
@@ -284,22 +259,17 @@ static char *archive_with_job(const char *dir, const char *sample, const char *c
 static char *worker_logs(const char *dir)
 {
 	char *cmd = ts_fmt("cat %s/a/log/worker*.log", dir);
-	char *out = run_ok(cmd);
+	char *out = ts_run_ok_stdout(cmd);
 	free(cmd);
 	return out;
 }
 
+/* The scratch directory's archive is dir/a. */
 static int entries(const char *dir, const char *sub)
 {
-	char *path = ts_fmt("%s/a/queue/%s", dir, sub);
-	DIR *d = opendir(path);
-	struct dirent *de;
-	int n = 0;
-	while (d && (de = readdir(d)))
-		n += de->d_name[0] != '.';
-	if (d)
-		closedir(d);
-	free(path);
+	char *archive = ts_fmt("%s/a", dir);
+	int n = ts_queue_entries(archive, sub);
+	free(archive);
 	return n;
 }
 
@@ -350,12 +320,12 @@ Test(cli_pipeline, drain_takes_back_a_claim_nobody_renews, .timeout = 300)
 	pid_t other = holder(NULL);
 	char *hb = fake_claim(dir, id, other);
 
-	double t0 = now_s();
+	double t0 = ts_now();
 	char *cmd = ts_fmt("OMP_THREAD_LIMIT=1 timeout 120 %s worker %s/a -j 1 --drain --lease 3",
 			BUNKO_EXE, dir);
-	free(run_ok(cmd));
+	free(ts_run_ok_stdout(cmd));
 	free(cmd);
-	double took = now_s() - t0;
+	double took = ts_now() - t0;
 	kill(other, SIGKILL);
 	waitpid(other, NULL, 0);
 
@@ -370,9 +340,9 @@ Test(cli_pipeline, drain_takes_back_a_claim_nobody_renews, .timeout = 300)
 	free(want);
 	free(log);
 	cmd = ts_fmt("%s status %s/a --json", BUNKO_EXE, dir);
-	char *out = run_ok(cmd);
-	cr_expect_eq(json_int(out, "running"), 0, "%s", out);
-	cr_expect_eq(json_int(out, "done"), 1, "%s", out);
+	char *out = ts_run_ok_stdout(cmd);
+	cr_expect_eq(ts_json_int(out, "running"), 0, "%s", out);
+	cr_expect_eq(ts_json_int(out, "done"), 1, "%s", out);
 	free(out);
 	free(cmd);
 	free(hb);
@@ -393,12 +363,12 @@ Test(cli_pipeline, drain_does_not_wait_for_a_claim_a_live_worker_renews, .timeou
 	char *hb = fake_claim(dir, id, live);
 	usleep(500 * 1000);
 
-	double t0 = now_s();
+	double t0 = ts_now();
 	char *cmd = ts_fmt("OMP_THREAD_LIMIT=1 timeout 60 %s worker %s/a -j 1 --drain --lease 30",
 			BUNKO_EXE, dir);
-	free(run_ok(cmd));
+	free(ts_run_ok_stdout(cmd));
 	free(cmd);
-	double took = now_s() - t0;
+	double took = ts_now() - t0;
 	kill(live, SIGKILL);
 	waitpid(live, NULL, 0);
 	cr_expect_lt(took, 20.0, "drain waited %.1f s for a live worker's job", took);
@@ -446,8 +416,8 @@ Test(cli_pipeline, crashed_worker_is_restarted_and_logged, .timeout = 300)
 	}
 	/* kill the worker as soon as it holds the job */
 	pid_t victim = 0;
-	double until = now_s() + 60;
-	while (!victim && now_s() < until) {
+	double until = ts_now() + 60;
+	while (!victim && ts_now() < until) {
 		victim = claim_holder(dir);
 		if (!victim)
 			usleep(20 * 1000);
@@ -455,8 +425,8 @@ Test(cli_pipeline, crashed_worker_is_restarted_and_logged, .timeout = 300)
 	cr_assert_neq(victim, 0, "no worker claimed the job");
 	cr_assert_eq(kill(victim, SIGKILL), 0);
 	/* the pool restarts it, takes the job back and does it */
-	until = now_s() + 120;
-	while (entries(dir, "done") == 0 && now_s() < until)
+	until = ts_now() + 120;
+	while (entries(dir, "done") == 0 && ts_now() < until)
 		usleep(100 * 1000);
 	kill(pool, SIGTERM);
 	int status;
@@ -504,7 +474,7 @@ static char *page_line(const char *job, double seconds)
 Test(cli_pipeline, status_reads_every_hosts_log)
 {
 	char *dir = ts_mkdtemp("cli-logs"), *cmd = ts_fmt("%s init %s/a", BUNKO_EXE, dir);
-	free(run_ok(cmd));
+	free(ts_run_ok_stdout(cmd));
 	free(cmd);
 	/* two hosts, one page each, both begun 100 s ago: 72 pages an hour;
 	 * one host's log alone would say 36 */
@@ -517,7 +487,7 @@ Test(cli_pipeline, status_reads_every_hosts_log)
 		free(path);
 	}
 	cmd = ts_fmt("%s status %s/a --json", BUNKO_EXE, dir);
-	char *out = run_ok(cmd);
+	char *out = ts_run_ok_stdout(cmd);
 	const char *p = strstr(out, "\"pages_per_hour\": ");
 	cr_assert_not_null(p, "%s", out);
 	double rate = atof(p + 18);
@@ -540,22 +510,22 @@ Test(cli_pipeline, no_index_stores_without_indexing, .timeout = 300)
 	free(cmd);
 
 	cmd = ts_fmt("OMP_THREAD_LIMIT=1 %s worker %s/a -j 1 --drain --no-index", BUNKO_EXE, dir);
-	free(run_ok(cmd));
+	free(ts_run_ok_stdout(cmd));
 	free(cmd);
 	/* stored, with its page models; the index untouched */
 	cmd = ts_fmt("ls %s/a/store/reiki/%s/data/pages", dir, id);
-	out = run_ok(cmd);
+	out = ts_run_ok_stdout(cmd);
 	cr_expect_str_eq(out, "0001.page\n0002.page\n");
 	free(out);
 	free(cmd);
 	cmd = ts_fmt("find %s/a/index -mindepth 1 | wc -l", dir);
-	out = run_ok(cmd);
+	out = ts_run_ok_stdout(cmd);
 	cr_expect_eq(atoi(out), 0, "the index was written: %s entries", out);
 	free(out);
 	free(cmd);
 	cmd = ts_fmt("python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))[\"indexed\"])' "
 		     "%s/a/queue/done/%s/result", dir, id);
-	out = run_ok(cmd);
+	out = ts_run_ok_stdout(cmd);
 	cr_expect_str_eq(out, "False\n");
 	free(out);
 	free(cmd);
@@ -564,7 +534,7 @@ Test(cli_pipeline, no_index_stores_without_indexing, .timeout = 300)
 	char *p1 = gt("h-reiki.p1.gt.txt"), phrase[64];
 	cr_assert_eq(utf8_slice(p1, 0, 4, phrase, sizeof(phrase)), 0);
 	cmd = ts_fmt("%s reindex %s/a", BUNKO_EXE, dir);
-	free(run_ok(cmd));
+	free(ts_run_ok_stdout(cmd));
 	free(cmd);
 	cmd = ts_fmt("%s search %s/a '%s' --json", BUNKO_EXE, dir, phrase);
 	out = NULL;

@@ -128,14 +128,6 @@ static int run_watched(const char *state, const char *root, long cut_at,
 	return st;
 }
 
-static char *run_ok(const char *cmd)
-{
-	char *out = NULL;
-	int rc = ts_run(cmd, &out, 1);
-	cr_assert_eq(rc, 0, "'%s' exited %d: %s", cmd, rc, out);
-	return out;
-}
-
 static char *real_dir(const char *path)
 {
 	char buf[PATH_MAX];
@@ -195,7 +187,7 @@ static char *leftover(const char *archive)
 {
 	char *cmd = ts_fmt("cd '%s' && find . -name '.*.tmp.*' -o -path './store/.staging/*/*' "
 			   "| head -n 1", archive);
-	char *out = run_ok(cmd);
+	char *out = ts_run_ok(cmd);
 	free(cmd);
 	if (!*out) {
 		free(out);
@@ -317,7 +309,7 @@ static char *before_publish(const char *dir, char **id)
 	char *cmd = ts_fmt("%s init '%s' && %s add '%s' '%s' --collection " COLLECTION
 			   " --lang eng --title 'Power cut'",
 			   BUNKO_EXE, a0, BUNKO_EXE, a0, page);
-	char *out = run_ok(cmd); /* init's line, then the job id */
+	char *out = ts_run_ok(cmd); /* init's line, then the job id */
 	size_t len = strlen(out);
 	cr_assert(len > 1 && out[len - 1] == '\n', "no job id: %s", out);
 	out[len - 1] = '\0';
@@ -421,7 +413,7 @@ Test(powercut, a_cut_add_leaves_no_job_or_the_whole_job, .timeout = 300)
 	char *dir = ts_mkdtemp("powercut-add");
 	char *a = ts_fmt("%s/a", dir);
 	char *cmd = ts_fmt("%s init '%s'", BUNKO_EXE, a);
-	free(run_ok(cmd));
+	free(ts_run_ok(cmd));
 	free(cmd);
 	char *root = real_dir(a);
 	char *state = ts_fmt("%s/s", dir);
@@ -462,7 +454,7 @@ Test(powercut, a_cut_add_leaves_no_job_or_the_whole_job, .timeout = 300)
 			EXPECT(jobs == 1, "%s: add reported the job queued; %d in incoming/",
 				     what, jobs);
 		char *scmd = ts_fmt("%s status '%s' --json", BUNKO_EXE, cut);
-		free(run_ok(scmd));
+		free(ts_run_ok(scmd));
 		free(scmd);
 		free(inc);
 		ts_rmtree(cut);
@@ -522,7 +514,7 @@ Test(powercut, a_cut_manifest_queues_each_volume_whole_or_not_at_all, .timeout =
 	char *dir = ts_mkdtemp("powercut-manifest");
 	char *a = ts_fmt("%s/a", dir);
 	char *cmd = ts_fmt("%s init '%s'", BUNKO_EXE, a);
-	free(run_ok(cmd));
+	free(ts_run_ok(cmd));
 	free(cmd);
 	char *root = real_dir(a);
 	char *state = ts_fmt("%s/s", dir);
@@ -539,7 +531,7 @@ Test(powercut, a_cut_manifest_queues_each_volume_whole_or_not_at_all, .timeout =
 		char *src = ts_sample(inputs[i]);
 		char *copy = ts_fmt("%s/%s", dir, inputs[i]);
 		char *cp = ts_fmt("cp '%s' '%s'", src, copy);
-		free(run_ok(cp));
+		free(ts_run_ok(cp));
 		struct stat st;
 		cr_assert_eq(stat(copy, &st), 0);
 		sizes[i] = st.st_size;
@@ -563,7 +555,7 @@ Test(powercut, a_cut_manifest_queues_each_volume_whole_or_not_at_all, .timeout =
 			EXPECT(jobs == 3, "%s: add reported 3 volumes queued; %d in incoming/", what, jobs);
 		/* again, without the shim: the volumes missing, and no other */
 		char *again = ts_fmt("%s add '%s' --manifest '%s'", BUNKO_EXE, cut, csv);
-		free(run_ok(again));
+		free(ts_run_ok(again));
 		EXPECT(whole_jobs(cut, what, inputs, sizes, 3) == 3,
 		       "%s: the manifest run again does not leave its 3 volumes queued once", what);
 		free(again);

@@ -89,22 +89,12 @@
 
 static char *archive; /* shared by the tests of one run */
 
-/* ---- the archive ------------------------------------------------------------ */
-
-static char *run_ok(const char *cmd)
-{
-	char *out = NULL;
-	int rc = ts_run(cmd, &out, 1);
-	cr_assert_eq(rc, 0, "'%s' exited %d: %s", cmd, rc, out);
-	return out;
-}
-
 /* The job id `bunko add` printed. */
 static char *add(const char *file, const char *options)
 {
 	char *sample = ts_sample(file);
 	char *cmd = ts_fmt("%s add %s %s %s", BUNKO_EXE, archive, sample, options);
-	char *out = run_ok(cmd);
+	char *out = ts_run_ok(cmd);
 	free(cmd);
 	free(sample);
 	out[strcspn(out, "\n")] = '\0';
@@ -146,7 +136,7 @@ static void make_archive(void)
 	ts_rmtree(root);
 	cr_assert_eq(mkdir(root, 0755), 0);
 	char *cmd = ts_fmt("%s init %s", BUNKO_EXE, archive);
-	free(run_ok(cmd));
+	free(ts_run_ok(cmd));
 	free(cmd);
 	char *id = add("h-reiki.tif", "--collection reiki --profile bylaw --title 例規集 --date 2025-04-01");
 	save_id("reiki", id);
@@ -161,7 +151,7 @@ static void make_archive(void)
 	save_id("restricted", id);
 	free(id);
 	cmd = ts_fmt("OMP_THREAD_LIMIT=1 %s worker %s --drain", BUNKO_EXE, archive);
-	free(run_ok(cmd));
+	free(ts_run_ok(cmd));
 	free(cmd);
 
 	struct bk_index *idx = NULL;
@@ -413,7 +403,7 @@ static char *cli_pages(const char *q, const char *options, long *total)
 	char *e = ts_fmt("'%s'", q);
 	char *cmd = ts_fmt("%s search %s --limit 1000 --json %s -- %s", BUNKO_EXE, archive,
 			   options ? options : "", e);
-	char *out = run_ok(cmd);
+	char *out = ts_run_ok(cmd);
 	char *list = calloc(1, strlen(out) + 1);
 	*total = -1;
 	for (char *line = strtok(out, "\n"); line; line = strtok(NULL, "\n")) {
@@ -1444,7 +1434,7 @@ static char *hidden_csrf(const char *html)
 static void add_user(const char *name, const char *role, const char *password)
 {
 	char *cmd = ts_fmt("printf '%%s\\n' '%s' | %s user add %s %s --role %s", password, BUNKO_EXE, archive, name, role);
-	free(run_ok(cmd));
+	free(ts_run_ok(cmd));
 	free(cmd);
 }
 
@@ -1880,7 +1870,7 @@ static char *html_escaped(const char *s)
 static json_t *status_json(void)
 {
 	char *cmd = ts_fmt("%s status %s --json", BUNKO_EXE, archive);
-	char *out = run_ok(cmd);
+	char *out = ts_run_ok(cmd);
 	json_error_t jerr;
 	json_t *j = json_loads(out, 0, &jerr);
 	cr_assert_not_null(j, "%s: %s", jerr.text, out);
@@ -2055,7 +2045,7 @@ Test(cli_serve, behind_nginx_with_tls, .timeout = 120)
 	chmod(tmp, 0777);
 	char *cmd = ts_fmt("openssl req -x509 -newkey rsa:2048 -nodes -keyout %s/key.pem -out %s/cert.pem "
 			   "-days 1 -subj /CN=localhost 2>&1", dir, dir);
-	free(run_ok(cmd));
+	free(ts_run_ok(cmd));
 	free(cmd);
 
 	int http_port = free_port(), https_port = free_port();

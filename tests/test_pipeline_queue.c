@@ -512,17 +512,6 @@ Test(queue, live_local_claim_is_not_stale_and_states_move)
 
 /* ---- recovery cleans up after the dead ------------------------------- */
 
-/* A pid that existed a moment ago and is gone (reaped) now. */
-static pid_t dead_pid(void)
-{
-	pid_t pid = fork();
-	cr_assert_geq(pid, 0);
-	if (pid == 0)
-		_exit(0);
-	waitpid(pid, NULL, 0);
-	return pid;
-}
-
 Test(queue, recovery_deletes_the_dead_holders_temporaries)
 {
 	struct bk_error err;
@@ -665,7 +654,7 @@ Test(queue, recovery_clears_debris_of_dead_processes_from_tmp)
 	char n[24][160];
 	bool gone[24];
 	int k = 0;
-	long dead = dead_pid(), live = getpid();
+	long dead = ts_dead_pid(), live = getpid();
 	time_t now = bk_queue_fs_now(&q), day = 24 * 3600;
 
 	bk_error_init(&err);

@@ -3,13 +3,22 @@
  */
 #include "test_support.h"
 
+#include <criterion/criterion.h>
 #include <ctype.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
+
+#include "bunko/page.h"
 
 char *ts_mkdtemp(const char *tag)
 {
@@ -265,4 +274,120 @@ int ts_bunko(char **output, const char *args, ...)
 	free(cmd);
 	free(rest);
 	return rc;
+}
+
+static char *run_ok(const char *cmd, int merge_stderr)
+{
+	char *out = NULL;
+	int rc = ts_run(cmd, &out, merge_stderr);
+	cr_assert_eq(rc, 0, "'%s' exited %d: %s", cmd, rc, out);
+	return out;
+}
+
+char *ts_run_ok(const char *cmd)
+{
+	return run_ok(cmd, 1);
+}
+
+char *ts_run_ok_stdout(const char *cmd)
+{
+	return run_ok(cmd, 0);
+}
+
+pid_t ts_spawn_group(const char *const *argv, const char *log)
+{
+	fflush(stdout);
+	fflush(stderr);
+	pid_t pid = fork();
+	cr_assert(pid >= 0, "fork: %s", strerror(errno));
+	if (pid == 0) {
+		sigset_t none;
+		sigemptyset(&none);
+		sigprocmask(SIG_SETMASK, &none, NULL);
+		setpgid(0, 0);
+		/* if the test dies, what it started does not run on */
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		int fd = open(log, O_WRONLY | O_CREAT | O_APPEND, 0644);
+		if (fd >= 0) {
+			dup2(fd, STDOUT_FILENO);
+			dup2(fd, STDERR_FILENO);
+			close(fd);
+		}
+		setenv("OMP_THREAD_LIMIT", "1", 1);
+		execvp(argv[0], (char *const *)argv);
+		_exit(127);
+	}
+	setpgid(pid, pid); /* both sides, so no kill can miss the group */
+	return pid;
+}
+
+double ts_now(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+size_t ts_utf8_len(const char *s)
+{
+	size_t n = 0;
+	for (; *s; s++)
+		if (((unsigned char)*s & 0xC0) != 0x80)
+			n++;
+	return n;
+}
+
+long ts_json_int(const char *json, const char *key)
+{
+	char pat[64];
+	snprintf(pat, sizeof(pat), "\"%s\": ", key);
+	const char *p = strstr(json, pat);
+	cr_assert_not_null(p, "no %s in %s", key, json);
+	return strtol(p + strlen(pat), NULL, 10);
+}
+
+int ts_queue_entries(const char *archive, const char *sub)
+{
+	char *dir = ts_fmt("%s/queue/%s", archive, sub);
+	DIR *d = opendir(dir);
+	struct dirent *de;
+	int n = 0;
+	while (d && (de = readdir(d)))
+		n += de->d_name[0] != '.';
+	if (d)
+		closedir(d);
+	free(dir);
+	return n;
+}
+
+long ts_dead_pid(void)
+{
+	pid_t pid = fork();
+	cr_assert_geq(pid, 0);
+	if (pid == 0)
+		_exit(0);
+	cr_assert_eq(waitpid(pid, NULL, 0), pid);
+	return (long)pid;
+}
+
+unsigned char *ts_word_boxes_bits(const struct bk_page *page, int w, int h, int inset,
+				  size_t *stride)
+{
+	size_t row = ((size_t)w + 7) / 8;
+	unsigned char *bits = calloc(row, (size_t)h);
+
+	cr_assert_not_null(bits);
+	for (size_t b = 0; b < page->nblocks; b++)
+		for (size_t l = 0; l < page->blocks[b].nlines; l++) {
+			const struct bk_line *line = &page->blocks[b].lines[l];
+			for (size_t k = 0; k < line->nwords; k++) {
+				struct bk_box bx = line->words[k].box;
+				for (int y = bx.y0 + inset; y < bx.y1 - inset; y++)
+					for (int x = bx.x0 + inset; x < bx.x1 - inset; x++)
+						bits[(size_t)y * row + x / 8] |=
+							(unsigned char)(0x80 >> (x % 8));
+			}
+		}
+	*stride = row;
+	return bits;
 }

@@ -9,6 +9,7 @@
 
 #include <stddef.h>
 #include <stdio.h>
+#include <sys/types.h>
 
 /* Creates a fresh directory under $TMPDIR (or /tmp); caller frees. */
 char *ts_mkdtemp(const char *tag);
@@ -93,5 +94,35 @@ char *ts_strip_space(char *s);
  * strlen() when lens is NULL) with a correct cross-reference table; object
  * 1 is the catalog. 0 on success. */
 int ts_write_pdf(const char *path, const char *const *objs, const size_t *lens, int n);
+
+/* ts_run, asserting exit status 0: the command's stdout and stderr
+ * together (ts_run_ok) or its stdout alone (ts_run_ok_stdout); caller
+ * frees. Needs <criterion/criterion.h>, as every test has. */
+char *ts_run_ok(const char *cmd);
+char *ts_run_ok_stdout(const char *cmd);
+/* Starts argv (argv[0] a path, or a program on PATH) in a process group of its own, as a pool
+ * of workers that a test kills whole (kill(-pid, ...)): signals unblocked,
+ * killed when the test process dies, stdout and stderr appended to `log`,
+ * OMP_THREAD_LIMIT=1. Returns its pid, which is also the group's. */
+pid_t ts_spawn_group(const char *const *argv, const char *log);
+/* Seconds on the monotonic clock, for deadlines in polling loops. */
+double ts_now(void);
+/* Characters (code points) in a UTF-8 string. */
+size_t ts_utf8_len(const char *s);
+/* The integer after the first `"key": ` in a JSON text printed with
+ * ", " and ": " (`--json` of status and verify); asserts there is one. */
+long ts_json_int(const char *json, const char *key);
+/* Entries of ARCHIVE/queue/SUB that do not start with '.' (jobs, claims);
+ * 0 when the directory cannot be read. */
+int ts_queue_entries(const char *archive, const char *sub);
+/* The id of a process that has exited and been reaped. */
+long ts_dead_pid(void);
+/* A 1-bit image (MSB first, 0 white, `*stride` bytes a row; caller frees)
+ * of w x h pixels with a black square at every word box of `page`, each
+ * box shrunk by `inset` pixels on every side, so page images whose words
+ * lie where the page model says can be made without an OCR run. */
+struct bk_page;
+unsigned char *ts_word_boxes_bits(const struct bk_page *page, int w, int h, int inset,
+				  size_t *stride);
 
 #endif

@@ -125,6 +125,18 @@ static inline bool bk_date_valid(const char *s)
 	return !(m == 2 && d == 29 && !(y % 4 == 0 && (y % 100 != 0 || y % 400 == 0)));
 }
 
+/* True for a language option (`bunko add --lang`, a manifest's lang):
+ * "auto" or Tesseract model names joined with '+' (lower case, '_'). */
+static inline bool bk_lang_valid(const char *s)
+{
+	if (!s || !*s)
+		return false;
+	for (const char *p = s; *p; p++)
+		if (!(*p >= 'a' && *p <= 'z') && *p != '_' && *p != '+')
+			return false;
+	return true;
+}
+
 /* Returns the access level named `s`, or -1. */
 static inline int bk_access_parse(const char *s)
 {

@@ -22,9 +22,9 @@
  * exactly.
  *
  * Ownership: a record from bk_record_new/bk_record_read is freed with
- * bk_record_free; a record returned by bk_record_add_object or
- * bk_record_object is borrowed from its parent. Strings returned by the
- * getters are borrowed from the record.
+ * bk_record_free; a record returned by bk_record_add_object,
+ * bk_record_set_object or bk_record_object is borrowed from its parent.
+ * Strings returned by the getters are borrowed from the record.
  */
 #ifndef BUNKO_RECORD_H
 #define BUNKO_RECORD_H
@@ -54,6 +54,8 @@ int bk_record_set_array(struct bk_record *r, const char *key);
 /* Appends a new empty object to the array `key`; borrowed, NULL when out
  * of memory. */
 struct bk_record *bk_record_add_object(struct bk_record *r, const char *key);
+/* Sets `key` to a new empty object; borrowed, NULL when out of memory. */
+struct bk_record *bk_record_set_object(struct bk_record *r, const char *key);
 
 /* Getters. A missing key or a null gives NULL / false. A value of another
  * type is an error the readers report (bk_record_check_types). */
