@@ -532,36 +532,72 @@ static int collect_key(enum bk_job_state state, const char *job_id, const char *
 	return 0;
 }
 
+/* Rows queued per batch: one filesystem sync each, and the first jobs
+ * reach the workers while later rows are being built. */
+#define ROWS_PER_BATCH 256
+
+/* Commits the batch and reports its jobs (row i0 onwards, the rows not
+ * skipped, in order). */
+static int commit_batch(struct bk_queue *q, struct bk_queue_batch *b, struct bk_manifest *m,
+			const bool *in_batch, size_t i0, size_t i1,
+			void (*queued)(void *ud, const char *job_id, int line), void *ud,
+			struct bk_error *err)
+{
+	int rc = bk_queue_batch_commit(q, b, err);
+	size_t k = 0;
+	for (size_t i = i0; i < i1 && k < b->done; i++)
+		if (in_batch[i - i0]) {
+			if (queued)
+				queued(ud, b->ids[k], m->rows[i].line);
+			k++;
+		}
+	bk_queue_batch_release(b);
+	return rc;
+}
+
 int bk_manifest_queue(struct bk_queue *q, struct bk_manifest *m,
 		      void (*queued)(void *ud, const char *job_id, int line), void *ud,
 		      size_t *skipped, struct bk_error *err)
 {
 	struct keys keys = { 0 };
+	struct bk_queue_batch batch;
+	bool in_batch[ROWS_PER_BATCH];
+	size_t first = 0;
 	int rc = -1;
 
+	bk_queue_batch_init(&batch);
 	*skipped = 0;
 	if (bk_queue_foreach(q, collect_key, &keys, err))
 		goto out;
 	qsort(keys.v, keys.n, sizeof(*keys.v), cmp_str);
 	for (size_t i = 0; i < m->nrows; i++) {
 		struct bk_manifest_row *r = &m->rows[i];
+		in_batch[i - first] = false;
 		if (keys.n && bsearch(&r->meta.key, keys.v, keys.n, sizeof(*keys.v), cmp_str)) {
 			(*skipped)++;
-			continue;
+		} else {
+			r->meta.pages = 0;
+			for (size_t k = 0; k < r->npaths; k++)
+				r->meta.pages += page_count(r->paths[k]);
+			if (bk_queue_batch_add(q, &batch, &r->meta, (const char *const *)r->paths,
+					       r->npaths, err)) {
+				struct bk_error inner = *err;
+				bk_error_set(err, "line %d: %s", r->line, inner.msg);
+				/* the rows before it are queued, as they would be one by one */
+				commit_batch(q, &batch, m, in_batch, first, i, queued, ud, NULL);
+				goto out;
+			}
+			in_batch[i - first] = true;
 		}
-		r->meta.pages = 0;
-		for (size_t k = 0; k < r->npaths; k++)
-			r->meta.pages += page_count(r->paths[k]);
-		if (bk_queue_add(q, &r->meta, (const char *const *)r->paths, r->npaths, err)) {
-			struct bk_error inner = *err;
-			bk_error_set(err, "line %d: %s", r->line, inner.msg);
-			goto out;
+		if (i + 1 - first == ROWS_PER_BATCH || i + 1 == m->nrows) {
+			if (commit_batch(q, &batch, m, in_batch, first, i + 1, queued, ud, err))
+				goto out;
+			first = i + 1;
 		}
-		if (queued)
-			queued(ud, r->meta.id, r->line);
 	}
 	rc = 0;
 out:
+	bk_queue_batch_release(&batch);
 	for (size_t i = 0; i < keys.n; i++)
 		free(keys.v[i]);
 	free(keys.v);

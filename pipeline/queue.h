@@ -132,6 +132,29 @@ char *bk_queue_path(const struct bk_queue *q, const char *sub, const char *name)
 int bk_queue_add(struct bk_queue *q, struct bk_job_meta *meta,
 		 const char *const *paths, size_t npaths, struct bk_error *err);
 
+/*
+ * A batch of new jobs (`bunko add --manifest`): each is built in tmp/ as
+ * bk_queue_add builds one, but unsynced; commit makes them all durable
+ * with one syncfs(2), then moves each into incoming/ and fsyncs it once.
+ * A job is queued whole or not at all, as by bk_queue_add; release
+ * deletes the jobs not committed.
+ */
+struct bk_queue_batch {
+	char **tmpdirs, **ids; /* owned */
+	size_t n, cap, done;   /* done: moved into incoming/ */
+};
+void bk_queue_batch_init(struct bk_queue_batch *b);
+/* Builds meta's job into the batch: fills in meta->id and meta->files as
+ * bk_queue_add does. */
+int bk_queue_batch_add(struct bk_queue *q, struct bk_queue_batch *b,
+		       struct bk_job_meta *meta, const char *const *paths,
+		       size_t npaths, struct bk_error *err);
+/* Queues the batch's jobs; on error those before b->ids[b->done] are
+ * queued. */
+int bk_queue_batch_commit(struct bk_queue *q, struct bk_queue_batch *b,
+			  struct bk_error *err);
+void bk_queue_batch_release(struct bk_queue_batch *b);
+
 /* A job this process holds. */
 struct bk_claim {
 	char *job_id;

@@ -1,6 +1,6 @@
 /*
- * tests/fault_shim.c — an LD_PRELOAD library for the tests: makes fsync(2)
- * and fdatasync(2) fail, as a full or failing disk makes them fail, while
+ * tests/fault_shim.c — an LD_PRELOAD library for the tests: makes fsync(2),
+ * fdatasync(2) and syncfs(2) fail, as a full or failing disk makes them fail, while
  * the file named by $BUNKO_FAULT_CONTROL holds "enospc" (ENOSPC) or "eio"
  * (EIO). Every file bunko publishes is fsync()ed before its rename
  * (bunko/atomic.h), so a fault there is a fault of every write that
@@ -54,4 +54,15 @@ int fdatasync(int fd)
 		return -1;
 	}
 	return (int)syscall(SYS_fdatasync, fd);
+}
+
+/* `add --manifest` makes its batches durable with syncfs (pipeline/queue.c) */
+int syncfs(int fd)
+{
+	int e = fault_now();
+	if (e) {
+		errno = e;
+		return -1;
+	}
+	return (int)syscall(SYS_syncfs, fd);
 }

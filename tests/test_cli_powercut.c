@@ -20,7 +20,11 @@
  *     page is found by a search exactly once, verify stays clean and no
  *     temporaries are left.
  * The same for `bunko add` (a cut leaves no job or a whole job in
- * incoming/; once add has printed the job id, the job is there).
+ * incoming/; once add has printed the job id, the job is there), and for
+ * `bunko add --manifest`, which builds its jobs unsynced and makes them
+ * durable with one syncfs(2) before any is moved into incoming/: after
+ * any cut each volume is queued whole or not at all, and running the
+ * manifest again queues exactly the volumes missing.
  *
  * Which fsyncs this test guards: each was deleted in turn, bunko rebuilt
  * and this test run; it failed, at the cut named, for:
@@ -46,6 +50,8 @@
  *                    worker reported done is not in done/
  *   pipeline/queue.c add: fsync of incoming/ after the rename (the job is
  *                    lost) and of input/ (its scan is missing)
+ *   pipeline/queue.c a manifest's batch: the syncfs before the renames
+ *                    (queued volumes without their record or scan)
  * It does not fail without these, each made redundant by a later sync in
  * the same run: the fsync of a master as it is copied (synced again when
  * hashed), of the staged bag directory (its last tag file's commit syncs
@@ -464,6 +470,108 @@ Test(powercut, a_cut_add_leaves_no_job_or_the_whole_job, .timeout = 300)
 		free(what);
 	}
 	free(page);
+	free(state);
+	free(root);
+	free(a);
+	ts_rmtree(dir);
+	free(dir);
+}
+
+/* The jobs in cut/queue/incoming: each must have a record and every
+ * input at its full size (inputs: the file names; sizes: theirs). */
+static int whole_jobs(const char *cut, const char *what, const char *const *inputs,
+		      const off_t *sizes, int ninputs)
+{
+	char *inc = ts_fmt("%s/queue/incoming", cut);
+	DIR *d = opendir(inc);
+	struct dirent *de;
+	int jobs = 0;
+	while (d && (de = readdir(d))) {
+		if (de->d_name[0] == '.')
+			continue;
+		jobs++;
+		char *meta = ts_fmt("%s/%s/job.meta", inc, de->d_name);
+		char text[1 << 14];
+		FILE *mf = fopen(meta, "r");
+		size_t len = mf ? fread(text, 1, sizeof(text), mf) : 0;
+		if (mf)
+			fclose(mf);
+		EXPECT(len > 0 && text[len - 1] == '\n' && strstr(text, "\"bunko-job\""),
+		       "%s: a queued job without its whole record", what);
+		int found = 0;
+		for (int i = 0; i < ninputs; i++) {
+			char *in = ts_fmt("%s/%s/input/%s", inc, de->d_name, inputs[i]);
+			struct stat st;
+			if (stat(in, &st) == 0) {
+				found++;
+				EXPECT(st.st_size == sizes[i], "%s: %s queued truncated", what, in);
+			}
+			free(in);
+		}
+		EXPECT(found == 1, "%s: a queued job with %d inputs", what, found);
+		free(meta);
+	}
+	if (d)
+		closedir(d);
+	free(inc);
+	return jobs;
+}
+
+Test(powercut, a_cut_manifest_queues_each_volume_whole_or_not_at_all, .timeout = 300)
+{
+	char *dir = ts_mkdtemp("powercut-manifest");
+	char *a = ts_fmt("%s/a", dir);
+	char *cmd = ts_fmt("%s init '%s'", BUNKO_EXE, a);
+	free(run_ok(cmd));
+	free(cmd);
+	char *root = real_dir(a);
+	char *state = ts_fmt("%s/s", dir);
+	/* a public volume (hard-linked in), a restricted one (copied), and a
+	 * public one of another page */
+	const char *inputs[] = { "eng.png", "h-kokuji.png", "blank.png" };
+	const char *access[] = { "public", "restricted", "public" };
+	off_t sizes[3];
+	char *csv = ts_fmt("%s/volumes.csv", dir);
+	FILE *fp = fopen(csv, "w");
+	cr_assert_not_null(fp);
+	fprintf(fp, "files,collection,title,access\n");
+	for (int i = 0; i < 3; i++) {
+		char *src = ts_sample(inputs[i]);
+		char *copy = ts_fmt("%s/%s", dir, inputs[i]);
+		char *cp = ts_fmt("cp '%s' '%s'", src, copy);
+		free(run_ok(cp));
+		struct stat st;
+		cr_assert_eq(stat(copy, &st), 0);
+		sizes[i] = st.st_size;
+		fprintf(fp, "%s,%s,Vol %d,%s\n", copy, COLLECTION, i + 1, access[i]);
+		free(cp);
+		free(copy);
+		free(src);
+	}
+	cr_assert_eq(fclose(fp), 0);
+	cr_assert_eq(pc_baseline(state, root), 0);
+	const char *args[] = { "add", root, "--manifest", csv, NULL };
+	int st = run_watched(state, root, 0, args);
+	cr_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0, "the watched add ended with %d", st);
+	long n = pc_count(state);
+	cr_assert_gt(n, 1, "%ld syncs recorded: the shim is not loaded", n);
+	for (long k = 1; k <= n + 1 && failures == 0; k++) {
+		char *what = describe(state, k);
+		char *cut = rebuild(dir, "manifest", state, k);
+		int jobs = whole_jobs(cut, what, inputs, sizes, 3);
+		if (k == n + 1)
+			EXPECT(jobs == 3, "%s: add reported 3 volumes queued; %d in incoming/", what, jobs);
+		/* again, without the shim: the volumes missing, and no other */
+		char *again = ts_fmt("%s add '%s' --manifest '%s'", BUNKO_EXE, cut, csv);
+		free(run_ok(again));
+		EXPECT(whole_jobs(cut, what, inputs, sizes, 3) == 3,
+		       "%s: the manifest run again does not leave its 3 volumes queued once", what);
+		free(again);
+		ts_rmtree(cut);
+		free(cut);
+		free(what);
+	}
+	free(csv);
 	free(state);
 	free(root);
 	free(a);

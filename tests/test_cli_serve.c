@@ -20,7 +20,10 @@
  * the page image is a PNG of the page's proportions; downloads are the
  * stored files; a confidential or restricted document answers every URL
  * exactly as a missing one (404, same body) and its words, title and id
- * appear in no response, nor in any count; hostile queries are escaped or
+ * appear in no response, nor in any count; an anonymous crawl of every
+ * link the site gives (pages, redirects, the IIIF JSON's URLs: some 330)
+ * reaches both public documents' images, thumbnails, manifests and
+ * downloads and no byte of a hidden one's id, title or words; hostile queries are escaped or
  * refused (400) and leave the server up; SIGTERM stops it with status 0;
  * each public document has a IIIF Presentation 3.0 manifest (a canvas
  * per page of the page model's size, right-to-left for the vertical
@@ -2116,4 +2119,113 @@ Test(cli_serve, mirador_shows_the_manifest_and_its_search_hits, .timeout = 300)
 	free(spath);
 	free(manifest);
 	free(shot);
+}
+
+/* ---- an anonymous crawl ----------------------------------------------------------- */
+
+#define CRAWL_MAX 900 /* fetches at most: every link of the test archive's site is well within */
+
+struct crawl {
+	char *seen[CRAWL_MAX * 8];
+	int nseen, next;
+};
+
+/* Queues path (a site path; &amp; decoded, the fragment dropped) unless
+ * seen. */
+static void crawl_push(struct crawl *c, const char *start, size_t len)
+{
+	char *p = strndup(start, len), *o = p;
+	for (const char *s = p; *s; s++) {
+		if (!strncmp(s, "&amp;", 5)) {
+			*o++ = '&';
+			s += 4;
+		} else if (*s == '#') {
+			break;
+		} else {
+			*o++ = *s;
+		}
+	}
+	*o = '\0';
+	bool skip = p[0] != '/' || p[1] == '/' || !strncmp(p, "/logout", 7);
+	for (int i = 0; i < c->nseen && !skip; i++)
+		skip = !strcmp(c->seen[i], p);
+	if (skip || c->nseen == (int)(sizeof(c->seen) / sizeof(c->seen[0])))
+		free(p);
+	else
+		c->seen[c->nseen++] = p;
+}
+
+/* Every site link in a body: attributes ="/..." of HTML pages and the
+ * "http://localhost/..." URLs of IIIF JSON. */
+static void crawl_links(struct crawl *c, const char *body)
+{
+	const char *marks[] = { "=\"/", "\"http://localhost/" };
+	for (int m = 0; m < 2; m++)
+		for (const char *p = body; (p = strstr(p, marks[m])); p++) {
+			const char *start = m == 0 ? p + 2 : p + strlen("\"http://localhost");
+			crawl_push(c, start, strcspn(start, "\"<> "));
+		}
+}
+
+/* The document id of /doc/ID/... or /iiif/ID/... into id (empty if none). */
+static void crawl_doc_of(const char *path, char *id, size_t size)
+{
+	const char *p = !strncmp(path, "/doc/", 5) ? path + 5 : !strncmp(path, "/iiif/", 6) ? path + 6 : NULL;
+	size_t n = p ? strcspn(p, "/?") : 0;
+	snprintf(id, size, "%.*s", (int)(n < size ? n : size - 1), p ? p : "");
+}
+
+Test(cli_serve, an_anonymous_crawl_of_every_link_shows_nothing_hidden, .timeout = 300)
+{
+	static struct crawl c;
+	const char *seeds[] = { "/", "/?lang=en", "/search?q=%E4%BB%A4%E5%92%8C", "/search?q=%E5%AD%A6%E3%81%B6",
+				"/search?q=%E8%AD%B0%E6%A1%88", "/search?q=%E4%BE%8B%E8%A6%8F" };
+	/* what only the hidden documents hold: their ids, titles and words */
+	const char *hidden[] = { secret_id, restricted_id, "秘密文書", "非公開英文", "千代田区", "防災ポータル",
+				 "Digitizing", "microfilm" };
+	int docs_seen[2] = { 0, 0 }, kinds[6] = { 0 };
+	const char *kind_tails[] = { "/image", "/thumb", "/manifest", "/pdf", "/text", "/alto" };
+	for (size_t i = 0; i < sizeof(seeds) / sizeof(seeds[0]); i++)
+		crawl_push(&c, seeds[i], strlen(seeds[i]));
+	while (c.next < c.nseen && c.next < CRAWL_MAX) {
+		const char *path = c.seen[c.next++];
+		struct reply r = get(path);
+		/* redirects, a search service asked nothing (400), missing pages */
+		cr_expect(r.status >= 200 && r.status < 500, "%s: %d", path, r.status);
+		for (size_t h = 0; h < sizeof(hidden) / sizeof(hidden[0]); h++) {
+			cr_expect_null(memmem(r.body, r.len, hidden[h], strlen(hidden[h])),
+				       "'%s' in the answer to %s", hidden[h], path);
+			cr_expect_null(strstr(r.head, hidden[h]), "'%s' in the headers of %s", hidden[h], path);
+		}
+		char id[128];
+		crawl_doc_of(path, id, sizeof(id));
+		cr_expect(strcmp(id, secret_id) && strcmp(id, restricted_id), "a link to a hidden document: %s", path);
+		docs_seen[0] += !strcmp(id, reiki_id);
+		docs_seen[1] += !strcmp(id, gian_id);
+		for (int k = 0; k < 6; k++) {
+			const char *t = strstr(path, kind_tails[k]);
+			kinds[k] += r.status == 200 && t && (t[strlen(kind_tails[k])] == '\0' || t[strlen(kind_tails[k])] == '?');
+		}
+		/* a redirect's target is a link too */
+		const char *loc = strcasestr(r.head, "\nLocation: ");
+		if (loc) {
+			loc += 11;
+			if (!strncmp(loc, "http://localhost", 16))
+				loc += 16;
+			crawl_push(&c, loc, strcspn(loc, "\r\n"));
+		}
+		if (r.status == 200 && (strstr(r.head, "text/html") || strstr(r.head, "json")))
+			crawl_links(&c, r.body);
+		reply_free(&r);
+	}
+	cr_expect_lt(c.next, CRAWL_MAX, "the crawl stopped at %d fetches with %d links left", c.next,
+		     c.nseen - c.next);
+	cr_log_info("crawled %d URLs", c.next);
+	cr_expect_gt(c.next, 40, "only %d URLs crawled: the test proves little", c.next);
+	cr_expect(docs_seen[0] && docs_seen[1], "the crawl missed a public document (%d, %d)", docs_seen[0],
+		  docs_seen[1]);
+	for (int k = 0; k < 6; k++)
+		cr_expect_gt(kinds[k], 0, "the crawl fetched no %s", kind_tails[k]);
+	for (int i = 0; i < c.nseen; i++)
+		free(c.seen[i]);
 }
