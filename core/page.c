@@ -18,11 +18,11 @@ void bk_page_init(struct bk_page *page)
 	memset(page, 0, sizeof(*page));
 }
 
-void bk_page_release(struct bk_page *page)
+void bk_page_truncate(struct bk_page *page, size_t nblocks)
 {
 	if (!page)
 		return;
-	for (size_t b = 0; b < page->nblocks; b++) {
+	for (size_t b = nblocks; b < page->nblocks; b++) {
 		struct bk_block *block = &page->blocks[b];
 		for (size_t l = 0; l < block->nlines; l++) {
 			struct bk_line *line = &block->lines[l];
@@ -32,6 +32,15 @@ void bk_page_release(struct bk_page *page)
 		}
 		free(block->lines);
 	}
+	if (nblocks < page->nblocks)
+		page->nblocks = nblocks;
+}
+
+void bk_page_release(struct bk_page *page)
+{
+	if (!page)
+		return;
+	bk_page_truncate(page, 0);
 	free(page->blocks);
 	bk_page_init(page);
 }

@@ -16,7 +16,11 @@
  * the same rectangle in the same mode on the chi_tra handle, the fusion,
  * and the walk into the page model taking each word's text from its fused
  * glyphs. The jpn handle's results stay untouched while chi_tra reads:
- * each model has its own handle.
+ * each model has its own handle. Under auto, until a call of the page is
+ * old print, the words are walked into the page model first, tallying
+ * their kanji; only a call whose tally allows old print has its symbols
+ * walked and detection asked, and one found to be old print has its
+ * words replaced by the fused ones (oldprint.h, steps 1-2).
  */
 #include "ocr/engine.h"
 
@@ -280,7 +284,8 @@ static bool fused_word(const struct glyph_set *gs, size_t *cursor, size_t word,
  * confidence, fused or not, so all must be on Tesseract's scale. */
 static int collect_words(TessResultIterator *ri, const char *model,
 			 enum bk_psm psm, const struct glyph_set *gs,
-			 struct bk_page *page, struct bk_error *err)
+			 struct bk_oldprint_tally *tally, struct bk_page *page,
+			 struct bk_error *err)
 {
 	TessPageIterator *pi = TessResultIteratorGetPageIterator(ri);
 	struct bk_block *block = NULL;
@@ -303,6 +308,8 @@ static int collect_words(TessResultIterator *ri, const char *model,
 				     fused, sizeof(fused)))
 			text = fused;
 		word++;
+		if (tally)
+			bk_oldprint_tally_word(tally, text);
 		size_t len = strlen(text);
 		size_t i = 0;
 		while (i < len && isspace((unsigned char)text[i]))
@@ -351,9 +358,12 @@ static int glyph_push(struct glyph_set *gs, const struct bk_glyph *g,
 }
 
 /* Walks the iterator symbol by symbol into glyphs with their line and word
- * ordinals, then puts the iterator back at the start. -1: out of memory; -2: a symbol longer than a glyph holds (the
- * call is then not fused at all, rather than lose text). */
-static int collect_glyphs(TessResultIterator *ri, struct glyph_set *gs)
+ * ordinals, then puts the iterator back at the start. -1: out of memory. A
+ * symbol longer than a glyph holds: with `whole` (the jpn reading) -2, and
+ * the call is then not fused at all, rather than lose text; otherwise (the
+ * chi_tra reading, which only offers replacements) it is left out. */
+static int collect_glyphs(TessResultIterator *ri, bool whole,
+			  struct glyph_set *gs)
 {
 	TessPageIterator *pi = TessResultIteratorGetPageIterator(ri);
 	size_t line = 0, word = 0;
@@ -372,44 +382,17 @@ static int collect_glyphs(TessResultIterator *ri, struct glyph_set *gs)
 		struct bk_glyph g = { .box = iter_box(pi, RIL_SYMBOL),
 				      .conf = TessResultIteratorConfidence(ri, RIL_SYMBOL),
 				      .line = line, .word = word };
-		if (strlen(text) >= sizeof(g.text))
-			rc = -2;
-		else
+		bool fits = strlen(text) < sizeof(g.text);
+		if (fits)
 			memcpy(g.text, text, strlen(text) + 1);
+		else if (whole)
+			rc = -2;
 		TessDeleteText(text);
-		if (rc == 0 && glyph_push(gs, &g, iter_box(pi, RIL_WORD)))
+		if (fits && glyph_push(gs, &g, iter_box(pi, RIL_WORD)))
 			rc = -1;
 	} while (rc == 0 && TessPageIteratorNext(pi, RIL_SYMBOL));
 	TessPageIteratorBegin(pi);
 	return rc;
-}
-
-/* chi_tra's glyphs of one Tesseract call. */
-static int collect_alt(TessResultIterator *ri, struct glyph_set *alt)
-{
-	TessPageIterator *pi = TessResultIteratorGetPageIterator(ri);
-	size_t word = 0;
-	bool any = false;
-
-	alt->n = 0;
-	do {
-		if (any && TessPageIteratorIsAtBeginningOf(pi, RIL_WORD))
-			word++;
-		any = true;
-		char *text = TessResultIteratorGetUTF8Text(ri, RIL_SYMBOL);
-		if (!text)
-			continue;
-		struct bk_glyph g = { .box = iter_box(pi, RIL_SYMBOL),
-				      .conf = TessResultIteratorConfidence(ri, RIL_SYMBOL),
-				      .word = word };
-		bool fits = strlen(text) < sizeof(g.text);
-		if (fits)
-			memcpy(g.text, text, strlen(text) + 1);
-		TessDeleteText(text);
-		if (fits && glyph_push(alt, &g, iter_box(pi, RIL_WORD)))
-			return -1;
-	} while (TessPageIteratorNext(pi, RIL_SYMBOL));
-	return 0;
 }
 
 /* Tesseract's vertical models give symbol boxes of no width or height
@@ -478,7 +461,7 @@ static int reread(struct bk_engine *engine, const struct bk_gray *img,
 		goto out;
 	}
 	ri = TessBaseAPIGetIterator(api);
-	if (ri && collect_alt(ri, &alt)) {
+	if (ri && collect_glyphs(ri, false, &alt) == -1) {
 		bk_error_set(err, "out of memory in the old-print reading");
 		goto out;
 	}
@@ -508,7 +491,7 @@ static int old_print_glyphs(struct bk_engine *engine, const struct bk_gray *img,
 			    bool *use, struct bk_error *err)
 {
 	*use = false;
-	int crc = collect_glyphs(ri, gs);
+	int crc = collect_glyphs(ri, true, gs);
 	if (crc == -1)
 		return bk_error_set(err, "out of memory in the old-print reading");
 	if (crc == -2 || !gs->n)
@@ -555,15 +538,39 @@ int bk_engine_recognize(struct bk_engine *engine, const struct bk_gray *img,
 		goto out;
 	}
 	ri = TessBaseAPIGetIterator(api);
-	if (ri && engine->old_print != BK_OLD_PRINT_OFF && is_jpn_model(model)) {
-		bool vertical = psm == BK_PSM_SINGLE_BLOCK_VERT ||
-				strcmp(model, "jpn_vert") == 0;
-		if (old_print_glyphs(engine, img, ri, rect ? &clipped : NULL, psm,
-				     vertical, &gs, &use_glyphs, err))
-			goto out;
+	if (!ri) {
+		rc = 0;
+		goto out;
 	}
-	rc = ri ? collect_words(ri, model, psm, use_glyphs ? &gs : NULL, page,
-				err) : 0;
+	bool old_print = engine->old_print != BK_OLD_PRINT_OFF && is_jpn_model(model);
+	bool look = old_print && engine->old_print == BK_OLD_PRINT_AUTO &&
+		    !engine->old_print_seen;
+	size_t first = page->nblocks;
+	if (!old_print || look) {
+		/* The words as Tesseract gave them; under auto tallied, the
+		 * cheap first look (oldprint.h, step 1). */
+		struct bk_oldprint_tally tally = { 0, 0 };
+		if (collect_words(ri, model, psm, NULL, look ? &tally : NULL, page,
+				  err))
+			goto out;
+		if (!look || !bk_oldprint_may_be(&tally)) {
+			rc = 0;
+			goto out;
+		}
+		TessPageIteratorBegin(TessResultIteratorGetPageIterator(ri));
+	}
+	bool vertical = psm == BK_PSM_SINGLE_BLOCK_VERT ||
+			strcmp(model, "jpn_vert") == 0;
+	if (old_print_glyphs(engine, img, ri, rect ? &clipped : NULL, psm,
+			     vertical, &gs, &use_glyphs, err))
+		goto out;
+	if (look && !use_glyphs) {
+		rc = 0; /* not old print: step 1's words stay */
+		goto out;
+	}
+	bk_page_truncate(page, first);
+	rc = collect_words(ri, model, psm, use_glyphs ? &gs : NULL, NULL, page,
+			   err);
 out:
 	if (ri)
 		TessResultIteratorDelete(ri);

@@ -101,18 +101,50 @@ static bool is_old_form(uint32_t cp)
 	return is_kanji(cp) && bk_kanji_fold(cp) != cp;
 }
 
+/* Whether the `len` bytes at `text` are one of JPN_OLD_FORMS. */
+static bool jpn_old_form_at(const char *text, size_t len)
+{
+	if (len != 3)
+		return false;
+	for (const char *p = JPN_OLD_FORMS; *p; p += 3) /* all are 3-byte UTF-8 */
+		if (memcmp(p, text, 3) == 0)
+			return true;
+	return false;
+}
+
 /* Whether the glyph is one of JPN_OLD_FORMS. */
 static bool jpn_old_form(const char *text)
 {
-	size_t len = strlen(text);
-	const char *p = JPN_OLD_FORMS;
+	return jpn_old_form_at(text, strlen(text));
+}
 
-	if (len < 3)
-		return false;
-	for (; *p; p += 3) /* all are 3-byte UTF-8 */
-		if (strncmp(p, text, 3) == 0 && len == 3)
-			return true;
-	return false;
+/* Counts every kanji code point of the word and the old forms among them:
+ * at least what bk_oldprint_detect() counts on the same word's glyphs (a
+ * glyph counts when its first code point is a kanji, an old form when it
+ * is one whole), since a word's text is its glyphs' texts joined. */
+void bk_oldprint_tally_word(struct bk_oldprint_tally *t, const char *text)
+{
+	const utf8proc_uint8_t *s = (const utf8proc_uint8_t *)text;
+
+	while (*s) {
+		utf8proc_int32_t cp = 0;
+		utf8proc_ssize_t k = utf8proc_iterate(s, -1, &cp);
+		if (k <= 0) {
+			s++;
+			continue;
+		}
+		if (is_kanji((uint32_t)cp)) {
+			t->kanji++;
+			if (jpn_old_form_at((const char *)s, (size_t)k))
+				t->old++;
+		}
+		s += k;
+	}
+}
+
+bool bk_oldprint_may_be(const struct bk_oldprint_tally *t)
+{
+	return t->kanji >= BK_DETECT_MIN_KANJI && t->old >= 1;
 }
 
 bool bk_oldprint_detect(const struct bk_glyph *g, size_t n)

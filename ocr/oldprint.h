@@ -10,10 +10,18 @@
  * the second reading and writes the fused glyphs into the page model.
  *
  * The protocol, per Tesseract call with jpn or jpn_vert:
- *  1. the jpn reading is walked into glyphs (one per Tesseract symbol, in
- *     reading order, each with its line and word ordinal);
- *  2. bk_oldprint_detect() says whether the call looks like old print
+ *  1. under BK_OLD_PRINT_AUTO (until a call of the page was old print),
+ *     the words are first taken as Tesseract gave them and their text
+ *     tallied (bk_oldprint_tally_word); a call that bk_oldprint_may_be()
+ *     rules out is done: a modern page pays no walk of Tesseract's
+ *     symbols (measured with perf on the five white-paper pages through
+ *     the queue: that walk and its boxes were about 5% of the CPU time);
+ *  2. the jpn reading is walked into glyphs (one per Tesseract symbol, in
+ *     reading order, each with its line and word ordinal), and
+ *     bk_oldprint_detect() says whether the call looks like old print
  *     (only asked under BK_OLD_PRINT_AUTO; BK_OLD_PRINT_ON always reads);
+ *     under AUTO, a call found to be old print has the words of step 1
+ *     dropped and taken again from the fused glyphs (step 5);
  *  3. the same rectangle is read again with chi_tra (chi_tra_vert for
  *     vertical text) in the same segmentation mode;
  *  4. bk_oldprint_fuse() replaces the jpn glyphs that the second reading
@@ -63,6 +71,18 @@ struct bk_oldprint_stats {
  * white paper) this never holds; on 1900s print and on rendered old-print
  * pages it does (see oldprint.c for the numbers). */
 bool bk_oldprint_detect(const struct bk_glyph *g, size_t n);
+
+/* What the words of a jpn reading hold, for the cheap first look (step
+ * 1): bk_oldprint_may_be() is false only where bk_oldprint_detect() on
+ * the same reading's glyphs is false too (fewer kanji than it needs, or
+ * none of the old forms jpn knows). */
+struct bk_oldprint_tally {
+	size_t kanji; /* kanji code points in the words' text */
+	size_t old;   /* of them, old forms jpn knows */
+};
+
+void bk_oldprint_tally_word(struct bk_oldprint_tally *t, const char *text);
+bool bk_oldprint_may_be(const struct bk_oldprint_tally *t);
 
 /*
  * Fuses chi_tra's reading `alt` of the same text into the jpn glyphs `g`

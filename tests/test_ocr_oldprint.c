@@ -77,6 +77,37 @@ Test(oldprint, detection_needs_doubt_and_old_forms)
 	cr_expect_not(bk_oldprint_detect(g, 40));
 }
 
+/* The word tally rules a reading out only where detection on its glyphs
+ * would: a word's text is its glyphs' texts joined. */
+Test(oldprint, tally_rules_out_only_what_detection_would)
+{
+	struct bk_glyph g[40];
+	struct bk_oldprint_tally t = { 0, 0 };
+	char word[8 * 3 + 1] = "";
+
+	for (int i = 0; i < 40; i++)
+		g[i] = glyph(i == 30 ? "國" : "民", i < 20 ? 60 : 99, 40 * i);
+	cr_assert(bk_oldprint_detect(g, 40));
+	for (int i = 0; i < 40; i++) {
+		strcat(word, g[i].text); /* words of 8 glyphs */
+		if (i % 8 == 7) {
+			bk_oldprint_tally_word(&t, word);
+			word[0] = '\0';
+		}
+	}
+	cr_expect_eq(t.kanji, 40);
+	cr_expect_eq(t.old, 1);
+	cr_expect(bk_oldprint_may_be(&t), "a reading detection finds was ruled out");
+
+	struct bk_oldprint_tally modern = { 0, 0 };
+	bk_oldprint_tally_word(&modern, "情報通信白書の第4章、デジタル化の進展と課題会合");
+	bk_oldprint_tally_word(&modern, "総務省令和六年版国内学会");
+	cr_expect_not(bk_oldprint_may_be(&modern), "modern kanji only");
+	struct bk_oldprint_tally few = { 0, 0 };
+	bk_oldprint_tally_word(&few, "國學會");
+	cr_expect_not(bk_oldprint_may_be(&few), "three kanji say nothing");
+}
+
 Test(oldprint, modes_parse)
 {
 	enum bk_old_print m;
@@ -230,7 +261,8 @@ Test(oldprint, fused_words_keep_jpn_confidence, .timeout = 300)
 			   on, off);
 }
 
-Test(oldprint, auto_leaves_modern_print_alone, .timeout = 300)
+/* The text of the modern sample page read under `mode`, with the stats. */
+static char *read_modern(enum bk_old_print mode, struct bk_oldprint_stats *st)
 {
 	struct bk_error err;
 	struct bk_image *img = NULL;
@@ -241,15 +273,30 @@ Test(oldprint, auto_leaves_modern_print_alone, .timeout = 300)
 	bk_error_init(&err);
 	struct bk_engine *engine = bk_engine_new(NULL, &err);
 	cr_assert_not_null(engine, "%s", err.msg);
-	bk_engine_set_old_print(engine, BK_OLD_PRINT_AUTO);
+	bk_engine_set_old_print(engine, mode);
 	img = load(path);
 	bk_read_options_init(&opt);
 	cr_assert_eq(bk_read_page(engine, img, &opt, 1, "h-kokuji.png", &res, &err), 0,
 		     "%s", err.msg);
-	struct bk_oldprint_stats st = bk_engine_oldprint_stats(engine);
-	cr_expect_eq(st.calls_read, 0, "a modern page was read as old print");
+	*st = bk_engine_oldprint_stats(engine);
+	char *text = bk_page_text(&res.pages[0]);
+	cr_assert_not_null(text);
 	bk_read_result_release(&res);
 	bk_image_free(&img);
 	bk_engine_free(&engine);
 	free(path);
+	return text;
+}
+
+Test(oldprint, auto_leaves_modern_print_alone, .timeout = 300)
+{
+	struct bk_oldprint_stats st;
+
+	char *plain = read_modern(BK_OLD_PRINT_OFF, &st);
+	char *detected = read_modern(BK_OLD_PRINT_AUTO, &st);
+	cr_expect_eq(st.calls_read, 0, "a modern page was read as old print");
+	cr_expect_gt(strlen(plain), 100, "the modern page read almost nothing");
+	cr_expect_str_eq(detected, plain, "auto changed a modern page's text");
+	free(plain);
+	free(detected);
 }

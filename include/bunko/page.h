@@ -74,6 +74,9 @@ struct bk_page {
 void bk_page_init(struct bk_page *page);
 /* Frees everything the page owns and re-initializes it. */
 void bk_page_release(struct bk_page *page);
+/* Frees the blocks from number `nblocks` on (a reading that is replaced);
+ * the page keeps its first `nblocks` blocks and its geometry. */
+void bk_page_truncate(struct bk_page *page, size_t nblocks);
 
 /* Appends a child and returns it (owned by the parent); NULL when out of memory. */
 struct bk_block *bk_page_add_block(struct bk_page *page, struct bk_box box,
