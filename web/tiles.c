@@ -8,7 +8,6 @@
 
 #include <dirent.h>
 #include <errno.h>
-#include <ftw.h>
 #include <jansson.h>
 #include <limits.h>
 #include <pthread.h>
@@ -19,6 +18,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include <vips/vips.h>
+
+#include "bunko/fs.h"
 
 #define JPEG_Q 85
 #define MAX_SIZES 16
@@ -78,16 +79,6 @@ void bk_tiles_free(struct bk_tiles **t)
 	free((*t)->dir);
 	free(*t);
 	*t = NULL;
-}
-
-static int remove_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-	return remove(path) && errno != ENOENT ? -1 : 0;
-}
-
-static void remove_tree(const char *path)
-{
-	nftw(path, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
 }
 
 static int make_dir(const char *path, struct bk_error *err)
@@ -339,7 +330,7 @@ static int refresh(struct bk_tiles *t, const char *doc, const char *path, const 
 	rc = 0;
 out:
 	if (staged)
-		remove_tree(stage);
+		bk_rm_tree(stage, NULL); /* what is left of a failed staging */
 	pthread_mutex_unlock(&t->lock);
 	return rc;
 }
