@@ -39,9 +39,10 @@
  *      search, exact), its hits counted and scored (score_of: hit density,
  *      so a page's score needs no other page); a page that passes costs
  *      one small record (struct cand);
- *   4. when `limit` hits score at least the next cell's bound, no unread
- *      page can beat them: the level stops, its best being settled (a
- *      query of more than two groups reads every candidate);
+ *   4. when `limit` hits score at least the bound of the cell being read
+ *      over BK_RANK_TOLERANCE (1.05), no unread page can score more than
+ *      5% above them: the level stops, its best being settled (a query of
+ *      more than two groups reads every candidate);
  *   5. after all levels the best `limit` are picked with a heap and only
  *      they are looked up for titles and snippets.
  *   The only other bound is time: a search whose deadline (time_limit_ms)
@@ -946,6 +947,8 @@ struct search {
 	long examined;               /* candidates whose text was checked */
 	bool truncated;              /* the deadline passed before all were */
 	bool settled;                /* a level's best were known before all were */
+	double floor;                /* the cell being read: a hit scoring this much is settled, 0 none */
+	int above;                   /* hits of the level scoring at least floor */
 };
 
 static double monotonic_now(void)
@@ -1095,10 +1098,14 @@ static int scan_candidates(struct bk_index *idx, enum bk_access level, struct se
 		if (ok < 0)
 			goto out;
 		s->examined++;
-		if (ok && cands_push(&s->cands, sqlite3_column_int64(st, 0), level, (int)len, tf,
-				     score_of(tf, s->parsed.ngroups, (int)len))) {
+		double score = ok ? score_of(tf, s->parsed.ngroups, (int)len) : 0;
+		if (ok && cands_push(&s->cands, sqlite3_column_int64(st, 0), level, (int)len, tf, score)) {
 			bk_error_set(err, "out of memory");
 			goto out;
+		}
+		if (ok && s->floor > 0 && score >= s->floor && ++s->above >= s->limit) {
+			s->settled = true;
+			break;
 		}
 	}
 	if (step != SQLITE_DONE && step != SQLITE_ROW) {
@@ -1205,6 +1212,14 @@ static char *cell_expr(const struct bk_query *q, const char *match, const struct
 	return out;
 }
 
+/* How far from exact the ranking may be: a level stops reading when no
+ * unread page could score more than this many times the hits it has.
+ * Dense words make it matter: BM25's saturation puts every page holding
+ * a common character 40 to 60 times within 2% of each other's score, and
+ * a band of density (a factor of two) can hold 20,000 such pages, which
+ * an exact ranking would read to order by the second decimal. */
+#define BK_RANK_TOLERANCE 1.05
+
 /* Below this many candidates a level is read whole: cheaper than asking
  * the index for each cell. */
 #define BK_FEW_CANDIDATES 1000
@@ -1231,11 +1246,13 @@ static long few_candidates(sqlite3 *db, const char *match)
  * into cells: for each group, its band (band_bound); a page is in exactly
  * one cell, and scores less than the cell's bound, the sum of its bands'
  * bounds (hits are scored on the exact counts). Cells are read in
- * decreasing bound, each page once; once `limit` hits of the level score
- * at least the next cell's bound, no unread page can rank above them: the
- * level's best are settled and the rest is not read (the count of matches
- * is then a lower bound). A query of more than BK_CELL_GROUPS groups, or
- * with few candidates, reads every candidate. */
+ * decreasing bound, each page once. While cell i is read, every unread
+ * page scores below its bound; once `limit` hits of the level score at
+ * least that bound / BK_RANK_TOLERANCE, no unread page could score more
+ * than BK_RANK_TOLERANCE times any of them: the level's best are settled
+ * and the rest is not read, not even the rest of the cell (the count of
+ * matches is then a lower bound). A query of more than BK_CELL_GROUPS
+ * groups, or with few candidates, reads every candidate. */
 static int search_level(struct bk_index *idx, enum bk_access level, struct search *s,
 			struct bk_error *err)
 {
@@ -1260,7 +1277,12 @@ static int search_level(struct bk_index *idx, enum bk_access level, struct searc
 		}
 	}
 	qsort(cells, (size_t)ncells, sizeof(*cells), cmp_cell);
-	for (int i = 0; i < ncells && !s->truncated; i++) {
+	for (int i = 0; i < ncells && !s->truncated && !s->settled; i++) {
+		s->floor = cells[i].bound / BK_RANK_TOLERANCE;
+		if ((s->above = hits_at_least(s, from, s->floor)) >= s->limit) {
+			s->settled = true;
+			break;
+		}
 		char *expr = cell_expr(q, s->match, &cells[i]);
 		if (!expr) {
 			bk_error_set(err, "out of memory");
@@ -1270,14 +1292,10 @@ static int search_level(struct bk_index *idx, enum bk_access level, struct searc
 		free(expr);
 		if (scanned)
 			goto out;
-		if (i + 1 < ncells && !s->truncated &&
-		    hits_at_least(s, from, cells[i + 1].bound) >= s->limit) {
-			s->settled = true;
-			break;
-		}
 	}
 	rc = 0;
 out:
+	s->floor = 0;
 	free(cells);
 	return rc;
 }
@@ -1677,12 +1695,17 @@ out:
 
 void bk_index_version(struct bk_index *idx, char *out, size_t n)
 {
+	bk_index_dir_version(idx->dir, idx->role, out, n);
+}
+
+void bk_index_dir_version(const char *dir, enum bk_role role, char *out, size_t n)
+{
 	size_t used = 0;
 	out[0] = '\0';
-	for (int l = 0; l <= (int)bk_role_max_access(idx->role) && used < n; l++) {
-		char *target = read_target(idx->dir, (enum bk_access)l), *file = NULL, *wal = NULL;
+	for (int l = 0; l <= (int)bk_role_max_access(role) && used < n; l++) {
+		char *target = read_target(dir, (enum bk_access)l), *file = NULL, *wal = NULL;
 		struct stat f = { 0 }, w = { 0 };
-		if (target && (file = bk_path_join(idx->dir, target)) && stat(file, &f))
+		if (target && (file = bk_path_join(dir, target)) && stat(file, &f))
 			memset(&f, 0, sizeof(f));
 		if (file && asprintf(&wal, "%s-wal", file) < 0)
 			wal = NULL;

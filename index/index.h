@@ -79,8 +79,9 @@ struct bk_search_info {
 	long matches;   /* matching pages found: all of them if counted */
 	long examined;  /* candidate pages whose text was checked */
 	bool counted;   /* every candidate was checked: matches is the total;
-			   false when the best hits were settled first (they
-			   are still the best of all) or when truncated */
+			   false when the best hits were settled first (no
+			   unread page scores more than 5% above them) or
+			   when truncated */
 	bool truncated; /* the time limit ran out: pages not yet checked were
 			   not considered, so better hits may exist */
 };
@@ -110,9 +111,9 @@ struct bk_search_hit { const char *doc, *collection, *title, *date, *pdf, *snipp
  * ("unbalanced quote in query '...'").
  * Every page that matches is ranked, however many there are: `limit`
  * bounds what is delivered, not what is considered. Pages are read in an
- * order that lets the search stop once no unread page could rank among
- * the `limit` best (then info->counted is false: the best are exact, the
- * count a lower bound). Only if the time limit runs out first does the
+ * order that lets the search stop once no unread page could score more
+ * than 5% above any of the `limit` best found (then info->counted is
+ * false: the best are exact to within that, the count a lower bound). Only if the time limit runs out first does the
  * search stop before that, rank what it has checked and say so in
  * info->truncated. Every page delivered is a true hit. time_limit_ms < 0 means BK_SEARCH_TIME_LIMIT_MS (0: stop at the
  * first page, which tests use to see a truncated search); info, if not
@@ -182,6 +183,9 @@ int bk_index_facet_counts(struct bk_index *idx, const struct bk_search_query *q,
  * writes the -wal; a rebuild moves the link). Writes at most n bytes to
  * out, NUL-terminated. For caches of search results. */
 void bk_index_version(struct bk_index *idx, char *out, size_t n);
+/* The same token from the index directory alone, without opening a
+ * reader: what a cache can check before it takes one. */
+void bk_index_dir_version(const char *dir, enum bk_role role, char *out, size_t n);
 
 /* A document as the index holds it; strings owned (bk_index_doc_info_release). */
 struct bk_index_doc_info { char *id, *collection, *title, *date, *pdf; enum bk_profile profile;

@@ -347,16 +347,24 @@ static int bigram_first(const struct bk_query_token *t)
 	return first < t->len && first + utf8_len((unsigned char)t->text[first]) == t->len ? first : 0;
 }
 
-/* TERMS: the trigram of bigrams a and b if b follows a in one run (b
- * starts with a's second character): AND "\x02abc". */
-static void write_trigram(struct bk_buf *sb, const struct bk_query_token *a,
-			  const struct bk_query_token *b)
+/* Whether bigrams a and b make a trigram: b follows a in one run (b
+ * starts with a's second character). */
+static bool makes_trigram(const struct bk_query_token *a, const struct bk_query_token *b)
 {
 	int fa = bigram_first(a), fb = bigram_first(b);
-	if (!fa || !fb || a->len - fa != fb || memcmp(a->text + fa, b->text, (size_t)fb))
+	return fa && fb && a->len - fa == fb && !memcmp(a->text + fa, b->text, (size_t)fb);
+}
+
+/* TERMS: the trigram of bigrams a and b if they make one: "\x02abc",
+ * after " AND " unless it is the first term. */
+static void write_trigram(struct bk_buf *sb, const struct bk_query_token *a,
+			  const struct bk_query_token *b, bool first)
+{
+	if (!makes_trigram(a, b))
 		return;
+	int fb = bigram_first(b);
 	char mark[2] = { BK_TRIGRAM_MARK, '\0' };
-	bk_buf_addstr(sb, " AND \"");
+	bk_buf_addstr(sb, first ? "\"" : " AND \"");
 	bk_buf_addstr(sb, mark);
 	bk_buf_add(sb, a->text, (size_t)a->len);
 	bk_buf_add(sb, b->text + fb, (size_t)(b->len - fb));
@@ -364,20 +372,29 @@ static void write_trigram(struct bk_buf *sb, const struct bk_query_token *a,
 }
 
 /* PHRASES: "a" + "b"; TERMS: ("a" AND "b" AND the trigrams), a lone
- * character a plain term. */
+ * character a plain term. A bigram inside a trigram of the phrase is left
+ * out of TERMS: every page holding the trigram holds it (the index makes
+ * trigrams of the bigrams it holds), and FTS5 pays for each term's whole
+ * page list, which for a common bigram is most of the archive. */
 static void write_phrase(struct bk_buf *sb, const struct bk_query_phrase *p,
 			 enum bk_query_form form)
 {
-	bool terms = form == BK_QUERY_TERMS;
+	bool terms = form == BK_QUERY_TERMS, first = true;
 	if (terms && p->ntok > 1)
 		bk_buf_addstr(sb, "(");
 	for (int i = 0; i < p->ntok; i++) {
-		if (i)
+		if (terms && ((i + 1 < p->ntok && makes_trigram(&p->tok[i], &p->tok[i + 1])) ||
+			      (i > 0 && makes_trigram(&p->tok[i - 1], &p->tok[i]))))
+			continue;
+		if (!first)
 			bk_buf_addstr(sb, terms ? " AND " : " + ");
 		write_token(sb, &p->tok[i], !terms);
+		first = false;
 	}
-	for (int i = 0; terms && i + 1 < p->ntok; i++)
-		write_trigram(sb, &p->tok[i], &p->tok[i + 1]);
+	for (int i = 0; terms && i + 1 < p->ntok; i++) {
+		write_trigram(sb, &p->tok[i], &p->tok[i + 1], first);
+		first = first && !makes_trigram(&p->tok[i], &p->tok[i + 1]);
+	}
 	if (terms && p->ntok > 1)
 		bk_buf_addstr(sb, ")");
 }

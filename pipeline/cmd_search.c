@@ -196,7 +196,7 @@ int cmd_search(int argc, char **argv)
 			a.query, info.matches, info.examined);
 	else if (!out.nhits)
 		bk_note("no hits for '%s'", a.query);
-	else if (info.matches > out.nhits)
+	else if (info.matches > out.nhits || !info.counted)
 		bk_note("%s%ld pages match '%s'; the best %d shown",
 			info.counted ? "" : "at least ", info.matches, a.query, out.nhits);
 	rc = BK_EXIT_OK;

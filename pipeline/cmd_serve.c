@@ -112,7 +112,7 @@ int cmd_serve(int argc, char **argv)
 		return BK_EXIT_FAIL;
 	}
 	struct bk_web_options o = { archive, workers, audit, tiles, &queue_ops };
-	if (bk_web_open(&site, &o, &err) || bk_http_start(&server, listen_at, workers, per_address, site, &err)) {
+	if (bk_web_open(&site, &o, &err) || bk_http_start(&server, listen_at, per_address, site, &err)) {
 		bk_die(err.msg);
 		goto out;
 	}

@@ -69,6 +69,7 @@
 #include <arpa/inet.h>
 #include <dirent.h>
 #include <errno.h>
+#include <poll.h>
 #include <math.h>
 #include <netinet/in.h>
 #include <signal.h>
@@ -1718,7 +1719,15 @@ static int open_conns(int *fds, int n)
 		fds[i] = socket(AF_INET, SOCK_STREAM, 0);
 		cr_assert_eq(connect(fds[i], (struct sockaddr *)&sa, sizeof(sa)), 0, "connect: %s", strerror(errno));
 	}
-	/* every one open before any request: the server holds them all */
+	/* every one open before any request: the server holds them all.
+	 * The server accepts each on a thread of its own; let it take (or
+	 * refuse) them all before the first request is answered and closed,
+	 * which would free a place under the limit for a later one: up to
+	 * half a second, less as soon as one is refused. */
+	struct pollfd pf[64];
+	for (int i = 0; i < n; i++)
+		pf[i] = (struct pollfd){ .fd = fds[i], .events = POLLIN };
+	poll(pf, (nfds_t)n, 500);
 	int answered = 0;
 	const char req[] = "GET /static/bunko.css HTTP/1.0\r\nHost: localhost\r\n\r\n";
 	for (int i = 0; i < n; i++)

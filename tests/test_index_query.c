@@ -125,9 +125,16 @@ Test(query, candidate_form_for_the_position_free_index)
 	bk_query_release(&q);
 	cr_assert_eq(bk_query_parse("予算案 lan 案", &q, &err), 0, "%s", err.msg);
 	s = bk_query_fts5(&q, BK_QUERY_TERMS);
-	/* a phrase is the AND of its tokens and its trigrams (marked, see
-	 * tokenizer.h); a lone character is the plain unigram */
-	cr_assert_str_eq(s, "((\"予算\" AND \"算案\" AND \"\x02予算案\") AND \"lan\" AND \"案\")");
+	/* a phrase is the AND of its trigrams (marked, see tokenizer.h) and
+	 * of the tokens no trigram holds; a lone character is the plain
+	 * unigram */
+	cr_assert_str_eq(s, "((\"\x02予算案\") AND \"lan\" AND \"案\")");
+	free(s);
+	bk_query_release(&q);
+	cr_assert_eq(bk_query_parse("\"予算案の審議\" \"予算 lan\"", &q, &err), 0, "%s", err.msg);
+	s = bk_query_fts5(&q, BK_QUERY_TERMS);
+	cr_assert_str_eq(s, "((\"\x02予算案\" AND \"\x02算案の\" AND \"\x02案の審\" AND \"\x02の審議\") AND "
+			    "(\"予算\" AND \"算\" AND \"lan\"))");
 	free(s);
 	bk_query_release(&q);
 	/* errors release what was parsed and say why */

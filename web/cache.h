@@ -14,8 +14,8 @@
  * the time limit is not.
  *
  * Thread-safe (one mutex, held for a lookup or an insertion and its copy).
- * Direct-mapped by a hash of the key: an insertion replaces the entry in
- * its slot.
+ * Set-associative by a hash of the key, four entries a set: an insertion
+ * replaces the least recently used entry of its set.
  */
 #ifndef BUNKO_WEB_CACHE_H
 #define BUNKO_WEB_CACHE_H

@@ -312,7 +312,7 @@ static int open_listener(const char *listen_at, char *url, size_t urlsz, struct 
 	return fd;
 }
 
-int bk_http_start(struct bk_http_server **out, const char *listen_at, int threads, int per_address,
+int bk_http_start(struct bk_http_server **out, const char *listen_at, int per_address,
 		  struct bk_web *site, struct bk_error *err)
 {
 	struct bk_http_server *s = NULL;
@@ -328,13 +328,17 @@ int bk_http_start(struct bk_http_server **out, const char *listen_at, int thread
 		free(s);
 		return -1;
 	}
-	s->daemon = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_AUTO | MHD_USE_ITC,
+	/* A thread per connection, not a pool of threads that each serve
+	 * their share of the connections one request at a time: in a pool, a
+	 * connection waits behind whatever its thread is computing (a search
+	 * of a common word), even for a page the cache holds; the bound on
+	 * the work is the site's (its searches at once, web.h), the bound on
+	 * the threads the connection limit. */
+	s->daemon = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_THREAD_PER_CONNECTION |
+					     MHD_USE_AUTO | MHD_USE_ITC,
 				     0, NULL, NULL, on_request, s,
 				     MHD_OPTION_LISTEN_SOCKET, (MHD_socket)s->fd,
-				     MHD_OPTION_THREAD_POOL_SIZE, (unsigned)threads,
 				     MHD_OPTION_CONNECTION_TIMEOUT, BK_HTTP_TIMEOUT_S,
-				     /* the pool splits the total among its threads; the
-				      * per-address count is the whole server's */
 				     MHD_OPTION_CONNECTION_LIMIT, (unsigned)BK_HTTP_CONNECTIONS,
 				     MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)per_address,
 				     MHD_OPTION_NOTIFY_COMPLETED, request_done, NULL,

@@ -1,6 +1,6 @@
 /*
  * web/http.h — the HTTP server under `bunko serve`: GNU libmicrohttpd
- * with a pool of worker threads, behind a plain interface so that only
+ * with a thread per connection, behind a plain interface so that only
  * web/http.c sees MHD_Connection.
  *
  * Protocol: GET and HEAD, and POST of a urlencoded form (other methods:
@@ -32,10 +32,10 @@ struct bk_http_server;
 
 /* Parses "HOST:PORT" ("127.0.0.1:8080", "[::1]:8080", "localhost:0") and
  * listens there; port 0 picks a free one (see bk_http_url). Requests go
- * to bk_web_handle(site, ...) on `threads` worker threads (the site must
- * have as many readers and outlive the server). At most `per_address`
+ * to bk_web_handle(site, ...) on each connection's own thread (the site
+ * bounds the work and must outlive the server). At most `per_address`
  * connections (1 to BK_HTTP_CONNECTIONS) are accepted from one address. */
-int bk_http_start(struct bk_http_server **s, const char *listen, int threads, int per_address,
+int bk_http_start(struct bk_http_server **s, const char *listen, int per_address,
 		  struct bk_web *site, struct bk_error *err);
 /* The URL the server answers at, "http://127.0.0.1:8080/" (owned by the
  * server). */

@@ -395,12 +395,27 @@ void bk_web_search(struct bk_web_ctx *c, struct bk_web_response *r)
 		bk_buf_addstr(&key, "\x1f");
 		bk_buf_addstr(&key, parts[i] ? parts[i] : "\x1e");
 	}
-	bk_index_version(c->idx, version, sizeof(version));
+	/* a cached page needs no reader and no search slot: it is never held
+	 * up by searches being computed */
+	bk_web_index_version(c, version, sizeof(version));
 	if (!key.failed && bk_web_cache_get(c->cache, key.data, version, &content))
 		goto page;
-	if (bk_query_parse(a.q, &parsed, &err) || bk_matcher_new(&l.m, &parsed, &err) ||
-	    bk_index_facet_counts(c->idx, &sq, -1, &fc, &err) ||
-	    bk_index_search_timed(c->idx, &sq, -1, add_result, &l, &info, &err)) {
+	if (bk_query_parse(a.q, &parsed, &err) || bk_matcher_new(&l.m, &parsed, &err)) {
+		bk_web_error_page(r, 400, bk_msg(lang, M_BAD_QUERY), err.msg);
+		goto out;
+	}
+	bk_web_search_slot_take(c);
+	/* while this request waited for its slot, another asking the same
+	 * may have computed and kept the page */
+	if (!key.failed && bk_web_cache_get(c->cache, key.data, version, &content))
+		goto page;
+	struct bk_index *idx = bk_web_index(c, &err);
+	if (!idx) {
+		bk_web_error_page(r, 500, "エラー", err.msg);
+		goto out;
+	}
+	if (bk_index_facet_counts(idx, &sq, -1, &fc, &err) ||
+	    bk_index_search_timed(idx, &sq, -1, add_result, &l, &info, &err)) {
 		bk_web_error_page(r, 400, bk_msg(lang, M_BAD_QUERY), err.msg);
 		goto out;
 	}

@@ -20,12 +20,16 @@
  * Everything else, and every document the role may not see, is the same
  * 404 page.
  *
- * The pool: `readers` read-only index handles per role (SQLite
- * connections are not shared between threads), the public ones opened by
- * bk_web_open, staff and admin ones at their first use; a request takes
- * a free one of its role for its duration. libmicrohttpd's pool has
- * as many threads, each answering one request at a time, so no request
- * waits for a reader.
+ * The pool: read-only index handles per role (SQLite connections are not
+ * shared between threads), the public ones opened by bk_web_open, staff
+ * and admin ones at their first use; a request that needs the index takes
+ * a free one of its role at its first use (bk_web_index) and keeps it
+ * until it is answered. libmicrohttpd gives each connection its own
+ * thread (web/http.c), so a connection never waits for another's
+ * request; what is bounded is the work: at most `readers` searches are
+ * computed at once (bk_web_search_slot_take), and the pool holds
+ * BK_WEB_SPARE_READERS more readers than that, so that opening a document
+ * or checking a tile does not wait behind searches.
  */
 #include "web/web.h"
 
@@ -46,7 +50,11 @@
 #include "web/site.h"
 #include "web/tiles.h"
 
-struct reader {
+/* Readers beyond the search slots: a document, a tile's access check or
+ * a login takes one for a moment and should not wait behind searches. */
+#define BK_WEB_SPARE_READERS 4
+
+struct bk_web_reader {
 	struct bk_index *idx;
 	bool busy;
 };
@@ -54,9 +62,10 @@ struct reader {
 struct bk_web {
 	char *archive, *index_dir;
 	pthread_mutex_t lock;
-	pthread_cond_t freed;
-	struct reader *readers[BK_ROLE_COUNT]; /* per role; staff and admin opened when first asked */
+	pthread_cond_t freed;       /* a reader or a search slot was given back */
+	struct bk_web_reader *readers[BK_ROLE_COUNT]; /* per role; staff and admin opened when first asked */
 	int nreaders;
+	int search_slots, searching; /* searches allowed at once, and running */
 	struct bk_sessions *sessions;
 	struct bk_tiles *tiles;
 	FILE *audit;
@@ -92,11 +101,12 @@ int bk_web_open(struct bk_web **out, const struct bk_web_options *o, struct bk_e
 	}
 	pthread_mutex_init(&w->lock, NULL);
 	pthread_cond_init(&w->freed, NULL);
-	w->nreaders = o->readers > 0 ? o->readers : 1;
+	w->search_slots = o->readers > 0 ? o->readers : 1;
+	w->nreaders = w->search_slots + BK_WEB_SPARE_READERS;
 	w->audit = o->audit;
 	w->queue = o->queue;
 	for (int r = 0; r < BK_ROLE_COUNT; r++)
-		if (!(w->readers[r] = calloc((size_t)w->nreaders, sizeof(struct reader)))) {
+		if (!(w->readers[r] = calloc((size_t)w->nreaders, sizeof(struct bk_web_reader)))) {
 			bk_error_set(err, "out of memory");
 			goto out;
 		}
@@ -149,9 +159,9 @@ void bk_web_free(struct bk_web **w)
 /* A free reader of `role`, opened if it is the first use of its slot;
  * NULL with err set when its index files cannot be opened (the server's
  * user may not read the restricted or confidential level). */
-static struct reader *take_reader(struct bk_web *w, enum bk_role role, struct bk_error *err)
+static struct bk_web_reader *take_reader(struct bk_web *w, enum bk_role role, struct bk_error *err)
 {
-	struct reader *r = NULL, *set = w->readers[role];
+	struct bk_web_reader *r = NULL, *set = w->readers[role];
 	pthread_mutex_lock(&w->lock);
 	while (!r) {
 		for (int i = 0; i < w->nreaders && !r; i++)
@@ -172,11 +182,36 @@ static struct reader *take_reader(struct bk_web *w, enum bk_role role, struct bk
 	return r;
 }
 
-static void give_reader(struct bk_web *w, struct reader *r)
+static void give_reader(struct bk_web *w, struct bk_web_reader *r)
 {
 	pthread_mutex_lock(&w->lock);
 	r->busy = false;
 	pthread_cond_broadcast(&w->freed);
+	pthread_mutex_unlock(&w->lock);
+}
+
+struct bk_index *bk_web_index(struct bk_web_ctx *c, struct bk_error *err)
+{
+	if (!c->reader)
+		c->reader = take_reader(c->w, c->role, err);
+	return c->reader ? c->reader->idx : NULL;
+}
+
+void bk_web_index_version(const struct bk_web_ctx *c, char *out, size_t n)
+{
+	bk_index_dir_version(c->w->index_dir, c->role, out, n);
+}
+
+void bk_web_search_slot_take(struct bk_web_ctx *c)
+{
+	struct bk_web *w = c->w;
+	if (c->search_slot)
+		return;
+	pthread_mutex_lock(&w->lock);
+	while (w->searching >= w->search_slots)
+		pthread_cond_wait(&w->freed, &w->lock);
+	w->searching++;
+	c->search_slot = true;
 	pthread_mutex_unlock(&w->lock);
 }
 
@@ -266,7 +301,8 @@ int bk_web_doc_find(struct bk_web_ctx *c, const char *id, struct bk_web_doc *d, 
 	bk_error_init(&ignored);
 	if (bk_name_check("document id", id, &ignored))
 		goto out;
-	int found = bk_index_doc_get(c->idx, id, &d->info, err);
+	struct bk_index *idx = bk_web_index(c, err);
+	int found = idx ? bk_index_doc_get(idx, id, &d->info, err) : -1;
 	if (found <= 0) {
 		rc = found;
 		goto out;
@@ -633,15 +669,13 @@ static void remember_lang(const struct bk_web_request *req, int asked, struct bk
 
 void bk_web_handle(struct bk_web *w, const struct bk_web_request *req, struct bk_web_response *resp)
 {
-	struct bk_web_ctx c = { w, w->archive, NULL, req, BK_ROLE_PUBLIC, NULL, NULL, w->sessions, w->audit,
-				BK_LANG_JA, w->queue, w->cache };
+	struct bk_web_ctx c = { .w = w, .archive = w->archive, .req = req, .role = BK_ROLE_PUBLIC,
+				.w_sessions = w->sessions, .audit = w->audit, .lang = BK_LANG_JA,
+				.queue = w->queue, .cache = w->cache };
 	const char *path = req->path;
 	char user[BK_AUTH_NAME_MAX + 1], csrf[BK_AUTH_TOKEN_HEX];
-	struct bk_error err;
-	struct reader *rd;
 
 	memset(resp, 0, sizeof(*resp));
-	bk_error_init(&err);
 	int asked = bk_lang_parse(bk_web_arg(req, "lang")), kept = bk_lang_parse(req->lang_cookie);
 	c.lang = asked >= 0 ? (enum bk_lang)asked : kept >= 0 ? (enum bk_lang)kept : BK_LANG_JA;
 	resp->lang = (int)c.lang;
@@ -649,11 +683,6 @@ void bk_web_handle(struct bk_web *w, const struct bk_web_request *req, struct bk
 		c.user = user;
 		c.csrf = csrf;
 	}
-	if (!(rd = take_reader(w, c.role, &err))) {
-		bk_web_error_page(resp, 500, "エラー", err.msg);
-		return;
-	}
-	c.idx = rd->idx;
 	bool post = !strcmp(req->method, "POST");
 	if (!bk_utf8_clean(path))
 		bk_web_error_page(resp, 400, "不正な要求", "URL の文字が正しくありません。");
@@ -689,5 +718,12 @@ void bk_web_handle(struct bk_web *w, const struct bk_web_request *req, struct bk
 		bk_web_error_page(resp, 500, "エラー", "out of memory");
 	}
 	remember_lang(req, asked, resp);
-	give_reader(w, rd);
+	if (c.reader)
+		give_reader(w, c.reader);
+	if (c.search_slot) {
+		pthread_mutex_lock(&w->lock);
+		w->searching--;
+		pthread_cond_broadcast(&w->freed);
+		pthread_mutex_unlock(&w->lock);
+	}
 }

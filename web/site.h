@@ -20,11 +20,13 @@
 #define BK_WEB_THUMB_WIDTH 150  /* pixels of a page's thumbnail */
 
 struct bk_sessions;
+struct bk_web_reader;
 
 struct bk_web_ctx {
 	struct bk_web *w;
 	const char *archive;
-	struct bk_index *idx;  /* this thread's reader, opened for ctx->role */
+	struct bk_web_reader *reader; /* taken at the first bk_web_index, NULL before */
+	bool search_slot;      /* holds one of the search slots */
 	const struct bk_web_request *req;
 	enum bk_role role;     /* public, or the logged-in user's */
 	const char *user;      /* the logged-in user, or NULL */
@@ -35,6 +37,21 @@ struct bk_web_ctx {
 	const struct bk_web_queue_ops *queue;
 	struct bk_web_cache *cache; /* the search page's (web/cache.h) */
 };
+
+/* The request's index reader, opened for ctx->role: taken from the pool
+ * at the first call (waiting while every reader is busy) and given back
+ * when the request is answered, so a request that needs no index (a
+ * cached results page, the stylesheet) never waits for one. NULL with err
+ * set when the role's index files cannot be opened. */
+struct bk_index *bk_web_index(struct bk_web_ctx *c, struct bk_error *err);
+/* The token of what the role's index holds (bk_index_dir_version),
+ * without taking a reader. */
+void bk_web_index_version(const struct bk_web_ctx *c, char *out, size_t n);
+/* A slot to compute a search in: at most the server's `readers` searches
+ * run at once (they are CPU-bound: more at once would make each slower
+ * and every one later); more wait here. Held until the request is
+ * answered; a second call in the same request takes nothing more. */
+void bk_web_search_slot_take(struct bk_web_ctx *c);
 
 /* A document the request's role may see: what the index says, its
  * bag-info.txt, and its directory. */

@@ -82,7 +82,8 @@ struct bk_web_queue_ops {
 
 struct bk_web_options {
 	const char *archive;
-	int readers;         /* readers in the pool: one per worker thread */
+	int readers;         /* searches computed at once (the pool holds a few
+				readers more, web/site.c) */
 	FILE *audit;         /* the audit log: one line for each request that
 				shows a restricted or confidential document,
 				"TIME USER ROLE LEVEL DOC PATH" (borrowed;
@@ -97,8 +98,9 @@ struct bk_web;
 int bk_web_open(struct bk_web **w, const struct bk_web_options *o, struct bk_error *err);
 void bk_web_free(struct bk_web **w);
 /* Answers one request into *resp (initialized here). Thread-safe: takes a
- * reader from the pool for the call (at most `readers` at once; more
- * wait). Never fails: errors become error pages. */
+ * reader from the pool when the request needs the index, and computes at
+ * most `readers` searches at once (more wait). Never fails: errors become
+ * error pages. */
 void bk_web_handle(struct bk_web *w, const struct bk_web_request *req, struct bk_web_response *resp);
 
 #endif
