@@ -147,7 +147,7 @@ int cmd_reindex(int argc, char **argv)
 			return bk_usage_error(cmd, "unexpected argument '%s'", it.value);
 		}
 	}
-	if (it.status)
+	if (it.done)
 		return it.status;
 	if (!archive)
 		return bk_usage_error(cmd, "an archive is needed");

@@ -88,8 +88,10 @@ int cmd_requeue(int argc, char **argv)
 			pick.collection = it.value;
 		}
 	}
-	if (it.status)
+	if (it.done) {
+		rc = it.status;
 		goto out;
+	}
 	if (!archive || (njobs == 0) == !failed) {
 		bk_usage_error(cmd, "an archive and either job ids or --failed are needed");
 		goto out;
