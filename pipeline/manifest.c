@@ -72,6 +72,9 @@ static int problem(struct bk_manifest *m, const char *fmt, ...)
 
 /* ---- CSV ---------------------------------------------------------------- */
 
+/* Read here, not with libcsv (libcsv-dev): its callbacks are given no
+ * position, and every problem of a manifest names the line of its record. */
+
 struct csv {
 	const char *p, *end;
 	int line; /* of p */
