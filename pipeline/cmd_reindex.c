@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "archive/store.h"
+#include "bunko/fs.h"
 #include "index/index.h"
 #include "bunko/page.h"
 #include "pipeline/cli.h"
@@ -153,8 +154,7 @@ int cmd_reindex(int argc, char **argv)
 		return bk_usage_error(cmd, "an archive is needed");
 	if (bk_store_open(&r.store, archive, &err))
 		goto report;
-	if (asprintf(&index_dir, "%s/index", archive) < 0) {
-		index_dir = NULL;
+	if (!(index_dir = bk_path_join(archive, "index"))) {
 		bk_error_set(&err, "out of memory");
 		goto report;
 	}

@@ -45,6 +45,7 @@
 #include <sys/stat.h>
 
 #include "archive/meta.h"
+#include "bunko/fs.h"
 #include "index/query.h"
 #include "web/hits.h"
 #include "web/html.h"
@@ -355,8 +356,7 @@ static void image_service(struct bk_web_ctx *c, const struct bk_web_doc *d, int 
 	if (is_info) {
 		json_error_t jerr;
 		char *id = iiif_url(base, d->info.id, "/%d", page);
-		if (asprintf(&file, "%s/info.json", dir) < 0)
-			file = NULL;
+		file = bk_path_join(dir, "info.json");
 		if (!id || !file || !(info = json_load_file(file, 0, &jerr)) ||
 		    json_object_set_new(info, "id", json_string(id))) {
 			free(id);
