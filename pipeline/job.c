@@ -726,7 +726,8 @@ static int unlink_quiet(const char *path, struct bk_error *err)
 }
 
 /* Deletes the inputs (now the document's masters) and the page checkpoints;
- * keeps job.meta, result and work/progress. Idempotent. */
+ * keeps job.meta, result and work/progress. Idempotent. work/ is read with
+ * readdir, not bk_list_dir: a crashed atomic write leaves a dot name there. */
 static int drop_job_payload(const char *job_dir, const struct bk_job_meta *m,
 			    struct bk_error *err)
 {
