@@ -244,7 +244,8 @@ static void remove_generation(const char *dir, const char *name)
  * up a generation opens it after the swap (SQLite then makes its -wal and
  * -shm again). Called only under the exclusive index lock, when no one
  * can be creating a generation; processes that still have an unlinked
- * file open keep using it. */
+ * file open keep using it. readdir, not bk_list_dir: the publishing
+ * temporaries are dot names. */
 static void sweep_generations(const char *dir)
 {
 	char *cur[BK_ACCESS_COUNT];

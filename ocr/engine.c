@@ -434,6 +434,23 @@ static bool is_jpn_model(const char *model)
 	return strcmp(model, "jpn") == 0 || strcmp(model, "jpn_vert") == 0;
 }
 
+/* Reads `rect` (NULL: all) of the image set on `api` in mode `psm`: 0 with
+ * *ri Tesseract's results (NULL when it has none), or -1 with `err` set. */
+static int run_tesseract(TessBaseAPI *api, const char *model, const struct bk_box *rect,
+			 enum bk_psm psm, TessResultIterator **ri, struct bk_error *err)
+{
+	*ri = NULL;
+	if (rect)
+		TessBaseAPISetRectangle(api, rect->x0, rect->y0, rect->x1 - rect->x0,
+					rect->y1 - rect->y0);
+	TessBaseAPISetPageSegMode(api, (TessPageSegMode)psm);
+	if (TessBaseAPIRecognize(api, NULL) != 0)
+		return bk_error_set(err, "tesseract could not read the page with model '%s'",
+				    model);
+	*ri = TessBaseAPIGetIterator(api);
+	return 0;
+}
+
 /* Reads the same rectangle again with chi_tra (chi_tra_vert for vertical
  * text) in the same segmentation mode, and fuses its glyphs into `gs`.
  * Measured on the rendered old-print pages: chi_tra reading the whole
@@ -451,16 +468,8 @@ static int reread(struct bk_engine *engine, const struct bk_gray *img,
 	TessBaseAPI *api = handle_with_image(engine, model, img, err);
 	if (!api)
 		return -1;
-	if (rect)
-		TessBaseAPISetRectangle(api, rect->x0, rect->y0, rect->x1 - rect->x0,
-					rect->y1 - rect->y0);
-	TessBaseAPISetPageSegMode(api, (TessPageSegMode)psm);
-	if (TessBaseAPIRecognize(api, NULL) != 0) {
-		bk_error_set(err, "tesseract could not read the page with model '%s'",
-			     model);
+	if (run_tesseract(api, model, rect, psm, &ri, err))
 		goto out;
-	}
-	ri = TessBaseAPIGetIterator(api);
 	if (ri && collect_glyphs(ri, false, &alt) == -1) {
 		bk_error_set(err, "out of memory in the old-print reading");
 		goto out;
@@ -522,22 +531,12 @@ int bk_engine_recognize(struct bk_engine *engine, const struct bk_gray *img,
 	TessBaseAPI *api = handle_with_image(engine, model, img, err);
 	if (!api)
 		return -1;
-	if (rect) {
-		if (!clip_rect(img, rect, &clipped)) {
-			rc = 0;
-			goto out;
-		}
-		TessBaseAPISetRectangle(api, clipped.x0, clipped.y0,
-					clipped.x1 - clipped.x0,
-					clipped.y1 - clipped.y0);
-	}
-	TessBaseAPISetPageSegMode(api, (TessPageSegMode)psm);
-	if (TessBaseAPIRecognize(api, NULL) != 0) {
-		bk_error_set(err, "tesseract could not read the page with model '%s'",
-			     model);
+	if (rect && !clip_rect(img, rect, &clipped)) {
+		rc = 0;
 		goto out;
 	}
-	ri = TessBaseAPIGetIterator(api);
+	if (run_tesseract(api, model, rect ? &clipped : NULL, psm, &ri, err))
+		goto out;
 	if (!ri) {
 		rc = 0;
 		goto out;

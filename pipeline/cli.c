@@ -148,14 +148,6 @@ void bk_command_usage(const struct bk_command *cmd, FILE *fp)
 	fprintf(fp, "%s\n%s", cmd->summary, cmd->usage);
 }
 
-int bk_wants_help(int argc, char **argv)
-{
-	for (int i = 1; i < argc; i++)
-		if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h"))
-			return 1;
-	return 0;
-}
-
 int bk_parse_int(const char *s, long lo, long hi, int *out)
 {
 	char *end;
@@ -244,14 +236,16 @@ void bk_args_init(struct bk_args *it, const struct bk_command *cmd, int argc,
 	 * short option): getopt_long takes an abbreviation that fits two
 	 * options alike (--t: --to, --time-limit) for the first, not as
 	 * ambiguous, when their vals agree */
-	for (size_t i = 0; longopts[i].name && i + 1 < sizeof(it->longopts) / sizeof(it->longopts[0]); i++) {
+	size_t i = 0;
+	for (; longopts[i].name && i + 2 < sizeof(it->longopts) / sizeof(it->longopts[0]); i++) {
 		it->longopts[i] = longopts[i];
 		it->longopts[i].flag = NULL;
 		it->longopts[i].val = 256 + (int)i;
 	}
+	it->longopts[i] = (struct option){ "help", no_argument, NULL, 256 + (int)i };
 	/* '-': arguments are returned in order (code 1); ':': a missing value
 	 * is told apart from an unknown option, and getopt prints nothing */
-	snprintf(it->shortopts, sizeof(it->shortopts), "-:%s", shortopts);
+	snprintf(it->shortopts, sizeof(it->shortopts), "-:%sh", shortopts);
 }
 
 void bk_args_release(struct bk_args *it)
@@ -273,6 +267,7 @@ static bool args_start(struct bk_args *it)
 	if (!it->words) {
 		bk_die("out of memory");
 		it->status = BK_EXIT_FAIL;
+		it->done = true;
 		return false;
 	}
 	for (int i = 0; i < it->argc; i++) {
@@ -287,6 +282,7 @@ static bool args_usage_error(struct bk_args *it, const char *fmt, const char *wh
 {
 	bk_usage_error(it->cmd, fmt, what);
 	it->status = BK_EXIT_USAGE;
+	it->done = true;
 	bk_args_release(it);
 	return false;
 }
@@ -294,7 +290,7 @@ static bool args_usage_error(struct bk_args *it, const char *fmt, const char *wh
 bool bk_args_next(struct bk_args *it)
 {
 	it->opt = it->value = NULL;
-	if (it->status || (!it->started && !args_start(it)))
+	if (it->done || (!it->started && !args_start(it)))
 		return false;
 	if (it->rest) {
 		if (it->rest >= it->argc) {
@@ -325,6 +321,13 @@ bool bk_args_next(struct bk_args *it)
 		return args_usage_error(it, "option '%s' needs a value", is_short ? shortname : typed);
 	if (c == '?')
 		return args_usage_error(it, "unknown option '%s'", is_short ? shortname : typed);
+	if (c == 'h' || (c >= 256 && !strcmp(it->longopts[c - 256].name, "help"))) {
+		bk_command_usage(it->cmd, stdout);
+		it->status = BK_EXIT_OK;
+		it->done = true;
+		bk_args_release(it);
+		return false;
+	}
 	if (c >= 256)
 		snprintf(it->name, sizeof(it->name), "--%s", it->longopts[c - 256].name);
 	else
@@ -334,12 +337,25 @@ bool bk_args_next(struct bk_args *it)
 	return true;
 }
 
+/* help and version have no options of their own: only --help, and
+ * arguments beyond the first (help) or any (version) are not looked at */
+static const struct option no_options[] = { { 0 } };
+
 int cmd_help(int argc, char **argv)
 {
-	if (argc > 1) {
-		const struct bk_command *cmd = bk_command_find(argv[1]);
+	const char *name = NULL;
+	struct bk_args it;
+
+	bk_args_init(&it, bk_command_find("help"), argc, argv, "", no_options);
+	while (bk_args_next(&it))
+		if (!name)
+			name = it.value;
+	if (it.done)
+		return it.status;
+	if (name) {
+		const struct bk_command *cmd = bk_command_find(name);
 		if (!cmd) {
-			fprintf(stderr, "bunko: '%s' is not a bunko command\n", argv[1]);
+			fprintf(stderr, "bunko: '%s' is not a bunko command\n", name);
 			return BK_EXIT_USAGE;
 		}
 		bk_command_usage(cmd, stdout);
@@ -356,6 +372,13 @@ int cmd_help(int argc, char **argv)
 
 int cmd_version(int argc, char **argv)
 {
+	struct bk_args it;
+
+	bk_args_init(&it, bk_command_find("version"), argc, argv, "", no_options);
+	while (bk_args_next(&it))
+		;
+	if (it.done)
+		return it.status;
 	printf("bunko %s\n", BUNKO_VERSION);
 	return BK_EXIT_OK;
 }

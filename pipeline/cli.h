@@ -30,8 +30,6 @@ extern const struct bk_command bk_commands[];
 const struct bk_command *bk_command_find(const char *name);
 /* Prints a command's usage to `fp`. */
 void bk_command_usage(const struct bk_command *cmd, FILE *fp);
-/* True if argv holds -h or --help. */
-int bk_wants_help(int argc, char **argv);
 /* Parses a whole decimal integer in [lo, hi] into *out; -1 if `s` is not
  * one (nothing after it, no overflow). */
 int bk_parse_int(const char *s, long lo, long hi, int *out);
@@ -68,8 +66,8 @@ void bk_print_line(FILE *fp, const char *text);
  *		else if (!strcmp(it.opt, "--drain")) ...
  *		else if (!strcmp(it.opt, "-j"))      it.value is N
  *	}
- *	if (it.status)
- *		return it.status;                   the usage error was printed
+ *	if (it.done)
+ *		return it.status;                   a usage error, or the usage for --help
  *
  * `opt` names the option as the command spells it, whatever the user typed
  * ("--collection" for --coll=X, "-j" for -j4). With `dash_words` set after
@@ -77,7 +75,12 @@ void bk_print_line(FILE *fp, const char *text);
  * single '-' is an argument, not options: search's "-word" queries. One
  * bk_args at a time (getopt's state is the C library's); bk_args_release
  * frees what dash_words needs and may be called at any point. A command
- * has at most 47 long options.
+ * has at most 46 long options.
+ *
+ * Every command also takes --help and -h (-h is a query word under
+ * dash_words): read in turn like any option, it prints the command's usage
+ * on stdout and ends the loop with `done` set and `status` BK_EXIT_OK, so
+ * "--help" after "--" or as an option's value is no request for help.
  */
 struct bk_args {
 	const struct bk_command *cmd;
@@ -89,15 +92,16 @@ struct bk_args {
 	bool dash_words;
 	const char *opt;   /* "--name" or "-c"; NULL for an argument */
 	const char *value; /* the option's value, or the argument */
-	int status;        /* BK_EXIT_USAGE once a usage error was printed */
+	bool done;         /* the command line is answered: return `status` */
+	int status;        /* BK_EXIT_USAGE after a usage error, BK_EXIT_OK after --help */
 	int rest;          /* after "--": the next argv index to hand out */
 	bool started;
 	char name[48];
 };
 void bk_args_init(struct bk_args *it, const struct bk_command *cmd, int argc,
 		  char **argv, const char *shortopts, const struct option *longopts);
-/* The next option or argument: true, or false at the end or after a usage
- * error (then `status` is BK_EXIT_USAGE). */
+/* The next option or argument: true, or false at the end, after a usage
+ * error or after --help (then `done` is set). */
 bool bk_args_next(struct bk_args *it);
 void bk_args_release(struct bk_args *it);
 

@@ -91,31 +91,33 @@ static const struct option add_options[] = {
 
 /* The first reading of the command line tells the two forms apart: with
  * --manifest, any file or other option is refused as a whole, before a
- * value of it is judged. Sets *manifest (NULL for the FILE... form) and,
- * for the manifest form, *archive; returns 0 or the usage error's code. */
-static int add_form(const struct bk_command *cmd, int argc, char **argv,
-		    const char **archive, const char **manifest)
+ * value of it is judged. Returns -1 for the FILE... form (read again by
+ * cmd_add), or the exit status of a command line answered here: a usage
+ * error, --help, or the manifest's queuing. */
+static int add_form(const struct bk_command *cmd, int argc, char **argv)
 {
+	const char *archive = NULL, *manifest = NULL;
 	struct bk_args it;
 	int args = 0, others = 0;
 
-	*archive = *manifest = NULL;
 	bk_args_init(&it, cmd, argc, argv, "", add_options);
 	while (bk_args_next(&it)) {
 		if (!it.opt && !args++)
-			*archive = it.value;
+			archive = it.value;
 		else if (it.opt && !strcmp(it.opt, "--manifest"))
-			*manifest = it.value;
+			manifest = it.value;
 		else
 			others++;
 	}
-	if (it.status || !*manifest)
+	if (it.done)
 		return it.status;
+	if (!manifest)
+		return -1;
 	if (others)
 		return bk_usage_error(cmd, "--manifest takes no files or other options");
-	if (!*archive)
+	if (!archive)
 		return bk_usage_error(cmd, "an archive and a manifest are needed");
-	return 0;
+	return add_manifest(archive, manifest);
 }
 
 int cmd_add(int argc, char **argv)
@@ -124,15 +126,15 @@ int cmd_add(int argc, char **argv)
 	struct bk_job_meta m;
 	struct bk_queue q;
 	struct bk_error err;
-	const char *archive = NULL, *manifest = NULL, *manifest_archive;
+	const char *archive = NULL;
 	const char **files = NULL;
 	size_t nfiles = 0;
 	int rc = BK_EXIT_USAGE;
 	bool queue_open = false;
 	struct bk_args it;
 
-	if ((rc = add_form(cmd, argc, argv, &manifest_archive, &manifest)) || manifest)
-		return rc ? rc : add_manifest(manifest_archive, manifest);
+	if ((rc = add_form(cmd, argc, argv)) >= 0)
+		return rc;
 	rc = BK_EXIT_USAGE;
 	bk_error_init(&err);
 	bk_job_meta_init(&m);
@@ -223,8 +225,10 @@ int cmd_add(int argc, char **argv)
 			m.old_print = strdup(v);
 		}
 	}
-	if (it.status)
+	if (it.done) {
+		rc = it.status;
 		goto out;
+	}
 	if (!archive || nfiles == 0) {
 		bk_usage_error(cmd, "an archive and at least one file are needed");
 		goto out;

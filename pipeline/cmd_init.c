@@ -36,7 +36,7 @@ int cmd_init(int argc, char **argv)
 			return bk_usage_error(cmd, "unexpected argument '%s'", it.value);
 		archive = it.value;
 	}
-	if (it.status)
+	if (it.done)
 		return it.status;
 	if (!archive || !*archive)
 		return bk_usage_error(cmd, "missing ARCHIVE");

@@ -196,7 +196,7 @@ int cmd_ocr(int argc, char **argv)
 			o.alto_path = v;
 		}
 	}
-	if (it.status)
+	if (it.done)
 		return it.status;
 	if (!input || !output)
 		return bk_usage_error(cmd, "an input file and -o OUT.pdf are needed");

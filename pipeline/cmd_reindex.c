@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "archive/store.h"
+#include "bunko/fs.h"
 #include "index/index.h"
 #include "bunko/page.h"
 #include "pipeline/cli.h"
@@ -147,14 +148,13 @@ int cmd_reindex(int argc, char **argv)
 			return bk_usage_error(cmd, "unexpected argument '%s'", it.value);
 		}
 	}
-	if (it.status)
+	if (it.done)
 		return it.status;
 	if (!archive)
 		return bk_usage_error(cmd, "an archive is needed");
 	if (bk_store_open(&r.store, archive, &err))
 		goto report;
-	if (asprintf(&index_dir, "%s/index", archive) < 0) {
-		index_dir = NULL;
+	if (!(index_dir = bk_path_join(archive, "index"))) {
 		bk_error_set(&err, "out of memory");
 		goto report;
 	}

@@ -11,6 +11,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "bunko/fs.h"
 #include "pipeline/cli.h"
 #include "pipeline/log.h"
 #include "pipeline/queue.h"
@@ -33,7 +34,7 @@ static int pick_failed(enum bk_job_state state, const char *job_id, const char *
 	(void)owner;
 	if (take && p->collection) {
 		bk_job_meta_init(&m);
-		take = asprintf(&meta, "%s/job.meta", dir) >= 0 &&
+		take = (meta = bk_path_join(dir, "job.meta")) &&
 		       bk_job_meta_read(&m, meta, NULL) == 0 &&
 		       !strcmp(m.collection, p->collection);
 		bk_job_meta_release(&m);
@@ -88,8 +89,10 @@ int cmd_requeue(int argc, char **argv)
 			pick.collection = it.value;
 		}
 	}
-	if (it.status)
+	if (it.done) {
+		rc = it.status;
 		goto out;
+	}
 	if (!archive || (njobs == 0) == !failed) {
 		bk_usage_error(cmd, "an archive and either job ids or --failed are needed");
 		goto out;

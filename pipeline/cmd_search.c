@@ -71,6 +71,8 @@ static int print_hit(const struct bk_search_hit *h, void *ud)
 	return 0;
 }
 
+/* -1: the command goes on with `a`; else the exit status of a command
+ * line answered here (a usage error, --help). */
 static int parse_args(const struct bk_command *cmd, int argc, char **argv,
 		      struct search_args *a)
 {
@@ -132,7 +134,7 @@ static int parse_args(const struct bk_command *cmd, int argc, char **argv,
 			return bk_usage_error(cmd, "invalid limit '%s': expected 1 to 10000", it.value);
 		}
 	}
-	if (it.status)
+	if (it.done)
 		return it.status;
 	if (npos < 2)
 		return bk_usage_error(cmd, npos ? "missing QUERY" : "missing ARCHIVE and QUERY");
@@ -144,7 +146,7 @@ static int parse_args(const struct bk_command *cmd, int argc, char **argv,
 		return bk_usage_error(cmd, "invalid date '%s': expected YYYY[-MM[-DD]]", a->q.date_from);
 	if (a->q.date_to && !bk_date_valid(a->q.date_to))
 		return bk_usage_error(cmd, "invalid date '%s': expected YYYY[-MM[-DD]]", a->q.date_to);
-	return 0;
+	return -1;
 }
 
 int cmd_search(int argc, char **argv)
@@ -160,7 +162,7 @@ int cmd_search(int argc, char **argv)
 	int rc;
 
 	bk_error_init(&err);
-	if ((rc = parse_args(cmd, argc, argv, &a)))
+	if ((rc = parse_args(cmd, argc, argv, &a)) >= 0)
 		return rc;
 	a.q.text = a.query;
 	out.json = a.json;

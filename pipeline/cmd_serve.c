@@ -99,7 +99,7 @@ int cmd_serve(int argc, char **argv)
 			return bk_usage_error(cmd, "invalid worker count '%s': expected 1 to 256", it.value);
 		}
 	}
-	if (it.status)
+	if (it.done)
 		return it.status;
 	if (!archive)
 		return bk_usage_error(cmd, "missing ARCHIVE");

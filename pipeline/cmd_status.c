@@ -205,7 +205,7 @@ int cmd_status(int argc, char **argv)
 		else
 			return bk_usage_error(cmd, "unexpected argument '%s'", it.value);
 	}
-	if (it.status)
+	if (it.done)
 		return it.status;
 	if (!archive)
 		return bk_usage_error(cmd, "an archive is needed");

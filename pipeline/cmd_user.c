@@ -46,7 +46,7 @@ int cmd_user(int argc, char **argv)
 		else
 			return bk_usage_error(cmd, "unexpected argument '%s'", it.value);
 	}
-	if (it.status)
+	if (it.done)
 		return it.status;
 	if (!sub)
 		return bk_usage_error(cmd, "missing 'add'");

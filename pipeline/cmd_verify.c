@@ -65,6 +65,8 @@ static const char *plural(long n, const char *one, const char *many)
 	return n == 1 ? one : many;
 }
 
+/* -1: the command goes on with `opt`; else the exit status of a command
+ * line answered here (a usage error, --help). */
 static int parse_options(int argc, char **argv, struct verify_options *opt,
 			 const struct bk_command *cmd)
 {
@@ -89,11 +91,11 @@ static int parse_options(int argc, char **argv, struct verify_options *opt,
 			opt->collection = it.value;
 		}
 	}
-	if (it.status)
+	if (it.done)
 		return it.status;
 	if (!opt->archive || !*opt->archive)
 		return bk_usage_error(cmd, "missing ARCHIVE");
-	return BK_EXIT_OK;
+	return -1;
 }
 
 int cmd_verify(int argc, char **argv)
@@ -107,8 +109,7 @@ int cmd_verify(int argc, char **argv)
 	int rc;
 
 	bk_error_init(&err);
-	rc = parse_options(argc, argv, &opt, cmd);
-	if (rc != BK_EXIT_OK)
+	if ((rc = parse_options(argc, argv, &opt, cmd)) >= 0)
 		return rc;
 	if (bk_store_open(&store, opt.archive, &err))
 		return bk_die(err.msg);

@@ -84,7 +84,7 @@ int cmd_worker(int argc, char **argv)
 				return bk_usage_error(cmd, "%s needs a positive number", a);
 		}
 	}
-	if (it.status)
+	if (it.done)
 		return it.status;
 	if (!opt.archive)
 		return bk_usage_error(cmd, "an archive is needed");

@@ -20,6 +20,7 @@
 #include "bunko/atomic.h"
 #include "archive/pdf.h"
 #include "archive/store.h"
+#include "bunko/fs.h"
 #include "index/index.h"
 #include "ocr/sidecar.h"
 #include "bunko/record.h"
@@ -540,7 +541,7 @@ static int index_document(struct bk_job_context *ctx, const struct bk_job_meta *
 	char *index_dir = NULL, *pdf = NULL;
 	int rc = -1;
 
-	if (asprintf(&index_dir, "%s/index", ctx->archive) < 0 ||
+	if (!(index_dir = bk_path_join(ctx->archive, "index")) ||
 	    asprintf(&pdf, "store/%s/%s/data/document.pdf", m->collection, m->id) < 0) {
 		bk_error_set(err, "out of memory");
 		goto out;
@@ -725,7 +726,8 @@ static int unlink_quiet(const char *path, struct bk_error *err)
 }
 
 /* Deletes the inputs (now the document's masters) and the page checkpoints;
- * keeps job.meta, result and work/progress. Idempotent. */
+ * keeps job.meta, result and work/progress. Idempotent. work/ is read with
+ * readdir, not bk_list_dir: a crashed atomic write leaves a dot name there. */
 static int drop_job_payload(const char *job_dir, const struct bk_job_meta *m,
 			    struct bk_error *err)
 {
@@ -743,17 +745,15 @@ static int drop_job_payload(const char *job_dir, const struct bk_job_meta *m,
 		if (r)
 			return -1;
 	}
-	if (asprintf(&work, "%s/input", job_dir) < 0)
+	if (!(work = bk_path_join(job_dir, "input")))
 		return bk_error_set(err, "out of memory");
 	if (rmdir(work) && errno != ENOENT) {
 		bk_error_set(err, "cannot remove '%s': %s", work, strerror(errno));
 		goto out;
 	}
 	free(work);
-	if (asprintf(&work, "%s/work", job_dir) < 0) {
-		work = NULL;
+	if (!(work = bk_path_join(job_dir, "work")))
 		return bk_error_set(err, "out of memory");
-	}
 	d = opendir(work);
 	if (!d && errno != ENOENT) {
 		bk_error_set(err, "cannot open '%s': %s", work, strerror(errno));
@@ -828,10 +828,8 @@ int bk_job_run(struct bk_job_context *ctx, const char *job_dir,
 	ctx->lost = false;
 	bk_job_meta_init(&m);
 	bk_job_progress_init(&prog);
-	if (asprintf(&meta_path, "%s/job.meta", job_dir) < 0) {
-		meta_path = NULL;
+	if (!(meta_path = bk_path_join(job_dir, "job.meta")))
 		return bk_error_set(err, "out of memory");
-	}
 	if (bk_job_meta_read(&m, meta_path, err))
 		goto out;
 	if (fence(ctx, err) || bk_job_sweep(job_dir, err) < 0)

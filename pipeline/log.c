@@ -14,14 +14,14 @@
 #include <unistd.h>
 
 #include "bunko/atomic.h"
+#include "bunko/fs.h"
 
 int bk_log_open(const char *archive, const char *host, struct bk_error *err)
 {
 	char *dir = NULL, *path = NULL;
 	int fd = -1;
 
-	if (asprintf(&dir, "%s/log", archive) < 0) {
-		dir = NULL;
+	if (!(dir = bk_path_join(archive, "log"))) {
 		bk_error_set(err, "out of memory");
 		goto out;
 	}

@@ -21,9 +21,5 @@ int main(int argc, char **argv)
 		bk_note("'%s' is not a bunko command; see 'bunko help'", argv[1]);
 		return BK_EXIT_USAGE;
 	}
-	if (cmd->fn != cmd_help && bk_wants_help(argc - 1, argv + 1)) {
-		bk_command_usage(cmd, stdout);
-		return BK_EXIT_OK;
-	}
 	return cmd->fn(argc - 1, argv + 1);
 }

@@ -18,6 +18,7 @@
 #include "bunko/buf.h"
 #include "archive/checksum.h"
 #include "archive/meta.h"
+#include "bunko/fs.h"
 #include "bunko/utf8.h"
 #include "ingest/source.h"
 
@@ -71,6 +72,9 @@ static int problem(struct bk_manifest *m, const char *fmt, ...)
 }
 
 /* ---- CSV ---------------------------------------------------------------- */
+
+/* Read here, not with libcsv (libcsv-dev): its callbacks are given no
+ * position, and every problem of a manifest names the line of its record. */
 
 struct csv {
 	const char *p, *end;
@@ -494,7 +498,7 @@ static int collect_key(enum bk_job_state state, const char *job_id, const char *
 	(void)state;
 	(void)job_id;
 	(void)owner;
-	if (asprintf(&path, "%s/job.meta", dir) < 0)
+	if (!(path = bk_path_join(dir, "job.meta")))
 		return -1;
 	if (bk_job_meta_read(&jm, path, NULL) == 0 && jm.key) {
 		char **nv = realloc(k->v, (k->n + 1) * sizeof(*nv));

@@ -29,6 +29,7 @@
 #include <unistd.h>
 
 #include "bunko/atomic.h"
+#include "bunko/fs.h"
 #include "ocr/reader.h"
 #include "ocr/resolution.h"
 #include "bunko/record.h"
@@ -215,8 +216,7 @@ int bk_checkpoint_write(const char *job_dir, int n, const struct bk_page *page,
 	char *page_path = work_path(job_dir, n, "page");
 	int rc = -1;
 
-	if (!img_path || !page_path || asprintf(&dir, "%s/work", job_dir) < 0) {
-		dir = NULL;
+	if (!img_path || !page_path || !(dir = bk_path_join(job_dir, "work"))) {
 		bk_error_set(err, "out of memory");
 		goto out;
 	}

@@ -1736,7 +1736,8 @@ static bool tmp_entry_is_debris(const struct bk_queue *q, const char *name,
 }
 
 /* Clears queue/tmp/ of what dead processes left: `bunko add` directories
- * and clock files. Best effort: a failure is retried at the next recovery. */
+ * and clock files. Best effort: a failure is retried at the next recovery.
+ * readdir, not bk_list_dir, which skips the clock files' dot names. */
 static void sweep_tmp(const struct bk_queue *q, time_t now)
 {
 	char *tmp = bk_queue_path(q, "tmp", NULL);

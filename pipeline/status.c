@@ -26,6 +26,7 @@
 #include <unistd.h>
 
 #include "bunko/atomic.h"
+#include "bunko/fs.h"
 
 #define LOG_TAIL_BYTES (512 * 1024)
 
@@ -160,7 +161,7 @@ static int add_job(enum bk_job_state state, const char *job_id, const char *dir,
 	bk_job_progress_init(&p);
 	/* a job being moved between states right now may not be readable;
 	 * it is still counted */
-	if (asprintf(&meta_path, "%s/job.meta", dir) >= 0 &&
+	if ((meta_path = bk_path_join(dir, "job.meta")) &&
 	    bk_job_meta_read(&m, meta_path, NULL) == 0) {
 		j->collection = m.collection;
 		m.collection = NULL;
@@ -310,7 +311,7 @@ static double log_rate(const char *archive, struct bk_status *st)
 	long count = 0;
 	double rate = 0;
 
-	if (asprintf(&dir, "%s/log", archive) < 0)
+	if (!(dir = bk_path_join(archive, "log")))
 		return 0;
 	bk_list_dir(dir, &names, &nnames, NULL); /* no log yet: no rate */
 	for (size_t i = 0; i < nnames; i++) {

@@ -10,6 +10,8 @@
  * the query, and after "--" everything is ARCHIVE and QUERY. `add
  * --manifest` (also as --manifest=F and abbreviated) refuses files and
  * other options before judging them; `user add` reads --role the same way.
+ * --help is one more option of every command, read in turn (not looked
+ * for anywhere on the command line): after "--" or as a value it is text.
  */
 #include <criterion/criterion.h>
 #include <stdarg.h>
@@ -173,5 +175,36 @@ Test(cli_options, add_manifest_and_user_forms)
 	args = ts_fmt("user add --role=staff %s bob < /dev/null", a);
 	expect(1, "no password given for 'bob'", args);
 	free(args);
+	free(a);
+}
+
+Test(cli_options, help_is_read_as_an_option)
+{
+	static const char *const commands[] = { "init", "add", "worker", "requeue", "status",
+						"search", "serve", "user", "reindex", "verify",
+						"ocr", "help", "version" };
+	char *a = ts_fmt("'%s'", archive), *args, *want;
+
+	/* every command answers --help with its usage, exit 0; -h too */
+	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++) {
+		args = ts_fmt("%s --help", commands[i]);
+		want = ts_fmt("usage: bunko %s", commands[i]);
+		expect(0, want, args);
+		free(want);
+		free(args);
+	}
+	expect(0, "usage: bunko worker", "worker -h");
+	/* read in turn, as getopt_long reads it: after "--" it is the query,
+	 * as an option's value it is the value, after a bad option too late */
+	static const struct { int rc; const char *want, *cmd, *rest; } in_turn[] = {
+		{ 1, "query '--help' has only excluded terms", "search", "-- --help" },
+		{ 2, "--collection is required", "add", "x.tif --title --help" },
+		{ 2, "unknown option '--bogus'", "status", "--bogus --help" },
+	};
+	for (size_t i = 0; i < sizeof(in_turn) / sizeof(in_turn[0]); i++) {
+		args = ts_fmt("%s %s %s", in_turn[i].cmd, a, in_turn[i].rest);
+		expect(in_turn[i].rc, in_turn[i].want, args);
+		free(args);
+	}
 	free(a);
 }

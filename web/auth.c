@@ -14,6 +14,7 @@
 
 #include "bunko/atomic.h"
 #include "bunko/buf.h"
+#include "bunko/fs.h"
 
 #define MAX_SESSIONS 1024
 #define MAX_CLIENTS 256
@@ -40,8 +41,7 @@ int bk_auth_user_add(const char *archive, const char *name, enum bk_role role, c
 	size_t len = 0;
 	int rc = -1;
 
-	if (!path || asprintf(&dir, "%s/auth", archive) < 0) {
-		dir = NULL;
+	if (!path || !(dir = bk_path_join(archive, "auth"))) {
 		bk_error_set(err, "out of memory");
 		goto out;
 	}

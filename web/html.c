@@ -7,6 +7,8 @@
 #include <string.h>
 #include <utf8proc.h>
 
+/* Written here, not libxml2's xmlEncodeSpecialChars: that one passes ' and
+ * control characters through, which html.h promises a page never carries. */
 static void escape(struct bk_buf *b, const char *s, size_t len)
 {
 	const utf8proc_uint8_t *p = (const utf8proc_uint8_t *)s;

@@ -38,12 +38,14 @@
  * everywhere else.
  */
 #include <jansson.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 
 #include "archive/meta.h"
+#include "bunko/fs.h"
 #include "index/query.h"
 #include "web/hits.h"
 #include "web/html.h"
@@ -62,14 +64,22 @@ static char *base_url(const struct bk_web_request *req)
 	return asprintf(&out, "http://%s", ok ? h : "localhost") < 0 ? NULL : out;
 }
 
-/* BASE/iiif/<id percent-encoded><tail> (caller frees). */
-static char *iiif_url(const char *base, const char *id, const char *tail)
+/* BASE/iiif/<id percent-encoded><tail, printf-formatted> (caller frees);
+ * NULL when out of memory. */
+#if defined(__GNUC__)
+__attribute__((format(printf, 3, 4)))
+#endif
+static char *iiif_url(const char *base, const char *id, const char *tail_fmt, ...)
 {
 	struct bk_buf b = { 0 };
+	va_list ap;
+
 	bk_buf_addstr(&b, base);
 	bk_buf_addstr(&b, "/iiif/");
 	bk_url_component(&b, id);
-	bk_buf_addstr(&b, tail);
+	va_start(ap, tail_fmt);
+	bk_buf_vaddf(&b, tail_fmt, ap);
+	va_end(ap);
 	return bk_buf_detach(&b, NULL);
 }
 
@@ -107,21 +117,15 @@ static void send_json(json_t *j, const char *type, struct bk_web_response *r)
  * its annotation page of OCR lines. */
 static json_t *canvas(const char *base, const struct bk_web_doc *d, int n, const struct bk_page *model)
 {
-	char tail[96], label[16];
+	char label[16];
 	json_t *j = NULL;
 
-	snprintf(tail, sizeof(tail), "/canvas/%d", n);
-	char *id = iiif_url(base, d->info.id, tail);
-	snprintf(tail, sizeof(tail), "/%d", n);
-	char *service = iiif_url(base, d->info.id, tail);
-	snprintf(tail, sizeof(tail), "/%d/full/max/0/default.jpg", n);
-	char *image = iiif_url(base, d->info.id, tail);
-	snprintf(tail, sizeof(tail), "/canvas/%d/page", n);
-	char *annopage = iiif_url(base, d->info.id, tail);
-	snprintf(tail, sizeof(tail), "/canvas/%d/image", n);
-	char *anno = iiif_url(base, d->info.id, tail);
-	snprintf(tail, sizeof(tail), "/canvas/%d/lines", n);
-	char *lines = iiif_url(base, d->info.id, tail);
+	char *id = iiif_url(base, d->info.id, "/canvas/%d", n);
+	char *service = iiif_url(base, d->info.id, "/%d", n);
+	char *image = iiif_url(base, d->info.id, "/%d/full/max/0/default.jpg", n);
+	char *annopage = iiif_url(base, d->info.id, "/canvas/%d/page", n);
+	char *anno = iiif_url(base, d->info.id, "/canvas/%d/image", n);
+	char *lines = iiif_url(base, d->info.id, "/canvas/%d/lines", n);
 	snprintf(label, sizeof(label), "%d", n);
 	if (id && service && image && annopage && anno && lines)
 		j = json_pack("{s:s,s:s,s:o,s:i,s:i,s:[{s:s,s:s,s:[{s:s,s:s,s:s,s:{s:s,s:s,s:s,s:i,s:i,s:[{s:s,s:s,s:s}]},s:s}]}],"
@@ -221,18 +225,16 @@ static void lines_page(struct bk_web_ctx *c, const struct bk_web_doc *d, int n, 
 {
 	struct bk_page model;
 	struct bk_error err;
-	char tail[128];
 	char *base = base_url(c->req), *self = NULL;
 	json_t *items = json_array();
 	int k = 0;
 
 	bk_error_init(&err);
-	snprintf(tail, sizeof(tail), "/canvas/%d/lines", n);
 	if (bk_web_read_page(d, n, &model, &err)) {
 		bk_web_error_page(r, 500, "エラー", "このページを読み込めませんでした。");
 		goto out;
 	}
-	if (!base || !items || !(self = iiif_url(base, d->info.id, tail))) {
+	if (!base || !items || !(self = iiif_url(base, d->info.id, "/canvas/%d/lines", n))) {
 		bk_web_error_page(r, 500, "エラー", "out of memory");
 		goto out;
 	}
@@ -242,11 +244,10 @@ static void lines_page(struct bk_web_ctx *c, const struct bk_web_doc *d, int n, 
 		for (size_t l = 0; l < block->nlines; l++) {
 			const struct bk_line *line = &block->lines[l];
 			char *text = bk_line_text(line);
-			snprintf(tail, sizeof(tail), "/canvas/%d/lines/%d", n, ++k);
-			char *id = iiif_url(base, d->info.id, tail);
-			snprintf(tail, sizeof(tail), "/canvas/%d#xywh=%d,%d,%d,%d", n, line->box.x0, line->box.y0,
-				 line->box.x1 - line->box.x0, line->box.y1 - line->box.y0);
-			char *target = iiif_url(base, d->info.id, tail);
+			char *id = iiif_url(base, d->info.id, "/canvas/%d/lines/%d", n, ++k);
+			char *target = iiif_url(base, d->info.id, "/canvas/%d#xywh=%d,%d,%d,%d", n,
+						line->box.x0, line->box.y0, line->box.x1 - line->box.x0,
+						line->box.y1 - line->box.y0);
 			if (text && *text && id && target)
 				json_array_append_new(items, json_pack("{s:s,s:s,s:s,s:{s:s,s:s,s:s,s:s},s:s}",
 					"id", id, "type", "Annotation", "motivation", "supplementing",
@@ -304,7 +305,7 @@ static void image_service(struct bk_web_ctx *c, const struct bk_web_doc *d, int 
 {
 	struct bk_page m;
 	struct bk_error err;
-	char tail[64], region[64], size[32];
+	char region[64], size[32];
 	char *base = NULL, *pdf = NULL, *dir = NULL, *file = NULL;
 	json_t *info = NULL;
 
@@ -336,8 +337,7 @@ static void image_service(struct bk_web_ctx *c, const struct bk_web_doc *d, int 
 		goto out;
 	}
 	if (!*rest) {
-		snprintf(tail, sizeof(tail), "/%d/info.json", page);
-		r->location = iiif_url(base, d->info.id, tail);
+		r->location = iiif_url(base, d->info.id, "/%d/info.json", page);
 		bk_web_error_page(r, 303, "移動", "info.json へ移動します。");
 		r->status = 303;
 		goto out;
@@ -355,10 +355,8 @@ static void image_service(struct bk_web_ctx *c, const struct bk_web_doc *d, int 
 	}
 	if (is_info) {
 		json_error_t jerr;
-		snprintf(tail, sizeof(tail), "/%d", page);
-		char *id = iiif_url(base, d->info.id, tail);
-		if (asprintf(&file, "%s/info.json", dir) < 0)
-			file = NULL;
+		char *id = iiif_url(base, d->info.id, "/%d", page);
+		file = bk_path_join(dir, "info.json");
 		if (!id || !file || !(info = json_load_file(file, 0, &jerr)) ||
 		    json_object_set_new(info, "id", json_string(id))) {
 			free(id);
@@ -434,12 +432,9 @@ struct search_out {
 static void box_urls(const struct search_out *o, int page, int i, const struct bk_hit_box *x, char **id,
 		     char **target)
 {
-	char tail[128];
-	snprintf(tail, sizeof(tail), "%s%d-%d", o->prefix, page, i + 1);
-	*id = iiif_url(o->base, o->id, tail);
-	snprintf(tail, sizeof(tail), "/canvas/%d#xywh=%d,%d,%d,%d", page, x->box.x0, x->box.y0,
-		 x->box.x1 - x->box.x0, x->box.y1 - x->box.y0);
-	*target = iiif_url(o->base, o->id, tail);
+	*id = iiif_url(o->base, o->id, "%s%d-%d", o->prefix, page, i + 1);
+	*target = iiif_url(o->base, o->id, "/canvas/%d#xywh=%d,%d,%d,%d", page, x->box.x0,
+			   x->box.y0, x->box.x1 - x->box.x0, x->box.y1 - x->box.y0);
 }
 
 static int add_search2(const struct bk_page_hits *hits, int page, void *ud)

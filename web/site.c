@@ -43,6 +43,7 @@
 #include <time.h>
 
 #include "archive/store.h"
+#include "bunko/fs.h"
 #include "web/auth.h"
 #include "web/cache.h"
 #include "web/html.h"
@@ -93,9 +94,7 @@ int bk_web_open(struct bk_web **out, const struct bk_web_options *o, struct bk_e
 	if (bk_archive_check(o->archive, err))
 		return -1;
 	if (!(w = calloc(1, sizeof(*w))) || !(w->archive = strdup(o->archive)) ||
-	    asprintf(&w->index_dir, "%s/index", o->archive) < 0) {
-		if (w)
-			w->index_dir = NULL;
+	    !(w->index_dir = bk_path_join(o->archive, "index"))) {
 		bk_error_set(err, "out of memory");
 		goto out;
 	}
@@ -113,7 +112,7 @@ int bk_web_open(struct bk_web **out, const struct bk_web_options *o, struct bk_e
 	if (bk_sessions_new(&w->sessions, err) || bk_web_cache_new(&w->cache, BK_WEB_CACHE_ENTRIES, err))
 		goto out;
 	char *tiles = NULL;
-	if (!o->tiles && asprintf(&tiles, "%s/tiles", o->archive) < 0) {
+	if (!o->tiles && !(tiles = bk_path_join(o->archive, "tiles"))) {
 		bk_error_set(err, "out of memory");
 		goto out;
 	}
@@ -285,8 +284,7 @@ struct bk_tiles *bk_web_tiles(const struct bk_web_ctx *c)
 
 char *bk_web_doc_file(const struct bk_web_doc *d, const char *rel)
 {
-	char *p = NULL;
-	return asprintf(&p, "%s/%s", d->dir, rel) < 0 ? NULL : p;
+	return bk_path_join(d->dir, rel);
 }
 
 int bk_web_doc_find(struct bk_web_ctx *c, const char *id, struct bk_web_doc *d, struct bk_error *err)
@@ -310,9 +308,12 @@ int bk_web_doc_find(struct bk_web_ctx *c, const char *id, struct bk_web_doc *d, 
 	if (d->info.access > bk_role_max_access(c->role) ||
 	    bk_name_check("collection", d->info.collection, &ignored))
 		goto out;
-	if (asprintf(&d->dir, "%s/store/%s/%s", c->archive, d->info.collection, id) < 0 ||
-	    asprintf(&info_path, "%s/bag-info.txt", d->dir) < 0) {
-		d->dir = info_path = NULL;
+	if (asprintf(&d->dir, "%s/store/%s/%s", c->archive, d->info.collection, id) < 0) {
+		d->dir = NULL;
+		rc = bk_error_set(err, "out of memory");
+		goto out;
+	}
+	if (!(info_path = bk_path_join(d->dir, "bag-info.txt"))) {
 		rc = bk_error_set(err, "out of memory");
 		goto out;
 	}

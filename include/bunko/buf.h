@@ -71,21 +71,22 @@ static inline void bk_buf_addstr(struct bk_buf *b, const char *s)
 	bk_buf_add(b, s, strlen(s));
 }
 
-/* Appends printf-formatted text. Note: %f follows LC_NUMERIC. */
+/* Appends printf-formatted text (bk_buf_vaddf: from a va_list, which the
+ * caller still ends with va_end). Note: %f follows LC_NUMERIC. */
 #if defined(__GNUC__)
-__attribute__((format(printf, 2, 3)))
+__attribute__((format(printf, 2, 0)))
 #endif
-static inline void bk_buf_addf(struct bk_buf *b, const char *fmt, ...)
+static inline void bk_buf_vaddf(struct bk_buf *b, const char *fmt, va_list ap)
 {
 	size_t room = b->alloc - b->len;
-	va_list ap;
+	va_list again;
 	int n;
 
 	if (b->failed)
 		return;
-	va_start(ap, fmt);
-	n = vsnprintf(b->data ? b->data + b->len : NULL, b->data ? room : 0, fmt, ap);
-	va_end(ap);
+	va_copy(again, ap);
+	n = vsnprintf(b->data ? b->data + b->len : NULL, b->data ? room : 0, fmt, again);
+	va_end(again);
 	if (n >= 0 && b->data && (size_t)n < room) {
 		b->len += (size_t)n;
 		return;
@@ -98,10 +99,21 @@ static inline void bk_buf_addf(struct bk_buf *b, const char *fmt, ...)
 	}
 	if (!bk_buf_grow(b, (size_t)n))
 		return;
-	va_start(ap, fmt);
-	vsnprintf(b->data + b->len, (size_t)n + 1, fmt, ap);
-	va_end(ap);
+	va_copy(again, ap);
+	vsnprintf(b->data + b->len, (size_t)n + 1, fmt, again);
+	va_end(again);
 	b->len += (size_t)n;
+}
+
+#if defined(__GNUC__)
+__attribute__((format(printf, 2, 3)))
+#endif
+static inline void bk_buf_addf(struct bk_buf *b, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	bk_buf_vaddf(b, fmt, ap);
+	va_end(ap);
 }
 
 static inline void bk_buf_add_zeros(struct bk_buf *b, size_t n)
