@@ -1172,6 +1172,44 @@ out:
 	return rc;
 }
 
+struct bk_image *bk_image_new_white(int width, int height, int depth, int xres, int yres,
+				    struct bk_error *err)
+{
+	PIX *pix = NULL;
+
+	quiet();
+	if (width <= 0 || height <= 0 || (depth != 1 && depth != 8 && depth != 32)) {
+		bk_error_set(err, "invalid image: %dx%d, depth %d", width, height, depth);
+		return NULL;
+	}
+	pix = pixCreate(width, height, depth);
+	if (!pix) {
+		bk_error_set(err, "cannot allocate an image of %dx%d pixels", width, height);
+		return NULL;
+	}
+	/* pixCreate clears to 0: white for 1 bpp, black for gray and RGB */
+	if (depth != 1)
+		pixSetAll(pix);
+	pixSetResolution(pix, xres, yres);
+	return wrap_or_fail(&pix, "image", err);
+}
+
+int bk_image_paste_rows(struct bk_image *dst, int y, const struct bk_image *rows,
+			struct bk_error *err)
+{
+	quiet();
+	if (pixGetWidth(rows->pix) != pixGetWidth(dst->pix) ||
+	    pixGetDepth(rows->pix) != pixGetDepth(dst->pix))
+		return bk_error_set(err, "cannot paste rows of %dx%d, depth %d, into an image "
+				    "%d wide of depth %d", pixGetWidth(rows->pix),
+				    pixGetHeight(rows->pix), pixGetDepth(rows->pix),
+				    pixGetWidth(dst->pix), pixGetDepth(dst->pix));
+	if (pixRasterop(dst->pix, 0, y, pixGetWidth(rows->pix), pixGetHeight(rows->pix),
+			PIX_SRC, rows->pix, 0, 0))
+		return bk_error_set(err, "cannot paste rows at row %d", y);
+	return 0;
+}
+
 struct bk_image *bk_image_crop(const struct bk_image *img, struct bk_box b,
 			       struct bk_error *err)
 {

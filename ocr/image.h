@@ -49,6 +49,15 @@ struct bk_image *bk_image_from_raw(int width, int height, int depth,
 
 struct bk_image *bk_image_clone(const struct bk_image *img); /* deep copy; NULL if out of memory */
 
+/* A new white image (depth 1, 8 or 32) and the rows of another pasted into
+ * it, in place: `rows` has the width and depth of `dst` and goes at row y
+ * (clipped). Together they assemble a picture from bands decoded one at a
+ * time (ocr/reader.c, bk_read_picture_rows). */
+struct bk_image *bk_image_new_white(int width, int height, int depth, int xres, int yres,
+				    struct bk_error *err);
+int bk_image_paste_rows(struct bk_image *dst, int y, const struct bk_image *rows,
+			struct bk_error *err);
+
 /* A second handle on the same pixels, without copying them (a large color
  * picture kept for display costs no second copy). Both handles are freed
  * separately. The pixels are read-only from then on: the functions of this

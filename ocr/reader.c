@@ -1517,6 +1517,62 @@ static void name_the_page(struct bk_error *err, const char *name, int page)
 		bk_error_set(err, "%s: %s", quoted, msg);
 }
 
+/* Rows fetched and turned into ink at a time when a picture is assembled
+ * from its bands: 256 rows of a 20000-pixel-wide RGB picture are 15 MB as
+ * decoded and 20 MB as an image. */
+#define BK_ROWS_AT_ONCE 256
+
+/* The OCR copy of a picture made band by band from `rows` (see
+ * bk_read_picture_rows). */
+static struct bk_image *ink_from_rows(int width, int height, int dpi, bk_rows_fn rows,
+				      void *ud, const struct bk_read_options *opt,
+				      struct bk_error *err)
+{
+	struct bk_cleanup_options copt;
+	struct bk_image *ink = NULL, *band = NULL, *part = NULL;
+
+	bk_cleanup_defaults(&copt, opt->profile);
+	if (!(ink = bk_image_new_white(width, height, 1, dpi, dpi, err)))
+		return NULL;
+	for (int y = 0; y < height; y += BK_ROWS_AT_ONCE) {
+		int y1 = y + BK_ROWS_AT_ONCE < height ? y + BK_ROWS_AT_ONCE : height;
+		if (rows(ud, y, y1, &band, err) ||
+		    !(part = bk_cleanup_picture_rows(band, &copt, err)) ||
+		    bk_image_paste_rows(ink, y, part, err))
+			goto fail;
+		bk_image_free(&band);
+		bk_image_free(&part);
+	}
+	return ink;
+fail:
+	bk_image_free(&band);
+	bk_image_free(&part);
+	bk_image_free(&ink);
+	return NULL;
+}
+
+int bk_read_picture_rows(struct bk_engine *engine, int width, int height, int dpi,
+			 bk_rows_fn rows, void *ud, const struct bk_read_options *opt,
+			 int first_number, const char *name, struct bk_page *page,
+			 struct bk_error *err)
+{
+	struct bk_image *ink = ink_from_rows(width, height, dpi, rows, ud, opt, err);
+	int rc = -1;
+
+	if (!ink)
+		goto out;
+	page->width = width;
+	page->height = height;
+	page->xres = page->yres = dpi;
+	page->number = first_number;
+	rc = read_picture_image(engine, ink, opt, page, err);
+out:
+	bk_image_free(&ink);
+	if (rc)
+		name_the_page(err, name, opt->source_page > 0 ? opt->source_page : first_number);
+	return rc;
+}
+
 int bk_read_page(struct bk_engine *engine, const struct bk_image *scan,
 		 const struct bk_read_options *opt, int first_number,
 		 const char *name, struct bk_read_result *out,
