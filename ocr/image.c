@@ -1194,20 +1194,52 @@ struct bk_image *bk_image_new_white(int width, int height, int depth, int xres, 
 	return wrap_or_fail(&pix, "image", err);
 }
 
-int bk_image_paste_rows(struct bk_image *dst, int y, const struct bk_image *rows,
-			struct bk_error *err)
+int bk_image_paste(struct bk_image *dst, int x, int y, const struct bk_image *src,
+		   struct bk_error *err)
 {
 	quiet();
-	if (pixGetWidth(rows->pix) != pixGetWidth(dst->pix) ||
-	    pixGetDepth(rows->pix) != pixGetDepth(dst->pix))
-		return bk_error_set(err, "cannot paste rows of %dx%d, depth %d, into an image "
-				    "%d wide of depth %d", pixGetWidth(rows->pix),
-				    pixGetHeight(rows->pix), pixGetDepth(rows->pix),
-				    pixGetWidth(dst->pix), pixGetDepth(dst->pix));
-	if (pixRasterop(dst->pix, 0, y, pixGetWidth(rows->pix), pixGetHeight(rows->pix),
-			PIX_SRC, rows->pix, 0, 0))
-		return bk_error_set(err, "cannot paste rows at row %d", y);
+	if (pixGetDepth(src->pix) != pixGetDepth(dst->pix))
+		return bk_error_set(err, "cannot paste an image of depth %d into one of depth %d",
+				    pixGetDepth(src->pix), pixGetDepth(dst->pix));
+	if (pixRasterop(dst->pix, x, y, pixGetWidth(src->pix), pixGetHeight(src->pix), PIX_SRC,
+			src->pix, 0, 0))
+		return bk_error_set(err, "cannot paste an image at %d,%d", x, y);
 	return 0;
+}
+
+struct bk_image *bk_image_shrink_gray(const struct bk_image *img, int k, struct bk_error *err)
+{
+	struct bk_image *gray = NULL, *out = NULL;
+	int w = bk_image_width(img), h = bk_image_height(img);
+
+	quiet();
+	if (k < 1) {
+		bk_error_set(err, "cannot shrink an image by %d", k);
+		goto out;
+	}
+	if (!(gray = bk_image_depth(img) == 8 ? bk_image_share(img, err)
+					      : bk_image_to_gray(img, err)))
+		goto out;
+	if (!(out = bk_image_new_white((w + k - 1) / k, (h + k - 1) / k, 8,
+				       pixGetXRes(img->pix) / k, pixGetYRes(img->pix) / k, err)))
+		goto out;
+	const l_uint32 *sbase = pixGetData(gray->pix);
+	l_uint32 *dbase = pixGetData(out->pix);
+	int swpl = pixGetWpl(gray->pix), dwpl = pixGetWpl(out->pix);
+	for (int oy = 0; oy * k < h; oy++) {
+		for (int ox = 0; ox * k < w; ox++) {
+			long sum = 0, n = 0;
+			for (int y = oy * k; y < h && y < (oy + 1) * k; y++) {
+				const l_uint32 *line = sbase + (size_t)y * swpl;
+				for (int x = ox * k; x < w && x < (ox + 1) * k; x++, n++)
+					sum += GET_DATA_BYTE(line, x);
+			}
+			SET_DATA_BYTE(dbase + (size_t)oy * dwpl, ox, (int)((sum + n / 2) / n));
+		}
+	}
+out:
+	bk_image_free(&gray);
+	return out;
 }
 
 struct bk_image *bk_image_crop(const struct bk_image *img, struct bk_box b,

@@ -138,15 +138,16 @@ static void reader_options(struct bk_engine *engine, const struct bk_process_opt
 	bk_engine_set_old_print(engine, opt->old_print);
 }
 
-/* A map this large is read from its file band by band (ingest/vips.c,
- * bk_read_picture_rows) rather than decoded whole: decoded, 32 million
- * pixels are 128 MB, and main's whole-picture path peaked at 427 MB for an
- * 8000x8000 JPEG map (64 million). Smaller pages are read as before. */
+/* A map or print this large is read from its file band by band
+ * (ingest/vips.c, bk_read_picture_rows) rather than decoded whole:
+ * decoded, 32 million pixels are 128 MB, and the whole-picture path peaked
+ * at 416-427 MB for an 8000x8000 JPEG map (64 million). Smaller pages are
+ * read as before. */
 #define BK_BIG_PICTURE_PIXELS (32L * 1000 * 1000)
 
-/* A big map: its OCR from bands of rows, then its picture for the PDF
- * (a JPEG's own bytes, or encoded as it is decoded), never decoded whole.
- * The resolution is the tag's (maps are not measured). */
+/* A big map or print: its OCR from bands of rows, then its picture for the
+ * PDF (a JPEG's own bytes, or encoded as it is decoded), never decoded
+ * whole. The resolution is the tag's (pictures are not measured). */
 static int process_big(struct bk_engine *engine, struct bk_big_picture *big,
 		       const struct bk_read_options *ropt, const struct bk_process_options *opt,
 		       int first_number, const char *name, bk_page_emit_fn emit, void *ud,
@@ -159,7 +160,8 @@ static int process_big(struct bk_engine *engine, struct bk_big_picture *big,
 	bk_page_init(&page);
 	bk_big_picture_size(big, &w, &h, &xres, &yres);
 	bk_resolution_of_tag(&xres, &yres, opt->dpi);
-	/* maps are read at one resolution on both axes, as bk_read_page does */
+	/* pictures are read at one resolution on both axes, as bk_read_page
+	 * does */
 	if (bk_read_picture_rows(engine, w, h, xres, bk_big_picture_rows, big, ropt,
 				 first_number, name, &page, err))
 		goto out;
@@ -196,7 +198,7 @@ int bk_process_source_page(struct bk_engine *engine, struct bk_source *src,
 		bk_error_set(err, "out of memory");
 		goto out;
 	}
-	if (opt->profile == BK_PROFILE_MAP &&
+	if ((opt->profile == BK_PROFILE_MAP || opt->profile == BK_PROFILE_UKIYOE) &&
 	    bk_big_picture_open(&big, src, index, BK_BIG_PICTURE_PIXELS, err))
 		goto out;
 	if (big) {

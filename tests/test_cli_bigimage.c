@@ -15,6 +15,9 @@
  * - `bunko search` finds the place names, and their hit boxes (web/hits.h
  *   on the stored page model, as the page view draws them) lie on the names
  *   as drawn, nine in ten of the drawn names of each found.
+ * A print (samples/ukiyoe.jpg enlarged four times by `vips resize`: 4800x7040,
+ * 34 million pixels) is read from its title panel as the sample is, under
+ * PRINT_BUDGET_MB (main's whole-picture path peaked at 267 MB on it).
  */
 #include <criterion/criterion.h>
 #include <fcntl.h>
@@ -34,6 +37,7 @@
 
 #define BIG_SIDE 8000
 #define BIG_BUDGET_MB 300
+#define PRINT_BUDGET_MB 200
 #define MAX_LABELS 512
 
 struct label {
@@ -206,4 +210,34 @@ Test(cli_bigimage, a_large_map_is_read_in_bounded_memory, .timeout = 600)
 	free(pdf);
 	free(archive);
 	free(log);
+}
+
+Test(cli_bigimage, a_large_print_is_read_from_its_panels_in_bounded_memory, .timeout = 300)
+{
+	TS_NEED_TOOL("vips");
+	char *dir = ts_mkdtemp("bigprint");
+	char *print = ts_fmt("%s/print.jpg", dir), *pdf = ts_fmt("%s/print.pdf", dir);
+	char *txt = ts_fmt("%s/print.txt", dir), *log = ts_fmt("%s/bunko.log", dir);
+	char *sample = ts_sample("ukiyoe.jpg");
+
+	free(ts_run_ok(ts_fmt("vips resize '%s' '%s[Q=90]' 4", sample, print)));
+	long mb = run_peak_mb(log, (const char *const[]){ "ocr", print, "-o", pdf, "--profile",
+							  "ukiyoe", "--text", txt, NULL });
+	cr_assert_lt(mb, PRINT_BUDGET_MB, "bunko ocr peaked at %ld MB", mb);
+	char *text = ts_read(txt, NULL);
+	cr_assert_not_null(text);
+	ts_strip_space(text);
+	/* the sample's title, as samples/ukiyoe.p1.gt.txt has it */
+	cr_assert_str_eq(text, "東都名所神田川");
+	free(ts_run_ok(ts_fmt("cd '%s' && pdfimages -j print.pdf shown && cmp shown-000.jpg "
+			      "print.jpg", dir)));
+	printf("4800x7040 print: bunko ocr %ld MB (budget %d MB)\n", mb, PRINT_BUDGET_MB);
+	free(text);
+	ts_rmtree(dir);
+	free(dir);
+	free(print);
+	free(pdf);
+	free(txt);
+	free(log);
+	free(sample);
 }
