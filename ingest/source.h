@@ -90,8 +90,10 @@ void bk_source_page_release(struct bk_source_page *page);
  *
  * bk_big_picture_open: *out is NULL (and 0 returned) when page `index` is
  * not a big picture: under min_pixels, over the source's pixel limit (the
- * ordinary reader refuses it), a PDF page, or a format libvips does not
- * read; -1 when the file cannot be read.
+ * ordinary reader refuses it), a PDF page that is anything but one upright
+ * 8-bit gray or RGB JPEG covering a page without text (its resolution is
+ * then the PDF's), or a format libvips does not read; -1 when the file
+ * cannot be read.
  * bk_big_picture_size: pixels and the file's resolution (0: none).
  * bk_big_picture_rows: rows [y0, y1) as a new gray or RGB image; its
  * signature is the reader's bk_rows_fn (ocr/reader.h), `ud` the picture.

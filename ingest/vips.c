@@ -1,7 +1,9 @@
 /*
  * ingest/vips.c — big pictures (see bk_big_picture_open in ingest/source.h):
- * a page of a JPEG, PNG or TIFF file read by libvips without ever being
- * decoded whole. The only file that sees VipsImage.
+ * a page of a JPEG, PNG or TIFF file, or a PDF page that is one JPEG image
+ * and nothing else (its bytes taken from the PDF by ingest/pdf.c), read by
+ * libvips without ever being decoded whole. The only file that sees
+ * VipsImage.
  *
  * libvips decodes on demand: an image opened for sequential access is
  * decoded only as far as its rows are asked for, and keeps only a few of
@@ -28,8 +30,12 @@
 
 struct bk_big_picture {
 	char *path, *name; /* name: for messages ("'x.jpg' page 1") */
-	int page;          /* 0-based page of a TIFF, 0 for other files */
-	bool tiff, jpeg;   /* what the file is */
+	int page;          /* 0-based page of a TIFF or PDF, 0 for other files */
+	bool tiff, jpeg;   /* what the file is (jpeg: or the PDF page's image) */
+	/* a PDF page's image: its JPEG bytes as the PDF holds them, read
+	 * from memory (owned) */
+	unsigned char *held;
+	size_t held_len;
 	int width, height, xres, yres;
 	VipsImage *rows;   /* sequential, as 8-bit gray or sRGB without alpha */
 	VipsRegion *region;
@@ -60,7 +66,12 @@ static int load(const struct bk_big_picture *p, VipsImage **out, struct bk_error
 	int rc;
 
 	*out = NULL;
-	if (p->tiff) {
+	if (p->held) {
+		*out = vips_image_new_from_buffer(p->held, p->held_len, "", "access",
+						  VIPS_ACCESS_SEQUENTIAL, "fail_on",
+						  VIPS_FAIL_ON_TRUNCATED, NULL);
+		rc = *out ? 0 : -1;
+	} else if (p->tiff) {
 		rc = vips_tiffload(p->path, out, "page", p->page, "access",
 				   VIPS_ACCESS_SEQUENTIAL, "fail_on", VIPS_FAIL_ON_TRUNCATED, NULL);
 	} else {
@@ -153,8 +164,6 @@ int bk_big_picture_open(struct bk_big_picture **out, struct bk_source *src, int 
 	int rc = -1;
 
 	*out = NULL;
-	if (src->kind == BK_SOURCE_PDF)
-		return 0;
 	/* vips_init may be called again; it only starts the library once */
 	if (VIPS_INIT("bunko")) {
 		bk_error_set(err, "cannot start libvips: %s", vips_error_buffer());
@@ -171,6 +180,22 @@ int bk_big_picture_open(struct bk_big_picture **out, struct bk_source *src, int 
 	}
 	p->page = index;
 	p->tiff = src->kind == BK_SOURCE_TIFF;
+	if (src->kind == BK_SOURCE_PDF) {
+		int xres = 0, yres = 0;
+		bk_pdf_page_jpeg(src, index, min_pixels, &p->held, &p->held_len, &xres, &yres);
+		if (!p->held) {
+			rc = 0;
+			goto out;
+		}
+		p->jpeg = true;
+		if (load(p, &head, err))
+			goto out;
+		/* the PDF's resolution, not the JPEG header's: the page size
+		 * stays the one the PDF gives */
+		p->xres = xres;
+		p->yres = yres;
+		goto sized;
+	}
 	if ((fp = fopen(src->path, "rb")) && fread(magic, 1, 3, fp) == 3)
 		p->jpeg = magic[0] == 0xFF && magic[1] == 0xD8 && magic[2] == 0xFF;
 	if (!p->tiff && !p->jpeg && !vips_foreign_find_load(src->path)) {
@@ -180,10 +205,11 @@ int bk_big_picture_open(struct bk_big_picture **out, struct bk_source *src, int 
 	}
 	if (load(p, &head, err))
 		goto out;
-	p->width = vips_image_get_width(head);
-	p->height = vips_image_get_height(head);
 	p->xres = dpi_of(vips_image_get_xres(head));
 	p->yres = dpi_of(vips_image_get_yres(head));
+sized:
+	p->width = vips_image_get_width(head);
+	p->height = vips_image_get_height(head);
 	pixels = (long long)p->width * p->height;
 	if (pixels < min_pixels || pixels > src->max_pixels) {
 		rc = 0; /* the ordinary reader's to take, or to refuse */
@@ -208,6 +234,7 @@ void bk_big_picture_free(struct bk_big_picture **pp)
 	if (!p)
 		return;
 	stop_rows(p);
+	free(p->held);
 	free(p->path);
 	free(p->name);
 	free(p);
@@ -265,10 +292,13 @@ int bk_big_picture_encode(struct bk_big_picture *p, int quality, int xres, int y
 	memset(out, 0, sizeof(*out));
 	/* the rows are done with: what they hold is not needed twice */
 	stop_rows(p);
-	if (p->jpeg) {
+	if (p->held) {
+		/* a CMYK JPEG cannot go into the PDF as is: encoded below */
+		if (bk_encoded_from_jpeg(p->held, p->held_len, p->name, out, &why) == 0)
+			goto done;
+	} else if (p->jpeg) {
 		if (bk_read_file(p->path, &data, &len, err))
 			return -1;
-		/* a CMYK JPEG cannot go into the PDF as is: encoded below */
 		rc = bk_encoded_from_jpeg(data, len, p->name, out, &why);
 		free(data);
 		if (rc == 0)

@@ -148,7 +148,7 @@ static void reader_options(struct bk_engine *engine, const struct bk_process_opt
 /* A big map or print: its OCR from bands of rows, then its picture for the
  * PDF (a JPEG's own bytes, or encoded as it is decoded), never decoded
  * whole. The resolution is the tag's (pictures are not measured). */
-static int process_big(struct bk_engine *engine, struct bk_big_picture *big,
+static int process_big(struct bk_engine *engine, struct bk_big_picture *big, bool from_pdf,
 		       const struct bk_read_options *ropt, const struct bk_process_options *opt,
 		       int first_number, const char *name, bk_page_emit_fn emit, void *ud,
 		       int *nemitted, struct bk_error *err)
@@ -159,7 +159,9 @@ static int process_big(struct bk_engine *engine, struct bk_big_picture *big,
 
 	bk_page_init(&page);
 	bk_big_picture_size(big, &w, &h, &xres, &yres);
-	bk_resolution_of_tag(&xres, &yres, opt->dpi);
+	/* a PDF page keeps the size its PDF gives, with or without --dpi */
+	if (!from_pdf)
+		bk_resolution_of_tag(&xres, &yres, opt->dpi);
 	/* pictures are read at one resolution on both axes, as bk_read_page
 	 * does */
 	if (bk_read_picture_rows(engine, w, h, xres, bk_big_picture_rows, big, ropt,
@@ -203,8 +205,8 @@ int bk_process_source_page(struct bk_engine *engine, struct bk_source *src,
 		goto out;
 	if (big) {
 		reader_options(engine, opt, index, &ropt);
-		rc = process_big(engine, big, &ropt, opt, first_number, bk_source_name(src),
-				 emit, ud, nemitted, err);
+		rc = process_big(engine, big, bk_source_kind(src) == BK_SOURCE_PDF, &ropt, opt,
+				 first_number, bk_source_name(src), emit, ud, nemitted, err);
 		goto out;
 	}
 	if (bk_source_read_page(src, index, &sp, err))
