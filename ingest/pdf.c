@@ -490,6 +490,69 @@ out:
 	return rc;
 }
 
+/* Whether the page has text of its own (any character that is not white
+ * space). */
+static bool has_text(PopplerPage *page)
+{
+	char *text = poppler_page_get_text(page);
+	bool any = false;
+
+	for (const char *c = text; c && *c && !any; c++)
+		any = !g_ascii_isspace(*c);
+	g_free(text);
+	return any;
+}
+
+int bk_pdf_page_jpeg(struct bk_source *src, int index, long min_pixels, unsigned char **jpeg,
+		     size_t *len, int *xres, int *yres)
+{
+	struct pdf_source *p = src->impl;
+	PopplerPage *page = NULL;
+	GList *maps = NULL;
+	struct bk_error over;
+	double pw = 0, ph = 0;
+	int w = 0, h = 0;
+	bool fits = false;
+
+	*jpeg = NULL;
+	*len = 0;
+	if (index < 0 || index >= src->npages)
+		return 0;
+	/* a page over the limit is the ordinary reader's to refuse */
+	bk_error_init(&over);
+	if (bk_pdf_images_check_page(p->images, index, src->max_pixels, src->name, &over))
+		return 0;
+	bk_pdf_images_page_jpeg(p->images, index, jpeg, len, &w, &h);
+	if (!*jpeg || (long long)w * h < min_pixels || (long long)w * h > src->max_pixels)
+		goto out;
+	if (!(page = poppler_document_get_page(p->doc, index)))
+		goto out;
+	poppler_page_get_size(page, &pw, &ph);
+	maps = poppler_page_get_image_mapping(page);
+	if (maps && !maps->next && covers(maps->data, pw, ph) && !has_text(page)) {
+		PopplerImageMapping *m = maps->data;
+		double aw = fabs(m->area.x2 - m->area.x1), ah = fabs(m->area.y2 - m->area.y1);
+		double ratio = ((double)w / h) / (aw / ah);
+		*xres = (int)lround(w / (aw / 72.0));
+		*yres = (int)lround(h / (ah / 72.0));
+		/* as single_image takes a page's one image (an image turned by
+		 * /Rotate has the page's aspect ratio swapped) */
+		fits = ratio >= 0.98 && ratio <= 1.02 && *xres >= 50 && *yres >= 50 &&
+		       *xres <= 4800 && *yres <= 4800;
+	}
+out:
+	if (maps)
+		poppler_page_free_image_mapping(maps);
+	if (page)
+		g_object_unref(page);
+	if (!fits) {
+		free(*jpeg);
+		*jpeg = NULL;
+		*len = 0;
+	}
+	return 0;
+}
+
 static const struct bk_source_ops pdf_ops = { pdf_read_page, pdf_close };
 
 static int pdf_open(struct bk_source *src, struct bk_error *err)

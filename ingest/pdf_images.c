@@ -250,3 +250,73 @@ int bk_pdf_images_check_page(struct bk_pdf_images *pi, int index, long max_pixel
 	return bk_error_set(err, "'%s' page %d: image of %ldx%ld pixels exceeds the limit "
 			    "of %ld pixels", name, index + 1, w.width, w.height, max_pixels);
 }
+
+/* The one image a page draws straight from its resources: its /XObject
+ * dictionary holds exactly one entry, an image; 0 when it does not. */
+static qpdf_oh only_image(qpdf_data q, qpdf_oh page)
+{
+	qpdf_oh res = qpdf_oh_get_key(q, page, "/Resources");
+	qpdf_oh xobjects = qpdf_oh_get_key(q, res, "/XObject"), image = 0;
+	int n = 0;
+
+	if (!qpdf_oh_is_dictionary(q, xobjects) || qpdf_oh_has_key(q, res, "/Pattern") ||
+	    qpdf_oh_has_key(q, res, "/Shading") || qpdf_oh_has_key(q, page, "/Annots"))
+		return 0;
+	qpdf_oh_begin_dict_key_iter(q, xobjects);
+	while (qpdf_oh_dict_more_keys(q)) {
+		image = qpdf_oh_get_key(q, xobjects, qpdf_oh_dict_next_key(q));
+		n++;
+	}
+	if (n != 1 || !qpdf_oh_is_stream(q, image) ||
+	    !qpdf_oh_is_name_and_equals(q, qpdf_oh_get_key(q, qpdf_oh_get_dict(q, image),
+							   "/Subtype"), "/Image"))
+		return 0;
+	return image;
+}
+
+int bk_pdf_images_page_jpeg(struct bk_pdf_images *pi, int index, unsigned char **jpeg,
+			    size_t *len, int *width, int *height)
+{
+	qpdf_data q = pi->qpdf;
+	struct walk w = { q, 0, 0, 0 };
+	qpdf_oh image, dict, filter, cs;
+	bool dct;
+
+	*jpeg = NULL;
+	*len = 0;
+	if (index < 0 || index >= pi->npages)
+		return 0;
+	image = only_image(q, qpdf_get_page_n(q, (size_t)index));
+	if (!image)
+		goto out;
+	dict = qpdf_oh_get_dict(q, image);
+	filter = qpdf_oh_get_key(q, dict, "/Filter");
+	dct = qpdf_oh_is_name_and_equals(q, filter, "/DCTDecode") ||
+	      (qpdf_oh_is_array(q, filter) && qpdf_oh_get_array_n_items(q, filter) == 1 &&
+	       qpdf_oh_is_name_and_equals(q, qpdf_oh_get_array_item(q, filter, 0), "/DCTDecode"));
+	cs = qpdf_oh_get_key(q, dict, "/ColorSpace");
+	/* what the JPEG's own bytes show as they are: 8-bit gray or RGB, not
+	 * masked, not remapped by /Decode */
+	if (!dct || int_key(&w, dict, "/BitsPerComponent") != 8 ||
+	    !(qpdf_oh_is_name_and_equals(q, cs, "/DeviceRGB") ||
+	      qpdf_oh_is_name_and_equals(q, cs, "/DeviceGray")) ||
+	    qpdf_oh_has_key(q, dict, "/SMask") || qpdf_oh_has_key(q, dict, "/Mask") ||
+	    qpdf_oh_has_key(q, dict, "/Decode"))
+		goto out;
+	*width = (int)int_key(&w, dict, "/Width");
+	*height = (int)int_key(&w, dict, "/Height");
+	if (*width <= 0 || *height <= 0 ||
+	    qpdf_oh_get_stream_data(q, image, qpdf_dl_none, NULL, jpeg, len) & QPDF_ERRORS) {
+		free(*jpeg);
+		*jpeg = NULL;
+		*len = 0;
+	}
+out:
+	qpdf_oh_release_all(q);
+	/* a damaged object makes the page no candidate; poppler reports it */
+	if (qpdf_has_error(q))
+		(void)qpdf_get_error(q);
+	while (qpdf_more_warnings(q))
+		(void)qpdf_next_warning(q);
+	return 0;
+}

@@ -80,6 +80,41 @@ int bk_source_read_page(struct bk_source *src, int index,
 void bk_source_page_release(struct bk_source_page *page);
 
 /*
+ * Big pictures (ingest/vips.c, libvips): a page of a JPEG, PNG or TIFF file
+ * read without being decoded whole, for maps up to the pixel limit. Rows
+ * are handed out in bands, top to bottom (going back starts the file
+ * again), each band decoded only when it is asked for, so memory is one
+ * band whatever the picture's size; the PDF gets a JPEG file's own bytes,
+ * and any other file encoded as JPEG by libvips as it is decoded, row by
+ * row.
+ *
+ * bk_big_picture_open: *out is NULL (and 0 returned) when page `index` is
+ * not a big picture: under min_pixels, over the source's pixel limit (the
+ * ordinary reader refuses it), a PDF page that is anything but one upright
+ * 8-bit gray or RGB JPEG covering a page without text (its resolution is
+ * then the PDF's), or a format libvips does not read; -1 when the file
+ * cannot be read.
+ * bk_big_picture_size: pixels and the file's resolution (0: none).
+ * bk_big_picture_rows: rows [y0, y1) as a new gray or RGB image; its
+ * signature is the reader's bk_rows_fn (ocr/reader.h), `ud` the picture.
+ * bk_big_picture_encode: the picture for the PDF at xres x yres dpi (the
+ * resolution decided for the page); a JPEG file's bytes unchanged, else
+ * (and for a CMYK JPEG) baseline JPEG at `quality`, gray as one component,
+ * colour as three. Ends the reading of rows.
+ */
+struct bk_big_picture;
+struct bk_encoded_image;
+int bk_big_picture_open(struct bk_big_picture **out, struct bk_source *src, int index,
+			long min_pixels, struct bk_error *err);
+void bk_big_picture_free(struct bk_big_picture **p);
+void bk_big_picture_size(const struct bk_big_picture *p, int *width, int *height,
+			 int *xres, int *yres);
+int bk_big_picture_rows(void *ud, int y0, int y1, struct bk_image **rows,
+			struct bk_error *err);
+int bk_big_picture_encode(struct bk_big_picture *p, int quality, int xres, int yres,
+			  struct bk_encoded_image *out, struct bk_error *err);
+
+/*
  * A placeholder page for what a document lacks: an A4 page at 150 dpi
  * showing `lines` (UTF-8, one line each, drawn in IPA Gothic), and its page
  * model (each drawn word with its box), so the PDF's text layer and the

@@ -57,6 +57,25 @@ int bk_pdf_images_open(struct bk_pdf_images **out, const char *path, const char 
 int bk_pdf_images_check_page(struct bk_pdf_images *pi, int index, long max_pixels,
 			     const char *name, struct bk_error *err);
 void bk_pdf_images_free(struct bk_pdf_images **pi);
+/* The raw DCTDecode stream of page `index`'s image when the page draws
+ * nothing but one 8-bit gray or RGB JPEG image (no mask, no /Decode, no
+ * form, pattern or annotation), with its declared size; *jpeg (malloc'd,
+ * the caller frees) NULL otherwise. Nothing is decoded. */
+int bk_pdf_images_page_jpeg(struct bk_pdf_images *pi, int index, unsigned char **jpeg,
+			    size_t *len, int *width, int *height);
+
+/*
+ * A PDF page that is one big JPEG picture and nothing else (ingest/pdf.c,
+ * for ingest/vips.c): the page draws only that image (above), upright and
+ * covering the page, has no text of its own, its declared size is within
+ * [min_pixels, max_pixels] and its resolution (pixels over the page's
+ * size) plausible. *jpeg (the caller frees) gets the image's bytes as the
+ * PDF holds them and x/yres its resolution; NULL when the page is not
+ * such a picture (the ordinary reader takes it), which is not an error.
+ * Nothing is decoded.
+ */
+int bk_pdf_page_jpeg(struct bk_source *src, int index, long min_pixels, unsigned char **jpeg,
+		     size_t *len, int *xres, int *yres);
 
 /*
  * Turns a decoded page of 32-bit pixels (bytes R,G,B,x per pixel, rows of

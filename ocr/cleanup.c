@@ -422,6 +422,18 @@ static int clean_color(struct bk_image **work, const struct bk_cleanup_options *
 	return 0;
 }
 
+struct bk_image *bk_cleanup_picture_rows(const struct bk_image *rows,
+					 const struct bk_cleanup_options *opt,
+					 struct bk_error *err)
+{
+	if (!opt->dark_ink) {
+		bk_error_set(err, "a %s picture cannot be read in bands",
+			     bk_profile_name(opt->profile));
+		return NULL;
+	}
+	return bk_image_dark_ink(rows, DARK_INK_VALUE, DARK_INK_CHROMA, err);
+}
+
 int bk_cleanup_page(const struct bk_image *in, const struct bk_cleanup_options *opt,
 		    bool vertical_book, struct bk_cleaned_page pages[2], int *npages,
 		    struct bk_cleanup_report *report, struct bk_error *err)

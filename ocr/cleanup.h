@@ -68,4 +68,13 @@ int bk_cleanup_page(const struct bk_image *in, const struct bk_cleanup_options *
 		    struct bk_cleanup_report *report, struct bk_error *err);
 void bk_cleaned_page_release(struct bk_cleaned_page *p);
 
+/* The OCR copy of a band of a picture too large to be decoded whole (the
+ * rows of an unturned picture, read top to bottom): for a map the dark ink,
+ * as bk_cleanup_page would make it of the whole picture, pixel for pixel.
+ * Only the map profile (opt->dark_ink) has one: NULL, with err set, for
+ * any other. */
+struct bk_image *bk_cleanup_picture_rows(const struct bk_image *rows,
+					 const struct bk_cleanup_options *opt,
+					 struct bk_error *err);
+
 #endif

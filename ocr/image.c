@@ -1172,6 +1172,76 @@ out:
 	return rc;
 }
 
+struct bk_image *bk_image_new_white(int width, int height, int depth, int xres, int yres,
+				    struct bk_error *err)
+{
+	PIX *pix = NULL;
+
+	quiet();
+	if (width <= 0 || height <= 0 || (depth != 1 && depth != 8 && depth != 32)) {
+		bk_error_set(err, "invalid image: %dx%d, depth %d", width, height, depth);
+		return NULL;
+	}
+	pix = pixCreate(width, height, depth);
+	if (!pix) {
+		bk_error_set(err, "cannot allocate an image of %dx%d pixels", width, height);
+		return NULL;
+	}
+	/* pixCreate clears to 0: white for 1 bpp, black for gray and RGB */
+	if (depth != 1)
+		pixSetAll(pix);
+	pixSetResolution(pix, xres, yres);
+	return wrap_or_fail(&pix, "image", err);
+}
+
+int bk_image_paste(struct bk_image *dst, int x, int y, const struct bk_image *src,
+		   struct bk_error *err)
+{
+	quiet();
+	if (pixGetDepth(src->pix) != pixGetDepth(dst->pix))
+		return bk_error_set(err, "cannot paste an image of depth %d into one of depth %d",
+				    pixGetDepth(src->pix), pixGetDepth(dst->pix));
+	if (pixRasterop(dst->pix, x, y, pixGetWidth(src->pix), pixGetHeight(src->pix), PIX_SRC,
+			src->pix, 0, 0))
+		return bk_error_set(err, "cannot paste an image at %d,%d", x, y);
+	return 0;
+}
+
+struct bk_image *bk_image_shrink_gray(const struct bk_image *img, int k, struct bk_error *err)
+{
+	struct bk_image *gray = NULL, *out = NULL;
+	int w = bk_image_width(img), h = bk_image_height(img);
+
+	quiet();
+	if (k < 1) {
+		bk_error_set(err, "cannot shrink an image by %d", k);
+		goto out;
+	}
+	if (!(gray = bk_image_depth(img) == 8 ? bk_image_share(img, err)
+					      : bk_image_to_gray(img, err)))
+		goto out;
+	if (!(out = bk_image_new_white((w + k - 1) / k, (h + k - 1) / k, 8,
+				       pixGetXRes(img->pix) / k, pixGetYRes(img->pix) / k, err)))
+		goto out;
+	const l_uint32 *sbase = pixGetData(gray->pix);
+	l_uint32 *dbase = pixGetData(out->pix);
+	int swpl = pixGetWpl(gray->pix), dwpl = pixGetWpl(out->pix);
+	for (int oy = 0; oy * k < h; oy++) {
+		for (int ox = 0; ox * k < w; ox++) {
+			long sum = 0, n = 0;
+			for (int y = oy * k; y < h && y < (oy + 1) * k; y++) {
+				const l_uint32 *line = sbase + (size_t)y * swpl;
+				for (int x = ox * k; x < w && x < (ox + 1) * k; x++, n++)
+					sum += GET_DATA_BYTE(line, x);
+			}
+			SET_DATA_BYTE(dbase + (size_t)oy * dwpl, ox, (int)((sum + n / 2) / n));
+		}
+	}
+out:
+	bk_image_free(&gray);
+	return out;
+}
+
 struct bk_image *bk_image_crop(const struct bk_image *img, struct bk_box b,
 			       struct bk_error *err)
 {

@@ -49,6 +49,21 @@ struct bk_image *bk_image_from_raw(int width, int height, int depth,
 
 struct bk_image *bk_image_clone(const struct bk_image *img); /* deep copy; NULL if out of memory */
 
+/* A new white image (depth 1, 8 or 32), and another image of the same
+ * depth pasted into it, in place, with its top left corner at (x, y)
+ * (clipped). Together they assemble a picture, or a part of it, from bands
+ * decoded one at a time (ocr/reader.c, bk_read_picture_rows). */
+struct bk_image *bk_image_new_white(int width, int height, int depth, int xres, int yres,
+				    struct bk_error *err);
+int bk_image_paste(struct bk_image *dst, int x, int y, const struct bk_image *src,
+		   struct bk_error *err);
+
+/* A gray copy shrunk by the whole factor k: each pixel the mean of a k x k
+ * block (the last row and column of blocks take what is left), so that
+ * bands shrunk one by one and pasted at y / k (y a multiple of k) make the
+ * copy the whole picture would give; the resolution is divided by k. */
+struct bk_image *bk_image_shrink_gray(const struct bk_image *img, int k, struct bk_error *err);
+
 /* A second handle on the same pixels, without copying them (a large color
  * picture kept for display costs no second copy). Both handles are freed
  * separately. The pixels are read-only from then on: the functions of this

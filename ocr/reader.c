@@ -924,21 +924,25 @@ static int picture_band(const struct picture *pic, int y0, int y1,
 	return 0;
 }
 
-/* Moves every box of `page` down by dy pixels. */
-static void shift_page(struct bk_page *page, int dy)
+static void shift_box(struct bk_box *box, int dx, int dy)
+{
+	box->x0 += dx;
+	box->x1 += dx;
+	box->y0 += dy;
+	box->y1 += dy;
+}
+
+/* Moves every box of `page` right by dx and down by dy pixels. */
+static void shift_page(struct bk_page *page, int dx, int dy)
 {
 	for (size_t b = 0; b < page->nblocks; b++) {
 		struct bk_block *block = &page->blocks[b];
-		block->box.y0 += dy;
-		block->box.y1 += dy;
+		shift_box(&block->box, dx, dy);
 		for (size_t l = 0; l < block->nlines; l++) {
 			struct bk_line *line = &block->lines[l];
-			line->box.y0 += dy;
-			line->box.y1 += dy;
-			for (size_t w = 0; w < line->nwords; w++) {
-				line->words[w].box.y0 += dy;
-				line->words[w].box.y1 += dy;
-			}
+			shift_box(&line->box, dx, dy);
+			for (size_t w = 0; w < line->nwords; w++)
+				shift_box(&line->words[w].box, dx, dy);
 		}
 	}
 }
@@ -967,7 +971,7 @@ static int read_band(struct bk_engine *engine, const struct picture *pic,
 	if (bk_engine_recognize(engine, &band.gray, model, psm, rect ? &r : NULL,
 				&part, err))
 		goto out;
-	shift_page(&part, y0);
+	shift_page(&part, 0, y0);
 	for (size_t b = 0; b < part.nblocks; b++)
 		for (size_t l = 0; l < part.blocks[b].nlines; l++) {
 			struct bk_line *line = &part.blocks[b].lines[l];
@@ -1010,7 +1014,19 @@ static int read_sparse_bands(struct bk_engine *engine, const struct picture *pic
 
 /* A title panel is read as one block: a tall one as a column of vertical
  * text (jpn_vert), a wide one as horizontal lines (jpn), or with the model
- * the caller named. Only the panel's rows are handed to Tesseract. */
+ * the caller named. */
+static const char *panel_model(struct bk_box p, const struct bk_read_options *opt,
+			       enum bk_psm *psm)
+{
+	bool tall = p.y1 - p.y0 > p.x1 - p.x0;
+	const char *model = is_auto(opt) ? (tall ? "jpn_vert" : "jpn") : opt->lang;
+
+	*psm = strcmp(model, "jpn_vert") == 0 ? BK_PSM_SINGLE_BLOCK_VERT : BK_PSM_SINGLE_BLOCK;
+	return model;
+}
+
+/* The panels of a picture, each read as one block (panel_model). Only the
+ * panel's rows are handed to Tesseract. */
 static int read_panels(struct bk_engine *engine, const struct picture *pic,
 		       const struct bk_read_options *opt, struct bk_page *page,
 		       struct bk_error *err)
@@ -1032,10 +1048,8 @@ static int read_panels(struct bk_engine *engine, const struct picture *pic,
 		goto out;
 	for (size_t i = 0; i < n; i++) {
 		struct bk_box p = panels[i];
-		bool tall = p.y1 - p.y0 > p.x1 - p.x0;
-		const char *model = is_auto(opt) ? (tall ? "jpn_vert" : "jpn") : opt->lang;
-		enum bk_psm psm = strcmp(model, "jpn_vert") == 0 ? BK_PSM_SINGLE_BLOCK_VERT
-								 : BK_PSM_SINGLE_BLOCK;
+		enum bk_psm psm;
+		const char *model = panel_model(p, opt, &psm);
 		if (read_band(engine, pic, p.y0, p.y1, &p, model, psm, p.y0, p.y1,
 			      page, err))
 			goto out;
@@ -1515,6 +1529,195 @@ static void name_the_page(struct bk_error *err, const char *name, int page)
 		bk_error_set(err, "%s page %d: %s", quoted, page, msg);
 	else
 		bk_error_set(err, "%s: %s", quoted, msg);
+}
+
+/* Rows fetched at a time when a picture is read from its bands: 256 rows
+ * of a 20000-pixel-wide RGB picture are 15 MB as decoded and 20 MB as an
+ * image. */
+#define BK_ROWS_AT_ONCE 256
+/* A print's panels are looked for on a gray copy shrunk to at most this
+ * many pixels (a 20000x20000 print by 5: 16 million, 16 MB), which is
+ * still more than bk_image_find_panels works at (75 dpi, 1500 pixels a
+ * side). */
+#define BK_PANEL_SEARCH_PIXELS (16L * 1000 * 1000)
+
+/* The map's OCR copy made band by band from `rows` (see
+ * bk_read_picture_rows). */
+static struct bk_image *ink_from_rows(int width, int height, int dpi, bk_rows_fn rows,
+				      void *ud, const struct bk_read_options *opt,
+				      struct bk_error *err)
+{
+	struct bk_cleanup_options copt;
+	struct bk_image *ink = NULL, *band = NULL, *part = NULL;
+
+	bk_cleanup_defaults(&copt, opt->profile);
+	if (!(ink = bk_image_new_white(width, height, 1, dpi, dpi, err)))
+		return NULL;
+	for (int y = 0; y < height; y += BK_ROWS_AT_ONCE) {
+		int y1 = y + BK_ROWS_AT_ONCE < height ? y + BK_ROWS_AT_ONCE : height;
+		if (rows(ud, y, y1, &band, err) ||
+		    !(part = bk_cleanup_picture_rows(band, &copt, err)) ||
+		    bk_image_paste(ink, 0, y, part, err))
+			goto fail;
+		bk_image_free(&band);
+		bk_image_free(&part);
+	}
+	return ink;
+fail:
+	bk_image_free(&band);
+	bk_image_free(&part);
+	bk_image_free(&ink);
+	return NULL;
+}
+
+/* A print's title panels, found on a gray copy shrunk band by band, in
+ * pixels of the picture (right to left, as bk_image_find_panels gives
+ * them). */
+static int panels_from_rows(int width, int height, int dpi, bk_rows_fn rows, void *ud,
+			    struct bk_box **panels, size_t *npanels, struct bk_error *err)
+{
+	struct bk_image *small = NULL, *band = NULL, *part = NULL;
+	int k = 1, step;
+	int rc = -1;
+
+	while ((long)(width / k) * (height / k) > BK_PANEL_SEARCH_PIXELS)
+		k++;
+	step = BK_ROWS_AT_ONCE / k > 0 ? BK_ROWS_AT_ONCE / k * k : k;
+	if (!(small = bk_image_new_white((width + k - 1) / k, (height + k - 1) / k, 8,
+					 dpi / k, dpi / k, err)))
+		goto out;
+	for (int y = 0; y < height; y += step) {
+		int y1 = y + step < height ? y + step : height;
+		if (rows(ud, y, y1, &band, err) || !(part = bk_image_shrink_gray(band, k, err)) ||
+		    bk_image_paste(small, 0, y / k, part, err))
+			goto out;
+		bk_image_free(&band);
+		bk_image_free(&part);
+	}
+	if (bk_image_find_panels(small, panels, npanels, err))
+		goto out;
+	for (size_t i = 0; i < *npanels; i++) {
+		struct bk_box *p = &(*panels)[i];
+		*p = (struct bk_box){ p->x0 * k, p->y0 * k, p->x1 * k, p->y1 * k };
+		p->x1 = p->x1 < width ? p->x1 : width;
+		p->y1 = p->y1 < height ? p->y1 : height;
+	}
+	rc = 0;
+out:
+	bk_image_free(&small);
+	bk_image_free(&band);
+	bk_image_free(&part);
+	return rc;
+}
+
+/* The gray pixels of each panel, gathered from one more pass over the
+ * rows: crops[i] (owned by the caller) for panels[i]. */
+static int crop_panels(int height, int dpi, bk_rows_fn rows, void *ud,
+		       const struct bk_box *panels, size_t n, struct bk_image **crops,
+		       struct bk_error *err)
+{
+	struct bk_image *band = NULL, *gray = NULL, *part = NULL;
+	int top = height, bottom = 0, rc = -1;
+
+	for (size_t i = 0; i < n; i++) {
+		struct bk_box p = panels[i];
+		if (!(crops[i] = bk_image_new_white(p.x1 - p.x0, p.y1 - p.y0, 8, dpi, dpi, err)))
+			return -1;
+		top = p.y0 < top ? p.y0 : top;
+		bottom = p.y1 > bottom ? p.y1 : bottom;
+	}
+	for (int y = top; y < bottom; y += BK_ROWS_AT_ONCE) {
+		int y1 = y + BK_ROWS_AT_ONCE < bottom ? y + BK_ROWS_AT_ONCE : bottom;
+		if (rows(ud, y, y1, &band, err) || !(gray = bk_image_to_gray(band, err)))
+			goto out;
+		for (size_t i = 0; i < n; i++) {
+			struct bk_box p = panels[i];
+			int a = p.y0 > y ? p.y0 : y, b = p.y1 < y1 ? p.y1 : y1;
+			if (a >= b)
+				continue;
+			if (!(part = bk_image_crop(gray, (struct bk_box){ p.x0, a - y, p.x1, b - y },
+						   err)) ||
+			    bk_image_paste(crops[i], 0, a - p.y0, part, err))
+				goto out;
+			bk_image_free(&part);
+		}
+		bk_image_free(&band);
+		bk_image_free(&gray);
+	}
+	rc = 0;
+out:
+	bk_image_free(&band);
+	bk_image_free(&gray);
+	bk_image_free(&part);
+	return rc;
+}
+
+/* A big print: its panels found on a shrunk copy, then each read from its
+ * own full-resolution gray pixels, as read_panels reads them. */
+static int read_panels_from_rows(struct bk_engine *engine, int width, int height, int dpi,
+				 bk_rows_fn rows, void *ud, const struct bk_read_options *opt,
+				 struct bk_page *page, struct bk_error *err)
+{
+	struct bk_image *crops[BK_MAX_PANELS] = { NULL };
+	struct bk_box *panels = NULL;
+	struct bk_page part;
+	size_t n = 0;
+	int rc = -1;
+
+	bk_page_init(&part);
+	if (panels_from_rows(width, height, dpi, rows, ud, &panels, &n, err) ||
+	    crop_panels(height, dpi, rows, ud, panels, n, crops, err))
+		goto out;
+	for (size_t i = 0; i < n; i++) {
+		struct bk_box p = panels[i];
+		struct bk_box all = { 0, 0, p.x1 - p.x0, p.y1 - p.y0 };
+		struct picture pic = { NULL, crops[i], all.x1, all.y1, dpi };
+		enum bk_psm psm;
+		const char *model = panel_model(p, opt, &psm);
+		if (read_band(engine, &pic, 0, all.y1, &all, model, psm, 0, all.y1, &part, err))
+			goto out;
+		shift_page(&part, p.x0, p.y0);
+		if (take_blocks(page, &part, err))
+			goto out;
+		bk_page_release(&part);
+		bk_image_free(&crops[i]);
+	}
+	rc = 0;
+out:
+	for (size_t i = 0; i < BK_MAX_PANELS; i++)
+		bk_image_free(&crops[i]);
+	bk_page_release(&part);
+	free(panels);
+	return rc;
+}
+
+int bk_read_picture_rows(struct bk_engine *engine, int width, int height, int dpi,
+			 bk_rows_fn rows, void *ud, const struct bk_read_options *opt,
+			 int first_number, const char *name, struct bk_page *page,
+			 struct bk_error *err)
+{
+	struct bk_image *ink = NULL;
+	int rc = -1;
+
+	page->width = width;
+	page->height = height;
+	page->xres = page->yres = dpi;
+	page->number = first_number;
+	if (opt->profile == BK_PROFILE_UKIYOE) {
+		if (read_panels_from_rows(engine, width, height, dpi, rows, ud, opt, page, err))
+			goto out;
+		keep_lettering(page, dpi);
+		rc = 0;
+		goto out;
+	}
+	if (!(ink = ink_from_rows(width, height, dpi, rows, ud, opt, err)))
+		goto out;
+	rc = read_picture_image(engine, ink, opt, page, err);
+out:
+	bk_image_free(&ink);
+	if (rc)
+		name_the_page(err, name, opt->source_page > 0 ? opt->source_page : first_number);
+	return rc;
 }
 
 int bk_read_page(struct bk_engine *engine, const struct bk_image *scan,

@@ -88,6 +88,33 @@ int bk_read_page(struct bk_engine *engine, const struct bk_image *scan,
 		 struct bk_error *err);
 void bk_read_result_release(struct bk_read_result *r);
 
+/*
+ * A map or a print too large to be decoded whole (pipeline/process.c
+ * decides which), read from its rows: `rows` is asked for rows [y0, y1)
+ * top to bottom (a print's rows twice over), as a new gray or RGB image
+ * the reader frees. What is held is never the picture:
+ *  - a map: each band of rows becomes its dark ink at once
+ *    (bk_cleanup_picture_rows), so what is held is the full-resolution ink
+ *    bitmap (a 32nd of the decoded picture: 50 MB for 400 million pixels)
+ *    and one band; the bitmap is then read exactly as bk_read_page reads a
+ *    map's OCR copy (sparse text, in overlapping bands of BK_BAND_PIXELS, a
+ *    line kept from one band only, boxes in picture coordinates), so the
+ *    lettering reads as it would read whole;
+ *  - a print: its title panels are found on a gray copy shrunk band by
+ *    band (at most 16 million pixels), then the panels' own gray pixels,
+ *    at full resolution, are gathered from a second pass and each panel is
+ *    read as bk_read_page reads it.
+ * `page` (initialized by the caller) gets the words and its geometry
+ * (width, height, dpi on both axes, number first_number). Errors are named
+ * like bk_read_page's.
+ */
+typedef int (*bk_rows_fn)(void *ud, int y0, int y1, struct bk_image **rows,
+			  struct bk_error *err);
+int bk_read_picture_rows(struct bk_engine *engine, int width, int height, int dpi,
+			 bk_rows_fn rows, void *ud, const struct bk_read_options *opt,
+			 int first_number, const char *name, struct bk_page *page,
+			 struct bk_error *err);
+
 /* ---- the parts, exposed for tests and tools ---- */
 
 struct bk_text_region {

@@ -179,39 +179,49 @@ const char *bk_dpi_source_name(enum bk_dpi_source s)
 	return s <= BK_DPI_FROM_DEFAULT ? names[s] : "?";
 }
 
+bool bk_resolution_plausible(int xres, int yres)
+{
+	return xres >= BK_DPI_MIN && xres <= BK_DPI_MAX && yres >= BK_DPI_MIN &&
+	       yres <= BK_DPI_MAX;
+}
+
+enum bk_dpi_source bk_resolution_of_tag(int *xres, int *yres, int forced_dpi)
+{
+	if (forced_dpi > 0) {
+		*xres = *yres = forced_dpi;
+		return BK_DPI_FROM_OPTION;
+	}
+	if (bk_resolution_plausible(*xres, *yres))
+		return BK_DPI_FROM_FILE;
+	*xres = *yres = BK_DPI_DEFAULT;
+	return BK_DPI_FROM_DEFAULT;
+}
+
 int bk_resolution_apply(struct bk_image *img, int forced_dpi, bool measure,
 			enum bk_dpi_source *source, struct bk_error *err)
 {
 	struct bk_resolution_estimate e = { 0 };
 	enum bk_dpi_source from;
 	int xres = bk_image_xres(img), yres = bk_image_yres(img);
-	bool plausible = xres >= BK_DPI_MIN && xres <= BK_DPI_MAX &&
-			 yres >= BK_DPI_MIN && yres <= BK_DPI_MAX;
 
-	if (forced_dpi > 0) {
-		bk_image_set_resolution(img, forced_dpi, forced_dpi);
-		from = BK_DPI_FROM_OPTION;
-		goto out;
-	}
-	if (measure && bk_resolution_estimate(img, &e, err))
+	if (forced_dpi <= 0 && measure && bk_resolution_estimate(img, &e, err))
 		return -1;
-	if (e.dpi > 0) {
+	if (forced_dpi <= 0 && e.dpi > 0) {
 		/* a tag is compared on its smaller axis: the one text is set on
 		 * in fax-like scans (204 x 196) differs by little anyway */
 		int tag = xres < yres ? xres : yres;
-		if (plausible && tag >= e.dpi * BK_DPI_TAG_LOW && tag <= e.dpi * BK_DPI_TAG_HIGH) {
+		if (bk_resolution_plausible(xres, yres) && tag >= e.dpi * BK_DPI_TAG_LOW &&
+		    tag <= e.dpi * BK_DPI_TAG_HIGH) {
 			from = BK_DPI_FROM_FILE;
 		} else {
-			bk_image_set_resolution(img, e.dpi, e.dpi);
+			xres = yres = e.dpi;
 			from = BK_DPI_FROM_TEXT;
 		}
-	} else if (plausible) {
-		from = BK_DPI_FROM_FILE;
 	} else {
-		bk_image_set_resolution(img, BK_DPI_DEFAULT, BK_DPI_DEFAULT);
-		from = BK_DPI_FROM_DEFAULT;
+		from = bk_resolution_of_tag(&xres, &yres, forced_dpi);
 	}
-out:
+	if (xres != bk_image_xres(img) || yres != bk_image_yres(img))
+		bk_image_set_resolution(img, xres, yres);
 	if (source)
 		*source = from;
 	return 0;

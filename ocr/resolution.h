@@ -83,4 +83,11 @@ const char *bk_dpi_source_name(enum bk_dpi_source s); /* "file", "text", "option
 int bk_resolution_apply(struct bk_image *img, int forced_dpi, bool measure,
 			enum bk_dpi_source *source, struct bk_error *err);
 
+/* The same decision for a picture that is not measured (a print, a map, or
+ * one too large to be decoded whole), from its tag alone: --dpi, else a
+ * plausible tag (BK_DPI_MIN .. BK_DPI_MAX on both axes), else
+ * BK_DPI_DEFAULT. Sets *xres and *yres. */
+bool bk_resolution_plausible(int xres, int yres);
+enum bk_dpi_source bk_resolution_of_tag(int *xres, int *yres, int forced_dpi);
+
 #endif

@@ -126,6 +126,60 @@ out:
 	return rc;
 }
 
+/* What the reader is told for source page `index` (0-based). */
+static void reader_options(struct bk_engine *engine, const struct bk_process_options *opt,
+			   int index, struct bk_read_options *ropt)
+{
+	bk_read_options_init(ropt);
+	if (opt->lang)
+		ropt->lang = opt->lang;
+	ropt->profile = opt->profile;
+	ropt->source_page = index + 1;
+	ropt->bilevel = opt->bilevel;
+	bk_engine_set_old_print(engine, opt->old_print);
+}
+
+/* A map or print this large is read from its file band by band
+ * (ingest/vips.c, bk_read_picture_rows) rather than decoded whole:
+ * decoded, 32 million pixels are 128 MB, and the whole-picture path peaked
+ * at 416-427 MB for an 8000x8000 JPEG map (64 million). Smaller pages are
+ * read as before. */
+#define BK_BIG_PICTURE_PIXELS (32L * 1000 * 1000)
+
+/* A big map or print: its OCR from bands of rows, then its picture for the
+ * PDF (a JPEG's own bytes, or encoded as it is decoded), never decoded
+ * whole. The resolution is the tag's (pictures are not measured). */
+static int process_big(struct bk_engine *engine, struct bk_big_picture *big, bool from_pdf,
+		       const struct bk_read_options *ropt, const struct bk_process_options *opt,
+		       int first_number, const char *name, bk_page_emit_fn emit, void *ud,
+		       int *nemitted, struct bk_error *err)
+{
+	struct bk_encoded_image enc = { 0 };
+	struct bk_page page;
+	int w, h, xres, yres, rc = -1;
+
+	bk_page_init(&page);
+	bk_big_picture_size(big, &w, &h, &xres, &yres);
+	/* a PDF page keeps the size its PDF gives, with or without --dpi */
+	if (!from_pdf)
+		bk_resolution_of_tag(&xres, &yres, opt->dpi);
+	/* pictures are read at one resolution on both axes, as bk_read_page
+	 * does */
+	if (bk_read_picture_rows(engine, w, h, xres, bk_big_picture_rows, big, ropt,
+				 first_number, name, &page, err))
+		goto out;
+	page.yres = yres;
+	if (bk_big_picture_encode(big, BK_JPEG_QUALITY, xres, yres, &enc, err) ||
+	    emit(ud, &page, &enc, err))
+		goto out;
+	*nemitted = 1;
+	rc = 0;
+out:
+	bk_encoded_image_release(&enc);
+	bk_page_release(&page);
+	return rc;
+}
+
 int bk_process_source_page(struct bk_engine *engine, struct bk_source *src,
 			   int index, const struct bk_process_options *opt,
 			   int first_number, bk_page_emit_fn emit, void *ud,
@@ -135,6 +189,7 @@ int bk_process_source_page(struct bk_engine *engine, struct bk_source *src,
 	struct bk_read_result res;
 	struct bk_read_options ropt;
 	struct bk_encoded_image enc = { 0 };
+	struct bk_big_picture *big = NULL;
 	char *where = NULL;
 	bool have_res = false;
 	int rc = -1;
@@ -144,6 +199,15 @@ int bk_process_source_page(struct bk_engine *engine, struct bk_source *src,
 	if (asprintf(&where, "'%s' page %d", bk_source_name(src), index + 1) < 0) {
 		where = NULL;
 		bk_error_set(err, "out of memory");
+		goto out;
+	}
+	if ((opt->profile == BK_PROFILE_MAP || opt->profile == BK_PROFILE_UKIYOE) &&
+	    bk_big_picture_open(&big, src, index, BK_BIG_PICTURE_PIXELS, err))
+		goto out;
+	if (big) {
+		reader_options(engine, opt, index, &ropt);
+		rc = process_big(engine, big, bk_source_kind(src) == BK_SOURCE_PDF, &ropt, opt,
+				 first_number, bk_source_name(src), emit, ud, nemitted, err);
 		goto out;
 	}
 	if (bk_source_read_page(src, index, &sp, err))
@@ -163,13 +227,7 @@ int bk_process_source_page(struct bk_engine *engine, struct bk_source *src,
 		rc = 0;
 		goto out;
 	}
-	bk_read_options_init(&ropt);
-	if (opt->lang)
-		ropt.lang = opt->lang;
-	ropt.profile = opt->profile;
-	ropt.source_page = index + 1;
-	ropt.bilevel = opt->bilevel;
-	bk_engine_set_old_print(engine, opt->old_print);
+	reader_options(engine, opt, index, &ropt);
 	/* the reader's messages name the file and this page, quoted once */
 	if (bk_read_page(engine, sp.image, &ropt, first_number, bk_source_name(src),
 			 &res, err))
@@ -191,6 +249,7 @@ out:
 	if (have_res)
 		bk_read_result_release(&res);
 	bk_source_page_release(&sp);
+	bk_big_picture_free(&big);
 	free(where);
 	return rc;
 }
