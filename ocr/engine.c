@@ -309,7 +309,7 @@ static int collect_words(TessResultIterator *ri, const char *model,
 			text = fused;
 		word++;
 		if (tally)
-			bk_oldprint_tally_word(tally, text);
+			bk_oldprint_tally_word(tally, text, conf);
 		size_t len = strlen(text);
 		size_t i = 0;
 		while (i < len && isspace((unsigned char)text[i]))
@@ -491,13 +491,99 @@ out:
 	return rc;
 }
 
+/* The box of line `line` of the glyphs, [*first, *end): the union of its
+ * words' boxes (a vertical model's symbol boxes are empty, its word boxes
+ * right), widened on every side by a quarter of its thickness so that
+ * chi_tra sees whole glyphs, and clipped to the image. */
+static bool line_rect(const struct glyph_set *gs, size_t line,
+		      const struct bk_gray *img, size_t *first, size_t *end,
+		      struct bk_box *out)
+{
+	size_t i = 0;
+
+	while (i < gs->n && gs->g[i].line != line)
+		i++;
+	*first = i;
+	struct bk_box b = i < gs->n ? gs->word_box[i] : (struct bk_box){ 0, 0, 0, 0 };
+	for (; i < gs->n && gs->g[i].line == line; i++) {
+		struct bk_box w = gs->word_box[i];
+		b.x0 = w.x0 < b.x0 ? w.x0 : b.x0;
+		b.y0 = w.y0 < b.y0 ? w.y0 : b.y0;
+		b.x1 = w.x1 > b.x1 ? w.x1 : b.x1;
+		b.y1 = w.y1 > b.y1 ? w.y1 : b.y1;
+	}
+	*end = i;
+	int w = b.x1 - b.x0, h = b.y1 - b.y0;
+	int pad = (w < h ? w : h) / 4;
+	struct bk_box padded = { b.x0 - pad, b.y0 - pad, b.x1 + pad, b.y1 + pad };
+	return *end > *first && clip_rect(img, &padded, out);
+}
+
+/* The probe (oldprint.h): the call's lines with the most doubtful kanji
+ * read again one by one with chi_tra (chi_tra_vert and a vertical block
+ * for vertical text); *old says whether they tell old print. The image
+ * is set once; each rectangle clears the previous line's results. */
+static int probe(struct bk_engine *engine, const struct bk_gray *img,
+		 bool vertical, struct glyph_set *gs, bool *old,
+		 struct bk_error *err)
+{
+	struct bk_oldprint_probe p = { 0, 0 };
+	size_t lines[BK_PROBE_LINES];
+	const char *model = vertical ? "chi_tra_vert" : "chi_tra";
+	int rc = -1;
+
+	*old = false;
+	size_t k = bk_oldprint_probe_lines(gs->g, gs->n, lines);
+	TessBaseAPI *api = handle_with_image(engine, model, img, err);
+	if (!api)
+		return -1;
+	engine->stats.calls_probed++;
+	place_glyphs(gs);
+	TessBaseAPISetPageSegMode(api, vertical ? PSM_SINGLE_BLOCK_VERT_TEXT
+						: PSM_SINGLE_LINE);
+	for (size_t q = 0; q < k; q++) {
+		size_t first, end;
+		struct bk_box r;
+		if (!line_rect(gs, lines[q], img, &first, &end, &r))
+			continue;
+		TessBaseAPISetRectangle(api, r.x0, r.y0, r.x1 - r.x0, r.y1 - r.y0);
+		if (TessBaseAPIRecognize(api, NULL) != 0) {
+			bk_error_set(err, "tesseract could not read the page with model '%s'",
+				     model);
+			goto out;
+		}
+		struct glyph_set alt = { 0 };
+		TessResultIterator *ri = TessBaseAPIGetIterator(api);
+		int crc = ri ? collect_glyphs(ri, false, &alt) : 0;
+		if (ri)
+			TessResultIteratorDelete(ri);
+		if (crc == 0) {
+			place_glyphs(&alt);
+			crc = bk_oldprint_probe_add(&p, gs->g + first, end - first,
+						    alt.g, alt.n);
+		}
+		glyph_set_release(&alt);
+		if (crc) {
+			bk_error_set(err, "out of memory in the old-print probe");
+			goto out;
+		}
+	}
+	*old = bk_oldprint_probe_says(&p);
+	rc = 0;
+out:
+	TessBaseAPIClear(api);
+	return rc;
+}
+
 /* The old-print step of a jpn/jpn_vert call: the glyphs, fused where the
- * call is (or is asked to be) old print. *use is false when the words are
- * to be taken as Tesseract gave them. */
+ * call is (or is asked to be) old print. `tally` is the first look's
+ * (AUTO, until a call of the page was old print), NULL otherwise. *use is
+ * false when the words are to be taken as Tesseract gave them. */
 static int old_print_glyphs(struct bk_engine *engine, const struct bk_gray *img,
 			    TessResultIterator *ri, const struct bk_box *rect,
-			    enum bk_psm psm, bool vertical, struct glyph_set *gs,
-			    bool *use, struct bk_error *err)
+			    enum bk_psm psm, bool vertical,
+			    const struct bk_oldprint_tally *tally,
+			    struct glyph_set *gs, bool *use, struct bk_error *err)
 {
 	*use = false;
 	int crc = collect_glyphs(ri, true, gs);
@@ -505,9 +591,16 @@ static int old_print_glyphs(struct bk_engine *engine, const struct bk_gray *img,
 		return bk_error_set(err, "out of memory in the old-print reading");
 	if (crc == -2 || !gs->n)
 		return 0;
-	if (engine->old_print == BK_OLD_PRINT_AUTO && !engine->old_print_seen) {
-		if (!bk_oldprint_detect(gs->g, gs->n))
-			return 0;
+	if (tally) {
+		if (!bk_oldprint_detect(gs->g, gs->n)) {
+			bool old = false;
+			if (!bk_oldprint_may_probe(tally))
+				return 0;
+			if (probe(engine, img, vertical, gs, &old, err))
+				return -1;
+			if (!old)
+				return 0;
+		}
 		engine->old_print_seen = true;
 	}
 	engine->stats.calls_read++;
@@ -525,6 +618,7 @@ int bk_engine_recognize(struct bk_engine *engine, const struct bk_gray *img,
 	TessResultIterator *ri = NULL;
 	struct glyph_set gs = { 0 };
 	bool use_glyphs = false;
+	struct bk_oldprint_tally tally = { 0, 0, 0 };
 	struct bk_box clipped;
 	int rc = -1;
 
@@ -548,7 +642,6 @@ int bk_engine_recognize(struct bk_engine *engine, const struct bk_gray *img,
 	if (!old_print || look) {
 		/* The words as Tesseract gave them; under auto tallied, the
 		 * cheap first look (oldprint.h, step 1). */
-		struct bk_oldprint_tally tally = { 0, 0 };
 		if (collect_words(ri, model, psm, NULL, look ? &tally : NULL, page,
 				  err))
 			goto out;
@@ -561,7 +654,7 @@ int bk_engine_recognize(struct bk_engine *engine, const struct bk_gray *img,
 	bool vertical = psm == BK_PSM_SINGLE_BLOCK_VERT ||
 			strcmp(model, "jpn_vert") == 0;
 	if (old_print_glyphs(engine, img, ri, rect ? &clipped : NULL, psm,
-			     vertical, &gs, &use_glyphs, err))
+			     vertical, look ? &tally : NULL, &gs, &use_glyphs, err))
 		goto out;
 	if (look && !use_glyphs) {
 		rc = 0; /* not old print: step 1's words stay */

@@ -39,6 +39,31 @@
  * 龍 蘭 響 衆 燈 暑, left out). */
 static const char JPN_OLD_FORMS[] = "來國學廣應會條櫻澤濱眞萬藝邊鐵";
 
+/* The probe, for a call with many doubtful kanji and none of
+ * JPN_OLD_FORMS (a page whose old forms the model lacks every one):
+ * a call of at least BK_PROBE_MIN_KANJI kanji, a share
+ * BK_PROBE_DOUBT_SHARE of them in words read with confidence under
+ * BK_PROBE_WORD_CONF, has its BK_PROBE_LINES lines with the most doubtful
+ * kanji read again with chi_tra, and is old print when at least
+ * BK_PROBE_MIN_LACKED of those lines' doubtful kanji, and a share
+ * BK_PROBE_LACKED_SHARE of them, come back as old forms jpn lacks.
+ * Measured per call (calls of 60 kanji or more): modern print (the five
+ * white-paper pages, the sample h-kokuji) has 3-18% of its kanji in words
+ * under 85, old print 51-64% (the four rendered pages, the rendered page
+ * of old forms jpn lacks, the two NDL spreads). Smaller calls are left
+ * out: the reader's first look at a page is a call of 20-30 kanji where a
+ * modern page's side tab had 67%. Word confidence is Tesseract's lowest
+ * of its symbols', so words (not symbols) are what the first look tallies
+ * without walking the symbols. The probe, measured on its three lines:
+ * modern calls 0 of 11-14 doubtful kanji came back as old forms jpn lacks,
+ * old print 3-11 of 20-45 (one IPA Mincho page 1 of 38; it is found by
+ * its old forms jpn knows). */
+#define BK_PROBE_MIN_KANJI 60
+#define BK_PROBE_WORD_CONF 85.0f
+#define BK_PROBE_DOUBT_SHARE 0.35
+#define BK_PROBE_MIN_LACKED 3
+#define BK_PROBE_LACKED_SHARE 0.08
+
 /* Fusion: a chi_tra old form replaces a jpn glyph when chi_tra reads it
  * with at least BK_OLD_MIN_CONF; any other chi_tra kanji only when it is
  * BK_BETTER_BY points more confident than jpn's glyph. Measured (old-form
@@ -122,7 +147,8 @@ static bool jpn_old_form(const char *text)
  * at least what bk_oldprint_detect() counts on the same word's glyphs (a
  * glyph counts when its first code point is a kanji, an old form when it
  * is one whole), since a word's text is its glyphs' texts joined. */
-void bk_oldprint_tally_word(struct bk_oldprint_tally *t, const char *text)
+void bk_oldprint_tally_word(struct bk_oldprint_tally *t, const char *text,
+			    float conf)
 {
 	const utf8proc_uint8_t *s = (const utf8proc_uint8_t *)text;
 
@@ -137,6 +163,8 @@ void bk_oldprint_tally_word(struct bk_oldprint_tally *t, const char *text)
 			t->kanji++;
 			if (jpn_old_form_at((const char *)s, (size_t)k))
 				t->old++;
+			if (conf < BK_PROBE_WORD_CONF)
+				t->doubt++;
 		}
 		s += k;
 	}
@@ -144,7 +172,14 @@ void bk_oldprint_tally_word(struct bk_oldprint_tally *t, const char *text)
 
 bool bk_oldprint_may_be(const struct bk_oldprint_tally *t)
 {
-	return t->kanji >= BK_DETECT_MIN_KANJI && t->old >= 1;
+	return (t->kanji >= BK_DETECT_MIN_KANJI && t->old >= 1) ||
+	       bk_oldprint_may_probe(t);
+}
+
+bool bk_oldprint_may_probe(const struct bk_oldprint_tally *t)
+{
+	return t->kanji >= BK_PROBE_MIN_KANJI &&
+	       t->doubt >= BK_PROBE_DOUBT_SHARE * (double)t->kanji;
 }
 
 bool bk_oldprint_detect(const struct bk_glyph *g, size_t n)
@@ -267,4 +302,75 @@ long bk_oldprint_fuse(struct bk_glyph *g, size_t n,
 	}
 	free(d);
 	return changed;
+}
+
+static bool doubtful_kanji(const struct bk_glyph *g)
+{
+	return is_kanji(first_cp(g->text)) && g->conf < BK_DOUBT_CONF;
+}
+
+size_t bk_oldprint_probe_lines(const struct bk_glyph *g, size_t n,
+			       size_t lines[BK_PROBE_LINES])
+{
+	size_t count[BK_PROBE_LINES] = { 0 };
+	size_t k = 0;
+
+	for (size_t i = 0; i < n;) {
+		size_t line = g[i].line, c = 0;
+		for (; i < n && g[i].line == line; i++)
+			c += doubtful_kanji(&g[i]);
+		if (!c)
+			continue;
+		/* insert by count, descending; an earlier line wins a tie */
+		size_t at = k;
+		while (at > 0 && count[at - 1] < c)
+			at--;
+		if (at == BK_PROBE_LINES)
+			continue;
+		size_t last = k < BK_PROBE_LINES ? k : BK_PROBE_LINES - 1;
+		for (size_t q = last; q > at; q--) {
+			count[q] = count[q - 1];
+			lines[q] = lines[q - 1];
+		}
+		count[at] = c;
+		lines[at] = line;
+		if (k < BK_PROBE_LINES)
+			k++;
+	}
+	return k;
+}
+
+int bk_oldprint_probe_add(struct bk_oldprint_probe *p, const struct bk_glyph *g,
+			  size_t n, const struct bk_glyph *alt, size_t nalt)
+{
+	struct bk_glyph *f;
+
+	if (!n)
+		return 0;
+	if (!(f = malloc(n * sizeof(*f))))
+		return -1;
+	memcpy(f, g, n * sizeof(*f));
+	if (bk_oldprint_fuse(f, n, alt, nalt) < 0) {
+		free(f);
+		return -1;
+	}
+	for (size_t i = 0; i < n; i++) {
+		if (!doubtful_kanji(&g[i]))
+			continue;
+		p->doubt++;
+		uint32_t jcp = first_cp(g[i].text), fcp = first_cp(f[i].text);
+		/* An old form whose modern form is what jpn read says nothing:
+		 * chi_tra may lack the modern form and read modern print so. */
+		if (strcmp(f[i].text, g[i].text) != 0 && is_old_form(fcp) &&
+		    bk_kanji_fold(fcp) != bk_kanji_fold(jcp) && f[i].conf > g[i].conf)
+			p->lacked++;
+	}
+	free(f);
+	return 0;
+}
+
+bool bk_oldprint_probe_says(const struct bk_oldprint_probe *p)
+{
+	return p->lacked >= BK_PROBE_MIN_LACKED &&
+	       p->lacked >= BK_PROBE_LACKED_SHARE * (double)p->doubt;
 }

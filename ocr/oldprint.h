@@ -61,6 +61,7 @@ struct bk_glyph {
 
 /* What one call's fusion did, summed by the engine for its report. */
 struct bk_oldprint_stats {
+	size_t calls_probed; /* calls whose doubtful lines chi_tra read (auto) */
 	size_t calls_read; /* Tesseract calls that got a second reading */
 	size_t replaced;   /* jpn glyphs replaced by chi_tra glyphs */
 };
@@ -79,10 +80,17 @@ bool bk_oldprint_detect(const struct bk_glyph *g, size_t n);
 struct bk_oldprint_tally {
 	size_t kanji; /* kanji code points in the words' text */
 	size_t old;   /* of them, old forms jpn knows */
+	size_t doubt; /* of them, in words read with low confidence */
 };
 
-void bk_oldprint_tally_word(struct bk_oldprint_tally *t, const char *text);
+/* Tallies one word of text `text` read with word confidence `conf`. */
+void bk_oldprint_tally_word(struct bk_oldprint_tally *t, const char *text,
+			    float conf);
 bool bk_oldprint_may_be(const struct bk_oldprint_tally *t);
+/* Whether a call that bk_oldprint_detect() does not find old print is
+ * worth the probe (below): many kanji, a large share of them in words read
+ * with low confidence. bk_oldprint_may_be() holds wherever this does. */
+bool bk_oldprint_may_probe(const struct bk_oldprint_tally *t);
 
 /*
  * Fuses chi_tra's reading `alt` of the same text into the jpn glyphs `g`
@@ -102,5 +110,33 @@ bool bk_oldprint_may_be(const struct bk_oldprint_tally *t);
 #define BK_FUSE_MAX_CELLS (16u * 1024 * 1024)
 long bk_oldprint_fuse(struct bk_glyph *g, size_t n,
 		      const struct bk_glyph *alt, size_t nalt);
+
+/*
+ * The probe (under BK_OLD_PRINT_AUTO, where bk_oldprint_detect() says no):
+ * jpn reads old forms it lacks as look-alikes with low confidence, so a
+ * page whose old forms are all outside jpn's character set shows none of
+ * the old forms detection looks for. Where bk_oldprint_may_probe() holds,
+ * bk_oldprint_probe_lines() picks the lines (by ordinal) with the most
+ * doubtful kanji, at most BK_PROBE_LINES; the engine reads each line
+ * again with chi_tra, and bk_oldprint_probe_add() counts the doubtful
+ * jpn kanji of the line and those the chi_tra reading aligned with them
+ * gives as an old form (in the variant table) that is not jpn's glyph's
+ * old form and is read with more confidence; bk_oldprint_probe_says()
+ * whether that share tells old print. Kana and punctuation never count.
+ */
+#define BK_PROBE_LINES 3
+
+size_t bk_oldprint_probe_lines(const struct bk_glyph *g, size_t n,
+			       size_t lines[BK_PROBE_LINES]);
+
+struct bk_oldprint_probe {
+	size_t doubt;  /* doubtful jpn kanji in the lines read */
+	size_t lacked; /* of them, read by chi_tra as old forms jpn lacks */
+};
+
+/* Adds one line: `g` its jpn glyphs, `alt` chi_tra's. -1: out of memory. */
+int bk_oldprint_probe_add(struct bk_oldprint_probe *p, const struct bk_glyph *g,
+			  size_t n, const struct bk_glyph *alt, size_t nalt);
+bool bk_oldprint_probe_says(const struct bk_oldprint_probe *p);
 
 #endif
