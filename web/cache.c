@@ -18,7 +18,7 @@ struct entry {
 	char *key, *version;
 	void *data;
 	size_t len;
-	time_t made;        /* CLOCK_MONOTONIC seconds */
+	time_t expires;     /* CLOCK_MONOTONIC seconds */
 	unsigned long used; /* the cache's tick at the last get or put: the least recent is replaced */
 };
 
@@ -87,7 +87,7 @@ bool bk_web_cache_get(struct bk_web_cache *c, const char *key, const char *versi
 	struct entry *set = set_of(c, key);
 	for (struct entry *e = set; e < set + WAYS; e++)
 		if (e->key && !strcmp(e->key, key)) {
-			if (!strcmp(e->version, version) && now_s() - e->made <= BK_WEB_CACHE_TTL_S) {
+			if (!strcmp(e->version, version) && now_s() <= e->expires) {
 				bk_buf_add(out, e->data, e->len);
 				e->used = ++c->tick;
 				hit = true;
@@ -100,9 +100,9 @@ bool bk_web_cache_get(struct bk_web_cache *c, const char *key, const char *versi
 }
 
 void bk_web_cache_put(struct bk_web_cache *c, const char *key, const char *version, const void *data,
-		      size_t len)
+		      size_t len, int ttl_s)
 {
-	struct entry n = { strdup(key), strdup(version), malloc(len ? len : 1), len, now_s(), 0 };
+	struct entry n = { strdup(key), strdup(version), malloc(len ? len : 1), len, now_s() + ttl_s, 0 };
 	if (!n.key || !n.version || !n.data) {
 		entry_release(&n);
 		return;

@@ -17,6 +17,7 @@
  */
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "index/query.h"
 #include "web/cache.h"
@@ -25,6 +26,30 @@
 #include "web/site.h"
 
 #define KWIC_CONTEXT 30
+
+/* A results page is made within this time from the request's arrival,
+ * waiting for a search slot included: what the wait took is taken from
+ * the facets' and the search's time limits, each of which keeps at least
+ * BK_WEB_SEARCH_MIN_MS. Without it a request that queued behind others
+ * would add its own full limits to the queue's, and under load a
+ * visitor's wait would grow with every one ahead. */
+#define BK_WEB_SEARCH_BUDGET_MS 2000
+#define BK_WEB_SEARCH_MIN_MS 100
+
+static double now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000.0 + ts.tv_nsec / 1e6;
+}
+
+/* What is left of the page's budget, started at start_ms, for a step
+ * that may use `share` of it (1: all). */
+static int budget_left_ms(double start_ms, double share)
+{
+	double left = (BK_WEB_SEARCH_BUDGET_MS - (now_ms() - start_ms)) * share;
+	return left > BK_WEB_SEARCH_MIN_MS ? (int)left : BK_WEB_SEARCH_MIN_MS;
+}
 
 /* What a results page was asked for: every link of the page keeps it,
  * changing one part. */
@@ -350,6 +375,7 @@ void bk_web_search(struct bk_web_ctx *c, struct bk_web_response *r)
 	struct bk_buf content = { 0 }, key = { 0 }, *b = &content;
 	char version[1024];
 	int sort = 0;
+	double start_ms = now_ms();
 
 	bk_error_init(&err);
 	l.err = &err;
@@ -414,8 +440,9 @@ void bk_web_search(struct bk_web_ctx *c, struct bk_web_response *r)
 		bk_web_error_page(r, 500, "エラー", err.msg);
 		goto out;
 	}
-	if (bk_index_facet_counts(idx, &sq, -1, &fc, &err) ||
-	    bk_index_search_timed(idx, &sq, -1, add_result, &l, &info, &err)) {
+	/* the facets may use half of what is left, the search the rest */
+	if (bk_index_facet_counts(idx, &sq, budget_left_ms(start_ms, 0.5), &fc, &err) ||
+	    bk_index_search_timed(idx, &sq, budget_left_ms(start_ms, 1), add_result, &l, &info, &err)) {
 		bk_web_error_page(r, 400, bk_msg(lang, M_BAD_QUERY), err.msg);
 		goto out;
 	}
@@ -471,10 +498,11 @@ void bk_web_search(struct bk_web_ctx *c, struct bk_web_response *r)
 		npages = BK_WEB_MAX_PAGES;
 	if (npages > 1)
 		pager(b, lang, &a, npages);
-	/* a search cut short by time is not kept: the next may finish; an
-	 * estimate is kept, being what the next would make of this index */
-	if (!fc.truncated && !info.truncated && !key.failed && !content.failed)
-		bk_web_cache_put(c->cache, key.data, version, content.data, content.len);
+	/* an estimate is kept, being what the next would make of this index;
+	 * a page cut short by time for a shorter while (cache.h) */
+	if (!key.failed && !content.failed)
+		bk_web_cache_put(c->cache, key.data, version, content.data, content.len,
+				 fc.truncated || info.truncated ? BK_WEB_CACHE_CUT_TTL_S : BK_WEB_CACHE_TTL_S);
 page:;
 	struct bk_html_frame f = bk_web_frame(c);
 	r->status = 200;
