@@ -1391,6 +1391,232 @@ int bk_read_cleaned(struct bk_engine *engine, const struct bk_gray *img,
 	return rc;
 }
 
+/* ---- strokes read as letters ------------------------------------------ */
+
+static bool is_japanese_model(const char *model)
+{
+	return strcmp(model, "jpn") == 0 || strcmp(model, "jpn_vert") == 0;
+}
+
+static bool is_bar(unsigned c)
+{
+	return c == '|' || c == 0xFF5C; /* ｜ */
+}
+
+/* What a rule, a border or the edge of the film is read as. */
+static bool is_stroke(unsigned c)
+{
+	return is_bar(c) || c == 'l' || c == 'I' || c == 'i' || c == '!';
+}
+
+static bool is_stroke_mark(unsigned c)
+{
+	return c == '.' || c == ':' || c == ';' || c == '\'' || c == '`';
+}
+
+/* Whether the word is strokes only (at least one); *bars: how many
+ * characters it has if it is bars only, else 0. */
+static bool only_strokes(const char *text, size_t *bars)
+{
+	size_t n = 0, nbars = 0, strokes = 0;
+	const char *s = text;
+
+	while (*s) {
+		unsigned c = bk_utf8_next(&s);
+		if (!is_stroke(c) && !is_stroke_mark(c))
+			return false;
+		strokes += is_stroke(c);
+		nbars += is_bar(c);
+		n++;
+	}
+	*bars = nbars == n ? n : 0;
+	return strokes > 0;
+}
+
+static bool has_japanese(const struct bk_word *w)
+{
+	const char *s = w->text;
+	while (*s)
+		if (is_japanese(bk_utf8_next(&s)))
+			return true;
+	return false;
+}
+
+static bool is_kanji_numeral(unsigned c)
+{
+	static const unsigned numerals[] = { 0x3007, 0x4E00, 0x4E8C, 0x4E09, 0x56DB, 0x4E94,
+					     0x516D, 0x4E03, 0x516B, 0x4E5D, 0x5341, 0x767E,
+					     0x5343 }; /* 〇一二三四五六七八九十百千 */
+	for (size_t i = 0; i < sizeof(numerals) / sizeof(numerals[0]); i++)
+		if (c == numerals[i])
+			return true;
+	return false;
+}
+
+/* The last character of the word before w in its line, the first of the
+ * word after: 0 where there is none. */
+static unsigned last_char(const char *text)
+{
+	unsigned c = 0;
+	while (*text)
+		c = bk_utf8_next(&text);
+	return c;
+}
+
+static unsigned first_char(const char *text)
+{
+	return *text ? bk_utf8_next(&text) : 0;
+}
+
+/* Rewrites the word with every O, o or 0 that has a kanji numeral beside
+ * it (in the word or across its neighbours in the line) as 〇. */
+static int mend_zeros(struct bk_line *line, size_t w, struct bk_error *err)
+{
+	struct bk_word *word = &line->words[w];
+	unsigned cps[256];
+	size_t n = 0;
+	bool changed = false;
+	const char *s = word->text;
+
+	while (*s && n < sizeof(cps) / sizeof(cps[0]))
+		cps[n++] = bk_utf8_next(&s);
+	if (*s)
+		return 0; /* a word that long is no number */
+	unsigned before = w > 0 ? last_char(line->words[w - 1].text) : 0;
+	unsigned after = w + 1 < line->nwords ? first_char(line->words[w + 1].text) : 0;
+	for (size_t i = 0; i < n; i++) {
+		if (cps[i] != 'O' && cps[i] != 'o' && cps[i] != '0')
+			continue;
+		unsigned prev = i > 0 ? cps[i - 1] : before, next = i + 1 < n ? cps[i + 1] : after;
+		if (is_kanji_numeral(prev) || is_kanji_numeral(next)) {
+			cps[i] = 0x3007;
+			changed = true;
+		}
+	}
+	if (!changed)
+		return 0;
+	char *text = malloc(n * 4 + 1), *o = text;
+	if (!text)
+		return bk_error_set(err, "out of memory mending the text");
+	for (size_t i = 0; i < n; i++) {
+		unsigned c = cps[i];
+		if (c < 0x80) {
+			*o++ = (char)c;
+		} else if (c < 0x800) {
+			*o++ = (char)(0xC0 | c >> 6);
+			*o++ = (char)(0x80 | (c & 0x3F));
+		} else if (c < 0x10000) {
+			*o++ = (char)(0xE0 | c >> 12);
+			*o++ = (char)(0x80 | (c >> 6 & 0x3F));
+			*o++ = (char)(0x80 | (c & 0x3F));
+		} else {
+			*o++ = (char)(0xF0 | c >> 18);
+			*o++ = (char)(0x80 | (c >> 12 & 0x3F));
+			*o++ = (char)(0x80 | (c >> 6 & 0x3F));
+			*o++ = (char)(0x80 | (c & 0x3F));
+		}
+	}
+	*o = '\0';
+	free(word->text);
+	word->text = text;
+	return 0;
+}
+
+/* The dash of vertical print for `bars` bars: U+2015 each. */
+static char *dashes(size_t bars)
+{
+	char *text = malloc(bars * 3 + 1);
+	if (!text)
+		return NULL;
+	for (size_t i = 0; i < bars; i++)
+		memcpy(text + i * 3, "\xE2\x80\x95", 3);
+	text[bars * 3] = '\0';
+	return text;
+}
+
+/* A line below this mean word confidence, less than a third of it
+ * Japanese, is what a Japanese model made of a border, a picture's edge
+ * or the film's: measured on ../shared/realscans, such lines of the NDL
+ * spreads read 0 to 12 ("lil.i人lilii", "られ. ai ri hpnpuaa\" lie
+ * jij1lIl1["), the lowest real Latin line of the white paper's tables
+ * 34 ("[PaLMI5400"). */
+#define BK_JUNK_LINE_CONF 15.0
+
+/* Whether a line of a Japanese reading is junk (BK_JUNK_LINE_CONF). */
+static bool junk_line(const struct bk_line *line)
+{
+	size_t chars = 0, japanese = 0;
+	double conf = 0;
+
+	for (size_t w = 0; w < line->nwords; w++) {
+		const char *s = line->words[w].text;
+		while (*s) {
+			japanese += is_japanese(bk_utf8_next(&s));
+			chars++;
+		}
+		conf += line->words[w].conf;
+	}
+	return line->nwords && conf / (double)line->nwords < BK_JUNK_LINE_CONF &&
+	       japanese * 3 < chars;
+}
+
+int bk_page_mend_strokes(struct bk_page *page, struct bk_error *err)
+{
+	for (size_t b = 0; b < page->nblocks; b++) {
+		struct bk_block *block = &page->blocks[b];
+		if (!is_japanese_model(block->lang))
+			continue;
+		for (size_t l = 0; l < block->nlines; l++) {
+			struct bk_line *line = &block->lines[l];
+			bool vertical = line->dir == BK_DIR_VERTICAL;
+			size_t keep = 0;
+			if (junk_line(line)) {
+				for (size_t w = 0; w < line->nwords; w++)
+					free(line->words[w].text);
+				line->nwords = 0;
+				continue;
+			}
+			/* decide on the words as read: a neighbour is a word of
+			 * the reading, dropped or not */
+			bool *drop = calloc(line->nwords ? line->nwords : 1, sizeof(bool));
+			if (!drop)
+				return bk_error_set(err, "out of memory mending the text");
+			for (size_t w = 0; w < line->nwords; w++) {
+				size_t bars;
+				if (!only_strokes(line->words[w].text, &bars))
+					continue;
+				if (vertical && bars && w > 0 && w + 1 < line->nwords &&
+				    has_japanese(&line->words[w - 1]) &&
+				    has_japanese(&line->words[w + 1])) {
+					char *dash = dashes(bars);
+					if (!dash) {
+						free(drop);
+						return bk_error_set(err, "out of memory mending the text");
+					}
+					free(line->words[w].text);
+					line->words[w].text = dash;
+				} else {
+					drop[w] = true;
+				}
+			}
+			for (size_t w = 0; w < line->nwords; w++) {
+				if (drop[w]) {
+					free(line->words[w].text);
+					continue;
+				}
+				line->words[keep++] = line->words[w];
+			}
+			line->nwords = keep;
+			free(drop);
+			for (size_t w = 0; w < line->nwords; w++)
+				if (mend_zeros(line, w, err))
+					return -1;
+		}
+	}
+	drop_unsure_words(page, -1.0f); /* only sweeps the lines and blocks left empty */
+	return 0;
+}
+
 /* ---- one scanned page --------------------------------------------------- */
 
 /* Dominant direction of the cleaned pages together (ink-weighted). */
@@ -1506,6 +1732,8 @@ static int read_one(struct bk_engine *engine, const struct bk_cleaned_page *cp,
 				   dominant, latin, doubt, page, err))
 			goto out;
 	}
+	if (bk_page_mend_strokes(page, err))
+		goto out;
 	rc = 0;
 out:
 	free(scan.data);

@@ -143,4 +143,26 @@ int bk_read_cleaned(struct bk_engine *engine, const struct bk_gray *img,
 		    const struct bk_read_options *opt, struct bk_page *page,
 		    float *mean_conf, struct bk_error *err);
 
+/*
+ * Mends what a Japanese model (jpn, jpn_vert) made of strokes that are not
+ * letters, in the blocks of `page` those models read (bk_read_page does
+ * this to every page it reads as text):
+ *  - a line less than a third Japanese and read with a mean confidence
+ *    under 15 is the edge of a border, a picture or the film: dropped;
+ *  - a word made only of thin strokes (| ｜ l I i !, with . : ; ' `
+ *    among them) is a rule, a border or the film's edge: dropped, with
+ *    lines and blocks left empty;
+ *  - except a word of bars alone between two Japanese words of a
+ *    vertical line: that is the dash of vertical print (――), which
+ *    jpn_vert reads as |, and becomes one U+2015 per bar;
+ *  - a Latin O, o or 0 next to a kanji numeral (一二三…十百千〇) is the
+ *    kanji zero 〇 (一三O頁 is 一三〇頁).
+ * Measured on ../shared/realscans (scripts/bench --only realscans): none
+ * of the ground truths holds a |, and of the 22 words of strokes on the
+ * seven Japanese pages 19 were borders, rules or the film's edge and 3
+ * the dashes of the 1930s spread (reader.c, BK_JUNK_LINE_CONF for the
+ * lines). Returns -1 (out of memory) or 0.
+ */
+int bk_page_mend_strokes(struct bk_page *page, struct bk_error *err);
+
 #endif

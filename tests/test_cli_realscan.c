@@ -15,6 +15,13 @@
  *  - eurotext.tif, an English scan: read with the English model (every
  *    block of the hOCR in English, none vertical), bag-F 97 or better
  *    (bare `tesseract -l eng` 97.7).
+ *  - ndl_meiji_vertical_04_right.jpg, the right-hand page of a 1930s
+ *    microfilm spread with the film's edge beside it: bare `tesseract -l
+ *    jpn_vert` 80.8 (PSM 3) and 83.5 (PSM 5); bunko 85.1 while it kept
+ *    what jpn_vert made of the edge (a line of "ai ri hpnpuaa ... jij1lIl1[")
+ *    and of the dashes of vertical print (||), 89.6 since it mends them
+ *    (ocr/reader.h, bk_page_mend_strokes). It must read at 88 or better,
+ *    with no Latin letter and no bar in its text and a dash (―) in it.
  */
 #include <criterion/criterion.h>
 #include <stdio.h>
@@ -94,6 +101,28 @@ Test(cli_realscan, english_scan_is_read_in_english_never_vertical, .timeout = 30
 	}
 	cr_expect_gt(blocks, 0, "no text blocks in the hOCR");
 	free(hocr);
+	free(path);
+	ts_rmtree(dir);
+	free(dir);
+}
+
+Test(cli_realscan, old_vertical_print_keeps_no_border_junk, .timeout = 300)
+{
+	char *dir = ts_mkdtemp("cli-realscan-ndl");
+
+	read_page(dir, "ndl_meiji_vertical_04_right.jpg");
+	double f = score(dir, "bagf", "ndl_meiji_vertical_04_right.txt");
+	cr_expect_geq(f, 88.0, "bag-F %.2f (bare tesseract -l jpn_vert --psm 5: 83.5)", f);
+	char *path = ts_fmt("%s/page.txt", dir);
+	char *text = ts_read(path, NULL);
+	cr_assert_not_null(text);
+	const char *stray = NULL;
+	for (const char *p = text; *p && !stray; p++)
+		if (((*p | 0x20) >= 'a' && (*p | 0x20) <= 'z') || *p == '|')
+			stray = p;
+	cr_expect_null(stray, "a Latin letter or a bar in the text: ...%.40s", stray);
+	cr_expect(strstr(text, "\xE2\x80\x95") != NULL, "no dash (―) in the text:\n%s", text);
+	free(text);
 	free(path);
 	ts_rmtree(dir);
 	free(dir);

@@ -695,3 +695,80 @@ Test(reader, title_panels_of_a_drawn_print)
 	free(boxes);
 	bk_image_free(&img);
 }
+
+/* ---- strokes a Japanese model read as letters (bk_page_mend_strokes) ---- */
+
+/* A line of `n` words in `block`, each 30 px along the line. */
+static void add_line(struct bk_block *block, const char *const *words, const float *conf, int n)
+{
+	struct bk_box box = { 0, 0, 30, 30 * n };
+	struct bk_line *line = bk_block_add_line(block, box, block->dir);
+	cr_assert_not_null(line);
+	for (int i = 0; i < n; i++) {
+		struct bk_box w = { 0, 30 * i, 30, 30 * (i + 1) };
+		cr_assert_not_null(bk_line_add_word(line, w, conf ? conf[i] : 90.0f, words[i],
+						    strlen(words[i])));
+	}
+}
+
+/* The words of line l of block b, joined by '/'. */
+static char *line_text(const struct bk_page *page, size_t b, size_t l)
+{
+	char *out = calloc(1, 1024);
+	const struct bk_line *line = &page->blocks[b].lines[l];
+	for (size_t w = 0; w < line->nwords; w++)
+		snprintf(out + strlen(out), 1024 - strlen(out), "%s%s", w ? "/" : "",
+			 line->words[w].text);
+	return out;
+}
+
+Test(reader, strokes_of_borders_go_and_dashes_of_vertical_print_stay)
+{
+	struct bk_page page;
+	struct bk_error err;
+	struct bk_box box = { 0, 0, 1000, 1000 };
+
+	bk_page_init(&page);
+	struct bk_block *v = bk_page_add_block(&page, box, BK_DIR_VERTICAL, "jpn_vert");
+	cr_assert_not_null(v);
+	/* the dashes of 童話――少年: between Japanese words of a vertical line */
+	add_line(v, (const char *[]){ "童話", "||", "少年" }, NULL, 3);
+	/* a border above the first character, and the film's edge below it */
+	add_line(v, (const char *[]){ "|", "更だ", "lil.i" }, NULL, 3);
+	/* a range of pages: 一三O頁 is 一三〇頁; 1O alone is left */
+	add_line(v, (const char *[]){ "一三O", "頁", "1O" }, NULL, 3);
+	/* the edge of the film read as a line of scraps */
+	add_line(v, (const char *[]){ "られ.", "ai", "hpnpuaa\"", "jij1lIl1[" },
+		 (const float[]){ 0, 29, 0, 0 }, 4);
+	struct bk_block *h = bk_page_add_block(&page, box, BK_DIR_HORIZONTAL, "jpn");
+	cr_assert_not_null(h);
+	/* a real Latin line of a table read with some doubt, and a rule */
+	add_line(h, (const char *[]){ "[PaLMI5400" }, (const float[]){ 34 }, 1);
+	add_line(h, (const char *[]){ "バブル", "|", "とは" }, NULL, 3);
+	struct bk_block *e = bk_page_add_block(&page, box, BK_DIR_HORIZONTAL, "eng");
+	cr_assert_not_null(e);
+	/* English is not a Japanese model's reading: left alone */
+	add_line(e, (const char *[]){ "a", "|", "b" }, NULL, 3);
+
+	bk_error_init(&err);
+	cr_assert_eq(bk_page_mend_strokes(&page, &err), 0, "%s", err.msg);
+	cr_assert_eq(page.nblocks, 3);
+	cr_assert_eq(page.blocks[0].nlines, 3, "the line of scraps was kept");
+	const char *want[][2] = { { "童話/――/少年", NULL }, { "更だ", NULL }, { "一三〇/頁/1O", NULL } };
+	for (size_t l = 0; l < 3; l++) {
+		char *got = line_text(&page, 0, l);
+		cr_expect_str_eq(got, want[l][0]);
+		free(got);
+	}
+	cr_assert_eq(page.blocks[1].nlines, 2);
+	char *got = line_text(&page, 1, 0);
+	cr_expect_str_eq(got, "[PaLMI5400");
+	free(got);
+	got = line_text(&page, 1, 1);
+	cr_expect_str_eq(got, "バブル/とは");
+	free(got);
+	got = line_text(&page, 2, 0);
+	cr_expect_str_eq(got, "a/|/b");
+	free(got);
+	bk_page_release(&page);
+}
