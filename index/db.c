@@ -3,12 +3,14 @@
  * this file (index/fts5_tokenizer.c only registers the tokenizer on the
  * handles made here). Schema, puts, search, the index lock and rebuild.
  *
- * Schema (version 3: trigrams and density markers), one file per access
+ * Schema (version 4: trigrams, density markers, page lengths), one file per access
  * level (all three files alike), SQLite pages of 32 KiB (a page of text,
  * ~3 KB stored, wastes little):
  *   doc(id, doc UNIQUE, collection, title, date, profile, access, pdf, npages)
- *   page(id = doc.id << 16 | page number, text)   -- one row per page; the
- *             text as UTF-16 (BLOB) or as is (TEXT), see pagetext.h
+ *   page(id = doc.id << 16 | page number, len, text)   -- one row per page;
+ *             len its UTF-8 bytes (what a search bounds a page's score
+ *             with before reading it), the text as UTF-16 (BLOB) or as is
+ *             (TEXT), see pagetext.h
  *   page_fts: contentless FTS5 (content='', detail=none, columnsize=0,
  *             tokenizer "bunko" in index mode: bigrams, every character's
  *             unigram, the trigrams of Japanese runs and the density
@@ -33,16 +35,20 @@
  *      wherever it is, and the trigrams keep most decoys out;
  *   2. they are read likeliest best first: the markers cut them into
  *      cells, one band of density per group (query.h,
- *      bk_query_fts5_dense; band_bound), read in decreasing bound of the
- *      score a page of the cell can reach; each page is read once;
+ *      bk_query_fts5_dense; band_bound), walked in decreasing bound as
+ *      rowids and lengths, each page bounded by its cell and its length
+ *      (page_bound) and read when no page left can beat it by much
+ *      (search_level); each page is read once;
  *   3. each page read is checked for the query's phrases (match.h: literal
  *      search, exact), its hits counted and scored (score_of: hit density,
  *      so a page's score needs no other page); a page that passes costs
  *      one small record (struct cand);
- *   4. when `limit` hits score at least the bound of the cell being read
- *      over BK_RANK_TOLERANCE (1.05), no unread page can score more than
- *      5% above them: the level stops, its best being settled (a query of
- *      more than two groups reads every candidate);
+ *   4. when `limit` hits score at least the highest bound left (of a
+ *      page fetched or a cell not yet fetched) over BK_RANK_TOLERANCE
+ *      (1.05), no unread page can score more than 5% above them: the
+ *      level stops, its best being settled, and the next level is walked
+ *      the same way (a query of more than two groups reads every
+ *      candidate);
  *   5. after all levels the best `limit` are picked with a heap and only
  *      they are looked up for titles and snippets.
  *   The only other bound is time: a search whose deadline (time_limit_ms)
@@ -104,6 +110,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <math.h>
 #include <sqlite3.h>
 #include <stdarg.h>
 #include <stdint.h>
@@ -129,7 +136,7 @@
 #ifndef BK_PAGE_SIZE
 #define BK_PAGE_SIZE 32768
 #endif
-#define BK_SCHEMA_VERSION "3"
+#define BK_SCHEMA_VERSION "4"
 
 static const unsigned level_modes[BK_ACCESS_COUNT] = { 0644, 0640, 0600 };
 
@@ -147,7 +154,8 @@ static const char *const schema_sql =
 	"  pdf TEXT NOT NULL DEFAULT '',"
 	"  npages INTEGER NOT NULL DEFAULT 0);"
 	"CREATE INDEX IF NOT EXISTS doc_by_collection ON doc(collection);"
-	"CREATE TABLE IF NOT EXISTS page(id INTEGER PRIMARY KEY, text NOT NULL);"
+	"CREATE TABLE IF NOT EXISTS page(id INTEGER PRIMARY KEY, len INTEGER NOT NULL,"
+	"  text NOT NULL);"
 	"CREATE VIRTUAL TABLE IF NOT EXISTS page_fts USING fts5("
 	"  text, content='', detail=none, columnsize=0, tokenize='bunko');"
 	"INSERT OR IGNORE INTO bunko_index_info VALUES('schema', '" BK_SCHEMA_VERSION "');";
@@ -738,7 +746,7 @@ static int insert_doc(sqlite3 *db, const struct bk_index_doc *doc, sqlite3_int64
 static int insert_pages(sqlite3 *db, const struct bk_index_doc *doc, sqlite3_int64 id)
 {
 	sqlite3_stmt *page = NULL, *fts = NULL;
-	int rc = sqlite3_prepare_v2(db, "INSERT INTO page(id, text) VALUES(?1, ?2)", -1, &page, NULL);
+	int rc = sqlite3_prepare_v2(db, "INSERT INTO page(id, len, text) VALUES(?1, ?3, ?2)", -1, &page, NULL);
 	if (rc == SQLITE_OK)
 		rc = sqlite3_prepare_v2(db, "INSERT INTO page_fts(rowid, text) VALUES(?1, ?2)",
 					-1, &fts, NULL);
@@ -757,6 +765,7 @@ static int insert_pages(sqlite3 *db, const struct bk_index_doc *doc, sqlite3_int
 		}
 		sqlite3_int64 rowid = (id << BK_PAGE_BITS) | (i + 1);
 		sqlite3_bind_int64(page, 1, rowid);
+		sqlite3_bind_int64(page, 3, (sqlite3_int64)len);
 		if (is_packed)
 			sqlite3_bind_blob(page, 2, packed, (int)plen, SQLITE_STATIC);
 		else
@@ -947,9 +956,7 @@ struct search {
 	double deadline;             /* CLOCK_MONOTONIC seconds */
 	long examined;               /* candidates whose text was checked */
 	bool truncated;              /* the deadline passed before all were */
-	bool settled;                /* a level's best were known before all were */
-	double floor;                /* the cell being read: a hit scoring this much is settled, 0 none */
-	int above;                   /* hits of the level scoring at least floor */
+	bool settled;                /* some level's best were known before all its pages were read */
 };
 
 static double monotonic_now(void)
@@ -1025,19 +1032,28 @@ static bool has_filters(const struct bk_search_query *q)
 /* Every page that the index matches and the filters keep, in rowid
  * (archive) order, with its text; no LIMIT: each is checked. Without
  * filters the doc table is not joined. */
-static const char *const candidates_sql =
-	"SELECT page_fts.rowid, p.text"
+#define PAGES_MATCHING(columns) \
+	"SELECT page_fts.rowid, " columns \
 	"  FROM page_fts JOIN page p ON p.id = page_fts.rowid"
-	" WHERE page_fts MATCH ?1";
-static const char *const candidates_filtered_sql =
-	"SELECT page_fts.rowid, p.text"
-	"  FROM page_fts JOIN page p ON p.id = page_fts.rowid"
-	"  JOIN doc d ON d.id = (page_fts.rowid >> 16)"
-	" WHERE page_fts MATCH ?1"
-	"   AND (?2 IS NULL OR d.collection = ?2)"
-	"   AND (?3 IS NULL OR d.profile = ?3)"
-	"   AND (?4 IS NULL OR d.date >= ?4)"
-	"   AND (?5 IS NULL OR d.date <= ?5 || '~')";
+/* the filters: ?2 collection, ?3 profile, ?4 and ?5 the dates (bind_filters) */
+#define PAGES_MATCHING_FILTERED(columns) \
+	PAGES_MATCHING(columns) \
+	"  JOIN doc d ON d.id = (page_fts.rowid >> 16)" \
+	" WHERE page_fts MATCH ?1" \
+	"   AND (?2 IS NULL OR d.collection = ?2)" \
+	"   AND (?3 IS NULL OR d.profile = ?3)" \
+	"   AND (?4 IS NULL OR d.date >= ?4)" \
+	"   AND (?5 IS NULL OR d.date <= ?5 || '~')"
+static const char *const candidates_sql = PAGES_MATCHING("p.text") " WHERE page_fts MATCH ?1";
+static const char *const candidates_filtered_sql = PAGES_MATCHING_FILTERED("p.text");
+
+static void bind_filters(sqlite3_stmt *st, const struct bk_search_query *q)
+{
+	bind_opt(st, 2, q->collection);
+	bind_opt(st, 3, q->profile);
+	bind_opt(st, 4, q->date_from);
+	bind_opt(st, 5, q->date_to);
+}
 
 /* A page's score: BM25's term-frequency part (k1 1.2) with full length
  * normalization (b 1) summed over the query's groups, each weighing the
@@ -1080,12 +1096,8 @@ static int scan_candidates(struct bk_index *idx, enum bk_access level, struct se
 		goto out;
 	}
 	sqlite3_bind_text(st, 1, match, -1, SQLITE_STATIC);
-	if (filtered) {
-		bind_opt(st, 2, s->q->collection);
-		bind_opt(st, 3, s->q->profile);
-		bind_opt(st, 4, s->q->date_from);
-		bind_opt(st, 5, s->q->date_to);
-	}
+	if (filtered)
+		bind_filters(st, s->q);
 	while ((step = sqlite3_step(st)) == SQLITE_ROW) {
 		const char *text;
 		size_t len;
@@ -1103,10 +1115,6 @@ static int scan_candidates(struct bk_index *idx, enum bk_access level, struct se
 		if (ok && cands_push(&s->cands, sqlite3_column_int64(st, 0), level, (int)len, tf, score)) {
 			bk_error_set(err, "out of memory");
 			goto out;
-		}
-		if (ok && s->floor > 0 && score >= s->floor && ++s->above >= s->limit) {
-			s->settled = true;
-			break;
 		}
 	}
 	if (step != SQLITE_DONE && step != SQLITE_ROW) {
@@ -1139,15 +1147,6 @@ static char *concat(const char *first, ...)
 		strcat(out, p);
 	va_end(ap);
 	return out;
-}
-
-/* Hits of this level found since `from` that score at least `score`. */
-static int hits_at_least(const struct search *s, int from, double score)
-{
-	int n = 0;
-	for (int i = from; i < s->cands.n; i++)
-		n += s->cands.v[i].score >= score;
-	return n;
 }
 
 /* A group's part of the score at density x (score_of). */
@@ -1243,23 +1242,227 @@ static long few_candidates(sqlite3 *db, const char *match)
 	return step == SQLITE_DONE && n < BK_FEW_CANDIDATES ? n : -1;
 }
 
+/* A page fetched from a cell and not yet read: the most it can score. */
+struct pending {
+	sqlite3_int64 rowid;
+	double bound;
+};
+
+/* The most a page of `len` bytes in cell c can score. The cell says, per
+ * group, that its hit density is below dmax = nalt * 2^(k+1) (band_bound);
+ * the density is hits * BK_TIER_SCALE / len with a whole number of hits,
+ * so a page of known length holds fewer than dmax * len / BK_TIER_SCALE
+ * hits of each phrase: at most ceil of that, less one. Where hits are few
+ * (a phrase held once or twice a page, the common case for rare phrases)
+ * that bound is the score itself, to within the page's length: the pages
+ * of a band are told apart by their lengths, which a factor-of-two band
+ * of density cannot do. */
+static double page_bound(const struct bk_query *q, const struct cell *c, int len)
+{
+	const double k1 = 1.2;
+	double sum = 0;
+	for (int g = 0; g < q->ngroups; g++) {
+		if (c->k[g] >= BK_TIERS - 1 || len <= 0) {
+			sum += k1 + 1;
+			continue;
+		}
+		double per_phrase = (double)(1L << (c->k[g] + 1)) * len / BK_TIER_SCALE;
+		double hits = (ceil(per_phrase) - 1) * q->groups[g].nalt;
+		sum += group_part(hits > 0 ? hits * BK_TIER_SCALE / len : 0);
+	}
+	return sum;
+}
+
+/* Max-heap of pending pages by bound (ties: archive order first). */
+static bool pending_before(const struct pending *a, const struct pending *b)
+{
+	return a->bound != b->bound ? a->bound > b->bound : a->rowid < b->rowid;
+}
+
+struct pending_heap {
+	struct pending *v;
+	size_t n, cap;
+};
+
+static int pending_push(struct pending_heap *h, struct pending p)
+{
+	if (h->n == h->cap) {
+		size_t cap = h->cap ? h->cap * 2 : 1024;
+		struct pending *grown = realloc(h->v, cap * sizeof(*grown));
+		if (!grown)
+			return -1;
+		h->v = grown;
+		h->cap = cap;
+	}
+	size_t i = h->n++;
+	while (i > 0 && pending_before(&p, &h->v[(i - 1) / 2])) {
+		h->v[i] = h->v[(i - 1) / 2];
+		i = (i - 1) / 2;
+	}
+	h->v[i] = p;
+	return 0;
+}
+
+static struct pending pending_pop(struct pending_heap *h)
+{
+	struct pending top = h->v[0], last = h->v[--h->n];
+	size_t i = 0;
+	for (;;) {
+		size_t c = 2 * i + 1;
+		if (c >= h->n)
+			break;
+		if (c + 1 < h->n && pending_before(&h->v[c + 1], &h->v[c]))
+			c++;
+		if (!pending_before(&h->v[c], &last))
+			break;
+		h->v[i] = h->v[c];
+		i = c;
+	}
+	if (h->n)
+		h->v[i] = last;
+	return top;
+}
+
+/* Min-heap of the best `limit` scores of the level's hits: its top is the
+ * limit-th best once it is full. */
+struct best_heap {
+	double *v;
+	int n, limit;
+};
+
+static void best_add(struct best_heap *h, double score)
+{
+	if (h->n == h->limit && score <= h->v[0])
+		return;
+	int i;
+	if (h->n < h->limit) {
+		i = h->n++;
+		while (i > 0 && score < h->v[(i - 1) / 2]) {
+			h->v[i] = h->v[(i - 1) / 2];
+			i = (i - 1) / 2;
+		}
+		h->v[i] = score;
+		return;
+	}
+	i = 0; /* replace the least of the best */
+	for (;;) {
+		int c = 2 * i + 1;
+		if (c >= h->n)
+			break;
+		if (c + 1 < h->n && h->v[c + 1] < h->v[c])
+			c++;
+		if (h->v[c] >= score)
+			break;
+		h->v[i] = h->v[c];
+		i = c;
+	}
+	h->v[i] = score;
+}
+
+/* Whether `limit` hits score at least `ceiling` / BK_RANK_TOLERANCE. */
+static bool best_settled(const struct best_heap *h, double ceiling)
+{
+	return h->n == h->limit && h->v[0] >= ceiling / BK_RANK_TOLERANCE;
+}
+
+/* The rowids and lengths of a cell's pages (the filters applied), as
+ * pending pages with their bounds. */
+static const char *const cell_pages_sql = PAGES_MATCHING("p.len") " WHERE page_fts MATCH ?1";
+static const char *const cell_pages_filtered_sql = PAGES_MATCHING_FILTERED("p.len");
+
+/* Starts the walk of a cell's pages (*st; the caller steps and
+ * finalizes it). */
+static int open_cell(sqlite3 *db, struct search *s, const struct cell *c, sqlite3_stmt **st,
+		     struct bk_error *err)
+{
+	bool filtered = has_filters(s->q);
+	char *expr = cell_expr(&s->parsed, s->match, c);
+
+	*st = NULL;
+	if (!expr)
+		return bk_error_set(err, "out of memory");
+	if (sqlite3_prepare_v2(db, filtered ? cell_pages_filtered_sql : cell_pages_sql, -1, st,
+			       NULL) != SQLITE_OK) {
+		free(expr);
+		return db_fail(db, "cannot prepare the search", err);
+	}
+	sqlite3_bind_text(*st, 1, expr, -1, SQLITE_TRANSIENT);
+	free(expr);
+	if (filtered)
+		bind_filters(*st, s->q);
+	return 0;
+}
+
+/* Reads one pending page: checks it for the query and keeps it if it
+ * matches. */
+static int read_pending(sqlite3 *db, sqlite3_stmt **text_st, enum bk_access level,
+			struct search *s, const struct pending *p, int *tf, struct best_heap *best,
+			struct bk_error *err)
+{
+	if (!*text_st && sqlite3_prepare_v2(db, "SELECT text FROM page WHERE id = ?1", -1, text_st,
+					    NULL) != SQLITE_OK)
+		return db_fail(db, "cannot prepare the search", err);
+	sqlite3_stmt *st = *text_st;
+	int rc = -1;
+	sqlite3_bind_int64(st, 1, p->rowid);
+	int step = sqlite3_step(st);
+	if (step == SQLITE_ROW) {
+		const char *text;
+		size_t len;
+		if (column_page_text(st, 0, s, &text, &len, err))
+			goto out;
+		int ok = bk_matcher_check(s->matcher, text, len, tf, err);
+		if (ok < 0)
+			goto out;
+		s->examined++;
+		if (ok) {
+			double score = score_of(tf, s->parsed.ngroups, (int)len);
+			if (cands_push(&s->cands, p->rowid, level, (int)len, tf, score)) {
+				bk_error_set(err, "out of memory");
+				goto out;
+			}
+			best_add(best, score);
+		}
+	} else if (step != SQLITE_DONE) {
+		bk_error_set(err, "search for '%s' failed in the %s index: %s", s->q->text,
+			     bk_access_name(level), sqlite3_errmsg(db));
+		goto out;
+	}
+	rc = 0;
+out:
+	sqlite3_reset(st);
+	return rc;
+}
+
 /* One level file, the likeliest best pages first. The candidates are cut
  * into cells: for each group, its band (band_bound); a page is in exactly
  * one cell, and scores less than the cell's bound, the sum of its bands'
- * bounds (hits are scored on the exact counts). Cells are read in
- * decreasing bound, each page once. While cell i is read, every unread
- * page scores below its bound; once `limit` hits of the level score at
- * least that bound / BK_RANK_TOLERANCE, no unread page could score more
- * than BK_RANK_TOLERANCE times any of them: the level's best are settled
- * and the rest is not read, not even the rest of the cell (the count of
- * matches is then a lower bound). A query of more than BK_CELL_GROUPS
- * groups, or with few candidates, reads every candidate. */
+ * bounds (hits are scored on the exact counts). Cells are walked in
+ * decreasing bound, their pages as rowids and lengths (no text), each
+ * page with its own bound (page_bound: the cell's bands and the page's
+ * length). A page that may score within BK_RANK_TOLERANCE of its cell's
+ * bound is read as it comes (the pages of dense words, which settle the
+ * search soonest in archive order); another waits in a heap, and the
+ * heap's best is read whenever it beats the cell being walked. Once
+ * `limit` hits of the level score at least the highest bound left (of a
+ * waiting page, or of the cell being walked or next) / BK_RANK_TOLERANCE,
+ * no unread page could score more than BK_RANK_TOLERANCE times any of
+ * them: the level's best are settled and the rest is not read (the count
+ * of matches is then a lower bound). A
+ * query of more than BK_CELL_GROUPS groups, or with few candidates, reads
+ * every candidate. Each level is walked on its own: a level settled says
+ * nothing of the next. */
 static int search_level(struct bk_index *idx, enum bk_access level, struct search *s,
 			struct bk_error *err)
 {
 	const struct bk_query *q = &s->parsed;
-	int from = s->cands.n, ncells = 1, rc = -1;
+	int ncells = 1, rc = -1, next = 0, open = 0; /* open: 1 + the cell cell_st walks */
 	struct cell *cells = NULL;
+	struct pending_heap pending = { 0 };
+	sqlite3_stmt *cell_st = NULL;
+	struct best_heap best = { NULL, 0, s->limit };
+	sqlite3_stmt *text_st = NULL;
+	int *tf = NULL;
 
 	/* date order: every candidate is read, density tells nothing */
 	if (s->q->sort != BK_SORT_RELEVANCE)
@@ -1269,8 +1472,13 @@ static int search_level(struct bk_index *idx, enum bk_access level, struct searc
 		return scan_candidates(idx, level, s, s->match, err);
 	for (int g = 0; g < q->ngroups; g++)
 		ncells *= BK_TIERS + 1;
-	if (!(cells = calloc((size_t)ncells, sizeof(*cells))))
-		return bk_error_set(err, "out of memory");
+	cells = calloc((size_t)ncells, sizeof(*cells));
+	best.v = malloc((size_t)s->limit * sizeof(double));
+	tf = calloc((size_t)q->ngroups, sizeof(int));
+	if (!cells || !best.v || !tf) {
+		bk_error_set(err, "out of memory");
+		goto out;
+	}
 	for (int i = 0; i < ncells; i++) {
 		for (int g = 0, rest = i; g < q->ngroups; g++, rest /= BK_TIERS + 1) {
 			cells[i].k[g] = rest % (BK_TIERS + 1) - 1;
@@ -1278,25 +1486,65 @@ static int search_level(struct bk_index *idx, enum bk_access level, struct searc
 		}
 	}
 	qsort(cells, (size_t)ncells, sizeof(*cells), cmp_cell);
-	for (int i = 0; i < ncells && !s->truncated && !s->settled; i++) {
-		s->floor = cells[i].bound / BK_RANK_TOLERANCE;
-		if ((s->above = hits_at_least(s, from, s->floor)) >= s->limit) {
+	while (!s->truncated) {
+		/* the most an unread page can score: the open cell's bound (or
+		 * the next cell's) and the best page fetched and not read */
+		double open_bound = cell_st ? cells[open - 1].bound : next < ncells ? cells[next].bound : -1;
+		double top = pending.n ? pending.v[0].bound : -1;
+		double ceiling = open_bound > top ? open_bound : top;
+		if (ceiling < 0)
+			break; /* every candidate read */
+		if (best_settled(&best, ceiling)) {
 			s->settled = true;
 			break;
 		}
-		char *expr = cell_expr(q, s->match, &cells[i]);
-		if (!expr) {
-			bk_error_set(err, "out of memory");
+		if (monotonic_now() >= s->deadline) {
+			s->truncated = true;
+			break;
+		}
+		if (pending.n && top >= open_bound) {
+			struct pending p = pending_pop(&pending);
+			if (read_pending(idx->db[level], &text_st, level, s, &p, tf, &best, err))
+				goto out;
+			continue;
+		}
+		if (!cell_st) {
+			if (open_cell(idx->db[level], s, &cells[next], &cell_st, err))
+				goto out;
+			open = ++next;
+			continue;
+		}
+		int step = sqlite3_step(cell_st);
+		if (step == SQLITE_ROW) {
+			/* a page that may score near its cell's bound is read at
+			 * once, in archive order, as dense words' pages are; one
+			 * that cannot waits for its turn by its own bound */
+			struct pending p = { sqlite3_column_int64(cell_st, 0),
+					     page_bound(q, &cells[open - 1], sqlite3_column_int(cell_st, 1)) };
+			if (p.bound * BK_RANK_TOLERANCE >= open_bound) {
+				if (read_pending(idx->db[level], &text_st, level, s, &p, tf, &best, err))
+					goto out;
+			} else if (pending_push(&pending, p)) {
+				bk_error_set(err, "out of memory");
+				goto out;
+			}
+			continue;
+		}
+		if (step != SQLITE_DONE) {
+			bk_error_set(err, "search for '%s' failed in the %s index: %s", s->q->text,
+				     bk_access_name(level), sqlite3_errmsg(idx->db[level]));
 			goto out;
 		}
-		int scanned = scan_candidates(idx, level, s, expr, err);
-		free(expr);
-		if (scanned)
-			goto out;
+		sqlite3_finalize(cell_st);
+		cell_st = NULL;
 	}
 	rc = 0;
 out:
-	s->floor = 0;
+	sqlite3_finalize(cell_st);
+	sqlite3_finalize(text_st);
+	free(tf);
+	free(best.v);
+	free(pending.v);
 	free(cells);
 	return rc;
 }

@@ -163,6 +163,22 @@ Test(cli_pipeline, batch_of_good_and_bad_files, .timeout = 900)
 	}
 	cr_expect_geq(found, tried / 2, "only %d of %d page-2 phrases found", found, tried);
 
+	/* an index of another schema version (an older bunko's) is refused
+	 * with a message that says what to do, and reindex rebuilds it */
+	cmd = ts_fmt("/usr/bin/python3 -c \"import os, sqlite3; "
+		     "c = sqlite3.connect(os.path.realpath('%s/a/index/public.db')); "
+		     "c.execute(\\\"UPDATE bunko_index_info SET value = '3' WHERE key = 'schema'\\\"); "
+		     "c.commit()\"", dir);
+	cr_assert_eq(ts_run(cmd, &out, 1), 0, "%s: %s", cmd, out);
+	free(cmd);
+	free(out);
+	cmd = ts_fmt("%s search %s/a 'x'", BUNKO_EXE, dir);
+	out = NULL;
+	cr_expect_neq(ts_run(cmd, &out, 1), 0, "a search of an old index succeeded: %s", out);
+	cr_expect(strstr(out, "has schema version 3") && strstr(out, "bunko reindex"), "%s", out);
+	free(cmd);
+	free(out);
+
 	/* reindex from the stored page models: search still works */
 	cr_assert(asprintf(&cmd, "%s reindex %s/a", BUNKO_EXE, dir) > 0);
 	out = ts_run_ok_stdout(cmd);
