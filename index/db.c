@@ -2300,7 +2300,15 @@ int bk_index_facet_counts(struct bk_index *idx, const struct bk_search_query *q,
 			goto out;
 	}
 	out->candidates = w.n;
-	if (!w.partial && w.n <= BK_FACET_EXACT) {
+	if (bk_query_exact(&s.parsed)) {
+		/* every candidate matches: its document is all there is to read */
+		if (facet_walk(idx, &w, q, out, err))
+			goto out;
+		out->counted = !w.partial;
+		out->partial = w.partial;
+		out->truncated = w.truncated;
+		out->estimated = w.partial;
+	} else if (!w.partial && w.n <= BK_FACET_EXACT) {
 		if (count_exactly(idx, &s, q, out, err))
 			goto out;
 	} else {

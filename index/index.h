@@ -160,7 +160,11 @@ void bk_facet_counts_release(struct bk_facet_counts *f);
  * the candidates in archive order, are checked on their text; each value's count is its candidate pages times the share
  * of the sample that matched (at least 1 for a value with candidates).
  * When no page of the sample matches, there is no share to estimate by,
- * and the counts are exact again, within the time limit. */
+ * and the counts are exact again, within the time limit. A query the index
+ * answers exactly (index/query.h, bk_query_exact: each word one or two
+ * Japanese characters) is counted from the index alone, exactly, whatever
+ * its number of candidates (up to BK_FACET_WALK; beyond, the part walked,
+ * marked partial and estimated). */
 #define BK_FACET_EXACT 2000
 #define BK_FACET_SAMPLE 500
 #define BK_FACET_WALK 400000

@@ -467,6 +467,22 @@ char *bk_query_fts5_dense(const struct bk_query *q, int g, int tier)
 	return sb.data;
 }
 
+static bool one_japanese_token(const struct bk_query_phrase *p)
+{
+	return p->ntok == 1 && p->tok[0].japanese;
+}
+
+bool bk_query_exact(const struct bk_query *q)
+{
+	for (int g = 0; g < q->ngroups; g++)
+		if (q->groups[g].nalt != 1 || !one_japanese_token(&q->groups[g].alt[0]))
+			return false;
+	for (int i = 0; i < q->nexcluded; i++)
+		if (!one_japanese_token(&q->excluded[i]))
+			return false;
+	return q->ngroups > 0;
+}
+
 int bk_query_compile(const char *text, char **fts5, struct bk_error *err)
 {
 	struct bk_query q;

@@ -69,6 +69,12 @@ char *bk_query_fts5(const struct bk_query *q, enum bk_query_form form);
  * New string; NULL: out of memory. */
 char *bk_query_fts5_dense(const struct bk_query *q, int g, int tier);
 
+/* Whether q's FTS5 expression (BK_QUERY_TERMS) is its meaning: every
+ * group one Japanese token (a character or a bigram, which the index
+ * holds as such), every exclusion too. Then every candidate page
+ * matches, and none needs its text read to be counted. */
+bool bk_query_exact(const struct bk_query *q);
+
 /* bk_query_parse + bk_query_fts5(BK_QUERY_PHRASES): the query's exact
  * meaning in FTS5 syntax (caller frees *fts5). */
 int bk_query_compile(const char *text, char **fts5, struct bk_error *err);
