@@ -10,6 +10,12 @@
  * image dictionary declares (/Width x /Height), which qpdf reads without
  * touching the stream data.
  *
+ * Damaged JPEG data: the same walk decodes each image whose only filter is
+ * DCTDecode (bk_jpeg_damaged) and refuses the page if libjpeg had to patch
+ * it, since poppler's decoder lets libjpeg print its warning on stderr,
+ * outside bunko's error, and renders gray where the data is missing;
+ * bunko's own JPEG reader refuses such data too (ocr/image.c).
+ *
  * What is checked for a page (inherited /Resources included): every image
  * XObject and its /SMask and /Mask streams; the resources of form
  * XObjects, tiling patterns and soft-mask groups, recursively (at most
@@ -28,11 +34,18 @@
 
 #include <qpdf/qpdf-c.h>
 
+#include "ocr/image.h"
+
 #define MAX_DEPTH 8
 
 struct bk_pdf_images {
 	qpdf_data qpdf;
 	int npages;
+	/* the last page checked and what its check said ("" when it
+	 * passed): a page is checked before its big JPEG is passed through
+	 * and again before it is read, and the check decodes its JPEGs */
+	int checked;
+	char refused[BK_ERROR_MAX];
 };
 
 /* qpdf's message for the last error, or `fallback`. */
@@ -98,6 +111,7 @@ struct walk {
 	qpdf_data q;
 	long max_pixels;
 	long width, height; /* the offending image, when found */
+	char damaged[200];  /* ... or what libjpeg said of its JPEG data */
 };
 
 static bool is_name(struct walk *w, qpdf_oh dict, const char *key, const char *value)
@@ -109,6 +123,34 @@ static long int_key(struct walk *w, qpdf_oh dict, const char *key)
 {
 	qpdf_oh v = qpdf_oh_get_key(w->q, dict, key);
 	return qpdf_oh_is_integer(w->q, v) ? (long)qpdf_oh_get_int_value(w->q, v) : 0;
+}
+
+/* True when the image's only filter is DCTDecode (its data is a JPEG). */
+static bool is_jpeg(struct walk *w, qpdf_oh dict)
+{
+	qpdf_oh filter = qpdf_oh_get_key(w->q, dict, "/Filter");
+	return qpdf_oh_is_name_and_equals(w->q, filter, "/DCTDecode") ||
+	       (qpdf_oh_is_array(w->q, filter) && qpdf_oh_get_array_n_items(w->q, filter) == 1 &&
+		qpdf_oh_is_name_and_equals(w->q, qpdf_oh_get_array_item(w->q, filter, 0),
+					   "/DCTDecode"));
+}
+
+/* True when an image's JPEG data is damaged (bk_jpeg_damaged): poppler
+ * would hand it to libjpeg, which prints its complaint on stderr and
+ * draws gray where the data is missing. */
+static bool jpeg_damaged(struct walk *w, qpdf_oh stream, qpdf_oh dict)
+{
+	unsigned char *data = NULL;
+	size_t len = 0;
+	bool damaged = false;
+
+	if (!is_jpeg(w, dict))
+		return false;
+	if (qpdf_oh_get_stream_data(w->q, stream, qpdf_dl_none, NULL, &data, &len) == QPDF_SUCCESS &&
+	    data)
+		damaged = bk_jpeg_damaged(data, len, w->damaged, sizeof(w->damaged)) == 1;
+	free(data);
+	return damaged;
 }
 
 /* True when an image dictionary declares more pixels than allowed. */
@@ -202,7 +244,7 @@ static bool stream_too_large(struct walk *w, qpdf_oh stream, int depth)
 		return false;
 	dict = qpdf_oh_get_dict(w->q, stream);
 	if (is_name(w, dict, "/Subtype", "/Image"))
-		return image_too_large(w, dict) ||
+		return image_too_large(w, dict) || jpeg_damaged(w, stream, dict) ||
 		       stream_too_large(w, qpdf_oh_get_key(w->q, dict, "/SMask"), depth + 1) ||
 		       stream_too_large(w, qpdf_oh_get_key(w->q, dict, "/Mask"), depth + 1);
 	return resources_too_large(w, qpdf_oh_get_key(w->q, dict, "/Resources"), depth + 1);
@@ -229,12 +271,14 @@ static bool annotations_too_large(struct walk *w, qpdf_oh page)
 int bk_pdf_images_check_page(struct bk_pdf_images *pi, int index, long max_pixels,
 			     const char *name, struct bk_error *err)
 {
-	struct walk w = { pi->qpdf, max_pixels, 0, 0 };
+	struct walk w = { pi->qpdf, max_pixels, 0, 0, "" };
 	qpdf_oh page;
 	bool too_large;
 
 	if (index < 0 || index >= pi->npages)
 		return 0; /* poppler counts the pages; it reports what is missing */
+	if (index + 1 == pi->checked)
+		return pi->refused[0] ? bk_error_set(err, "%s", pi->refused) : 0;
 	page = qpdf_get_page_n(pi->qpdf, (size_t)index);
 	too_large = resources_too_large(&w, qpdf_oh_get_key(pi->qpdf, page, "/Resources"), 0) ||
 		    annotations_too_large(&w, page);
@@ -245,10 +289,19 @@ int bk_pdf_images_check_page(struct bk_pdf_images *pi, int index, long max_pixel
 		(void)qpdf_get_error(pi->qpdf);
 	while (qpdf_more_warnings(pi->qpdf))
 		(void)qpdf_next_warning(pi->qpdf);
+	pi->checked = index + 1;
+	pi->refused[0] = '\0';
 	if (!too_large)
 		return 0;
-	return bk_error_set(err, "'%s' page %d: image of %ldx%ld pixels exceeds the limit "
-			    "of %ld pixels", name, index + 1, w.width, w.height, max_pixels);
+	if (w.damaged[0])
+		snprintf(pi->refused, sizeof(pi->refused),
+			 "'%s' page %d: damaged or truncated JPEG data in an image: %s", name,
+			 index + 1, w.damaged);
+	else
+		snprintf(pi->refused, sizeof(pi->refused),
+			 "'%s' page %d: image of %ldx%ld pixels exceeds the limit of %ld pixels",
+			 name, index + 1, w.width, w.height, max_pixels);
+	return bk_error_set(err, "%s", pi->refused);
 }
 
 /* The one image a page draws straight from its resources: its /XObject
@@ -278,7 +331,7 @@ int bk_pdf_images_page_jpeg(struct bk_pdf_images *pi, int index, unsigned char *
 			    size_t *len, int *width, int *height)
 {
 	qpdf_data q = pi->qpdf;
-	struct walk w = { q, 0, 0, 0 };
+	struct walk w = { q, 0, 0, 0, "" };
 	qpdf_oh image, dict, filter, cs;
 	bool dct;
 

@@ -291,6 +291,44 @@ static void jpeg_on_message(j_common_ptr c, int level)
 	}
 }
 
+int bk_jpeg_damaged(const void *data, size_t len, char *why, size_t whysize)
+{
+	struct jpeg_decompress_struct cinfo;
+	struct jpeg_msg jm;
+	JSAMPLE *volatile row = NULL;
+	volatile int damaged = 0;
+
+	if (whysize)
+		why[0] = '\0';
+	memset(&jm, 0, sizeof(jm));
+	cinfo.err = jpeg_std_error(&jm.mgr);
+	jm.mgr.error_exit = jpeg_on_error;
+	jm.mgr.emit_message = jpeg_on_message;
+	jm.mgr.output_message = jpeg_keep_message;
+	if (setjmp(jm.msg.jump)) {
+		damaged = 1; /* libjpeg gave up: so would any reader built on it */
+		goto out;
+	}
+	jpeg_create_decompress(&cinfo);
+	jpeg_mem_src(&cinfo, data, (unsigned long)len);
+	jpeg_read_header(&cinfo, TRUE);
+	jpeg_start_decompress(&cinfo);
+	if (!(row = malloc((size_t)cinfo.output_width * (size_t)cinfo.output_components)))
+		goto out; /* out of memory is not damage: the reader reports it */
+	while (cinfo.output_scanline < cinfo.output_height) {
+		JSAMPROW r = row;
+		jpeg_read_scanlines(&cinfo, &r, 1);
+	}
+	jpeg_finish_decompress(&cinfo);
+	damaged = jm.warnings > 0;
+out:
+	jpeg_destroy_decompress(&cinfo);
+	free(row);
+	if (damaged && whysize)
+		snprintf(why, whysize, "%s", jm.msg.text);
+	return damaged;
+}
+
 /* Decodes a JPEG, refusing data the decoder had to patch up (truncated or
  * damaged files decode to gray fill with only a warning). 8 or 32 bits. */
 static PIX *decode_jpeg(const l_uint8 *data, size_t len, const char *name,

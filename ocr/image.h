@@ -43,6 +43,13 @@ struct bk_image *bk_image_read_mem(const void *data, size_t len, const char *nam
  * depth 1: rows MSB-first packed, 1 = black; 8: gray (0 black);
  * 24: RGB bytes; 32: RGBA/XRGB bytes in the order R,G,B,x.
  * `stride` is the byte distance between rows. Copies the data. */
+/* 1 when libjpeg cannot decode the JPEG `data` as it is: it had to patch
+ * damaged or missing data, or gave up (its first message in `why`); 0 when
+ * it decodes clean. Decodes the whole image a row at a time and prints
+ * nothing: for JPEG data another library would hand to libjpeg itself
+ * (poppler prints libjpeg's messages on stderr). */
+int bk_jpeg_damaged(const void *data, size_t len, char *why, size_t whysize);
+
 struct bk_image *bk_image_from_raw(int width, int height, int depth,
 				   const unsigned char *data, size_t stride,
 				   int xres, int yres, struct bk_error *err);

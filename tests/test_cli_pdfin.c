@@ -13,6 +13,7 @@
  *   with one line naming the file and page.
  */
 #include <criterion/criterion.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -302,6 +303,81 @@ static void write_bomb(const char *path)
 	for (int i = 0; i < 6; i++)
 		lens[i] = i == 4 ? n : strlen(objs[i]);
 	cr_assert_eq(ts_write_pdf(path, objs, lens, 6), 0);
+}
+
+/* A PDF whose one page draws tests/data/oldprint-small.jpg (1200x560,
+ * gray) as it is, or with 4,000 bytes of its entropy-coded data zeroed. */
+static void write_jpeg_page(const char *path, bool damage)
+{
+	size_t jlen = 0;
+	char *jpeg = ts_read(DATA "/oldprint-small.jpg", &jlen);
+	cr_assert_not_null(jpeg);
+	if (damage) {
+		const char *sos = memmem(jpeg, jlen, "\xff\xda", 2);
+		cr_assert(sos && (size_t)(sos - jpeg) + 9000 < jlen);
+		memset((char *)sos + 3000, 0, 4000);
+	}
+	char *head = ts_fmt("<< /Type /XObject /Subtype /Image /Width 1200 /Height 560 "
+			    "/ColorSpace /DeviceGray /BitsPerComponent 8 /Filter /DCTDecode "
+			    "/Length %zu >>\nstream\n", jlen);
+	size_t hlen = strlen(head), n = hlen + jlen + 10;
+	char *image = malloc(n);
+	cr_assert_not_null(image);
+	memcpy(image, head, hlen);
+	memcpy(image + hlen, jpeg, jlen);
+	memcpy(image + hlen + jlen, "\nendstream", 10);
+	const char *objs[] = {
+		"<< /Type /Catalog /Pages 2 0 R >>",
+		"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+		"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 288 134.4] "
+		"/Resources << /XObject << /Im 4 0 R >> >> /Contents 5 0 R >>",
+		image,
+		"<< /Length 33 >>\nstream\nq 288 0 0 134.4 0 0 cm /Im Do Q\n\nendstream",
+	};
+	size_t lens[5];
+	for (int i = 0; i < 5; i++)
+		lens[i] = i == 3 ? n : strlen(objs[i]);
+	cr_assert_eq(ts_write_pdf(path, objs, lens, 5), 0);
+	free(image);
+	free(head);
+	free(jpeg);
+}
+
+/* Poppler hands a PDF's JPEG images to libjpeg, which prints its own
+ * complaint about damaged data on stderr and draws gray in its place.
+ * bunko refuses the page with one line naming the file and the page, as
+ * its own JPEG reader does; the undamaged page reads without a word. */
+Test(cli_pdfin, damaged_jpeg_inside_a_pdf_is_one_error_naming_the_page, .timeout = 120)
+{
+	char *dir = ts_mkdtemp("pdfin-jpeg"), *out = NULL;
+	char *bad = ts_fmt("%s/bad.pdf", dir), *good = ts_fmt("%s/good.pdf", dir);
+
+	write_jpeg_page(bad, true);
+	write_jpeg_page(good, false);
+	must_have("qpdf");
+	check_pdf(bad);
+	char *cmd = ts_fmt("cd %s && %s ocr bad.pdf -o out.pdf", dir, BUNKO_EXE);
+	int rc = ts_run(cmd, &out, 1);
+	cr_expect_eq(rc, 1, "%s", out);
+	cr_expect(strstr(out, "'bad.pdf' page 1: damaged or truncated JPEG data in an image: ") !=
+			  NULL, "%s", out);
+	cr_expect(strchr(out, '\n') == out + strlen(out) - 1, "more than one line: %s", out);
+	free(out);
+	free(cmd);
+	cmd = ts_fmt("cd %s && %s ocr good.pdf -o out.pdf 2>err.txt", dir, BUNKO_EXE);
+	out = NULL;
+	cr_expect_eq(ts_run(cmd, &out, 1), 0, "%s", out);
+	free(out);
+	free(cmd);
+	char *errpath = ts_fmt("%s/err.txt", dir);
+	char *errs = ts_read(errpath, NULL);
+	cr_expect(errs && !strstr(errs, "JPEG"), "stderr of the undamaged page: %s", errs);
+	free(errs);
+	free(errpath);
+	free(bad);
+	free(good);
+	ts_rmtree(dir);
+	free(dir);
 }
 
 Test(cli_pdfin, image_bomb_inside_a_pdf_is_refused, .timeout = 120)
