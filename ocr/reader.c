@@ -1414,11 +1414,12 @@ static bool is_stroke_mark(unsigned c)
 	return c == '.' || c == ':' || c == ';' || c == '\'' || c == '`';
 }
 
-/* Whether the word is strokes only (at least one); *bars: how many
- * characters it has if it is bars only, else 0. */
+/* Whether the word is strokes only (at least one), and not a Roman
+ * numeral (I, II, III: capitals alone, as headings are numbered); *bars:
+ * how many characters it has if it is bars only, else 0. */
 static bool only_strokes(const char *text, size_t *bars)
 {
-	size_t n = 0, nbars = 0, strokes = 0;
+	size_t n = 0, nbars = 0, strokes = 0, capitals = 0;
 	const char *s = text;
 
 	while (*s) {
@@ -1427,10 +1428,11 @@ static bool only_strokes(const char *text, size_t *bars)
 			return false;
 		strokes += is_stroke(c);
 		nbars += is_bar(c);
+		capitals += c == 'I';
 		n++;
 	}
 	*bars = nbars == n ? n : 0;
-	return strokes > 0;
+	return strokes > 0 && capitals < n;
 }
 
 static bool has_japanese(const struct bk_word *w)

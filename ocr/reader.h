@@ -151,7 +151,8 @@ int bk_read_cleaned(struct bk_engine *engine, const struct bk_gray *img,
  *    under 15 is the edge of a border, a picture or the film: dropped;
  *  - a word made only of thin strokes (| ｜ l I i !, with . : ; ' `
  *    among them) is a rule, a border or the film's edge: dropped, with
- *    lines and blocks left empty;
+ *    lines and blocks left empty; capital I alone (I, II, III) is kept,
+ *    as the Roman numeral of a heading;
  *  - except a word of bars alone between two Japanese words of a
  *    vertical line: that is the dash of vertical print (――), which
  *    jpn_vert reads as |, and becomes one U+2015 per bar;

@@ -745,6 +745,8 @@ Test(reader, strokes_of_borders_go_and_dashes_of_vertical_print_stay)
 	/* a real Latin line of a table read with some doubt, and a rule */
 	add_line(h, (const char *[]){ "[PaLMI5400" }, (const float[]){ 34 }, 1);
 	add_line(h, (const char *[]){ "バブル", "|", "とは" }, NULL, 3);
+	/* a heading's Roman numeral */
+	add_line(h, (const char *[]){ "III", "調査結果" }, NULL, 2);
 	struct bk_block *e = bk_page_add_block(&page, box, BK_DIR_HORIZONTAL, "eng");
 	cr_assert_not_null(e);
 	/* English is not a Japanese model's reading: left alone */
@@ -760,12 +762,15 @@ Test(reader, strokes_of_borders_go_and_dashes_of_vertical_print_stay)
 		cr_expect_str_eq(got, want[l][0]);
 		free(got);
 	}
-	cr_assert_eq(page.blocks[1].nlines, 2);
+	cr_assert_eq(page.blocks[1].nlines, 3);
 	char *got = line_text(&page, 1, 0);
 	cr_expect_str_eq(got, "[PaLMI5400");
 	free(got);
 	got = line_text(&page, 1, 1);
 	cr_expect_str_eq(got, "バブル/とは");
+	free(got);
+	got = line_text(&page, 1, 2);
+	cr_expect_str_eq(got, "III/調査結果");
 	free(got);
 	got = line_text(&page, 2, 0);
 	cr_expect_str_eq(got, "a/|/b");
