@@ -1078,6 +1078,29 @@ static double score_of(const int *tf, int ngroups, int len)
 	return score;
 }
 
+/* Checks the page text in column `col` of st's row (page `rowid`) for
+ * the query and keeps it as a candidate if it matches: 1 kept (its score
+ * in *score), 0 not a hit, -1 error. */
+static int check_page(struct search *s, sqlite3_stmt *st, int col, sqlite3_int64 rowid,
+		      enum bk_access level, int *tf, double *score, struct bk_error *err)
+{
+	const char *text;
+	size_t len;
+
+	if (column_page_text(st, col, s, &text, &len, err))
+		return -1;
+	int ok = bk_matcher_check(s->matcher, text, len, tf, err);
+	if (ok < 0)
+		return -1;
+	s->examined++;
+	if (!ok)
+		return 0;
+	*score = score_of(tf, s->parsed.ngroups, (int)len);
+	if (cands_push(&s->cands, rowid, level, (int)len, tf, *score))
+		return bk_error_set(err, "out of memory");
+	return 1;
+}
+
 /* Checks every page `match` (an FTS5 expression) yields with the filters,
  * in rowid order, and keeps those that match; stops at the deadline. */
 static int scan_candidates(struct bk_index *idx, enum bk_access level, struct search *s,
@@ -1099,23 +1122,13 @@ static int scan_candidates(struct bk_index *idx, enum bk_access level, struct se
 	if (filtered)
 		bind_filters(st, s->q);
 	while ((step = sqlite3_step(st)) == SQLITE_ROW) {
-		const char *text;
-		size_t len;
+		double score;
 		if (monotonic_now() >= s->deadline) {
 			s->truncated = true;
 			break;
 		}
-		if (column_page_text(st, 1, s, &text, &len, err))
+		if (check_page(s, st, 1, sqlite3_column_int64(st, 0), level, tf, &score, err) < 0)
 			goto out;
-		int ok = bk_matcher_check(s->matcher, text, len, tf, err);
-		if (ok < 0)
-			goto out;
-		s->examined++;
-		double score = ok ? score_of(tf, s->parsed.ngroups, (int)len) : 0;
-		if (ok && cands_push(&s->cands, sqlite3_column_int64(st, 0), level, (int)len, tf, score)) {
-			bk_error_set(err, "out of memory");
-			goto out;
-		}
 	}
 	if (step != SQLITE_DONE && step != SQLITE_ROW) {
 		bk_error_set(err, "search for '%s' failed in the %s index: %s", s->q->text,
@@ -1407,22 +1420,12 @@ static int read_pending(sqlite3 *db, sqlite3_stmt **text_st, enum bk_access leve
 	sqlite3_bind_int64(st, 1, p->rowid);
 	int step = sqlite3_step(st);
 	if (step == SQLITE_ROW) {
-		const char *text;
-		size_t len;
-		if (column_page_text(st, 0, s, &text, &len, err))
+		double score;
+		int kept = check_page(s, st, 0, p->rowid, level, tf, &score, err);
+		if (kept < 0)
 			goto out;
-		int ok = bk_matcher_check(s->matcher, text, len, tf, err);
-		if (ok < 0)
-			goto out;
-		s->examined++;
-		if (ok) {
-			double score = score_of(tf, s->parsed.ngroups, (int)len);
-			if (cands_push(&s->cands, p->rowid, level, (int)len, tf, score)) {
-				bk_error_set(err, "out of memory");
-				goto out;
-			}
+		if (kept)
 			best_add(best, score);
-		}
 	} else if (step != SQLITE_DONE) {
 		bk_error_set(err, "search for '%s' failed in the %s index: %s", s->q->text,
 			     bk_access_name(level), sqlite3_errmsg(db));

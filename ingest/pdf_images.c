@@ -332,8 +332,7 @@ int bk_pdf_images_page_jpeg(struct bk_pdf_images *pi, int index, unsigned char *
 {
 	qpdf_data q = pi->qpdf;
 	struct walk w = { q, 0, 0, 0, "" };
-	qpdf_oh image, dict, filter, cs;
-	bool dct;
+	qpdf_oh image, dict, cs;
 
 	*jpeg = NULL;
 	*len = 0;
@@ -343,14 +342,10 @@ int bk_pdf_images_page_jpeg(struct bk_pdf_images *pi, int index, unsigned char *
 	if (!image)
 		goto out;
 	dict = qpdf_oh_get_dict(q, image);
-	filter = qpdf_oh_get_key(q, dict, "/Filter");
-	dct = qpdf_oh_is_name_and_equals(q, filter, "/DCTDecode") ||
-	      (qpdf_oh_is_array(q, filter) && qpdf_oh_get_array_n_items(q, filter) == 1 &&
-	       qpdf_oh_is_name_and_equals(q, qpdf_oh_get_array_item(q, filter, 0), "/DCTDecode"));
 	cs = qpdf_oh_get_key(q, dict, "/ColorSpace");
 	/* what the JPEG's own bytes show as they are: 8-bit gray or RGB, not
 	 * masked, not remapped by /Decode */
-	if (!dct || int_key(&w, dict, "/BitsPerComponent") != 8 ||
+	if (!is_jpeg(&w, dict) || int_key(&w, dict, "/BitsPerComponent") != 8 ||
 	    !(qpdf_oh_is_name_and_equals(q, cs, "/DeviceRGB") ||
 	      qpdf_oh_is_name_and_equals(q, cs, "/DeviceGray")) ||
 	    qpdf_oh_has_key(q, dict, "/SMask") || qpdf_oh_has_key(q, dict, "/Mask") ||

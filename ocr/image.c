@@ -291,6 +291,16 @@ static void jpeg_on_message(j_common_ptr c, int level)
 	}
 }
 
+/* Gives cinfo bunko's handlers: messages kept in jm, none printed. */
+static void jpeg_msg_attach(struct jpeg_decompress_struct *cinfo, struct jpeg_msg *jm)
+{
+	memset(jm, 0, sizeof(*jm));
+	cinfo->err = jpeg_std_error(&jm->mgr);
+	jm->mgr.error_exit = jpeg_on_error;
+	jm->mgr.emit_message = jpeg_on_message;
+	jm->mgr.output_message = jpeg_keep_message;
+}
+
 int bk_jpeg_damaged(const void *data, size_t len, char *why, size_t whysize)
 {
 	struct jpeg_decompress_struct cinfo;
@@ -300,11 +310,7 @@ int bk_jpeg_damaged(const void *data, size_t len, char *why, size_t whysize)
 
 	if (whysize)
 		why[0] = '\0';
-	memset(&jm, 0, sizeof(jm));
-	cinfo.err = jpeg_std_error(&jm.mgr);
-	jm.mgr.error_exit = jpeg_on_error;
-	jm.mgr.emit_message = jpeg_on_message;
-	jm.mgr.output_message = jpeg_keep_message;
+	jpeg_msg_attach(&cinfo, &jm);
 	if (setjmp(jm.msg.jump)) {
 		damaged = 1; /* libjpeg gave up: so would any reader built on it */
 		goto out;
@@ -339,11 +345,7 @@ static PIX *decode_jpeg(const l_uint8 *data, size_t len, const char *name,
 	PIX *volatile pix = NULL;
 	JSAMPLE *volatile cmyk = NULL;
 
-	memset(&jm, 0, sizeof(jm));
-	cinfo.err = jpeg_std_error(&jm.mgr);
-	jm.mgr.error_exit = jpeg_on_error;
-	jm.mgr.emit_message = jpeg_on_message;
-	jm.mgr.output_message = jpeg_keep_message;
+	jpeg_msg_attach(&cinfo, &jm);
 	if (setjmp(jm.msg.jump))
 		goto fail;
 	jpeg_create_decompress(&cinfo);

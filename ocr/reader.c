@@ -48,6 +48,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <utf8proc.h>
+
 #define BK_INK_THRESHOLD 128
 #define BK_LOW_CONFIDENCE 60.0f  /* below: orientation or direction is doubtful */
 #define BK_MIN_WORDS_TO_DOUBT 8  /* fewer words say little about a page */
@@ -1500,24 +1502,8 @@ static int mend_zeros(struct bk_line *line, size_t w, struct bk_error *err)
 	char *text = malloc(n * 4 + 1), *o = text;
 	if (!text)
 		return bk_error_set(err, "out of memory mending the text");
-	for (size_t i = 0; i < n; i++) {
-		unsigned c = cps[i];
-		if (c < 0x80) {
-			*o++ = (char)c;
-		} else if (c < 0x800) {
-			*o++ = (char)(0xC0 | c >> 6);
-			*o++ = (char)(0x80 | (c & 0x3F));
-		} else if (c < 0x10000) {
-			*o++ = (char)(0xE0 | c >> 12);
-			*o++ = (char)(0x80 | (c >> 6 & 0x3F));
-			*o++ = (char)(0x80 | (c & 0x3F));
-		} else {
-			*o++ = (char)(0xF0 | c >> 18);
-			*o++ = (char)(0x80 | (c >> 12 & 0x3F));
-			*o++ = (char)(0x80 | (c >> 6 & 0x3F));
-			*o++ = (char)(0x80 | (c & 0x3F));
-		}
-	}
+	for (size_t i = 0; i < n; i++)
+		o += utf8proc_encode_char((utf8proc_int32_t)cps[i], (utf8proc_uint8_t *)o);
 	*o = '\0';
 	free(word->text);
 	word->text = text;
