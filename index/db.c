@@ -352,13 +352,22 @@ static int exec(sqlite3 *db, const char *sql, const char *path, struct bk_error 
 	return 0;
 }
 
+void bk_index_process_setup(void)
+{
+	/* fails only after sqlite3_initialize, when it is too late to matter */
+	sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
+}
+
 /* Opens one database file (never creating it) with bunko's tokenizer. */
 #define BK_READER_MMAP "8589934592" /* 8 GiB of address space per reader, not memory */
 
 static int open_conn(const char *path, bool readonly, sqlite3 **out, struct bk_error *err)
 {
 	sqlite3 *db = NULL;
-	int flags = readonly ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE;
+	/* no mutex of its own: a bk_index is used by one thread at a time
+	 * (index.h), and in serialized mode every step and column call of a
+	 * search's hundred thousand rows took and gave the connection's mutex */
+	int flags = (readonly ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE) | SQLITE_OPEN_NOMUTEX;
 
 	*out = NULL;
 	/* SQLite says only "unable to open database file" when the file's

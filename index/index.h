@@ -13,6 +13,10 @@
  *
  * Ownership: strings in a bk_index_doc are borrowed for the call; strings in
  * a bk_search_hit are valid only during the callback.
+ *
+ * Threads: a struct bk_index is used by one thread at a time (its SQLite
+ * connections are opened without their own mutex); a server keeps one per
+ * thread or hands them out from a pool (web/site.c).
  */
 #ifndef BUNKO_INDEX_INDEX_H
 #define BUNKO_INDEX_INDEX_H
@@ -64,6 +68,10 @@ struct bk_index;
  * files are opened, and created if missing, when a put needs them; a role
  * may write documents of the levels it may see. */
 int bk_index_open(struct bk_index **idx, const char *index_dir, enum bk_role role, bool writable, struct bk_error *err);
+/* Once per process, before any index is opened: SQLite's process-wide
+ * settings (no global count of allocations: it takes one mutex for every
+ * allocation of every thread). */
+void bk_index_process_setup(void);
 void bk_index_free(struct bk_index **idx);
 /* Adds a document, replacing any earlier copy of the same id at every level
  * the role can write (a document whose access changed moves: it is removed

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "index/index.h"
 #include "pipeline/cli.h"
 
 int main(int argc, char **argv)
@@ -16,6 +17,7 @@ int main(int argc, char **argv)
 		name = "help";
 	else if (!strcmp(name, "--version"))
 		name = "version";
+	bk_index_process_setup();
 	const struct bk_command *cmd = bk_command_find(name);
 	if (!cmd) {
 		bk_note("'%s' is not a bunko command; see 'bunko help'", argv[1]);

@@ -1743,6 +1743,63 @@ static int open_conns(int *fds, int n)
 	return answered;
 }
 
+/* One HTTP/1.1 answer read from fd: its head (caller frees), its status;
+ * the body is read by its Content-Length, so the connection can go on. */
+static char *read_answer(int fd, int *status)
+{
+	size_t cap = 1 << 20, n = 0;
+	char *buf = malloc(cap + 1), *end = NULL;
+	long length = -1;
+	*status = -1;
+	while (n < cap) {
+		ssize_t k = read(fd, buf + n, cap - n);
+		if (k <= 0)
+			break;
+		n += (size_t)k;
+		buf[n] = '\0';
+		if (!end && (end = strstr(buf, "\r\n\r\n"))) {
+			const char *cl = strcasestr(buf, "\r\nContent-Length:");
+			length = cl && cl < end ? atol(cl + 17) : -1;
+		}
+		if (end && length >= 0 && n >= (size_t)(end - buf) + 4 + (size_t)length)
+			break;
+	}
+	buf[n] = '\0';
+	if (sscanf(buf, "HTTP/1.1 %d", status) != 1)
+		*status = -1;
+	char *head = strndup(buf, end ? (size_t)(end - buf) : n);
+	free(buf);
+	return head;
+}
+
+/* Browsers, and nginx in front (its upstream keepalive), send the next
+ * request on the same connection: each answer keeps it open. */
+Test(cli_serve, a_connection_is_kept_for_the_next_request)
+{
+	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons((uint16_t)port) };
+	inet_pton(AF_INET, "127.0.0.1", &sa.sin_addr);
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+	cr_assert_eq(connect(fd, (struct sockaddr *)&sa, sizeof(sa)), 0, "connect: %s", strerror(errno));
+	char *q = pct("区");
+	char *search_path = ts_fmt("/search?q=%s", q);
+	const char *paths[] = { search_path, "/static/bunko.css", search_path, "/" };
+	for (int i = 0; i < 4; i++) {
+		char *req = ts_fmt("GET %s HTTP/1.1\r\nHost: localhost\r\n\r\n", paths[i]);
+		cr_assert_eq(send(fd, req, strlen(req), MSG_NOSIGNAL), (ssize_t)strlen(req),
+			     "request %d not sent: the connection was closed", i + 1);
+		int status;
+		char *head = read_answer(fd, &status);
+		cr_expect_eq(status, 200, "request %d (%s) on the same connection: %s", i + 1, paths[i], head);
+		cr_assert_null(strcasestr(head, "Connection: close"), "request %d closed the connection: %s", i + 1,
+			       head);
+		free(head);
+		free(req);
+	}
+	close(fd);
+	free(search_path);
+	free(q);
+}
+
 Test(cli_serve, many_connections_from_one_address_are_answered)
 {
 	int fds[40];

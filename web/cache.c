@@ -24,9 +24,11 @@ struct entry {
 
 struct bk_web_cache {
 	pthread_mutex_t lock;
+	pthread_cond_t unclaimed; /* a claim was given back (CLOCK_MONOTONIC) */
 	struct entry *slots;
 	int sets;
 	unsigned long tick;
+	char *claims[BK_WEB_CACHE_CLAIMS]; /* keys being computed; NULL: free */
 };
 
 static time_t now_s(void)
@@ -64,6 +66,11 @@ int bk_web_cache_new(struct bk_web_cache **out, int entries, struct bk_error *er
 	}
 	c->sets = sets;
 	pthread_mutex_init(&c->lock, NULL);
+	pthread_condattr_t attr;
+	pthread_condattr_init(&attr);
+	pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
+	pthread_cond_init(&c->unclaimed, &attr);
+	pthread_condattr_destroy(&attr);
 	*out = c;
 	return 0;
 }
@@ -74,16 +81,19 @@ void bk_web_cache_free(struct bk_web_cache **c)
 		return;
 	for (int i = 0; i < (*c)->sets * WAYS; i++)
 		entry_release(&(*c)->slots[i]);
+	for (int i = 0; i < BK_WEB_CACHE_CLAIMS; i++)
+		free((*c)->claims[i]);
 	pthread_mutex_destroy(&(*c)->lock);
+	pthread_cond_destroy(&(*c)->unclaimed);
 	free((*c)->slots);
 	free(*c);
 	*c = NULL;
 }
 
-bool bk_web_cache_get(struct bk_web_cache *c, const char *key, const char *version, struct bk_buf *out)
+/* The lookup of bk_web_cache_get, under the lock. */
+static bool lookup(struct bk_web_cache *c, const char *key, const char *version, struct bk_buf *out)
 {
 	bool hit = false;
-	pthread_mutex_lock(&c->lock);
 	struct entry *set = set_of(c, key);
 	for (struct entry *e = set; e < set + WAYS; e++)
 		if (e->key && !strcmp(e->key, key)) {
@@ -95,8 +105,66 @@ bool bk_web_cache_get(struct bk_web_cache *c, const char *key, const char *versi
 				entry_release(e); /* stale: the index changed, or too old */
 			break;
 		}
+	return hit;
+}
+
+bool bk_web_cache_get(struct bk_web_cache *c, const char *key, const char *version, struct bk_buf *out)
+{
+	pthread_mutex_lock(&c->lock);
+	bool hit = lookup(c, key, version, out);
 	pthread_mutex_unlock(&c->lock);
 	return hit;
+}
+
+enum bk_web_cache_claim bk_web_cache_claim(struct bk_web_cache *c, const char *key, const char *version,
+					   struct bk_buf *out, int wait_ms)
+{
+	enum bk_web_cache_claim got = BK_WEB_CACHE_UNCLAIMED;
+	struct timespec until;
+	clock_gettime(CLOCK_MONOTONIC, &until);
+	until.tv_sec += wait_ms / 1000;
+	until.tv_nsec += (long)(wait_ms % 1000) * 1000000L;
+	if (until.tv_nsec >= 1000000000L)
+		until.tv_sec++, until.tv_nsec -= 1000000000L;
+	pthread_mutex_lock(&c->lock);
+	for (;;) {
+		if (lookup(c, key, version, out)) {
+			got = BK_WEB_CACHE_HIT;
+			break;
+		}
+		int mine = -1, free_claim = -1;
+		for (int i = 0; i < BK_WEB_CACHE_CLAIMS; i++)
+			if (c->claims[i] && !strcmp(c->claims[i], key))
+				mine = i;
+			else if (!c->claims[i] && free_claim < 0)
+				free_claim = i;
+		if (mine < 0) {
+			/* nobody computes it: the caller does, under a claim if
+			 * one is free (and memory allows) */
+			if (free_claim >= 0 && (c->claims[free_claim] = strdup(key)))
+				got = BK_WEB_CACHE_CLAIMED;
+			break;
+		}
+		/* another computes it: its unclaim wakes us, to find its
+		 * answer (or, if it gave up, to claim it ourselves) */
+		if (pthread_cond_timedwait(&c->unclaimed, &c->lock, &until))
+			break;
+	}
+	pthread_mutex_unlock(&c->lock);
+	return got;
+}
+
+void bk_web_cache_unclaim(struct bk_web_cache *c, const char *key)
+{
+	pthread_mutex_lock(&c->lock);
+	for (int i = 0; i < BK_WEB_CACHE_CLAIMS; i++)
+		if (c->claims[i] && !strcmp(c->claims[i], key)) {
+			free(c->claims[i]);
+			c->claims[i] = NULL;
+			break;
+		}
+	pthread_cond_broadcast(&c->unclaimed);
+	pthread_mutex_unlock(&c->lock);
 }
 
 void bk_web_cache_put(struct bk_web_cache *c, const char *key, const char *version, const void *data,

@@ -16,6 +16,12 @@
  * visitor who asks would only be cut short again, holding a search slot
  * each time.
  *
+ * One computation per page: when many visitors ask for the same page
+ * that is not there yet (a link on a busy page, a class's assignment),
+ * the first claims it (bk_web_cache_claim) and the others wait for its
+ * answer instead of each computing the same search, which under load
+ * would multiply the work of the very pages everyone is waiting for.
+ *
  * Thread-safe (one mutex, held for a lookup or an insertion and its copy).
  * Set-associative by a hash of the key, four entries a set: an insertion
  * replaces the least recently used entry of its set.
@@ -32,6 +38,7 @@
 #define BK_WEB_CACHE_ENTRIES 1024
 #define BK_WEB_CACHE_TTL_S 300    /* a complete page */
 #define BK_WEB_CACHE_CUT_TTL_S 60 /* a page cut short by the time limit */
+#define BK_WEB_CACHE_CLAIMS 64    /* pages being computed at once under a claim */
 
 struct bk_web_cache;
 
@@ -44,5 +51,20 @@ bool bk_web_cache_get(struct bk_web_cache *c, const char *key, const char *versi
  * (silently not, when out of memory). */
 void bk_web_cache_put(struct bk_web_cache *c, const char *key, const char *version, const void *data,
 		      size_t len, int ttl_s);
+
+enum bk_web_cache_claim {
+	BK_WEB_CACHE_HIT,     /* the entry was there (or came while waiting): appended to out */
+	BK_WEB_CACHE_CLAIMED, /* the caller computes it, puts it, and unclaims */
+	BK_WEB_CACHE_UNCLAIMED /* compute it without a claim: every claim is taken, or
+				  the one computing it took longer than wait_ms */
+};
+/* Looks `key` up at `version`; when it is not there and another request
+ * is computing it, waits for that one's answer (at most wait_ms), else
+ * claims it for the caller. A caller that gets BK_WEB_CACHE_CLAIMED must
+ * call bk_web_cache_unclaim once, after bk_web_cache_put or instead of it. */
+enum bk_web_cache_claim bk_web_cache_claim(struct bk_web_cache *c, const char *key, const char *version,
+					   struct bk_buf *out, int wait_ms);
+/* Gives the claim of `key` back and wakes the requests waiting for it. */
+void bk_web_cache_unclaim(struct bk_web_cache *c, const char *key);
 
 #endif

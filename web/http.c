@@ -75,10 +75,18 @@ static void parse_form(char *body, struct args *a)
 	}
 }
 
+/* What a GET or HEAD request's context points at after its first call
+ * (on_request): a request without a body has nothing to keep. */
+static const char no_body;
+
 static void request_done(void *cls, struct MHD_Connection *c, void **con_cls,
 			 enum MHD_RequestTerminationCode toe)
 {
 	struct post *p = *con_cls;
+	if (p == (const void *)&no_body) {
+		*con_cls = NULL;
+		return;
+	}
 	if (p) {
 		bk_buf_release(&p->body);
 		free(p);
@@ -220,6 +228,14 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 			return plain(c, MHD_HTTP_CONTENT_TOO_LARGE, "form too large\n");
 		if (post->body.data)
 			parse_form(post->body.data, &form);
+	} else if (!*con_cls) {
+		/* The first call has the headers only. Answering it at once makes
+		 * libmicrohttpd close the connection after the answer (a body
+		 * might follow that it has not read), so that every request of a
+		 * visitor, and of nginx in front, paid a new connection and a new
+		 * thread; the answer comes at the next call. */
+		*con_cls = (void *)&no_body;
+		return MHD_YES;
 	} else if (*upload_data_size)
 		return plain(c, MHD_HTTP_BAD_REQUEST, "a GET request has no body\n");
 	MHD_get_connection_values_n(c, MHD_GET_ARGUMENT_KIND, collect_arg, &a);

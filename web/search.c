@@ -375,6 +375,7 @@ void bk_web_search(struct bk_web_ctx *c, struct bk_web_response *r)
 	struct bk_buf content = { 0 }, key = { 0 }, *b = &content;
 	char version[1024];
 	int sort = 0;
+	bool claimed = false; /* this request computes the page for all who ask (cache.h) */
 	double start_ms = now_ms();
 
 	bk_error_init(&err);
@@ -430,10 +431,19 @@ void bk_web_search(struct bk_web_ctx *c, struct bk_web_response *r)
 		bk_web_error_page(r, 400, bk_msg(lang, M_BAD_QUERY), err.msg);
 		goto out;
 	}
+	/* one computation of a page however many ask for it at once
+	 * (cache.h): the others wait for its answer, holding no slot */
+	if (!key.failed) {
+		enum bk_web_cache_claim got = bk_web_cache_claim(c->cache, key.data, version, &content,
+								 BK_WEB_SEARCH_BUDGET_MS);
+		if (got == BK_WEB_CACHE_HIT)
+			goto page;
+		claimed = got == BK_WEB_CACHE_CLAIMED;
+	}
 	bk_web_search_slot_take(c);
 	/* while this request waited for its slot, another asking the same
-	 * may have computed and kept the page */
-	if (!key.failed && bk_web_cache_get(c->cache, key.data, version, &content))
+	 * without a claim may have computed and kept the page */
+	if (!claimed && !key.failed && bk_web_cache_get(c->cache, key.data, version, &content))
 		goto page;
 	struct bk_index *idx = bk_web_index(c, &err);
 	if (!idx) {
@@ -503,6 +513,10 @@ void bk_web_search(struct bk_web_ctx *c, struct bk_web_response *r)
 	if (!key.failed && !content.failed)
 		bk_web_cache_put(c->cache, key.data, version, content.data, content.len,
 				 fc.truncated || info.truncated ? BK_WEB_CACHE_CUT_TTL_S : BK_WEB_CACHE_TTL_S);
+	if (claimed) {
+		bk_web_cache_unclaim(c->cache, key.data);
+		claimed = false;
+	}
 page:;
 	struct bk_html_frame f = bk_web_frame(c);
 	r->status = 200;
@@ -511,6 +525,9 @@ page:;
 	bk_buf_add(&r->body, content.data, content.len);
 	bk_html_end(&r->body);
 out:
+	/* a page that failed is not kept: whoever waited for it computes it */
+	if (claimed)
+		bk_web_cache_unclaim(c->cache, key.data);
 	bk_buf_release(&content);
 	bk_buf_release(&key);
 	bk_facet_counts_release(&fc);
