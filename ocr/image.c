@@ -651,6 +651,56 @@ out:
 	return rc;
 }
 
+int bk_gray_magnify(const unsigned char *data, int stride, int x0, int y0, int x1, int y1, int factor,
+		    unsigned char **out, int *width, int *height, struct bk_error *err)
+{
+	PIX *src = NULL, *big = NULL;
+	unsigned char *buf = NULL;
+	int w = x1 - x0, h = y1 - y0, rc = -1;
+
+	quiet();
+	*out = NULL;
+	*width = *height = 0;
+	if (w <= 0 || h <= 0 || (factor != 2 && factor != 4)) {
+		bk_error_set(err, "cannot magnify %dx%d pixels %d times", w, h, factor);
+		goto out;
+	}
+	if (!(src = pixCreate(w, h, 8))) {
+		bk_error_set(err, "cannot magnify a line: out of memory");
+		goto out;
+	}
+	l_uint32 *base = pixGetData(src);
+	int wpl = pixGetWpl(src);
+	for (int y = 0; y < h; y++) {
+		const unsigned char *row = data + (size_t)(y0 + y) * (size_t)stride + x0;
+		l_uint32 *line = base + (size_t)y * wpl;
+		for (int x = 0; x < w; x++)
+			SET_DATA_BYTE(line, x, row[x]);
+	}
+	big = factor == 2 ? pixScaleGray2xLI(src) : pixScaleGray4xLI(src);
+	if (!big || !(buf = malloc((size_t)pixGetWidth(big) * (size_t)pixGetHeight(big)))) {
+		bk_error_set(err, "cannot magnify a line: out of memory");
+		goto out;
+	}
+	*width = pixGetWidth(big);
+	*height = pixGetHeight(big);
+	base = pixGetData(big);
+	wpl = pixGetWpl(big);
+	for (int y = 0; y < *height; y++) {
+		const l_uint32 *line = base + (size_t)y * wpl;
+		for (int x = 0; x < *width; x++)
+			buf[(size_t)y * (size_t)*width + x] = (unsigned char)GET_DATA_BYTE(line, x);
+	}
+	*out = buf;
+	buf = NULL;
+	rc = 0;
+out:
+	free(buf);
+	pixDestroy(&big);
+	pixDestroy(&src);
+	return rc;
+}
+
 static int gray_at(PIX *pix, const l_uint32 *line, int x);
 
 int bk_image_gray8_rows(const struct bk_image *img, int y0, int y1, unsigned char **buf,

@@ -95,6 +95,13 @@ int bk_image_gray8(const struct bk_image *img, unsigned char **buf, int *width,
 int bk_image_gray8_rows(const struct bk_image *img, int y0, int y1, unsigned char **buf,
 			int *width, int *height, int *stride, struct bk_error *err);
 
+/* The rectangle (x0, y0)-(x1, y1) of an 8-bit gray buffer (0 black), magnified
+ * 2 or 4 times by Leptonica's linear interpolation, as a new buffer *out
+ * (caller frees with free()) of *width x *height bytes, stride *width:
+ * small type read again at a size the recognizer reads better. */
+int bk_gray_magnify(const unsigned char *data, int stride, int x0, int y0, int x1, int y1, int factor,
+		    unsigned char **out, int *width, int *height, struct bk_error *err);
+
 /* G4: decoding with PDF /CCITTFaxDecode <</K -1 /Columns W /Rows H
  * /BlackIs1 false>> into /DeviceGray gives black text on white; an image
  * that is not 1 bpp is thresholded first. JPEG: baseline, `jpeg_quality`

@@ -22,8 +22,14 @@
  *    and of the dashes of vertical print (||), 89.6 since it mends them
  *    (ocr/reader.h, bk_page_mend_strokes). It must read at 88 or better,
  *    with no Latin letter and no bar in its text and a dash (―) in it.
+ *  - 8071_093.3B_byline.tif, the title block of a UNLV magazine page: its
+ *    byline in small capitals, "BY RALPH KINNEY BENNETT", read by bare
+ *    `tesseract -l eng` and by bunko in the page's reading as "By RAtpo
+ *    KINNEY BENNETT"; bunko reads a doubtful English line again magnified
+ *    (ocr/reader.c, reread_small_lines): the name must come out right.
  */
 #include <criterion/criterion.h>
+#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -122,6 +128,26 @@ Test(cli_realscan, old_vertical_print_keeps_no_border_junk, .timeout = 300)
 			stray = p;
 	cr_expect_null(stray, "a Latin letter or a bar in the text: ...%.40s", stray);
 	cr_expect(strstr(text, "\xE2\x80\x95") != NULL, "no dash (―) in the text:\n%s", text);
+	free(text);
+	free(path);
+	ts_rmtree(dir);
+	free(dir);
+}
+
+Test(cli_realscan, small_capitals_of_an_english_byline_are_read_magnified, .timeout = 300)
+{
+	char *dir = ts_mkdtemp("cli-realscan"), *path = NULL;
+
+	read_page(dir, "8071_093.3B_byline.tif");
+	cr_assert(asprintf(&path, "%s/page.txt", dir) > 0);
+	char *text = ts_read(path, NULL);
+	cr_assert_not_null(text, "no text written");
+	for (char *p = text; *p; p++)
+		*p = (char)tolower((unsigned char)*p);
+	cr_expect(strstr(text, "ralph kinney bennett"), "the byline misread: %s", text);
+	/* the lines read well in the page's reading stay as they were */
+	cr_expect(strstr(text, "listen to the voices"), "%s", text);
+	cr_expect(strstr(text, "of real experience"), "%s", text);
 	free(text);
 	free(path);
 	ts_rmtree(dir);
