@@ -160,6 +160,23 @@ static const char *const schema_sql =
 	"  text, content='', detail=none, columnsize=0, tokenize='bunko');"
 	"INSERT OR IGNORE INTO bunko_index_info VALUES('schema', '" BK_SCHEMA_VERSION "');";
 
+/* A level's documents as the facets count them (index.h,
+ * bk_index_facet_counts), in id order, kept in memory while the level's
+ * file shows the same content (SQLite's data version): the facet walk
+ * looks up the document of every run of candidate pages, thousands per
+ * query, and a lookup here is a binary search instead of a statement. */
+struct doc_facet {
+	sqlite3_int64 id;
+	char *collection, *profile, *date; /* "" for NULL */
+};
+
+struct doc_facets {
+	struct doc_facet *v;
+	size_t n;
+	sqlite3 *db;          /* the connection they were read with (NULL: none read) */
+	unsigned int version; /* its data version then */
+};
+
 struct bk_index {
 	char *dir;
 	enum bk_role role;
@@ -169,6 +186,7 @@ struct bk_index {
 	bool lock_exclusive;             /* ... raised to exclusive to create a level */
 	sqlite3 *db[BK_ACCESS_COUNT];
 	char *target[BK_ACCESS_COUNT];   /* generation file name db[] has open */
+	struct doc_facets docs[BK_ACCESS_COUNT]; /* read by the first facet count after a change */
 };
 
 /* ---- paths and files ---------------------------------------------------- */
@@ -510,8 +528,20 @@ out:
 	return rc;
 }
 
+static void doc_facets_release(struct doc_facets *d)
+{
+	for (size_t i = 0; i < d->n; i++) {
+		free(d->v[i].collection);
+		free(d->v[i].profile);
+		free(d->v[i].date);
+	}
+	free(d->v);
+	memset(d, 0, sizeof(*d));
+}
+
 static void close_level(struct bk_index *idx, enum bk_access level)
 {
+	doc_facets_release(&idx->docs[level]);
 	sqlite3_close(idx->db[level]);
 	idx->db[level] = NULL;
 	free(idx->target[level]);
@@ -2030,18 +2060,95 @@ static int cmp_value(const void *a, const void *b)
 /* One document's matching pages into the counts: its values, and which
  * of q's filters it passes (the SQL filters' rules: dates compare as
  * text, date_to as a prefix range). */
-static int facet_doc(struct bk_facet_counts *f, const struct bk_search_query *q, sqlite3_stmt *st,
+static char *column_or_empty(sqlite3_stmt *st, int col)
+{
+	const unsigned char *t = sqlite3_column_text(st, col);
+	return strdup(t ? (const char *)t : "");
+}
+
+/* The documents of `level` as the level's file shows them now (within the
+ * caller's read transaction): kept from the last call while its data
+ * version is the same. NULL with err set on failure. */
+static const struct doc_facets *level_docs(struct bk_index *idx, enum bk_access level, struct bk_error *err)
+{
+	struct doc_facets *d = &idx->docs[level], fresh = { 0 };
+	sqlite3 *db = idx->db[level];
+	sqlite3_stmt *st = NULL;
+	unsigned int version = 0;
+	size_t cap = 0;
+	int step;
+
+	if (sqlite3_file_control(db, "main", SQLITE_FCNTL_DATA_VERSION, &version) != SQLITE_OK) {
+		db_fail(db, "cannot read the document table's version", err);
+		return NULL;
+	}
+	if (d->db == db && d->version == version)
+		return d;
+	if (sqlite3_prepare_v2(db, "SELECT id, collection, profile, date FROM doc ORDER BY id", -1, &st, NULL) !=
+	    SQLITE_OK) {
+		db_fail(db, "cannot prepare the facets", err);
+		return NULL;
+	}
+	while ((step = sqlite3_step(st)) == SQLITE_ROW) {
+		if (fresh.n == cap) {
+			size_t grown_cap = cap ? cap * 2 : 1024;
+			struct doc_facet *grown = realloc(fresh.v, grown_cap * sizeof(*grown));
+			if (!grown)
+				break;
+			fresh.v = grown;
+			cap = grown_cap;
+		}
+		struct doc_facet *e = &fresh.v[fresh.n];
+		e->id = sqlite3_column_int64(st, 0);
+		e->collection = column_or_empty(st, 1);
+		e->profile = column_or_empty(st, 2);
+		e->date = column_or_empty(st, 3);
+		fresh.n++;
+		if (!e->collection || !e->profile || !e->date)
+			break;
+	}
+	if (step != SQLITE_DONE) {
+		if (step == SQLITE_ROW)
+			bk_error_set(err, "out of memory");
+		else
+			bk_error_set(err, "cannot read the %s index's documents: %s", bk_access_name(level),
+				     sqlite3_errmsg(db));
+		sqlite3_finalize(st);
+		doc_facets_release(&fresh);
+		return NULL;
+	}
+	sqlite3_finalize(st);
+	doc_facets_release(d);
+	*d = fresh;
+	d->db = db;
+	d->version = version;
+	return d;
+}
+
+/* Document `id` of d, or NULL (removed by a put since the candidates
+ * were walked: not counted). */
+static const struct doc_facet *doc_find(const struct doc_facets *d, sqlite3_int64 id)
+{
+	size_t lo = 0, hi = d->n;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (d->v[mid].id < id)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo < d->n && d->v[lo].id == id ? &d->v[lo] : NULL;
+}
+
+static int facet_doc(struct bk_facet_counts *f, const struct bk_search_query *q, const struct doc_facet *d,
 		     enum bk_access level, long pages)
 {
 	const char *v[BK_FACET_KINDS];
 	char decade[8] = "";
-	const char *date = (const char *)sqlite3_column_text(st, 2);
-	v[BK_FACET_COLLECTION] = (const char *)sqlite3_column_text(st, 0);
-	v[BK_FACET_PROFILE] = (const char *)sqlite3_column_text(st, 1);
+	const char *date = d->date;
+	v[BK_FACET_COLLECTION] = d->collection;
+	v[BK_FACET_PROFILE] = d->profile;
 	v[BK_FACET_ACCESS] = bk_access_name(level);
-	v[BK_FACET_COLLECTION] = v[BK_FACET_COLLECTION] ? v[BK_FACET_COLLECTION] : "";
-	v[BK_FACET_PROFILE] = v[BK_FACET_PROFILE] ? v[BK_FACET_PROFILE] : "";
-	date = date ? date : "";
 	if (strlen(date) >= 4 && date[0] >= '0' && date[0] <= '9')
 		snprintf(decade, sizeof(decade), "%.3s0", date);
 	v[BK_FACET_DECADE] = decade;
@@ -2069,40 +2176,31 @@ static int facet_doc(struct bk_facet_counts *f, const struct bk_search_query *q,
 
 /* The candidates of `level` since `from` into the counts, one lookup per
  * document (a level's candidates come in rowid order). */
-static int facet_level(sqlite3 *db, const struct cands *c, int from, enum bk_access level,
+static int facet_level(struct bk_index *idx, const struct cands *c, int from, enum bk_access level,
 		       const struct bk_search_query *q, struct bk_facet_counts *f, struct bk_error *err)
 {
-	sqlite3_stmt *st = NULL;
-	int rc = -1;
-
-	if (sqlite3_prepare_v2(db, "SELECT collection, profile, date FROM doc WHERE id = ?1", -1, &st,
-			       NULL) != SQLITE_OK)
-		return db_fail(db, "cannot prepare the facets", err);
+	const struct doc_facets *docs = level_docs(idx, level, err);
+	if (!docs)
+		return -1;
 	for (int i = from; i < c->n;) {
 		sqlite3_int64 doc = c->v[i].rowid >> BK_PAGE_BITS;
 		int j = i;
 		while (j < c->n && (c->v[j].rowid >> BK_PAGE_BITS) == doc)
 			j++;
-		sqlite3_reset(st);
-		sqlite3_bind_int64(st, 1, doc);
-		/* a document removed by a put since is not counted */
-		if (sqlite3_step(st) == SQLITE_ROW && facet_doc(f, q, st, level, j - i)) {
-			bk_error_set(err, "out of memory");
-			goto out;
-		}
+		const struct doc_facet *d = doc_find(docs, doc);
+		if (d && facet_doc(f, q, d, level, j - i))
+			return bk_error_set(err, "out of memory");
 		i = j;
 	}
-	rc = 0;
-out:
-	sqlite3_finalize(st);
-	return rc;
+	return 0;
 }
 
 /* Facets at scale (index.h). The exact count reads and checks the text of
  * every candidate, the cost of the whole search without its early stop:
  * seconds for a word on a third of 600,000 pages. The walk reads only the
  * index, the rowids of the candidates of the role's levels in archive
- * order, no page text (and the doc table once per document); the sample
+ * order, no page text (each document looked up in the level's
+ * documents kept in memory, level_docs); the sample
  * reads BK_FACET_SAMPLE pages. */
 struct walked {
 	sqlite3_int64 rowid;
@@ -2226,8 +2324,7 @@ out:
 static int facet_walk(struct bk_index *idx, const struct walk *w, const struct bk_search_query *q,
 		      struct bk_facet_counts *f, struct bk_error *err)
 {
-	sqlite3_stmt *st[BK_ACCESS_COUNT] = { NULL };
-	int rc = -1;
+	const struct doc_facets *docs[BK_ACCESS_COUNT] = { NULL };
 
 	for (long i = 0; i < w->n;) {
 		int level = w->v[i].level;
@@ -2235,26 +2332,14 @@ static int facet_walk(struct bk_index *idx, const struct walk *w, const struct b
 		long j = i;
 		while (j < w->n && w->v[j].level == level && (w->v[j].rowid >> BK_PAGE_BITS) == doc)
 			j++;
-		if (!st[level] && sqlite3_prepare_v2(idx->db[level],
-						     "SELECT collection, profile, date FROM doc WHERE id = ?1", -1,
-						     &st[level], NULL) != SQLITE_OK) {
-			db_fail(idx->db[level], "cannot prepare the facets", err);
-			goto out;
-		}
-		sqlite3_reset(st[level]);
-		sqlite3_bind_int64(st[level], 1, doc);
-		/* a document removed by a put since is not counted */
-		if (sqlite3_step(st[level]) == SQLITE_ROW && facet_doc(f, q, st[level], level, j - i)) {
-			bk_error_set(err, "out of memory");
-			goto out;
-		}
+		if (!docs[level] && !(docs[level] = level_docs(idx, (enum bk_access)level, err)))
+			return -1;
+		const struct doc_facet *d = doc_find(docs[level], doc);
+		if (d && facet_doc(f, q, d, (enum bk_access)level, j - i))
+			return bk_error_set(err, "out of memory");
 		i = j;
 	}
-	rc = 0;
-out:
-	for (int l = 0; l < BK_ACCESS_COUNT; l++)
-		sqlite3_finalize(st[l]);
-	return rc;
+	return 0;
 }
 
 /* Candidate counts into estimates: times the share of the sample that
@@ -2283,7 +2368,7 @@ static int count_exactly(struct bk_index *idx, struct search *s, const struct bk
 			continue;
 		int from = s->cands.n;
 		if (scan_candidates(idx, (enum bk_access)l, s, s->match, err) ||
-		    facet_level(idx->db[l], &s->cands, from, (enum bk_access)l, q, out, err))
+		    facet_level(idx, &s->cands, from, (enum bk_access)l, q, out, err))
 			return -1;
 	}
 	out->counted = !s->truncated;

@@ -1800,6 +1800,76 @@ Test(cli_serve, a_connection_is_kept_for_the_next_request)
 	free(q);
 }
 
+/* The first line of a /proc file (whose size says 0), or "". */
+static void proc_line(const char *path, char *out, size_t n)
+{
+	FILE *f = fopen(path, "r");
+	out[0] = '\0';
+	if (f && !fgets(out, (int)n, f))
+		out[0] = '\0';
+	if (f)
+		fclose(f);
+	out[strcspn(out, "\n")] = '\0';
+}
+
+/* The nice value of thread `tid` of the server, and its name in *comm. */
+static int thread_nice(const char *tid, char *comm, size_t n)
+{
+	char stat[1024];
+	char *path = ts_fmt("/proc/%d/task/%s/comm", (int)server_pid, tid);
+	proc_line(path, comm, n);
+	free(path);
+	path = ts_fmt("/proc/%d/task/%s/stat", (int)server_pid, tid);
+	proc_line(path, stat, sizeof(stat));
+	free(path);
+	/* "pid (name) state ppid ...": the nice value is field 19 */
+	const char *p = strrchr(stat, ')');
+	for (int field = 2; p && field < 19; field++)
+		p = strchr(p + 1, ' ');
+	return p ? atoi(p + 1) : 99;
+}
+
+/* A search being computed is not slowed by the cheap answers of other
+ * connections: the connections' threads run 5 nice values below the
+ * search threads (web/http.c, web/site.c). */
+Test(cli_serve, connection_threads_yield_to_the_search_threads)
+{
+	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons((uint16_t)port) };
+	inet_pton(AF_INET, "127.0.0.1", &sa.sin_addr);
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+	cr_assert_eq(connect(fd, (struct sockaddr *)&sa, sizeof(sa)), 0, "connect: %s", strerror(errno));
+	const char req[] = "GET /static/bunko.css HTTP/1.1\r\nHost: localhost\r\n\r\n";
+	cr_assert_eq(send(fd, req, sizeof(req) - 1, MSG_NOSIGNAL), (ssize_t)sizeof(req) - 1);
+	int status;
+	free(read_answer(fd, &status));
+	cr_assert_eq(status, 200);
+	/* the connection is still open: its thread is there */
+	char *dirpath = ts_fmt("/proc/%d/task", (int)server_pid);
+	DIR *d = opendir(dirpath);
+	cr_assert_not_null(d, "%s", dirpath);
+	char main_tid[16], main_comm[32];
+	snprintf(main_tid, sizeof(main_tid), "%d", (int)server_pid);
+	int base = thread_nice(main_tid, main_comm, sizeof(main_comm));
+	int connections = 0, at_base = 0;
+	for (struct dirent *e; (e = readdir(d));) {
+		if (e->d_name[0] == '.')
+			continue;
+		char comm[32];
+		int nice = thread_nice(e->d_name, comm, sizeof(comm));
+		if (!strcmp(comm, "MHD-connection")) {
+			connections++;
+			cr_expect_eq(nice, base + 5, "a connection's thread at nice %d, the server at %d", nice, base);
+		} else if (nice == base)
+			at_base++;
+	}
+	closedir(d);
+	free(dirpath);
+	close(fd);
+	cr_expect_geq(connections, 1, "no connection thread found");
+	/* the main thread and the three search threads (--workers 3) */
+	cr_expect_geq(at_base, 4, "%d threads at the server's own priority", at_base);
+}
+
 Test(cli_serve, many_connections_from_one_address_are_answered)
 {
 	int fds[40];

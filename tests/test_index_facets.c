@@ -170,3 +170,49 @@ Test(facets, few_candidates_are_counted_exactly)
 	cr_expect_eq(value_of(&f, BK_FACET_PROFILE, "map"), 50);
 	bk_facet_counts_release(&f);
 }
+
+/* A reader keeps each level's documents in memory for its facets: a
+ * document put, changed or removed by another process since must count
+ * as it is now, in the same reader. */
+Test(facets, a_long_lived_reader_counts_documents_put_and_removed_since)
+{
+	struct bk_index *reader = NULL, *writer = NULL;
+	struct bk_facet_counts f;
+	struct bk_error err;
+	struct bk_search_query q = { "少数語", NULL, NULL, NULL, NULL, 0, BK_SORT_RELEVANCE, NULL };
+	const char *texts[DOC_PAGES];
+
+	bk_error_init(&err);
+	cr_assert_eq(bk_index_open(&reader, idxdir, BK_ROLE_PUBLIC, false, &err), 0, "%s", err.msg);
+	cr_assert_eq(bk_index_facet_counts(reader, &q, 600000, &f, &err), 0, "%s", err.msg);
+	cr_expect_eq(value_of(&f, BK_FACET_COLLECTION, "small"), DOC_PAGES);
+	cr_expect_eq(value_of(&f, BK_FACET_COLLECTION, "later"), -1);
+	bk_facet_counts_release(&f);
+
+	cr_assert_eq(bk_index_open(&writer, idxdir, BK_ROLE_ADMIN, true, &err), 0, "%s", err.msg);
+	for (int p = 0; p < DOC_PAGES; p++)
+		texts[p] = "少数語の頁。";
+	struct bk_index_doc later = { "later-00", "later", "later", "1925", "", BK_PROFILE_MAP, BK_ACCESS_PUBLIC,
+				      texts, DOC_PAGES };
+	cr_assert_eq(bk_index_put(writer, &later, &err), 0, "%s", err.msg);
+	cr_assert_eq(bk_index_facet_counts(reader, &q, 600000, &f, &err), 0, "%s", err.msg);
+	cr_expect_eq(value_of(&f, BK_FACET_COLLECTION, "later"), DOC_PAGES, "a document put since is not counted");
+	cr_expect_eq(value_of(&f, BK_FACET_DECADE, "1920"), DOC_PAGES);
+	bk_facet_counts_release(&f);
+
+	/* moved to another collection: counted under its new one only */
+	later.collection = "moved";
+	cr_assert_eq(bk_index_put(writer, &later, &err), 0, "%s", err.msg);
+	cr_assert_eq(bk_index_facet_counts(reader, &q, 600000, &f, &err), 0, "%s", err.msg);
+	cr_expect_eq(value_of(&f, BK_FACET_COLLECTION, "moved"), DOC_PAGES);
+	cr_expect_eq(value_of(&f, BK_FACET_COLLECTION, "later"), -1, "a changed document counted as it was");
+	bk_facet_counts_release(&f);
+
+	cr_assert_geq(bk_index_delete(writer, "later-00", &err), 0, "%s", err.msg);
+	cr_assert_eq(bk_index_facet_counts(reader, &q, 600000, &f, &err), 0, "%s", err.msg);
+	cr_expect_eq(value_of(&f, BK_FACET_COLLECTION, "moved"), -1, "a removed document is still counted");
+	cr_expect_eq(f.total, DOC_PAGES);
+	bk_facet_counts_release(&f);
+	bk_index_free(&writer);
+	bk_index_free(&reader);
+}

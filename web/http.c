@@ -21,18 +21,24 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #define BK_HTTP_MAX_ARGS 32
 #define BK_HTTP_TIMEOUT_S 30u
+/* The connections' threads' nice value above the search threads' (those
+ * of the thread that starts the server): 5 above another weighs about a
+ * third of it in Linux's scheduler. */
+#define BK_HTTP_NICE 5
 
 struct bk_http_server {
 	struct MHD_Daemon *daemon;
 	struct bk_web *site;
 	int fd;
 	char url[128];
+	int connection_nice; /* the starting thread's nice value + BK_HTTP_NICE */
 };
 
 #define BK_HTTP_MAX_BODY 8192
@@ -202,6 +208,11 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 	char client[INET6_ADDRSTRLEN] = "?";
 	bool is_post = !strcmp(method, MHD_HTTP_METHOD_POST);
 
+	if (!*con_cls)
+		/* this connection's thread yields to the search threads (web/site.c):
+		 * Linux sets a thread's nice value alone; raising it back would need
+		 * privilege, and the thread serves only this connection */
+		setpriority(PRIO_PROCESS, (id_t)gettid(), s->connection_nice);
 	if (!is_post && strcmp(method, MHD_HTTP_METHOD_GET) && strcmp(method, MHD_HTTP_METHOD_HEAD))
 		return plain(c, MHD_HTTP_METHOD_NOT_ALLOWED, "method not allowed\n");
 	if (is_post) {
@@ -340,6 +351,7 @@ int bk_http_start(struct bk_http_server **out, const char *listen_at, int per_ad
 	if (!(s = calloc(1, sizeof(*s))))
 		return bk_error_set(err, "out of memory");
 	s->site = site;
+	s->connection_nice = getpriority(PRIO_PROCESS, (id_t)gettid()) + BK_HTTP_NICE;
 	if ((s->fd = open_listener(listen_at, s->url, sizeof(s->url), err)) < 0) {
 		free(s);
 		return -1;

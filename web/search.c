@@ -28,7 +28,7 @@
 #define KWIC_CONTEXT 30
 
 /* A results page is made within this time from the request's arrival,
- * waiting for a search slot included: what the wait took is taken from
+ * waiting for a search thread included: what the wait took is taken from
  * the facets' and the search's time limits, each of which keeps at least
  * BK_WEB_SEARCH_MIN_MS. Without it a request that queued behind others
  * would add its own full limits to the queue's, and under load a
@@ -359,6 +359,33 @@ static void pager(struct bk_buf *b, enum bk_lang l, const struct search_args *a,
 	bk_buf_addstr(b, "</nav>\n");
 }
 
+/* The search of a results page, run on a search thread (site.h,
+ * bk_web_compute): its facets and its hits. */
+struct results_job {
+	struct bk_web_ctx *c;
+	const struct bk_search_query *sq;
+	double start_ms;
+	struct bk_facet_counts *fc;
+	struct result_list *l;
+	struct bk_search_info *info;
+	struct bk_error *err;
+	int status; /* 0: done; 500: the index cannot be read; 400: the query was refused */
+};
+
+static void compute_results(void *arg)
+{
+	struct results_job *j = arg;
+	struct bk_index *idx = bk_web_index(j->c, j->err);
+	if (!idx) {
+		j->status = 500;
+		return;
+	}
+	/* the facets may use half of what is left, the search the rest */
+	if (bk_index_facet_counts(idx, j->sq, budget_left_ms(j->start_ms, 0.5), j->fc, j->err) ||
+	    bk_index_search_timed(idx, j->sq, budget_left_ms(j->start_ms, 1), add_result, j->l, j->info, j->err))
+		j->status = 400;
+}
+
 void bk_web_search(struct bk_web_ctx *c, struct bk_web_response *r)
 {
 	const struct bk_web_request *req = c->req;
@@ -422,8 +449,8 @@ void bk_web_search(struct bk_web_ctx *c, struct bk_web_response *r)
 		bk_buf_addstr(&key, "\x1f");
 		bk_buf_addstr(&key, parts[i] ? parts[i] : "\x1e");
 	}
-	/* a cached page needs no reader and no search slot: it is never held
-	 * up by searches being computed */
+	/* a cached page needs no reader and no search thread: it is never
+	 * held up by searches being computed */
 	bk_web_index_version(c, version, sizeof(version));
 	if (!key.failed && bk_web_cache_get(c->cache, key.data, version, &content))
 		goto page;
@@ -432,7 +459,7 @@ void bk_web_search(struct bk_web_ctx *c, struct bk_web_response *r)
 		goto out;
 	}
 	/* one computation of a page however many ask for it at once
-	 * (cache.h): the others wait for its answer, holding no slot */
+	 * (cache.h): the others wait for its answer */
 	if (!key.failed) {
 		enum bk_web_cache_claim got = bk_web_cache_claim(c->cache, key.data, version, &content,
 								 BK_WEB_SEARCH_BUDGET_MS);
@@ -440,20 +467,10 @@ void bk_web_search(struct bk_web_ctx *c, struct bk_web_response *r)
 			goto page;
 		claimed = got == BK_WEB_CACHE_CLAIMED;
 	}
-	bk_web_search_slot_take(c);
-	/* while this request waited for its slot, another asking the same
-	 * without a claim may have computed and kept the page */
-	if (!claimed && !key.failed && bk_web_cache_get(c->cache, key.data, version, &content))
-		goto page;
-	struct bk_index *idx = bk_web_index(c, &err);
-	if (!idx) {
-		bk_web_error_page(r, 500, "エラー", err.msg);
-		goto out;
-	}
-	/* the facets may use half of what is left, the search the rest */
-	if (bk_index_facet_counts(idx, &sq, budget_left_ms(start_ms, 0.5), &fc, &err) ||
-	    bk_index_search_timed(idx, &sq, budget_left_ms(start_ms, 1), add_result, &l, &info, &err)) {
-		bk_web_error_page(r, 400, bk_msg(lang, M_BAD_QUERY), err.msg);
+	struct results_job job = { c, &sq, start_ms, &fc, &l, &info, &err, 0 };
+	bk_web_compute(c, compute_results, &job);
+	if (job.status) {
+		bk_web_error_page(r, job.status, job.status == 500 ? "エラー" : bk_msg(lang, M_BAD_QUERY), err.msg);
 		goto out;
 	}
 	/* the total: exact when the search or the facets read every

@@ -26,10 +26,15 @@
  * a free one of its role at its first use (bk_web_index) and keeps it
  * until it is answered. libmicrohttpd gives each connection its own
  * thread (web/http.c), so a connection never waits for another's
- * request; what is bounded is the work: at most `readers` searches are
- * computed at once (bk_web_search_slot_take), and the pool holds
- * BK_WEB_SPARE_READERS more readers than that, so that opening a document
- * or checking a tile does not wait behind searches.
+ * request; what is bounded is the work: searches are computed by the
+ * site's `readers` search threads (bk_web_compute), one each at a time,
+ * in the order asked, and the pool holds BK_WEB_SPARE_READERS more
+ * readers than that, so that opening a document or checking a tile does
+ * not wait behind searches. The connections' threads run at a lower
+ * priority than the search threads (web/http.c): a search being computed
+ * is what its visitor waits longest for, and under load it is not slowed
+ * by the cheap answers (cached pages, tiles) that every other connection
+ * keeps asking for.
  */
 #include "web/web.h"
 
@@ -51,7 +56,7 @@
 #include "web/site.h"
 #include "web/tiles.h"
 
-/* Readers beyond the search slots: a document, a tile's access check or
+/* Readers beyond the search threads': a document, a tile's access check or
  * a login takes one for a moment and should not wait behind searches. */
 #define BK_WEB_SPARE_READERS 4
 
@@ -60,13 +65,27 @@ struct bk_web_reader {
 	bool busy;
 };
 
+/* A computation handed to the search threads: on the asking thread's
+ * stack while it waits. */
+struct search_job {
+	void (*fn)(void *);
+	void *arg;
+	bool done;
+	struct search_job *next;
+};
+
 struct bk_web {
 	char *archive, *index_dir;
 	pthread_mutex_t lock;
-	pthread_cond_t freed;       /* a reader or a search slot was given back */
+	pthread_cond_t freed;       /* a reader was given back */
 	struct bk_web_reader *readers[BK_ROLE_COUNT]; /* per role; staff and admin opened when first asked */
 	int nreaders;
-	int search_slots, searching; /* searches allowed at once, and running */
+	int search_slots;           /* search threads */
+	pthread_t *searchers;
+	int nsearchers;             /* started */
+	struct search_job *jobs, *last_job; /* waiting, first asked first */
+	pthread_cond_t job_ready, job_done;
+	bool stopping;
 	struct bk_sessions *sessions;
 	struct bk_tiles *tiles;
 	FILE *audit;
@@ -85,6 +104,30 @@ void bk_web_response_release(struct bk_web_response *r)
 	memset(r, 0, sizeof(*r));
 }
 
+/* A search thread: runs the jobs asked of bk_web_compute, first asked
+ * first, until bk_web_free (a job already asked is still run). */
+static void *searcher(void *arg)
+{
+	struct bk_web *w = arg;
+	pthread_mutex_lock(&w->lock);
+	for (;;) {
+		while (!w->jobs && !w->stopping)
+			pthread_cond_wait(&w->job_ready, &w->lock);
+		struct search_job *job = w->jobs;
+		if (!job)
+			break;
+		if (!(w->jobs = job->next))
+			w->last_job = NULL;
+		pthread_mutex_unlock(&w->lock);
+		job->fn(job->arg);
+		pthread_mutex_lock(&w->lock);
+		job->done = true;
+		pthread_cond_broadcast(&w->job_done);
+	}
+	pthread_mutex_unlock(&w->lock);
+	return NULL;
+}
+
 int bk_web_open(struct bk_web **out, const struct bk_web_options *o, struct bk_error *err)
 {
 	struct bk_web *w = NULL;
@@ -100,6 +143,8 @@ int bk_web_open(struct bk_web **out, const struct bk_web_options *o, struct bk_e
 	}
 	pthread_mutex_init(&w->lock, NULL);
 	pthread_cond_init(&w->freed, NULL);
+	pthread_cond_init(&w->job_ready, NULL);
+	pthread_cond_init(&w->job_done, NULL);
 	w->search_slots = o->readers > 0 ? o->readers : 1;
 	w->nreaders = w->search_slots + BK_WEB_SPARE_READERS;
 	w->audit = o->audit;
@@ -125,6 +170,15 @@ int bk_web_open(struct bk_web **out, const struct bk_web_options *o, struct bk_e
 	for (int i = 0; i < w->nreaders; i++)
 		if (bk_index_open(&w->readers[BK_ROLE_PUBLIC][i].idx, w->index_dir, BK_ROLE_PUBLIC, false, err))
 			goto out;
+	if (!(w->searchers = calloc((size_t)w->search_slots, sizeof(*w->searchers)))) {
+		bk_error_set(err, "out of memory");
+		goto out;
+	}
+	for (; w->nsearchers < w->search_slots; w->nsearchers++)
+		if ((errno = pthread_create(&w->searchers[w->nsearchers], NULL, searcher, w))) {
+			bk_error_set(err, "cannot start a search thread: %s", strerror(errno));
+			goto out;
+		}
 	*out = w;
 	w = NULL;
 	rc = 0;
@@ -137,6 +191,15 @@ void bk_web_free(struct bk_web **w)
 {
 	if (!w || !*w)
 		return;
+	if ((*w)->nsearchers) {
+		pthread_mutex_lock(&(*w)->lock);
+		(*w)->stopping = true;
+		pthread_cond_broadcast(&(*w)->job_ready);
+		pthread_mutex_unlock(&(*w)->lock);
+		for (int i = 0; i < (*w)->nsearchers; i++)
+			pthread_join((*w)->searchers[i], NULL);
+	}
+	free((*w)->searchers);
 	for (int r = 0; r < BK_ROLE_COUNT; r++) {
 		for (int i = 0; (*w)->readers[r] && i < (*w)->nreaders; i++)
 			bk_index_free(&(*w)->readers[r][i].idx);
@@ -145,6 +208,8 @@ void bk_web_free(struct bk_web **w)
 	if ((*w)->archive) {
 		pthread_mutex_destroy(&(*w)->lock);
 		pthread_cond_destroy(&(*w)->freed);
+		pthread_cond_destroy(&(*w)->job_ready);
+		pthread_cond_destroy(&(*w)->job_done);
 	}
 	bk_sessions_free(&(*w)->sessions);
 	bk_tiles_free(&(*w)->tiles);
@@ -201,16 +266,19 @@ void bk_web_index_version(const struct bk_web_ctx *c, char *out, size_t n)
 	bk_index_dir_version(c->w->index_dir, c->role, out, n);
 }
 
-void bk_web_search_slot_take(struct bk_web_ctx *c)
+void bk_web_compute(struct bk_web_ctx *c, void (*fn)(void *), void *arg)
 {
 	struct bk_web *w = c->w;
-	if (c->search_slot)
-		return;
+	struct search_job job = { fn, arg, false, NULL };
 	pthread_mutex_lock(&w->lock);
-	while (w->searching >= w->search_slots)
-		pthread_cond_wait(&w->freed, &w->lock);
-	w->searching++;
-	c->search_slot = true;
+	if (w->last_job)
+		w->last_job->next = &job;
+	else
+		w->jobs = &job;
+	w->last_job = &job;
+	pthread_cond_signal(&w->job_ready);
+	while (!job.done)
+		pthread_cond_wait(&w->job_done, &w->lock);
 	pthread_mutex_unlock(&w->lock);
 }
 
@@ -721,10 +789,4 @@ void bk_web_handle(struct bk_web *w, const struct bk_web_request *req, struct bk
 	remember_lang(req, asked, resp);
 	if (c.reader)
 		give_reader(w, c.reader);
-	if (c.search_slot) {
-		pthread_mutex_lock(&w->lock);
-		w->searching--;
-		pthread_cond_broadcast(&w->freed);
-		pthread_mutex_unlock(&w->lock);
-	}
 }

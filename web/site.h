@@ -26,7 +26,6 @@ struct bk_web_ctx {
 	struct bk_web *w;
 	const char *archive;
 	struct bk_web_reader *reader; /* taken at the first bk_web_index, NULL before */
-	bool search_slot;      /* holds one of the search slots */
 	const struct bk_web_request *req;
 	enum bk_role role;     /* public, or the logged-in user's */
 	const char *user;      /* the logged-in user, or NULL */
@@ -47,11 +46,13 @@ struct bk_index *bk_web_index(struct bk_web_ctx *c, struct bk_error *err);
 /* The token of what the role's index holds (bk_index_dir_version),
  * without taking a reader. */
 void bk_web_index_version(const struct bk_web_ctx *c, char *out, size_t n);
-/* A slot to compute a search in: at most the server's `readers` searches
- * run at once (they are CPU-bound: more at once would make each slower
- * and every one later); more wait here. Held until the request is
- * answered; a second call in the same request takes nothing more. */
-void bk_web_search_slot_take(struct bk_web_ctx *c);
+/* Runs fn(arg) on one of the site's search threads and returns when it
+ * has: at most the server's `readers` searches run at once (they are
+ * CPU-bound: more at once would make each slower and every one later),
+ * the others wait their turn, first asked first; the search threads run
+ * at a higher priority than the connections' (site.c). fn may use the
+ * request's context (bk_web_index): the asking thread waits meanwhile. */
+void bk_web_compute(struct bk_web_ctx *c, void (*fn)(void *), void *arg);
 
 /* A document the request's role may see: what the index says, its
  * bag-info.txt, and its directory. */
