@@ -161,10 +161,11 @@ static const char *const schema_sql =
 	"INSERT OR IGNORE INTO bunko_index_info VALUES('schema', '" BK_SCHEMA_VERSION "');";
 
 /* A level's documents as the facets count them (index.h,
- * bk_index_facet_counts), in id order, kept in memory while the level's
- * file shows the same content (SQLite's data version): the facet walk
- * looks up the document of every run of candidate pages, thousands per
- * query, and a lookup here is a binary search instead of a statement. */
+ * bk_index_facet_counts) and the date orders sort them, in id order, kept
+ * in memory while the level's file shows the same content (SQLite's data
+ * version): the facet walk looks up the document of every run of
+ * candidate pages, thousands per query, and a lookup here is a binary
+ * search instead of a statement. */
 struct doc_facet {
 	sqlite3_int64 id;
 	char *collection, *profile, *date; /* "" for NULL */
@@ -1632,41 +1633,6 @@ static int date_key(const char *d)
 	return y * 10000 + m * 100 + day;
 }
 
-/* Sets each candidate's date from its document (one lookup per document:
- * a level's candidates come in rowid order when all are read). */
-static int fill_dates(struct bk_index *idx, struct cands *c, struct bk_error *err)
-{
-	sqlite3_stmt *st[BK_ACCESS_COUNT] = { NULL };
-	sqlite3_int64 last = -1;
-	int last_level = -1, date = 0, rc = -1;
-
-	for (int i = 0; i < c->n; i++) {
-		struct cand *x = &c->v[i];
-		sqlite3_int64 doc = x->rowid >> BK_PAGE_BITS;
-		if (doc != last || x->level != last_level) {
-			sqlite3 *db = idx->db[x->level];
-			if (!st[x->level] && sqlite3_prepare_v2(db, "SELECT date FROM doc WHERE id = ?1", -1,
-							      &st[x->level], NULL) != SQLITE_OK) {
-				db_fail(db, "cannot prepare the date order", err);
-				goto out;
-			}
-			sqlite3_reset(st[x->level]);
-			sqlite3_bind_int64(st[x->level], 1, doc);
-			date = sqlite3_step(st[x->level]) == SQLITE_ROW
-				       ? date_key((const char *)sqlite3_column_text(st[x->level], 0))
-				       : 0;
-			last = doc;
-			last_level = x->level;
-		}
-		x->date = date;
-	}
-	rc = 0;
-out:
-	for (int l = 0; l < BK_ACCESS_COUNT; l++)
-		sqlite3_finalize(st[l]);
-	return rc;
-}
-
 /* Moves the best `k` candidates, best first, to the front: a heap of the
  * k best seen so far, so ranking n pages costs n log k, not n log n. */
 static void select_best(struct cands *c, int k, int (*cmp)(const void *, const void *))
@@ -1704,6 +1670,80 @@ static char *column_dup(sqlite3_stmt *st, int i)
 {
 	const unsigned char *s = sqlite3_column_text(st, i);
 	return strdup(s ? (const char *)s : "");
+}
+
+/* The documents of `level` as the level's file shows them now (within the
+ * caller's read transaction): kept from the last call while its data
+ * version is the same. NULL with err set on failure. */
+static const struct doc_facets *level_docs(struct bk_index *idx, enum bk_access level, struct bk_error *err)
+{
+	struct doc_facets *d = &idx->docs[level], fresh = { 0 };
+	sqlite3 *db = idx->db[level];
+	sqlite3_stmt *st = NULL;
+	unsigned int version = 0;
+	size_t cap = 0;
+	int step;
+
+	if (sqlite3_file_control(db, "main", SQLITE_FCNTL_DATA_VERSION, &version) != SQLITE_OK) {
+		db_fail(db, "cannot read the document table's version", err);
+		return NULL;
+	}
+	if (d->db == db && d->version == version)
+		return d;
+	if (sqlite3_prepare_v2(db, "SELECT id, collection, profile, date FROM doc ORDER BY id", -1, &st, NULL) !=
+	    SQLITE_OK) {
+		db_fail(db, "cannot prepare the facets", err);
+		return NULL;
+	}
+	while ((step = sqlite3_step(st)) == SQLITE_ROW) {
+		if (fresh.n == cap) {
+			size_t grown_cap = cap ? cap * 2 : 1024;
+			struct doc_facet *grown = realloc(fresh.v, grown_cap * sizeof(*grown));
+			if (!grown)
+				break;
+			fresh.v = grown;
+			cap = grown_cap;
+		}
+		struct doc_facet *e = &fresh.v[fresh.n];
+		e->id = sqlite3_column_int64(st, 0);
+		e->collection = column_dup(st, 1);
+		e->profile = column_dup(st, 2);
+		e->date = column_dup(st, 3);
+		fresh.n++;
+		if (!e->collection || !e->profile || !e->date)
+			break;
+	}
+	if (step != SQLITE_DONE) {
+		if (step == SQLITE_ROW)
+			bk_error_set(err, "out of memory");
+		else
+			bk_error_set(err, "cannot read the %s index's documents: %s", bk_access_name(level),
+				     sqlite3_errmsg(db));
+		sqlite3_finalize(st);
+		doc_facets_release(&fresh);
+		return NULL;
+	}
+	sqlite3_finalize(st);
+	doc_facets_release(d);
+	*d = fresh;
+	d->db = db;
+	d->version = version;
+	return d;
+}
+
+/* Document `id` of d, or NULL (removed by a put since the candidates
+ * were walked: not counted). */
+static const struct doc_facet *doc_find(const struct doc_facets *d, sqlite3_int64 id)
+{
+	size_t lo = 0, hi = d->n;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (d->v[mid].id < id)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo < d->n && d->v[lo].id == id ? &d->v[lo] : NULL;
 }
 
 static const char *const hit_sql =
@@ -1833,6 +1873,23 @@ static void search_release(struct search *s)
 	bk_query_release(&s->parsed);
 	cands_release(&s->cands);
 	free(s->buf);
+}
+
+/* Sets each candidate's date from its document (the level's documents
+ * kept in memory, level_docs). */
+static int fill_dates(struct bk_index *idx, struct cands *c, struct bk_error *err)
+{
+	const struct doc_facets *docs[BK_ACCESS_COUNT] = { NULL };
+
+	for (int i = 0; i < c->n; i++) {
+		struct cand *x = &c->v[i];
+		if (!docs[x->level] && !(docs[x->level] = level_docs(idx, (enum bk_access)x->level, err)))
+			return -1;
+		/* a document removed by a put since sorts as undated */
+		const struct doc_facet *d = doc_find(docs[x->level], x->rowid >> BK_PAGE_BITS);
+		x->date = d ? date_key(d->date) : 0;
+	}
+	return 0;
 }
 
 int bk_index_search_timed(struct bk_index *idx, const struct bk_search_query *q, int time_limit_ms,
@@ -2060,86 +2117,6 @@ static int cmp_value(const void *a, const void *b)
 /* One document's matching pages into the counts: its values, and which
  * of q's filters it passes (the SQL filters' rules: dates compare as
  * text, date_to as a prefix range). */
-static char *column_or_empty(sqlite3_stmt *st, int col)
-{
-	const unsigned char *t = sqlite3_column_text(st, col);
-	return strdup(t ? (const char *)t : "");
-}
-
-/* The documents of `level` as the level's file shows them now (within the
- * caller's read transaction): kept from the last call while its data
- * version is the same. NULL with err set on failure. */
-static const struct doc_facets *level_docs(struct bk_index *idx, enum bk_access level, struct bk_error *err)
-{
-	struct doc_facets *d = &idx->docs[level], fresh = { 0 };
-	sqlite3 *db = idx->db[level];
-	sqlite3_stmt *st = NULL;
-	unsigned int version = 0;
-	size_t cap = 0;
-	int step;
-
-	if (sqlite3_file_control(db, "main", SQLITE_FCNTL_DATA_VERSION, &version) != SQLITE_OK) {
-		db_fail(db, "cannot read the document table's version", err);
-		return NULL;
-	}
-	if (d->db == db && d->version == version)
-		return d;
-	if (sqlite3_prepare_v2(db, "SELECT id, collection, profile, date FROM doc ORDER BY id", -1, &st, NULL) !=
-	    SQLITE_OK) {
-		db_fail(db, "cannot prepare the facets", err);
-		return NULL;
-	}
-	while ((step = sqlite3_step(st)) == SQLITE_ROW) {
-		if (fresh.n == cap) {
-			size_t grown_cap = cap ? cap * 2 : 1024;
-			struct doc_facet *grown = realloc(fresh.v, grown_cap * sizeof(*grown));
-			if (!grown)
-				break;
-			fresh.v = grown;
-			cap = grown_cap;
-		}
-		struct doc_facet *e = &fresh.v[fresh.n];
-		e->id = sqlite3_column_int64(st, 0);
-		e->collection = column_or_empty(st, 1);
-		e->profile = column_or_empty(st, 2);
-		e->date = column_or_empty(st, 3);
-		fresh.n++;
-		if (!e->collection || !e->profile || !e->date)
-			break;
-	}
-	if (step != SQLITE_DONE) {
-		if (step == SQLITE_ROW)
-			bk_error_set(err, "out of memory");
-		else
-			bk_error_set(err, "cannot read the %s index's documents: %s", bk_access_name(level),
-				     sqlite3_errmsg(db));
-		sqlite3_finalize(st);
-		doc_facets_release(&fresh);
-		return NULL;
-	}
-	sqlite3_finalize(st);
-	doc_facets_release(d);
-	*d = fresh;
-	d->db = db;
-	d->version = version;
-	return d;
-}
-
-/* Document `id` of d, or NULL (removed by a put since the candidates
- * were walked: not counted). */
-static const struct doc_facet *doc_find(const struct doc_facets *d, sqlite3_int64 id)
-{
-	size_t lo = 0, hi = d->n;
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-		if (d->v[mid].id < id)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return lo < d->n && d->v[lo].id == id ? &d->v[lo] : NULL;
-}
-
 static int facet_doc(struct bk_facet_counts *f, const struct bk_search_query *q, const struct doc_facet *d,
 		     enum bk_access level, long pages)
 {

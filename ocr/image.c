@@ -607,13 +607,27 @@ static PIX *gray_pix(PIX *pix)
 	return g;
 }
 
+/* The pixels of the 8-bit `g` into out, rows of its width. */
+static void copy_gray_out(PIX *g, unsigned char *out)
+{
+	int w = pixGetWidth(g), h = pixGetHeight(g), wpl = pixGetWpl(g);
+	const l_uint32 *base = pixGetData(g);
+
+	for (int y = 0; y < h; y++) {
+		const l_uint32 *line = base + (size_t)y * wpl;
+		unsigned char *dst = out + (size_t)y * w;
+
+		for (int x = 0; x < w; x++)
+			dst[x] = GET_DATA_BYTE(line, x);
+	}
+}
+
 int bk_image_gray8(const struct bk_image *img, unsigned char **buf, int *width,
 		   int *height, int *stride, struct bk_error *err)
 {
 	PIX *g = NULL;
 	unsigned char *out = NULL;
-	l_uint32 *base;
-	int w, h, wpl, rc = -1;
+	int w, h, rc = -1;
 
 	quiet();
 	*buf = NULL;
@@ -630,15 +644,7 @@ int bk_image_gray8(const struct bk_image *img, unsigned char **buf, int *width,
 		bk_error_set(err, "cannot convert image to gray: out of memory");
 		goto out;
 	}
-	base = pixGetData(g);
-	wpl = pixGetWpl(g);
-	for (int y = 0; y < h; y++) {
-		const l_uint32 *line = base + (size_t)y * wpl;
-		unsigned char *dst = out + (size_t)y * w;
-
-		for (int x = 0; x < w; x++)
-			dst[x] = GET_DATA_BYTE(line, x);
-	}
+	copy_gray_out(g, out);
 	*buf = out;
 	out = NULL;
 	*width = w;
@@ -669,14 +675,9 @@ int bk_gray_magnify(const unsigned char *data, int stride, int x0, int y0, int x
 		bk_error_set(err, "cannot magnify a line: out of memory");
 		goto out;
 	}
-	l_uint32 *base = pixGetData(src);
-	int wpl = pixGetWpl(src);
-	for (int y = 0; y < h; y++) {
-		const unsigned char *row = data + (size_t)(y0 + y) * (size_t)stride + x0;
-		l_uint32 *line = base + (size_t)y * wpl;
-		for (int x = 0; x < w; x++)
-			SET_DATA_BYTE(line, x, row[x]);
-	}
+	for (int y = 0; y < h; y++)
+		copy_raw_row(pixGetData(src) + (size_t)y * pixGetWpl(src),
+			     data + (size_t)(y0 + y) * (size_t)stride + x0, w, 8);
 	big = factor == 2 ? pixScaleGray2xLI(src) : pixScaleGray4xLI(src);
 	if (!big || !(buf = malloc((size_t)pixGetWidth(big) * (size_t)pixGetHeight(big)))) {
 		bk_error_set(err, "cannot magnify a line: out of memory");
@@ -684,13 +685,7 @@ int bk_gray_magnify(const unsigned char *data, int stride, int x0, int y0, int x
 	}
 	*width = pixGetWidth(big);
 	*height = pixGetHeight(big);
-	base = pixGetData(big);
-	wpl = pixGetWpl(big);
-	for (int y = 0; y < *height; y++) {
-		const l_uint32 *line = base + (size_t)y * wpl;
-		for (int x = 0; x < *width; x++)
-			buf[(size_t)y * (size_t)*width + x] = (unsigned char)GET_DATA_BYTE(line, x);
-	}
+	copy_gray_out(big, buf);
 	*out = buf;
 	buf = NULL;
 	rc = 0;

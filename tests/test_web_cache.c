@@ -25,10 +25,15 @@ static struct bk_web_cache *new_cache(int entries)
 	return c;
 }
 
+/* A lookup as the search page makes it (bk_web_cache_claim); a miss's
+ * claim is given back at once. */
 static bool get_is(struct bk_web_cache *c, const char *key, const char *version, const char *want)
 {
 	struct bk_buf out = { 0 };
-	bool hit = bk_web_cache_get(c, key, version, &out);
+	enum bk_web_cache_claim got = bk_web_cache_claim(c, key, version, &out, 0);
+	bool hit = got == BK_WEB_CACHE_HIT;
+	if (got == BK_WEB_CACHE_CLAIMED)
+		bk_web_cache_unclaim(c, key);
 	bool same = hit && out.len == strlen(want) && !memcmp(out.data, want, out.len);
 	bk_buf_release(&out);
 	return same;

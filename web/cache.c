@@ -90,7 +90,7 @@ void bk_web_cache_free(struct bk_web_cache **c)
 	*c = NULL;
 }
 
-/* The lookup of bk_web_cache_get, under the lock. */
+/* The entry of `key` at `version`, under the lock: a stale one is dropped. */
 static bool lookup(struct bk_web_cache *c, const char *key, const char *version, struct bk_buf *out)
 {
 	bool hit = false;
@@ -105,14 +105,6 @@ static bool lookup(struct bk_web_cache *c, const char *key, const char *version,
 				entry_release(e); /* stale: the index changed, or too old */
 			break;
 		}
-	return hit;
-}
-
-bool bk_web_cache_get(struct bk_web_cache *c, const char *key, const char *version, struct bk_buf *out)
-{
-	pthread_mutex_lock(&c->lock);
-	bool hit = lookup(c, key, version, out);
-	pthread_mutex_unlock(&c->lock);
 	return hit;
 }
 

@@ -44,9 +44,6 @@ struct bk_web_cache;
 
 int bk_web_cache_new(struct bk_web_cache **c, int entries, struct bk_error *err);
 void bk_web_cache_free(struct bk_web_cache **c);
-/* Appends the entry of `key` made at `version` to out: true if there is
- * one, not older than the lifetime it was put with. */
-bool bk_web_cache_get(struct bk_web_cache *c, const char *key, const char *version, struct bk_buf *out);
 /* Keeps a copy of data[0..len) for `key` at `version`, for ttl_s seconds
  * (silently not, when out of memory). */
 void bk_web_cache_put(struct bk_web_cache *c, const char *key, const char *version, const void *data,
@@ -58,9 +55,10 @@ enum bk_web_cache_claim {
 	BK_WEB_CACHE_UNCLAIMED /* compute it without a claim: every claim is taken, or
 				  the one computing it took longer than wait_ms */
 };
-/* Looks `key` up at `version`; when it is not there and another request
- * is computing it, waits for that one's answer (at most wait_ms), else
- * claims it for the caller. A caller that gets BK_WEB_CACHE_CLAIMED must
+/* Looks `key` up at `version`: BK_WEB_CACHE_HIT when its entry is there
+ * and not older than the lifetime it was put with (appended to out).
+ * When it is not there and another request is computing it, waits for
+ * that one's answer (at most wait_ms), else claims it for the caller. A caller that gets BK_WEB_CACHE_CLAIMED must
  * call bk_web_cache_unclaim once, after bk_web_cache_put or instead of it. */
 enum bk_web_cache_claim bk_web_cache_claim(struct bk_web_cache *c, const char *key, const char *version,
 					   struct bk_buf *out, int wait_ms);

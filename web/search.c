@@ -450,22 +450,20 @@ void bk_web_search(struct bk_web_ctx *c, struct bk_web_response *r)
 		bk_buf_addstr(&key, parts[i] ? parts[i] : "\x1e");
 	}
 	/* a cached page needs no reader and no search thread: it is never
-	 * held up by searches being computed */
+	 * held up by searches being computed; and a page is computed once
+	 * however many ask for it at once (cache.h): the others wait for its
+	 * answer */
 	bk_web_index_version(c, version, sizeof(version));
-	if (!key.failed && bk_web_cache_get(c->cache, key.data, version, &content))
-		goto page;
-	if (bk_query_parse(a.q, &parsed, &err) || bk_matcher_new(&l.m, &parsed, &err)) {
-		bk_web_error_page(r, 400, bk_msg(lang, M_BAD_QUERY), err.msg);
-		goto out;
-	}
-	/* one computation of a page however many ask for it at once
-	 * (cache.h): the others wait for its answer */
 	if (!key.failed) {
 		enum bk_web_cache_claim got = bk_web_cache_claim(c->cache, key.data, version, &content,
 								 BK_WEB_SEARCH_BUDGET_MS);
 		if (got == BK_WEB_CACHE_HIT)
 			goto page;
 		claimed = got == BK_WEB_CACHE_CLAIMED;
+	}
+	if (bk_query_parse(a.q, &parsed, &err) || bk_matcher_new(&l.m, &parsed, &err)) {
+		bk_web_error_page(r, 400, bk_msg(lang, M_BAD_QUERY), err.msg);
+		goto out;
 	}
 	struct results_job job = { c, &sq, start_ms, &fc, &l, &info, &err, 0 };
 	bk_web_compute(c, compute_results, &job);
